@@ -1,0 +1,364 @@
+//! The client: where the server is, how long to wait, and one shared HTTP
+//! agent for every session.
+
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::codec::{self, Reply, Request};
+use crate::error::Error;
+use crate::http::{Transport, TransportConfig};
+use crate::model::{PasswordHash, Uin};
+use crate::session::Session;
+
+/// Where the original server listened.
+pub const DEFAULT_ENDPOINT: &str = "tqq.tencent.com:8000";
+
+/// The port used when an endpoint names none.
+pub const DEFAULT_PORT: u16 = 8000;
+
+/// A synchronous HTTP QQ client.
+///
+/// Cheap to clone (the clones share one connection pool) and `Send + Sync`:
+/// build one and log in any number of UINs with it.
+///
+/// ```no_run
+/// use httpqq::{Client, Uin};
+/// use std::time::Duration;
+///
+/// let client = Client::builder()
+///     .endpoint("127.0.0.1:8000")
+///     .timeout(Duration::from_secs(5))
+///     .build()?;
+/// let session = client.login(Uin::new(10001), "demo")?;
+/// println!("{} friends", session.friend_count()?);
+/// # Ok::<(), httpqq::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    transport: Transport,
+    seq: AtomicU16,
+    auto_relogin: bool,
+}
+
+impl Client {
+    /// A builder with the defaults: [`DEFAULT_ENDPOINT`], 10 s to connect,
+    /// 30 s per request, keep-alive off (as the original server wanted).
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client for an endpoint (`host:port`, or `host` for port 8000) with
+    /// the other defaults.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] if the endpoint cannot be read.
+    pub fn new(endpoint: impl Into<String>) -> Result<Client, Error> {
+        Client::builder().endpoint(endpoint).build()
+    }
+
+    /// Logs in: hashes the password (the clear text is not kept) and returns
+    /// the session.
+    ///
+    /// # Errors
+    /// [`Error::LoginFailed`] with the server's reason for a wrong password,
+    /// [`Error::InvalidUin`] for an unknown UIN, and the transport errors.
+    pub fn login(&self, uin: Uin, password: &str) -> Result<Session, Error> {
+        self.login_with_hash(uin, PasswordHash::from_password(password))
+    }
+
+    /// Logs in with a password's MD5 computed earlier.
+    ///
+    /// # Errors
+    /// As [`Client::login`].
+    pub fn login_with_hash(&self, uin: Uin, password: PasswordHash) -> Result<Session, Error> {
+        let outcome = Session::login_request(self, uin, &password)?;
+        Ok(Session::new(
+            self.clone(),
+            uin,
+            password,
+            outcome,
+            self.inner.auto_relogin,
+        ))
+    }
+
+    /// Sends one request for `uin` and decodes its reply: the whole protocol
+    /// exchange, for callers that want no session (a sequence number is
+    /// chosen here).
+    ///
+    /// ```no_run
+    /// use httpqq::{Client, Reply, Request, Uin};
+    /// let client = Client::new("127.0.0.1:8000")?;
+    /// assert_eq!(client.call(Uin::new(10001), &Request::Logout)?, Reply::Done);
+    /// # Ok::<(), httpqq::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Every [`Error`] but [`Error::InvalidConfig`].
+    pub fn call(&self, uin: Uin, request: &Request) -> Result<Reply, Error> {
+        let seq = self.next_seq();
+        let body = codec::encode_request(uin, seq, request);
+        let started = Instant::now();
+        let result = self
+            .inner
+            .transport
+            .post(&body, request.closes_connection())
+            .and_then(|reply| codec::decode_reply(request, seq, &reply));
+        let outcome = match &result {
+            Ok(_) => "RES=0".to_owned(),
+            Err(err) => match err.result_code() {
+                Some(code) => format!("RES={code}"),
+                None => format!("error: {err}"),
+            },
+        };
+        log::debug!(
+            target: "httpqq",
+            "{} uin={uin} seq={seq} {outcome} elapsed={:?}",
+            request.command().wire_name(),
+            started.elapsed()
+        );
+        result
+    }
+
+    /// The next sequence number: 1–65535, never 0.
+    fn next_seq(&self) -> u16 {
+        loop {
+            let seq = self.inner.seq.fetch_add(1, Ordering::Relaxed);
+            if seq != 0 {
+                return seq;
+            }
+        }
+    }
+}
+
+/// Settings for a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// let client = httpqq::Client::builder()
+///     .endpoint("localhost:8000")
+///     .connect_timeout(Duration::from_secs(2))
+///     .timeout(Duration::from_secs(10))
+///     .keep_alive(true)
+///     .auto_relogin(true)
+///     .build()?;
+/// # Ok::<(), httpqq::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    endpoint: String,
+    connect_timeout: Duration,
+    timeout: Duration,
+    keep_alive: bool,
+    auto_relogin: bool,
+    max_reply_size: u64,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            endpoint: DEFAULT_ENDPOINT.to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            keep_alive: false,
+            auto_relogin: false,
+            max_reply_size: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The server: `host:port`, `host` (port 8000), `[v6-address]:port`, with
+    /// or without a leading `http://`.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = endpoint.into();
+        self
+    }
+
+    /// How long to wait for a connection (default 10 s).
+    pub fn connect_timeout(mut self, limit: Duration) -> Self {
+        self.connect_timeout = limit;
+        self
+    }
+
+    /// How long one request may take in all, connecting included
+    /// (default 30 s).
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = limit;
+        self
+    }
+
+    /// Reuse connections between requests (default off: the original server
+    /// closed every connection; the reference server keeps HTTP/1.1
+    /// connections open when asked). The Query_Stat double reply never
+    /// reuses its connection either way.
+    pub fn keep_alive(mut self, on: bool) -> Self {
+        self.keep_alive = on;
+        self
+    }
+
+    /// Log in again, once, and retry when the server answers `RES=20`
+    /// (default off). Sessions keep the password's MD5 for this; they
+    /// always do, as the protocol has no other credential.
+    pub fn auto_relogin(mut self, on: bool) -> Self {
+        self.auto_relogin = on;
+        self
+    }
+
+    /// The largest reply body accepted, in bytes (default 16 MiB); a larger
+    /// one is [`ProtocolError::ReplyTooLarge`](crate::ProtocolError::ReplyTooLarge).
+    pub fn max_reply_size(mut self, bytes: u64) -> Self {
+        self.max_reply_size = bytes;
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for an endpoint that is not `host[:port]`, or
+    /// a zero timeout.
+    pub fn build(self) -> Result<Client, Error> {
+        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(Error::InvalidConfig(
+                "timeouts must be longer than zero".into(),
+            ));
+        }
+        let authority = parse_endpoint(&self.endpoint)?;
+        let transport = Transport::new(TransportConfig {
+            authority,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            keep_alive: self.keep_alive,
+            max_reply_size: self.max_reply_size,
+        });
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport,
+                seq: AtomicU16::new(initial_seq()),
+                auto_relogin: self.auto_relogin,
+            }),
+        })
+    }
+}
+
+/// Reads `[http://]host[:port][/]` into `host:port`.
+fn parse_endpoint(endpoint: &str) -> Result<String, Error> {
+    let invalid = |why: &str| {
+        Error::InvalidConfig(format!(
+            "endpoint {endpoint:?} {why}; expected host:port, e.g. 127.0.0.1:8000"
+        ))
+    };
+    let rest = endpoint.trim();
+    let rest = rest.strip_prefix("http://").unwrap_or(rest);
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.is_empty() {
+        return Err(invalid("is empty"));
+    }
+    if rest.contains(['/', '?', '#', '@', ' ']) || rest.contains("://") {
+        return Err(invalid("is not a host and port"));
+    }
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (addr, after) = v6
+            .split_once(']')
+            .ok_or_else(|| invalid("has an unclosed ["))?;
+        let port = match after {
+            "" => None,
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or_else(|| invalid("has text after ]"))?,
+            ),
+        };
+        (format!("[{addr}]"), port)
+    } else {
+        match rest.rsplit_once(':') {
+            Some((host, port)) => (host.to_owned(), Some(port)),
+            None => (rest.to_owned(), None),
+        }
+    };
+    if host.is_empty() || host.contains(':') && !host.starts_with('[') {
+        return Err(invalid("has no valid host"));
+    }
+    let port = match port {
+        None => DEFAULT_PORT,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| invalid("has an invalid port"))?,
+    };
+    Ok(format!("{host}:{port}"))
+}
+
+/// A starting sequence number that differs between runs, as period clients
+/// used random ones.
+fn initial_seq() -> u16 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    (nanos % 60_000) as u16 + 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_read_leniently() {
+        assert_eq!(
+            parse_endpoint("tqq.tencent.com:8000").unwrap(),
+            "tqq.tencent.com:8000"
+        );
+        assert_eq!(parse_endpoint("localhost").unwrap(), "localhost:8000");
+        assert_eq!(
+            parse_endpoint("http://127.0.0.1:9/").unwrap(),
+            "127.0.0.1:9"
+        );
+        assert_eq!(parse_endpoint("[::1]:8001").unwrap(), "[::1]:8001");
+        assert_eq!(parse_endpoint("[::1]").unwrap(), "[::1]:8000");
+    }
+
+    #[test]
+    fn bad_endpoints_are_config_errors() {
+        for bad in [
+            "",
+            "host:",
+            "host:0",
+            "host:99999",
+            "a/b",
+            "https://x:1",
+            "::1",
+            "[::1",
+        ] {
+            assert!(
+                matches!(parse_endpoint(bad), Err(Error::InvalidConfig(_))),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn zero_timeout_is_rejected() {
+        let built = Client::builder().timeout(Duration::ZERO).build();
+        assert!(matches!(built, Err(Error::InvalidConfig(_))));
+    }
+
+    #[test]
+    fn client_and_session_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Client>();
+        check::<Session>();
+    }
+
+    #[test]
+    fn sequence_numbers_skip_zero() {
+        let client = Client::builder().build().unwrap();
+        client.inner.seq.store(u16::MAX, Ordering::Relaxed);
+        assert_eq!(client.next_seq(), u16::MAX);
+        assert_eq!(client.next_seq(), 1);
+    }
+}

@@ -1,0 +1,135 @@
+//! Value encoding (PROTOCOL.md §2.2).
+//!
+//! A sender percent-encodes `%` `&` `=` `,` `+`, every byte below 0x20, and
+//! 0x7F, and sends every other character — non-ASCII included — raw. A
+//! receiver percent-decodes every value (hex digits of either case; a `%` not
+//! followed by two hex digits stays literal).
+
+use std::borrow::Cow;
+
+use percent_encoding::percent_decode;
+
+/// Whether a byte must be percent-encoded inside a value.
+const fn must_escape(byte: u8) -> bool {
+    matches!(byte, b'%' | b'&' | b'=' | b',' | b'+' | 0x00..=0x1F | 0x7F)
+}
+
+/// Appends `value` to `out`, percent-encoded as §2.2 says.
+///
+/// The `percent-encoding` crate always escapes non-ASCII bytes, which the
+/// protocol sends raw (the original server wrote `NK=Hackfan 好`), so the
+/// escaping is done here; decoding uses the crate.
+///
+/// ```
+/// let mut out = String::new();
+/// httpqq::codec::encode_value("a&b=c,d%e+f 好\n", &mut out);
+/// assert_eq!(out, "a%26b%3Dc%2Cd%25e%2Bf 好%0A");
+/// ```
+pub fn encode_value(value: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = value.as_bytes();
+    let mut clean_from = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        if must_escape(byte) {
+            // Every escaped byte is ASCII, so `clean_from..i` lies on char
+            // boundaries.
+            out.push_str(&value[clean_from..i]);
+            out.push('%');
+            out.push(HEX[usize::from(byte >> 4)] as char);
+            out.push(HEX[usize::from(byte & 0x0F)] as char);
+            clean_from = i + 1;
+        }
+    }
+    out.push_str(&value[clean_from..]);
+}
+
+/// Decodes one received value: percent-decoding, then UTF-8.
+///
+/// Bytes that are not UTF-8 after decoding become U+FFFD; the client never
+/// fails a whole reply over one such value. [decision]
+///
+/// ```
+/// use httpqq::codec::decode_value;
+/// assert_eq!(decode_value(b"a%2cb%26c%25d"), "a,b&c%d");
+/// assert_eq!(decode_value(b"100%"), "100%");
+/// assert_eq!(decode_value("你好+1".as_bytes()), "你好+1");
+/// ```
+pub fn decode_value(raw: &[u8]) -> Cow<'_, str> {
+    if !raw.contains(&b'%') {
+        return String::from_utf8_lossy(raw);
+    }
+    match percent_decode(raw).into() {
+        Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
+        Cow::Owned(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Cow::Owned(text),
+            Err(err) => Cow::Owned(String::from_utf8_lossy(err.as_bytes()).into_owned()),
+        },
+    }
+}
+
+/// Decodes a value of a request sent as `application/x-www-form-urlencoded`:
+/// `+` is a space there, and a literal plus everywhere else (§1).
+///
+/// Returns `None` when the decoded bytes are not UTF-8 (the server answers
+/// such a request with NULL).
+///
+/// ```
+/// use httpqq::codec::decode_form_value;
+/// assert_eq!(decode_form_value(b"a+b%2B").as_deref(), Some("a b+"));
+/// assert_eq!(decode_form_value(b"%FF"), None);
+/// ```
+pub fn decode_form_value(raw: &[u8]) -> Option<String> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    decode_value_strict(&spaced).map(Cow::into_owned)
+}
+
+/// Decodes one value like [`decode_value`], but returns `None` instead of
+/// replacing bytes that are not UTF-8: what a server needs to answer NULL to
+/// invalid UTF-8.
+///
+/// ```
+/// use httpqq::codec::decode_value_strict;
+/// assert_eq!(decode_value_strict(b"%E4%BD%A0").as_deref(), Some("你"));
+/// assert_eq!(decode_value_strict(b"%E4%BD"), None);
+/// assert_eq!(decode_value_strict(b"\xff"), None);
+/// ```
+pub fn decode_value_strict(raw: &[u8]) -> Option<Cow<'_, str>> {
+    let decoded: Cow<'_, [u8]> = percent_decode(raw).into();
+    match decoded {
+        Cow::Borrowed(bytes) => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
+        Cow::Owned(bytes) => String::from_utf8(bytes).ok().map(Cow::Owned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_exactly_the_listed_bytes() {
+        for byte in 0u8..0x80 {
+            let text = (byte as char).to_string();
+            let mut out = String::new();
+            encode_value(&text, &mut out);
+            let escaped = out.len() == 3 && out.starts_with('%');
+            assert_eq!(escaped, must_escape(byte), "byte {byte:#04x} gave {out:?}");
+            assert!(escaped || out == text);
+        }
+    }
+
+    #[test]
+    fn non_ascii_is_sent_raw() {
+        let mut out = String::new();
+        encode_value("你好 Hackfan", &mut out);
+        assert_eq!(out, "你好 Hackfan");
+    }
+
+    #[test]
+    fn invalid_utf8_decodes_lossily() {
+        assert_eq!(decode_value(b"a%FFb"), "a\u{FFFD}b");
+        assert_eq!(decode_value(b"a\xFFb"), "a\u{FFFD}b");
+    }
+}

@@ -1,0 +1,32 @@
+//! The sans-I/O codec: typed requests to bytes, bytes to typed replies.
+//!
+//! Nothing here touches a socket, a clock or a thread, so a runtime with its
+//! own HTTP stack can drive the protocol with [`encode_request`] and
+//! [`decode_reply`] alone:
+//!
+//! ```
+//! use httpqq::{codec, PasswordHash, Reply, Request, Uin};
+//!
+//! let request = Request::Login { password: PasswordHash::from_password("demo") };
+//! let body = codec::encode_request(Uin::new(10001), 1, &request);
+//! assert!(body.starts_with("VER=1.1&CMD=Login&SEQ=1&UIN=10001&PS="));
+//!
+//! // … POST `body` to the server with any HTTP client, then:
+//! let reply = codec::decode_reply(&request, 1, b"VER=1.1&CMD=LOGIN&SEQ=1&UIN=10001&RES=0&RS=0&HI=60&LI=300")?;
+//! assert!(matches!(reply, Reply::Login(_)));
+//! # Ok::<(), httpqq::Error>(())
+//! ```
+//!
+//! The lower layers are public too: [`Fields`] reads any body leniently, and
+//! [`encode_value`] / [`decode_value`] implement the value encoding of
+//! PROTOCOL.md §2.2.
+
+mod encoding;
+mod fields;
+mod reply;
+mod request;
+
+pub use encoding::{decode_form_value, decode_value, decode_value_strict, encode_value};
+pub use fields::{parse_decimal, Fields, List};
+pub use reply::{decode_reply, Reply};
+pub use request::{encode_request, Command, Request, DEFAULT_MAX_ENTRIES, LOGIN_CODE, VERSION};

@@ -1,0 +1,339 @@
+//! Commands and the request bodies that carry them (PROTOCOL.md §5).
+
+use std::fmt::Write as _;
+
+use super::encoding::encode_value;
+use crate::model::{InfoLevel, PasswordHash, Status, Uin, Verification};
+
+/// The protocol version this library speaks.
+pub const VERSION: &str = "1.1";
+
+/// The fixed `LC` value Login must carry, else the server answers NULL.
+pub const LOGIN_CODE: &str = "9326B87B234E7235";
+
+/// What a period client asks for by default with List and Query_Stat (`TN`).
+pub const DEFAULT_MAX_ENTRIES: u32 = 160;
+
+/// The eleven commands.
+///
+/// ```
+/// use httpqq::codec::Command;
+/// assert_eq!(Command::QueryStat.wire_name(), "Query_Stat");
+/// assert_eq!(Command::from_wire("change_STAT"), Some(Command::ChangeStat));
+/// assert_eq!(Command::from_wire("Nope"), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Command {
+    /// `Login`.
+    Login,
+    /// `List`: the friend list or its size.
+    List,
+    /// `Query_Stat`: online friends or their number.
+    QueryStat,
+    /// `GetInfo`: a profile.
+    GetInfo,
+    /// `AddToList`: add a friend.
+    AddToList,
+    /// `Ack_AddToList`: verification messages.
+    AckAddToList,
+    /// `DelFromList`: remove a friend.
+    DelFromList,
+    /// `Change_Stat`: set your status.
+    ChangeStat,
+    /// `GetMsgEx`: fetch pending messages.
+    GetMsgEx,
+    /// `CLTMSG`: send a text message.
+    CltMsg,
+    /// `Logout`.
+    Logout,
+}
+
+impl Command {
+    /// All eleven, in the order of PROTOCOL.md §5.
+    pub const ALL: [Command; 11] = [
+        Command::Login,
+        Command::List,
+        Command::QueryStat,
+        Command::GetInfo,
+        Command::AddToList,
+        Command::AckAddToList,
+        Command::DelFromList,
+        Command::ChangeStat,
+        Command::GetMsgEx,
+        Command::CltMsg,
+        Command::Logout,
+    ];
+
+    /// The name clients send in `CMD`.
+    pub const fn wire_name(self) -> &'static str {
+        match self {
+            Command::Login => "Login",
+            Command::List => "List",
+            Command::QueryStat => "Query_Stat",
+            Command::GetInfo => "GetInfo",
+            Command::AddToList => "AddToList",
+            Command::AckAddToList => "Ack_AddToList",
+            Command::DelFromList => "DelFromList",
+            Command::ChangeStat => "Change_Stat",
+            Command::GetMsgEx => "GetMsgEx",
+            Command::CltMsg => "CLTMSG",
+            Command::Logout => "Logout",
+        }
+    }
+
+    /// The command a `CMD` value names, compared case-insensitively as the
+    /// original server did.
+    pub fn from_wire(name: &str) -> Option<Command> {
+        Command::ALL
+            .into_iter()
+            .find(|c| c.wire_name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// One request, typed. [`encode_request`] turns it into a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Request {
+    /// Login with the password's MD5.
+    Login {
+        /// The password's MD5.
+        password: PasswordHash,
+    },
+    /// List with `TN=0`: the number of friends.
+    FriendCount,
+    /// List with `TN=max`: the friends' UINs, at most `max` of them (0 is
+    /// sent as 1; ask [`Request::FriendCount`] for the count).
+    FriendList {
+        /// The most entries to return (`TN`).
+        max: u32,
+    },
+    /// Query_Stat with `TN=0`: the number of friends online. The server
+    /// answers this one with two HTTP replies; see
+    /// [`Request::closes_connection`].
+    OnlineCount,
+    /// Query_Stat with `TN=max`: the friends online (0 is sent as 1).
+    OnlineFriends {
+        /// The most entries to return (`TN`).
+        max: u32,
+    },
+    /// GetInfo: a user's profile.
+    UserInfo {
+        /// Whose profile (`UN`).
+        target: Uin,
+        /// How much of it (`LV`).
+        level: InfoLevel,
+    },
+    /// AddToList: add a friend.
+    AddFriend {
+        /// Whom (`UN`).
+        target: Uin,
+    },
+    /// Ack_AddToList: approve, reject or request a verification.
+    Verify {
+        /// The peer (`UN`).
+        target: Uin,
+        /// Which message (`CD`).
+        action: Verification,
+        /// The reason shown to the peer (`RS`); may be empty.
+        reason: String,
+    },
+    /// DelFromList: remove a friend.
+    RemoveFriend {
+        /// Whom (`UN`).
+        target: Uin,
+    },
+    /// Change_Stat: set your status.
+    SetStatus {
+        /// The new status (`ST`).
+        status: Status,
+    },
+    /// GetMsgEx: fetch (and so remove) pending messages.
+    FetchMessages,
+    /// CLTMSG: send a text message.
+    SendMessage {
+        /// To whom (`UN`).
+        target: Uin,
+        /// The text (`MG`), any Unicode; it arrives byte-identical.
+        text: String,
+    },
+    /// Logout.
+    Logout,
+}
+
+impl Request {
+    /// The command this request sends.
+    pub fn command(&self) -> Command {
+        match self {
+            Request::Login { .. } => Command::Login,
+            Request::FriendCount | Request::FriendList { .. } => Command::List,
+            Request::OnlineCount | Request::OnlineFriends { .. } => Command::QueryStat,
+            Request::UserInfo { .. } => Command::GetInfo,
+            Request::AddFriend { .. } => Command::AddToList,
+            Request::Verify { .. } => Command::AckAddToList,
+            Request::RemoveFriend { .. } => Command::DelFromList,
+            Request::SetStatus { .. } => Command::ChangeStat,
+            Request::FetchMessages => Command::GetMsgEx,
+            Request::SendMessage { .. } => Command::CltMsg,
+            Request::Logout => Command::Logout,
+        }
+    }
+
+    /// Whether the connection must not be used again after this request's
+    /// reply: true for [`Request::OnlineCount`], which the server answers
+    /// with two HTTP replies (§5.3).
+    pub fn closes_connection(&self) -> bool {
+        matches!(self, Request::OnlineCount)
+    }
+}
+
+/// Builds a request body: `VER`, `CMD`, `SEQ`, `UIN` first, then the
+/// command's fields, text values percent-encoded as §2.2 says, so that no
+/// value can add or change a field.
+///
+/// ```
+/// use httpqq::{codec, Request, Uin};
+///
+/// let body = codec::encode_request(
+///     Uin::new(10001),
+///     42,
+///     &Request::SendMessage { target: Uin::new(10002), text: "a&UIN=1, 好".into() },
+/// );
+/// assert_eq!(body, "VER=1.1&CMD=CLTMSG&SEQ=42&UIN=10001&UN=10002&MG=a%26UIN%3D1%2C 好");
+/// ```
+pub fn encode_request(uin: Uin, seq: u16, request: &Request) -> String {
+    let mut body = String::with_capacity(64 + text_len(request));
+    // Writing to a String cannot fail.
+    let _ = write!(
+        body,
+        "VER={VERSION}&CMD={}&SEQ={seq}&UIN={uin}",
+        request.command().wire_name()
+    );
+    let _ = match request {
+        Request::Login { password } => {
+            body.push_str("&PS=");
+            password.write_hex(&mut body);
+            write!(body, "&M5=1&LC={LOGIN_CODE}")
+        }
+        Request::FriendCount | Request::OnlineCount => write!(body, "&TN=0&UN=0"),
+        Request::FriendList { max } | Request::OnlineFriends { max } => {
+            write!(body, "&TN={}&UN=0", (*max).max(1))
+        }
+        Request::UserInfo { target, level } => {
+            write!(body, "&LV={}&UN={target}", level.code())
+        }
+        Request::AddFriend { target } | Request::RemoveFriend { target } => {
+            write!(body, "&UN={target}")
+        }
+        Request::Verify {
+            target,
+            action,
+            reason,
+        } => {
+            let _ = write!(body, "&UN={target}&CD={}&RS=", action.code());
+            encode_value(reason, &mut body);
+            Ok(())
+        }
+        Request::SetStatus { status } => write!(body, "&ST={}", status.code()),
+        Request::SendMessage { target, text } => {
+            let _ = write!(body, "&UN={target}&MG=");
+            encode_value(text, &mut body);
+            Ok(())
+        }
+        Request::FetchMessages | Request::Logout => Ok(()),
+    };
+    body
+}
+
+fn text_len(request: &Request) -> usize {
+    match request {
+        Request::Verify { reason: text, .. } | Request::SendMessage { text, .. } => text.len(),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(request: Request) -> String {
+        encode_request(Uin::new(106814), 4321, &request)
+    }
+
+    #[test]
+    fn login_matches_the_probe() {
+        assert_eq!(
+            enc(Request::Login {
+                password: PasswordHash::from_password("demo")
+            }),
+            "VER=1.1&CMD=Login&SEQ=4321&UIN=106814&PS=fe01ce2a7fbac8fafaed7c982a04e229&M5=1&LC=9326B87B234E7235"
+        );
+    }
+
+    #[test]
+    fn every_command_has_its_fields() {
+        let h = "VER=1.1&CMD=";
+        let cases = [
+            (Request::FriendCount, "List&SEQ=4321&UIN=106814&TN=0&UN=0"),
+            (
+                Request::FriendList { max: 160 },
+                "List&SEQ=4321&UIN=106814&TN=160&UN=0",
+            ),
+            (
+                Request::FriendList { max: 0 },
+                "List&SEQ=4321&UIN=106814&TN=1&UN=0",
+            ),
+            (
+                Request::OnlineCount,
+                "Query_Stat&SEQ=4321&UIN=106814&TN=0&UN=0",
+            ),
+            (
+                Request::OnlineFriends { max: 50 },
+                "Query_Stat&SEQ=4321&UIN=106814&TN=50&UN=0",
+            ),
+            (
+                Request::UserInfo {
+                    target: Uin::new(1),
+                    level: InfoLevel::Normal,
+                },
+                "GetInfo&SEQ=4321&UIN=106814&LV=2&UN=1",
+            ),
+            (
+                Request::AddFriend {
+                    target: Uin::new(7),
+                },
+                "AddToList&SEQ=4321&UIN=106814&UN=7",
+            ),
+            (
+                Request::Verify {
+                    target: Uin::new(7),
+                    action: Verification::Reject,
+                    reason: "no, thanks".into(),
+                },
+                "Ack_AddToList&SEQ=4321&UIN=106814&UN=7&CD=1&RS=no%2C thanks",
+            ),
+            (
+                Request::RemoveFriend {
+                    target: Uin::new(7),
+                },
+                "DelFromList&SEQ=4321&UIN=106814&UN=7",
+            ),
+            (
+                Request::SetStatus {
+                    status: Status::Invisible,
+                },
+                "Change_Stat&SEQ=4321&UIN=106814&ST=40",
+            ),
+            (Request::FetchMessages, "GetMsgEx&SEQ=4321&UIN=106814"),
+            (Request::Logout, "Logout&SEQ=4321&UIN=106814"),
+        ];
+        for (request, tail) in cases {
+            assert_eq!(enc(request), format!("{h}{tail}"));
+        }
+    }
+
+    #[test]
+    fn only_the_double_reply_request_closes_the_connection() {
+        assert!(Request::OnlineCount.closes_connection());
+        assert!(!Request::OnlineFriends { max: 1 }.closes_connection());
+    }
+}

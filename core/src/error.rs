@@ -1,0 +1,238 @@
+//! The errors of the protocol layer and the client.
+//!
+//! [`ProtocolError`] is what the sans-I/O [`codec`](crate::codec) reports about
+//! a reply it cannot accept; [`Error`] is what every fallible operation of this
+//! crate returns, with one variant per failure a caller can act on.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Everything that can go wrong talking HTTP QQ.
+///
+/// Each variant is one failure a caller can act on. The server's result codes
+/// map to [`Error::Throttled`] (`RES=3`), [`Error::InvalidUin`] (`RES=5`) and
+/// [`Error::NotLoggedIn`] (`RES=20`); its "NULL" (a closed connection with no
+/// reply) is [`Error::NoReply`].
+///
+/// ```
+/// use httpqq::{codec, Error, Request, Uin};
+///
+/// let err = codec::decode_reply(&Request::FetchMessages, 7, b"VER=1.1&CMD=GETMSGEX&SEQ=7&UIN=10001&RES=20")
+///     .unwrap_err();
+/// assert!(matches!(err, Error::NotLoggedIn));
+/// assert_eq!(err.to_string(), "not logged in, or the session expired (RES=20): log in again");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server closed the connection without answering: the protocol's
+    /// "NULL", which the original server gave for any request it could not
+    /// accept (a malformed field, a wrong `LC`, an unknown `VER`).
+    #[error("the server rejected the request without a reply (NULL): check the request's fields")]
+    NoReply,
+
+    /// `RES=20`: this UIN is not logged in from this address, or its session
+    /// expired (no request for longer than the server's idle limit).
+    #[error("not logged in, or the session expired (RES=20): log in again")]
+    NotLoggedIn,
+
+    /// `RES=3`: the server refused the request for now: sending or changing
+    /// status too fast, a repeated removal, or a verification it does not
+    /// expect.
+    #[error("the server refused the request for now (RES=3): slow down, or check that the request makes sense, and retry later")]
+    Throttled,
+
+    /// `RES=5`: the UIN is invalid or no such user exists.
+    #[error("invalid or unknown UIN (RES=5)")]
+    InvalidUin,
+
+    /// Login answered `RS=1`: the server refused the credentials, giving a
+    /// human-readable reason (in Chinese on the original server, e.g.
+    /// `密码错误`, "wrong password").
+    #[error("login refused by the server: {reason}")]
+    LoginFailed {
+        /// The server's reason (`RA`), as sent.
+        reason: String,
+    },
+
+    /// The reply could not be read as the protocol says: malformed, for
+    /// another command or sequence number, or inconsistent.
+    #[error("protocol error: {0}")]
+    Protocol(#[from] ProtocolError),
+
+    /// The network failed: the connection could not be made, or broke.
+    #[error("transport error: {message}")]
+    Transport {
+        /// What failed, for people.
+        message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+
+    /// No complete reply arrived within the configured time.
+    #[error("timed out {phase} (limit {limit:?}): the server is slow or unreachable")]
+    Timeout {
+        /// What the client was doing ("connecting", "waiting for the reply", …).
+        phase: &'static str,
+        /// The limit that ran out.
+        limit: Duration,
+    },
+
+    /// A setting given to the [`ClientBuilder`](crate::ClientBuilder) cannot
+    /// be used.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+}
+
+impl Error {
+    /// The protocol's result code behind this error, when there is one
+    /// (`3`, `5` or `20`).
+    ///
+    /// ```
+    /// assert_eq!(httpqq::Error::Throttled.result_code(), Some(3));
+    /// assert_eq!(httpqq::Error::NoReply.result_code(), None);
+    /// ```
+    pub fn result_code(&self) -> Option<u32> {
+        match self {
+            Error::Throttled => Some(3),
+            Error::InvalidUin => Some(5),
+            Error::NotLoggedIn => Some(20),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn transport(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Transport {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+}
+
+/// A reply that does not follow the protocol.
+///
+/// Returned by the [`codec`](crate::codec) and wrapped in
+/// [`Error::Protocol`] by the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A part of the body between two `&` is neither empty nor `KEY=value`
+    /// with a key of letters, digits and `_`.
+    MalformedPair {
+        /// The offending part, lossily decoded and shortened for display.
+        pair: String,
+    },
+    /// A field the reply must carry is absent.
+    MissingField {
+        /// The field's key.
+        key: &'static str,
+    },
+    /// A field that must hold a decimal number does not.
+    InvalidNumber {
+        /// The field's key.
+        key: String,
+        /// The value as received, lossily decoded and shortened for display.
+        value: String,
+    },
+    /// The reply answers another command than the one sent.
+    CommandMismatch {
+        /// The command sent.
+        expected: &'static str,
+        /// The `CMD` received.
+        received: String,
+    },
+    /// The reply echoes another sequence number than the one sent.
+    SeqMismatch {
+        /// The `SEQ` sent.
+        expected: u16,
+        /// The `SEQ` received.
+        received: String,
+    },
+    /// A result code (`RES`) the protocol does not define.
+    UnknownResult {
+        /// The code received.
+        code: u32,
+    },
+    /// Parallel lists (such as `MT`/`UN`/`MG`) of unequal length, or a count
+    /// (`MN`, `SN`) that disagrees with them.
+    ListLengthMismatch {
+        /// Which lists and lengths disagree.
+        detail: String,
+    },
+    /// The server answered with an HTTP status other than 200.
+    HttpStatus {
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// The bytes received are not an HTTP reply.
+    MalformedHttp {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The reply is larger than the client accepts
+    /// ([`ClientBuilder::max_reply_size`](crate::ClientBuilder::max_reply_size)).
+    ReplyTooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolError::MalformedPair { pair } => {
+                write!(f, "malformed field {pair:?} (expected KEY=value)")
+            }
+            ProtocolError::MissingField { key } => write!(f, "the reply has no {key} field"),
+            ProtocolError::InvalidNumber { key, value } => {
+                write!(f, "field {key} should be a number but is {value:?}")
+            }
+            ProtocolError::CommandMismatch { expected, received } => write!(
+                f,
+                "the reply is for command {received:?}, but {expected} was sent"
+            ),
+            ProtocolError::SeqMismatch { expected, received } => write!(
+                f,
+                "the reply echoes SEQ={received:?}, but SEQ={expected} was sent"
+            ),
+            ProtocolError::UnknownResult { code } => {
+                write!(
+                    f,
+                    "the server answered RES={code}, a code the protocol does not define"
+                )
+            }
+            ProtocolError::ListLengthMismatch { detail } => {
+                write!(f, "inconsistent lists in the reply: {detail}")
+            }
+            ProtocolError::HttpStatus { status } => {
+                write!(f, "the server answered HTTP status {status} instead of 200")
+            }
+            ProtocolError::MalformedHttp { detail } => {
+                write!(f, "the server's HTTP reply is malformed: {detail}")
+            }
+            ProtocolError::ReplyTooLarge { limit } => {
+                write!(f, "the reply is larger than the {limit}-byte limit")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+/// Shortens received bytes for an error message: lossy UTF-8, at most 64
+/// characters.
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
+    const MAX: usize = 64;
+    let text = String::from_utf8_lossy(bytes);
+    if text.chars().count() <= MAX {
+        text.into_owned()
+    } else {
+        let mut short: String = text.chars().take(MAX).collect();
+        short.push('…');
+        short
+    }
+}

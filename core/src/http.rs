@@ -1,0 +1,132 @@
+//! The transport: moves request bodies to the server and reply bodies back
+//! over HTTP/1.1 with `ureq`. It knows nothing of the protocol's fields.
+
+use std::io;
+use std::time::Duration;
+
+use crate::error::{Error, ProtocolError};
+
+/// Settings the transport needs.
+#[derive(Debug, Clone)]
+pub(crate) struct TransportConfig {
+    pub(crate) authority: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) keep_alive: bool,
+    pub(crate) max_reply_size: u64,
+}
+
+/// One `ureq` agent and where it posts.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    agent: ureq::Agent,
+    url: String,
+    config: TransportConfig,
+}
+
+impl Transport {
+    pub(crate) fn new(config: TransportConfig) -> Transport {
+        let mut builder = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.timeout))
+            .user_agent(concat!("httpqq/", env!("CARGO_PKG_VERSION")));
+        if !config.keep_alive {
+            builder = builder.max_idle_connections(0);
+        }
+        Transport {
+            agent: builder.build().new_agent(),
+            url: format!("http://{}/", config.authority),
+            config,
+        }
+    }
+
+    /// Posts one body and returns the reply body.
+    ///
+    /// `close` asks for the connection to be closed after this exchange
+    /// whatever the keep-alive setting (the Query_Stat double reply).
+    pub(crate) fn post(&self, body: &str, close: bool) -> Result<Vec<u8>, Error> {
+        let mut request = self
+            .agent
+            .post(&self.url)
+            .header("Content-Type", "text/plain; charset=UTF-8");
+        if close || !self.config.keep_alive {
+            request = request.header("Connection", "close");
+        }
+        let mut response = request.send(body).map_err(|e| self.map_error(e))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(ProtocolError::HttpStatus { status }.into());
+        }
+        response
+            .body_mut()
+            .with_config()
+            .limit(self.config.max_reply_size)
+            .read_to_vec()
+            .map_err(|e| self.map_error(e))
+    }
+
+    fn map_error(&self, error: ureq::Error) -> Error {
+        use ureq::Timeout as T;
+        let authority = &self.config.authority;
+        match error {
+            ureq::Error::Timeout(which) => {
+                let (phase, limit) = match which {
+                    T::Resolve | T::Connect => ("connecting", self.config.connect_timeout),
+                    T::SendRequest | T::SendBody | T::PerWrite => {
+                        ("sending the request", self.config.timeout)
+                    }
+                    _ => ("waiting for the reply", self.config.timeout),
+                };
+                Error::Timeout { phase, limit }
+            }
+            ureq::Error::BodyExceedsLimit(limit) => ProtocolError::ReplyTooLarge { limit }.into(),
+            ureq::Error::HostNotFound => Error::Transport {
+                message: format!("could not resolve the host of {authority}"),
+                source: None,
+            },
+            ureq::Error::ConnectionFailed => Error::Transport {
+                message: format!("could not connect to {authority}"),
+                source: None,
+            },
+            ureq::Error::Io(io) => self.map_io(io),
+            ureq::Error::Protocol(proto) => {
+                // A connection closed before any byte of the reply is the
+                // server's NULL; any other framing fault is a bad reply.
+                let detail = proto.to_string();
+                if is_closed_before_reply(&detail) {
+                    Error::NoReply
+                } else {
+                    ProtocolError::MalformedHttp { detail }.into()
+                }
+            }
+            other => Error::transport(format!("HTTP exchange with {authority} failed"), other),
+        }
+    }
+
+    fn map_io(&self, io: io::Error) -> Error {
+        let authority = &self.config.authority;
+        match io.kind() {
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Error::Timeout {
+                phase: "waiting for the reply",
+                limit: self.config.timeout,
+            },
+            io::ErrorKind::ConnectionRefused => {
+                Error::transport(format!("could not connect to {authority}"), io)
+            }
+            io::ErrorKind::UnexpectedEof => Error::transport(
+                format!("{authority} closed the connection in the middle of its reply"),
+                io,
+            ),
+            _ => Error::transport(format!("connection to {authority} failed"), io),
+        }
+    }
+}
+
+/// Whether a `ureq` protocol error says the server closed the connection
+/// without sending a response head.
+fn is_closed_before_reply(detail: &str) -> bool {
+    let detail = detail.to_ascii_lowercase();
+    detail.contains("before response") || detail.contains("no response")
+}

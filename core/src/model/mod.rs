@@ -1,0 +1,119 @@
+//! The typed model: identifiers, codes and one type per reply.
+
+mod codes;
+mod contacts;
+mod login;
+mod message;
+mod profile;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use codes::{BloodType, Constellation, Gender, Status, Zodiac};
+pub use contacts::{AddFriendOutcome, OnlineFriend, Verification};
+pub use login::{LoginOutcome, PasswordHash};
+pub use message::{Message, MessageKind};
+pub use profile::{InfoLevel, UserInfo};
+
+/// A QQ number (UIN): an unsigned decimal, 5–10 digits in practice.
+///
+/// ```
+/// use httpqq::Uin;
+///
+/// let uin: Uin = "106814".parse()?;
+/// assert_eq!(uin, Uin::new(106814));
+/// assert_eq!(uin.to_string(), "106814");
+/// assert!("10 6814".parse::<Uin>().is_err());
+/// # Ok::<(), httpqq::ParseUinError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Uin(u64);
+
+impl Uin {
+    /// Wraps a number as a UIN.
+    pub const fn new(number: u64) -> Self {
+        Uin(number)
+    }
+
+    /// The number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl From<u64> for Uin {
+    fn from(number: u64) -> Self {
+        Uin(number)
+    }
+}
+
+impl From<Uin> for u64 {
+    fn from(uin: Uin) -> u64 {
+        uin.0
+    }
+}
+
+impl fmt::Display for Uin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// The text given is not a UIN (only ASCII digits, at most 20 of them, are).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a UIN (a QQ number is a decimal number such as 106814)")]
+pub struct ParseUinError(String);
+
+impl FromStr for Uin {
+    type Err = ParseUinError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        crate::codec::parse_decimal(text.as_bytes())
+            .map(Uin)
+            .ok_or_else(|| ParseUinError(crate::error::excerpt(text.as_bytes())))
+    }
+}
+
+/// A face (avatar) id (`FC`). Its picture is number `id / 3 + 1`.
+///
+/// ```
+/// let face = httpqq::Face::new(270);
+/// assert_eq!(face.picture(), 91);
+/// assert_eq!(face.picture_file(), "91.bmp");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Face(u32);
+
+impl Face {
+    /// Wraps a face id.
+    pub const fn new(id: u32) -> Self {
+        Face(id)
+    }
+
+    /// The face id as sent.
+    pub const fn id(self) -> u32 {
+        self.0
+    }
+
+    /// The picture number: `id / 3 + 1` (integer division).
+    pub const fn picture(self) -> u32 {
+        self.0 / 3 + 1
+    }
+
+    /// The picture's file name in the period clients, e.g. `91.bmp`.
+    pub fn picture_file(self) -> String {
+        format!("{}.bmp", self.picture())
+    }
+}
+
+impl From<u32> for Face {
+    fn from(id: u32) -> Self {
+        Face(id)
+    }
+}
+
+impl fmt::Display for Face {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}

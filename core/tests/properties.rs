@@ -1,0 +1,113 @@
+//! Property tests: any text survives the value encoding, no value can inject
+//! a field, and no bytes make the decoder panic.
+
+use httpqq::codec::{self, decode_value, decode_value_strict, encode_value, Fields};
+use httpqq::{InfoLevel, Message, PasswordHash, Reply, Request, Uin, Verification};
+use proptest::prelude::*;
+
+fn all_requests(text: String) -> Vec<Request> {
+    vec![
+        Request::Login {
+            password: PasswordHash::from_password(&text),
+        },
+        Request::FriendCount,
+        Request::FriendList { max: 5 },
+        Request::OnlineCount,
+        Request::OnlineFriends { max: 5 },
+        Request::UserInfo {
+            target: Uin::new(1),
+            level: InfoLevel::Normal,
+        },
+        Request::AddFriend {
+            target: Uin::new(1),
+        },
+        Request::Verify {
+            target: Uin::new(1),
+            action: Verification::Reject,
+            reason: text.clone(),
+        },
+        Request::RemoveFriend {
+            target: Uin::new(1),
+        },
+        Request::SetStatus {
+            status: httpqq::Status::Busy,
+        },
+        Request::FetchMessages,
+        Request::SendMessage {
+            target: Uin::new(1),
+            text,
+        },
+        Request::Logout,
+    ]
+}
+
+/// Text rich in the characters the encoding must escape.
+fn tricky_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[&=,%+\r\n\t \u{7f}a-z好🎉]{0,40}",
+        Just("&UIN=1&CMD=Logout".to_owned()),
+        Just("%26%3D%2C%25%2B".to_owned()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn any_message_text_arrives_byte_identical(text in tricky_text(), seq in 1u16..) {
+        let body = codec::encode_request(Uin::new(10001), seq, &Request::SendMessage { target: Uin::new(10002), text: text.clone() });
+        let fields = Fields::parse(body.as_bytes()).unwrap();
+        let keys: Vec<&str> = fields.iter().map(|(k, _)| k).collect();
+        prop_assert_eq!(keys, ["VER", "CMD", "SEQ", "UIN", "UN", "MG"]);
+        prop_assert_eq!(fields.number("UIN").unwrap(), Some(10001));
+        let decoded = decode_value_strict(fields.raw("MG").unwrap()).unwrap();
+        prop_assert_eq!(decoded, text);
+    }
+
+    #[test]
+    fn any_reason_arrives_byte_identical(text in tricky_text()) {
+        let request = Request::Verify { target: Uin::new(2), action: Verification::Request, reason: text.clone() };
+        let body = codec::encode_request(Uin::new(1), 9, &request);
+        let fields = Fields::parse(body.as_bytes()).unwrap();
+        prop_assert_eq!(fields.len(), 7);
+        prop_assert_eq!(decode_value(fields.raw("RS").unwrap()), text);
+    }
+
+    #[test]
+    fn any_texts_survive_a_message_list(texts in proptest::collection::vec(tricky_text(), 0..8)) {
+        let mut mt = String::new();
+        let mut un = String::new();
+        let mut mg = String::new();
+        for text in &texts {
+            mt.push_str("9,");
+            un.push_str("10002,");
+            encode_value(text, &mut mg);
+            mg.push(',');
+        }
+        let body = format!("VER=1.1&CMD=GETMSGEX&SEQ=3&UIN=10001&RES=0&MN={}&MT={mt}&UN={un}&MG={mg}", texts.len());
+        let reply = codec::decode_reply(&Request::FetchMessages, 3, body.as_bytes()).unwrap();
+        let expected: Vec<Message> = texts.into_iter().map(|text| Message::Text { from: Uin::new(10002), text }).collect();
+        prop_assert_eq!(reply, Reply::Messages(expected));
+    }
+
+    #[test]
+    fn no_bytes_make_the_decoder_panic(body in proptest::collection::vec(any::<u8>(), 0..300), seq: u16) {
+        for request in all_requests(String::new()) {
+            let _ = codec::decode_reply(&request, seq, &body);
+        }
+        let _ = Fields::parse(&body);
+        let _ = decode_value(&body);
+    }
+
+    #[test]
+    fn no_tail_after_a_valid_head_makes_the_decoder_panic(
+        tail in "[A-Z=&, %0-9a-f\r\n]{0,120}",
+        cmd in prop::sample::select(vec!["LOGIN", "LIST", "QUERY_STAT", "GETINFO", "AddToList", "GETMSGEX", "CLTMSG"]),
+    ) {
+        let body = format!("VER=1.1&CMD={cmd}&SEQ=5&UIN=1&RES=0&{tail}");
+        for request in all_requests("x".into()) {
+            let _ = codec::decode_reply(&request, 5, body.as_bytes());
+        }
+    }
+}
