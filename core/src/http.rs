@@ -54,7 +54,9 @@ impl Transport {
         if close || !self.config.keep_alive {
             request = request.header("Connection", "close");
         }
-        let mut response = request.send(body).map_err(|e| self.map_error(e))?;
+        let mut response = request
+            .send(body)
+            .map_err(|e| self.map_error(e, Stage::Head))?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(ProtocolError::HttpStatus { status }.into());
@@ -64,10 +66,10 @@ impl Transport {
             .with_config()
             .limit(self.config.max_reply_size)
             .read_to_vec()
-            .map_err(|e| self.map_error(e))
+            .map_err(|e| self.map_error(e, Stage::Body))
     }
 
-    fn map_error(&self, error: ureq::Error) -> Error {
+    fn map_error(&self, error: ureq::Error, stage: Stage) -> Error {
         use ureq::Timeout as T;
         let authority = &self.config.authority;
         match error {
@@ -90,24 +92,26 @@ impl Transport {
                 message: format!("could not connect to {authority}"),
                 source: None,
             },
-            ureq::Error::Io(io) => self.map_io(io),
-            ureq::Error::Protocol(proto) => {
-                // A connection closed before any byte of the reply is the
-                // server's NULL; any other framing fault is a bad reply.
-                let detail = proto.to_string();
-                if is_closed_before_reply(&detail) {
-                    Error::NoReply
-                } else {
-                    ProtocolError::MalformedHttp { detail }.into()
-                }
+            ureq::Error::Io(io) => self.map_io(io, stage),
+            ureq::Error::Protocol(proto) => ProtocolError::MalformedHttp {
+                detail: proto.to_string(),
             }
+            .into(),
             other => Error::transport(format!("HTTP exchange with {authority} failed"), other),
         }
     }
 
-    fn map_io(&self, io: io::Error) -> Error {
+    fn map_io(&self, io: io::Error, stage: Stage) -> Error {
+        use io::ErrorKind as K;
         let authority = &self.config.authority;
         match io.kind() {
+            // The connection ended before a reply head: the server's NULL.
+            // (A server that dies at that moment looks the same on the wire.)
+            K::UnexpectedEof | K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe
+                if stage == Stage::Head =>
+            {
+                Error::NoReply
+            }
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Error::Timeout {
                 phase: "waiting for the reply",
                 limit: self.config.timeout,
@@ -124,9 +128,11 @@ impl Transport {
     }
 }
 
-/// Whether a `ureq` protocol error says the server closed the connection
-/// without sending a response head.
-fn is_closed_before_reply(detail: &str) -> bool {
-    let detail = detail.to_ascii_lowercase();
-    detail.contains("before response") || detail.contains("no response")
+/// Where in the exchange an error happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Connecting, sending, or waiting for the reply head.
+    Head,
+    /// Reading the reply body.
+    Body,
 }

@@ -1,0 +1,271 @@
+//! The client against misbehaving peers: each fault gives its own error
+//! kind, within the configured time. The peers here are scripted raw TCP
+//! servers, not the reference server: they do what no correct server does.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use httpqq::{Client, Error, ProtocolError, Request, Uin};
+
+/// Accepts `connections` connections and runs `script` on each, after
+/// reading the request head and body.
+fn peer(connections: usize, script: fn(&mut TcpStream, &[u8])) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for stream in listener.incoming().take(connections) {
+            let Ok(mut stream) = stream else { continue };
+            let request = read_request(&mut stream);
+            script(&mut stream, &request);
+        }
+    });
+    addr
+}
+
+/// Reads one request (head and Content-Length body) and returns the body.
+fn read_request(stream: &mut TcpStream) -> Vec<u8> {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            while data.len() < end + 4 + length {
+                let n = stream.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buf[..n]);
+            }
+            return data[end + 4..].to_vec();
+        }
+        let n = stream.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            return data;
+        }
+        data.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// The request's SEQ, to echo it.
+fn seq_of(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .find_map(|p| p.strip_prefix("SEQ="))
+        .unwrap_or("0")
+        .to_owned()
+}
+
+fn reply(stream: &mut TcpStream, status: &str, body: &str) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nServer: tencent imserver/1.0.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+fn client(addr: SocketAddr, timeout: Duration) -> Client {
+    Client::builder()
+        .endpoint(addr.to_string())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build()
+        .unwrap()
+}
+
+const SHORT: Duration = Duration::from_millis(600);
+
+#[test]
+fn connection_closed_without_bytes_is_no_reply() {
+    let addr = peer(1, |_, _| {});
+    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    assert!(matches!(err, Error::NoReply), "{err:?}");
+}
+
+#[test]
+fn well_formed_reply_is_decoded() {
+    let addr = peer(1, |s, body| {
+        let seq = seq_of(body);
+        reply(s, "200 OK", &format!("VER=1.1&CMD=LOGOUT&SEQ={seq}&UIN=1&RES=0"));
+    });
+    let result = client(addr, SHORT).call(Uin::new(1), &Request::Logout);
+    assert_eq!(result.unwrap(), httpqq::Reply::Done);
+}
+
+#[test]
+fn silent_server_times_out_within_the_limit() {
+    let addr = peer(1, |s, _| {
+        thread::sleep(Duration::from_secs(3));
+        let _ = s.write_all(b"");
+    });
+    let started = Instant::now();
+    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(elapsed >= SHORT.mul_f32(0.9) && elapsed <= SHORT.mul_f32(1.5), "{elapsed:?}");
+}
+
+#[test]
+fn half_a_reply_then_a_stall_times_out() {
+    let addr = peer(1, |s, _| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nVER=1.1&CMD=");
+        thread::sleep(Duration::from_secs(3));
+    });
+    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+}
+
+#[test]
+fn close_in_the_middle_of_the_body_is_a_transport_error() {
+    let addr = peer(1, |s, _| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nVER=1.1&CMD=");
+    });
+    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+}
+
+#[test]
+fn garbage_instead_of_http_is_a_protocol_error() {
+    let addr = peer(1, |s, _| {
+        let _ = s.write_all(b"\x00\x01garbage that is not HTTP at all\r\n\r\n");
+    });
+    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+}
+
+#[test]
+fn http_error_status_is_reported_with_its_code() {
+    let addr = peer(1, |s, _| reply(s, "503 Service Unavailable", "busy"));
+    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    assert!(
+        matches!(err, Error::Protocol(ProtocolError::HttpStatus { status: 503 })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn oversized_reply_is_refused_at_the_limit() {
+    let addr = peer(1, |s, _| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n");
+        let chunk = vec![b'A'; 64 * 1024];
+        for _ in 0..1600 {
+            if s.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let client = Client::builder()
+        .endpoint(addr.to_string())
+        .max_reply_size(1024 * 1024)
+        .build()
+        .unwrap();
+    let err = client.call(Uin::new(1), &Request::Logout).unwrap_err();
+    assert!(
+        matches!(err, Error::Protocol(ProtocolError::ReplyTooLarge { limit: 1048576 })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn reply_to_another_sequence_number_is_rejected() {
+    let addr = peer(1, |s, _| reply(s, "200 OK", "VER=1.1&CMD=LOGOUT&SEQ=0&UIN=1&RES=0"));
+    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    assert!(
+        matches!(err, Error::Protocol(ProtocolError::SeqMismatch { .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn refused_connection_is_a_transport_error() {
+    let addr = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(err.to_string().contains(&addr.to_string()), "{err}");
+}
+
+#[test]
+fn request_is_a_post_with_the_protocol_headers() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut data = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !data.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).unwrap();
+            data.extend_from_slice(&buf[..n]);
+        }
+        let head = String::from_utf8_lossy(&data).into_owned();
+        let _ = s.shutdown(std::net::Shutdown::Both);
+        head
+    });
+    let _ = client(addr, SHORT).call(Uin::new(1), &Request::Logout);
+    let head = server.join().unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("post / http/1.1\r\n"), "{head}");
+    assert!(head.contains("content-type: text/plain; charset=utf-8\r\n"), "{head}");
+    assert!(head.contains("connection: close\r\n"), "{head}");
+    assert!(head.contains(&format!("host: {addr}\r\n")), "{head}");
+}
+
+/// A keep-alive peer: answers every request on a connection until the
+/// client closes it, writing the Query_Stat TN=0 double reply as the
+/// original did. Returns its address and a counter of connections accepted.
+fn keep_alive_peer() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let Ok(mut s) = stream else { continue };
+            counter.fetch_add(1, Ordering::SeqCst);
+            thread::spawn(move || loop {
+                let body = read_request(&mut s);
+                if body.is_empty() {
+                    return;
+                }
+                let text = String::from_utf8_lossy(&body).into_owned();
+                let seq = seq_of(&body);
+                if text.contains("CMD=Query_Stat") {
+                    reply(&mut s, "200 OK", &format!("VER=1.1&CMD=QUERY_STAT&SEQ={seq}&UIN=1&RES=0&FN=1"));
+                    reply(&mut s, "200 OK", &format!("VER=1.1&CMD=QUERY_STAT&SEQ={seq}&UIN=1&RES=0&FC=&FN=1&SN=0&ST=&UN=&NK="));
+                } else {
+                    reply(&mut s, "200 OK", &format!("VER=1.1&CMD=LOGOUT&SEQ={seq}&UIN=1&RES=0"));
+                }
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+#[test]
+fn keep_alive_reuses_one_connection() {
+    let (addr, accepted) = keep_alive_peer();
+    let client = Client::builder().endpoint(addr.to_string()).keep_alive(true).build().unwrap();
+    for _ in 0..3 {
+        client.call(Uin::new(1), &Request::Logout).unwrap();
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn double_reply_connection_is_never_reused() {
+    let (addr, accepted) = keep_alive_peer();
+    let client = Client::builder().endpoint(addr.to_string()).keep_alive(true).build().unwrap();
+    let count = client.call(Uin::new(1), &Request::OnlineCount).unwrap();
+    assert_eq!(count, httpqq::Reply::OnlineCount(1));
+    // Were the double reply's connection reused, this would read its second
+    // reply (CMD=QUERY_STAT) and fail.
+    assert_eq!(client.call(Uin::new(1), &Request::Logout).unwrap(), httpqq::Reply::Done);
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
