@@ -238,6 +238,9 @@ fn keep_alive_peer() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsi
                 let seq = seq_of(&body);
                 if text.contains("CMD=Query_Stat") {
                     reply(&mut s, "200 OK", &format!("VER=1.1&CMD=QUERY_STAT&SEQ={seq}&UIN=1&RES=0&FN=1"));
+                    // Late: a client that reused this connection at once
+                    // would read this as the reply to its next request.
+                    thread::sleep(Duration::from_millis(150));
                     reply(&mut s, "200 OK", &format!("VER=1.1&CMD=QUERY_STAT&SEQ={seq}&UIN=1&RES=0&FC=&FN=1&SN=0&ST=&UN=&NK="));
                 } else {
                     reply(&mut s, "200 OK", &format!("VER=1.1&CMD=LOGOUT&SEQ={seq}&UIN=1&RES=0"));
