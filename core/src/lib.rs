@@ -70,3 +70,8 @@ pub use model::{
     Zodiac,
 };
 pub use session::{Incoming, Session};
+
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;

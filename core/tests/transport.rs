@@ -83,7 +83,9 @@ const SHORT: Duration = Duration::from_millis(600);
 #[test]
 fn connection_closed_without_bytes_is_no_reply() {
     let addr = peer(1, |_, _| {});
-    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    let err = client(addr, SHORT)
+        .call(Uin::new(1), &Request::Logout)
+        .unwrap_err();
     assert!(matches!(err, Error::NoReply), "{err:?}");
 }
 
@@ -91,7 +93,11 @@ fn connection_closed_without_bytes_is_no_reply() {
 fn well_formed_reply_is_decoded() {
     let addr = peer(1, |s, body| {
         let seq = seq_of(body);
-        reply(s, "200 OK", &format!("VER=1.1&CMD=LOGOUT&SEQ={seq}&UIN=1&RES=0"));
+        reply(
+            s,
+            "200 OK",
+            &format!("VER=1.1&CMD=LOGOUT&SEQ={seq}&UIN=1&RES=0"),
+        );
     });
     let result = client(addr, SHORT).call(Uin::new(1), &Request::Logout);
     assert_eq!(result.unwrap(), httpqq::Reply::Done);
@@ -104,10 +110,15 @@ fn silent_server_times_out_within_the_limit() {
         let _ = s.write_all(b"");
     });
     let started = Instant::now();
-    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    let err = client(addr, SHORT)
+        .call(Uin::new(1), &Request::Logout)
+        .unwrap_err();
     let elapsed = started.elapsed();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
-    assert!(elapsed >= SHORT.mul_f32(0.9) && elapsed <= SHORT.mul_f32(1.5), "{elapsed:?}");
+    assert!(
+        elapsed >= SHORT.mul_f32(0.9) && elapsed <= SHORT.mul_f32(1.5),
+        "{elapsed:?}"
+    );
 }
 
 #[test]
@@ -116,7 +127,9 @@ fn half_a_reply_then_a_stall_times_out() {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nVER=1.1&CMD=");
         thread::sleep(Duration::from_secs(3));
     });
-    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    let err = client(addr, SHORT)
+        .call(Uin::new(1), &Request::Logout)
+        .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 }
 
@@ -125,7 +138,9 @@ fn close_in_the_middle_of_the_body_is_a_transport_error() {
     let addr = peer(1, |s, _| {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nVER=1.1&CMD=");
     });
-    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    let err = client(addr, SHORT)
+        .call(Uin::new(1), &Request::Logout)
+        .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
 }
 
@@ -134,16 +149,23 @@ fn garbage_instead_of_http_is_a_protocol_error() {
     let addr = peer(1, |s, _| {
         let _ = s.write_all(b"\x00\x01garbage that is not HTTP at all\r\n\r\n");
     });
-    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    let err = client(addr, SHORT)
+        .call(Uin::new(1), &Request::Logout)
+        .unwrap_err();
     assert!(matches!(err, Error::Protocol(_)), "{err:?}");
 }
 
 #[test]
 fn http_error_status_is_reported_with_its_code() {
     let addr = peer(1, |s, _| reply(s, "503 Service Unavailable", "busy"));
-    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    let err = client(addr, SHORT)
+        .call(Uin::new(1), &Request::Logout)
+        .unwrap_err();
     assert!(
-        matches!(err, Error::Protocol(ProtocolError::HttpStatus { status: 503 })),
+        matches!(
+            err,
+            Error::Protocol(ProtocolError::HttpStatus { status: 503 })
+        ),
         "{err:?}"
     );
 }
@@ -166,15 +188,22 @@ fn oversized_reply_is_refused_at_the_limit() {
         .unwrap();
     let err = client.call(Uin::new(1), &Request::Logout).unwrap_err();
     assert!(
-        matches!(err, Error::Protocol(ProtocolError::ReplyTooLarge { limit: 1048576 })),
+        matches!(
+            err,
+            Error::Protocol(ProtocolError::ReplyTooLarge { limit: 1048576 })
+        ),
         "{err:?}"
     );
 }
 
 #[test]
 fn reply_to_another_sequence_number_is_rejected() {
-    let addr = peer(1, |s, _| reply(s, "200 OK", "VER=1.1&CMD=LOGOUT&SEQ=0&UIN=1&RES=0"));
-    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    let addr = peer(1, |s, _| {
+        reply(s, "200 OK", "VER=1.1&CMD=LOGOUT&SEQ=0&UIN=1&RES=0")
+    });
+    let err = client(addr, SHORT)
+        .call(Uin::new(1), &Request::Logout)
+        .unwrap_err();
     assert!(
         matches!(err, Error::Protocol(ProtocolError::SeqMismatch { .. })),
         "{err:?}"
@@ -187,7 +216,9 @@ fn refused_connection_is_a_transport_error() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
-    let err = client(addr, SHORT).call(Uin::new(1), &Request::Logout).unwrap_err();
+    let err = client(addr, SHORT)
+        .call(Uin::new(1), &Request::Logout)
+        .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
 }
@@ -211,7 +242,10 @@ fn request_is_a_post_with_the_protocol_headers() {
     let _ = client(addr, SHORT).call(Uin::new(1), &Request::Logout);
     let head = server.join().unwrap().to_ascii_lowercase();
     assert!(head.starts_with("post / http/1.1\r\n"), "{head}");
-    assert!(head.contains("content-type: text/plain; charset=utf-8\r\n"), "{head}");
+    assert!(
+        head.contains("content-type: text/plain; charset=utf-8\r\n"),
+        "{head}"
+    );
     assert!(head.contains("connection: close\r\n"), "{head}");
     assert!(head.contains(&format!("host: {addr}\r\n")), "{head}");
 }
@@ -237,13 +271,21 @@ fn keep_alive_peer() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsi
                 let text = String::from_utf8_lossy(&body).into_owned();
                 let seq = seq_of(&body);
                 if text.contains("CMD=Query_Stat") {
-                    reply(&mut s, "200 OK", &format!("VER=1.1&CMD=QUERY_STAT&SEQ={seq}&UIN=1&RES=0&FN=1"));
+                    reply(
+                        &mut s,
+                        "200 OK",
+                        &format!("VER=1.1&CMD=QUERY_STAT&SEQ={seq}&UIN=1&RES=0&FN=1"),
+                    );
                     // Late: a client that reused this connection at once
                     // would read this as the reply to its next request.
                     thread::sleep(Duration::from_millis(150));
                     reply(&mut s, "200 OK", &format!("VER=1.1&CMD=QUERY_STAT&SEQ={seq}&UIN=1&RES=0&FC=&FN=1&SN=0&ST=&UN=&NK="));
                 } else {
-                    reply(&mut s, "200 OK", &format!("VER=1.1&CMD=LOGOUT&SEQ={seq}&UIN=1&RES=0"));
+                    reply(
+                        &mut s,
+                        "200 OK",
+                        &format!("VER=1.1&CMD=LOGOUT&SEQ={seq}&UIN=1&RES=0"),
+                    );
                 }
             });
         }
@@ -254,7 +296,11 @@ fn keep_alive_peer() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsi
 #[test]
 fn keep_alive_reuses_one_connection() {
     let (addr, accepted) = keep_alive_peer();
-    let client = Client::builder().endpoint(addr.to_string()).keep_alive(true).build().unwrap();
+    let client = Client::builder()
+        .endpoint(addr.to_string())
+        .keep_alive(true)
+        .build()
+        .unwrap();
     for _ in 0..3 {
         client.call(Uin::new(1), &Request::Logout).unwrap();
     }
@@ -264,11 +310,18 @@ fn keep_alive_reuses_one_connection() {
 #[test]
 fn double_reply_connection_is_never_reused() {
     let (addr, accepted) = keep_alive_peer();
-    let client = Client::builder().endpoint(addr.to_string()).keep_alive(true).build().unwrap();
+    let client = Client::builder()
+        .endpoint(addr.to_string())
+        .keep_alive(true)
+        .build()
+        .unwrap();
     let count = client.call(Uin::new(1), &Request::OnlineCount).unwrap();
     assert_eq!(count, httpqq::Reply::OnlineCount(1));
     // Were the double reply's connection reused, this would read its second
     // reply (CMD=QUERY_STAT) and fail.
-    assert_eq!(client.call(Uin::new(1), &Request::Logout).unwrap(), httpqq::Reply::Done);
+    assert_eq!(
+        client.call(Uin::new(1), &Request::Logout).unwrap(),
+        httpqq::Reply::Done
+    );
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

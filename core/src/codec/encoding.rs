@@ -46,7 +46,7 @@ pub fn encode_value(value: &str, out: &mut String) {
 /// Decodes one received value: percent-decoding, then UTF-8.
 ///
 /// Bytes that are not UTF-8 after decoding become U+FFFD; the client never
-/// fails a whole reply over one such value. [decision]
+/// fails a whole reply over one such value. \[decision\]
 ///
 /// ```
 /// use httpqq::codec::decode_value;

@@ -13,7 +13,7 @@ use crate::error::{excerpt, ProtocolError};
 /// Leniency, as the original server's replies need it: spaces around keys
 /// are trimmed (`AD =x`), empty pairs and a trailing `&` are ignored,
 /// trailing CR/LF is stripped, and a key that appears twice keeps its first
-/// value. [decision] Keys are compared exactly (they are upper case).
+/// value. \[decision\] Keys are compared exactly (they are upper case).
 ///
 /// ```
 /// use httpqq::codec::Fields;

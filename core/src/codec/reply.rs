@@ -240,7 +240,7 @@ fn messages(fields: &Fields<'_>) -> Result<Vec<Message>, ProtocolError> {
 
 fn user_info(fields: &Fields<'_>) -> Result<UserInfo, ProtocolError> {
     let text = |key: &str| fields.text(key).map(|t| t.into_owned());
-    // An empty numeric profile field means "not given". [decision]
+    // An empty numeric profile field means "not given". \[decision\]
     let code = |key: &'static str| -> Result<Option<u32>, ProtocolError> {
         match fields.raw(key) {
             Some(raw) if super::fields::trim_spaces(raw).is_empty() => Ok(None),

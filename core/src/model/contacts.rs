@@ -39,7 +39,7 @@ pub enum AddFriendOutcome {
 }
 
 impl AddFriendOutcome {
-    /// Reads a `CD` code; any code ≥ 2 is a refusal. [decision]
+    /// Reads a `CD` code; any code ≥ 2 is a refusal. \[decision\]
     pub const fn from_code(code: u32) -> Self {
         match code {
             0 => AddFriendOutcome::Added,

@@ -88,7 +88,7 @@ pub struct LoginOutcome {
 
 impl LoginOutcome {
     /// What a login reply without `HI`/`LI` means: the original's 60 s and
-    /// 300 s. [decision]
+    /// 300 s. \[decision\]
     pub const DEFAULT: LoginOutcome = LoginOutcome {
         heartbeat: Duration::from_secs(60),
         idle_timeout: Duration::from_secs(300),
