@@ -1,0 +1,128 @@
+//! The server's settings: a plain struct with defaults for tests.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::accounts::Accounts;
+
+/// A rate limit: at most `count` events per `window`, per user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Events allowed in one window.
+    pub count: u32,
+    /// The sliding window.
+    pub window: Duration,
+}
+
+/// The original's quirks that the server can reproduce on request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Quirks {
+    /// A verification request (Ack_AddToList `CD=2`) must be sent twice: the
+    /// first to each peer is answered `RES=3` and not delivered (§5.6).
+    pub verification_twice: bool,
+}
+
+/// Everything the server can be told. `Config::default()` suits tests: an
+/// ephemeral loopback port, the demo accounts, no penalty delays.
+///
+/// ```
+/// let config = httpqq_server::Config {
+///     idle_timeout: std::time::Duration::from_secs(2),
+///     ..Default::default()
+/// };
+/// assert_eq!(config.max_messages_per_reply, 32);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// The accounts.
+    pub accounts: Accounts,
+    /// Where accounts, friend lists and undelivered messages are kept
+    /// across restarts (written atomically after every change); `None` keeps
+    /// them in memory only.
+    pub state: Option<PathBuf>,
+    /// `LI`: a session silent this long ends (default 300 s).
+    pub idle_timeout: Duration,
+    /// `HI`: how often clients are told to poll (default 60 s).
+    pub heartbeat: Duration,
+    /// The most messages one GetMsgEx returns (default 32).
+    pub max_messages_per_reply: usize,
+    /// The most messages kept for one user; sending past it answers `RES=3`
+    /// (default 10,000).
+    pub max_queued_messages: usize,
+    /// CLTMSG per sender (default 100 per 10 s).
+    pub send_limit: RateLimit,
+    /// Change_Stat per user (default 20 per 10 s).
+    pub status_limit: RateLimit,
+    /// Wrong passwords per UIN before Login answers `RES=3` for the rest of
+    /// the window (default 10 per 60 s).
+    pub login_limit: RateLimit,
+    /// How long a `RES=3` reply is held back (the original: about 20 s;
+    /// default 0).
+    pub penalty_delay: Duration,
+    /// How long a `RES=3` to DelFromList is held back (the original: about
+    /// 30 s; default 0).
+    pub delete_penalty_delay: Duration,
+    /// Close every connection after its reply, as the original did
+    /// (default off: HTTP/1.1 keep-alive is honoured).
+    pub always_close: bool,
+    /// The original's quirks to reproduce.
+    pub quirks: Quirks,
+    /// Connections served at once; more are closed at once (default 512).
+    pub max_connections: usize,
+    /// The most bytes of a request head (default 8 KiB).
+    pub max_header_bytes: usize,
+    /// The most bytes of a request body (default 64 KiB).
+    pub max_body_bytes: usize,
+    /// How long a connection may take to send one whole request, or stay
+    /// idle between requests (default 10 s).
+    pub read_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            accounts: Accounts::demo(),
+            state: None,
+            idle_timeout: Duration::from_secs(300),
+            heartbeat: Duration::from_secs(60),
+            max_messages_per_reply: 32,
+            max_queued_messages: 10_000,
+            send_limit: RateLimit {
+                count: 100,
+                window: Duration::from_secs(10),
+            },
+            status_limit: RateLimit {
+                count: 20,
+                window: Duration::from_secs(10),
+            },
+            login_limit: RateLimit {
+                count: 10,
+                window: Duration::from_secs(60),
+            },
+            penalty_delay: Duration::ZERO,
+            delete_penalty_delay: Duration::ZERO,
+            always_close: false,
+            quirks: Quirks::default(),
+            max_connections: 512,
+            max_header_bytes: 8 * 1024,
+            max_body_bytes: 64 * 1024,
+            read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Config {
+    /// The original server's behaviour where it differs from the test
+    /// defaults: every connection closed after its reply, `RES=3` held back
+    /// 20 s (30 s for DelFromList).
+    pub fn faithful(mut self) -> Self {
+        self.always_close = true;
+        self.penalty_delay = Duration::from_secs(20);
+        self.delete_penalty_delay = Duration::from_secs(30);
+        self
+    }
+}
