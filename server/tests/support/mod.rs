@@ -1,0 +1,119 @@
+//! Helpers for the server tests: a raw HTTP exchange (so replies can be
+//! checked byte for byte) and the accounts that reproduce the field notes.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::Duration;
+
+use httpqq_server::{Accounts, Config, Server};
+
+pub const HEAD: &str =
+    "HTTP/1.1 200 OK\r\nServer: tencent imserver/1.0.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: ";
+
+/// The notes' accounts: 106814 ("Hackfan 好", full profile, friends
+/// 3814526, 36791785, 99833581) and those three, password "secret".
+pub fn notes_accounts() -> Accounts {
+    let mut accounts = Accounts::parse(include_str!("../../accounts.example.toml")).unwrap();
+    let hackfan = accounts
+        .accounts
+        .iter_mut()
+        .find(|a| a.uin == 106814)
+        .unwrap();
+    hackfan.friends = vec![3814526, 36791785, 99833581];
+    hackfan.add_policy = httpqq_server::AddPolicy::Allow;
+    let friend = accounts
+        .accounts
+        .iter_mut()
+        .find(|a| a.uin == 3814526)
+        .unwrap();
+    friend.password = Some("secret".into());
+    friend.friends = vec![106814];
+    for uin in [36791785, 99833581] {
+        accounts
+            .accounts
+            .push(httpqq_server::Account::new(uin, "secret", "Other"));
+    }
+    accounts.accounts[3].add_policy = httpqq_server::AddPolicy::Verify;
+    accounts.accounts[1].add_policy = httpqq_server::AddPolicy::Refuse;
+    accounts
+}
+
+pub fn notes_server() -> Server {
+    server_with(|_| {})
+}
+
+pub fn server_with(change: impl FnOnce(&mut Config)) -> Server {
+    let mut config = Config {
+        accounts: notes_accounts(),
+        ..Config::default()
+    };
+    change(&mut config);
+    Server::start(config).unwrap()
+}
+
+/// The MD5 the notes' password "secret" is sent as.
+pub const SECRET_MD5: &str = "5ebe2294ecd0e0f08eab7690d2a6ee69";
+
+pub fn login_body(uin: u64) -> String {
+    format!("VER=1.1&CMD=Login&SEQ=4321&UIN={uin}&PS={SECRET_MD5}&M5=1&LC=9326B87B234E7235")
+}
+
+/// Sends raw bytes on a new connection and reads until the server closes.
+pub fn raw(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    exchange_on(&mut stream, bytes)
+}
+
+fn exchange_on(stream: &mut TcpStream, bytes: &[u8]) -> Vec<u8> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    out
+}
+
+/// A well-formed request for `body`, `Connection: close`.
+pub fn request(body: &str) -> Vec<u8> {
+    format!(
+        "POST / HTTP/1.1\r\nHost: tqq.tencent.com:8000\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Posts `body` and returns the reply body, checking the reply head is
+/// exactly the original's. An empty string is the NULL.
+pub fn post(addr: SocketAddr, body: &str) -> String {
+    split_reply(&raw(addr, &request(body)))
+}
+
+/// Like [`post`], from another loopback address.
+pub fn post_from(ip: IpAddr, addr: SocketAddr, body: &str) -> String {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.bind(&SocketAddr::new(ip, 0).into()).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    let mut stream: TcpStream = socket.into();
+    split_reply(&exchange_on(&mut stream, &request(body)))
+}
+
+/// Checks one whole reply and returns its body ("" for no bytes at all).
+pub fn split_reply(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        return String::new();
+    }
+    let text = String::from_utf8(bytes.to_vec()).expect("reply is UTF-8");
+    let rest = text
+        .strip_prefix(HEAD)
+        .unwrap_or_else(|| panic!("reply head differs: {text:?}"));
+    let (length, body) = rest.split_once("\r\n\r\n").expect("end of head");
+    assert_eq!(
+        length.parse::<usize>().unwrap(),
+        body.len(),
+        "Content-Length of {body:?}"
+    );
+    body.to_owned()
+}
