@@ -7,27 +7,18 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
+/// The `response` of a vector in the client's vectors.json.
 fn vector(name: &str) -> String {
-    let file: serde_like::Vectors =
-        serde_like::parse(include_str!("../../core/tests/data/vectors.json"));
-    file.response(name)
-}
-
-/// A tiny reader for the one field the tests need from vectors.json.
-mod serde_like {
-    pub struct Vectors(String);
-    pub fn parse(text: &str) -> Vectors {
-        Vectors(text.to_owned())
-    }
-    impl Vectors {
-        pub fn response(&self, name: &str) -> String {
-            let at = self.0.find(&format!("\"name\": \"{name}\"")).expect(name);
-            let rest = &self.0[at..];
-            let start = rest.find("\"response\": \"").unwrap() + "\"response\": \"".len();
-            let end = rest[start..].find("\",\n").unwrap();
-            rest[start..start + end].replace("\\u0001", "\u{1}")
-        }
-    }
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("../../core/tests/data/vectors.json")).unwrap();
+    file["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .and_then(|v| v["response"].as_str())
+        .unwrap_or_else(|| panic!("no vector {name}"))
+        .to_owned()
 }
 
 #[test]
@@ -503,5 +494,52 @@ fn oversized_and_slow_requests_are_closed() {
     assert!(raw(addr, b"POST / HTTP/1.1\r\nContent-Length: 50\r\n\r\nVER=").is_empty());
     assert!(started.elapsed() < Duration::from_secs(3));
     // Still serving.
+    assert_eq!(post(addr, &login_body(106814)), vector("login-ok"));
+}
+
+#[test]
+fn stopping_finishes_requests_in_flight() {
+    let server = server_with(|c| {
+        c.penalty_delay = Duration::from_millis(400);
+        c.send_limit.count = 0;
+    });
+    let addr = server.local_addr();
+    post(addr, &login_body(106814));
+    let in_flight = std::thread::spawn(move || {
+        post(
+            addr,
+            "VER=1.1&CMD=CLTMSG&SEQ=4321&UIN=106814&UN=3814526&MG=x",
+        )
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    server.stop();
+    assert_eq!(in_flight.join().unwrap(), vector("cltmsg-too-fast"));
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still accepting after stop"
+    );
+}
+
+#[test]
+fn connections_beyond_the_cap_are_closed_and_others_still_served() {
+    use std::io::Read;
+    let server = server_with(|c| c.max_connections = 2);
+    let addr = server.local_addr();
+    let idle: Vec<_> = (0..2)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut extra = std::net::TcpStream::connect(addr).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(
+        extra.read(&mut buf).unwrap_or(0),
+        0,
+        "over the cap: closed at once"
+    );
+    drop(idle);
+    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(post(addr, &login_body(106814)), vector("login-ok"));
 }
