@@ -7,8 +7,8 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use httpqq::codec::{
-    decode_form_value, decode_value_strict, encode_value, parse_decimal, Command, Fields,
-    LOGIN_CODE,
+    decode_form_value, decode_value_strict, encode_value, parse_decimal, trim_spaces as trim,
+    Command, Fields, LOGIN_CODE,
 };
 use httpqq::{InfoLevel, Status};
 
@@ -111,15 +111,6 @@ impl Parsed<'_> {
         body.push_str(tail);
         body
     }
-}
-
-fn trim(raw: &[u8]) -> &[u8] {
-    let start = raw.iter().position(|&b| b != b' ').unwrap_or(raw.len());
-    let end = raw
-        .iter()
-        .rposition(|&b| b != b' ')
-        .map_or(start, |i| i + 1);
-    &raw[start..end]
 }
 
 /// Reads the envelope: `VER`, `CMD`, `SEQ`, `UIN`, and the numeric fields

@@ -185,8 +185,13 @@ pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
     })
 }
 
-/// Trims ASCII spaces at both ends.
-pub(crate) fn trim_spaces(bytes: &[u8]) -> &[u8] {
+/// Trims ASCII spaces at both ends: how numeric values are read
+/// (`RES= 0`).
+///
+/// ```
+/// assert_eq!(httpqq::codec::trim_spaces(b" 20 "), b"20");
+/// ```
+pub fn trim_spaces(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
     let end = bytes
         .iter()
