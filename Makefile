@@ -11,7 +11,7 @@ CARGO ?= cargo
 demo:
 	@scripts/demo
 
-test: lint test-rust docs
+test: lint test-rust docs demo
 	@echo "all tests passed"
 
 lint:

@@ -70,8 +70,3 @@ pub use model::{
     Zodiac,
 };
 pub use session::{Incoming, Session};
-
-/// The README's examples, compiled as doc tests so they cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeExamples;

@@ -70,6 +70,11 @@ pub enum ServerError {
     },
 }
 
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 /// What every connection thread shares.
 pub(crate) struct Shared {
     pub(crate) config: Config,
