@@ -363,3 +363,77 @@ fn many_sessions_at_once_deliver_every_message_once_in_order() {
     }
     server.stop();
 }
+
+#[test]
+fn keep_alive_client_shares_connections_and_survives_the_double_reply() {
+    let (server, _) = demo();
+    let client = Client::builder()
+        .endpoint(server.local_addr().to_string())
+        .keep_alive(true)
+        .build()
+        .unwrap();
+    let alice = client.login(ALICE, "demo").unwrap();
+    let bob = client.login(BOB, "demo").unwrap();
+    for round in 0..5 {
+        assert_eq!(alice.online_count().unwrap(), 1, "round {round}");
+        assert_eq!(alice.friends().unwrap(), vec![BOB]);
+        bob.send_message(ALICE, &format!("r{round}")).unwrap();
+        let texts: Vec<_> = alice
+            .poll()
+            .unwrap()
+            .into_iter()
+            .filter(|m| matches!(m, Message::Text { .. }))
+            .map(|m| m.content().into_owned())
+            .collect();
+        assert_eq!(texts, [format!("r{round}")]);
+    }
+}
+
+/// The command, killed with SIGKILL between requests, loses nothing it
+/// acknowledged.
+#[test]
+fn killed_command_keeps_what_it_acknowledged() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = std::env::temp_dir().join(format!("httpqq-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("state.toml");
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_httpqq-server"))
+            .args(["--listen", "127.0.0.1:0", "--demo", "--state"])
+            .arg(&state)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line.trim().rsplit(' ').next().unwrap().to_owned();
+        (child, Client::new(addr).unwrap())
+    };
+    let (mut child, client) = start();
+    let alice = client.login(ALICE, "demo").unwrap();
+    for i in 0..20 {
+        alice.send_message(ERIN, &format!("m{i}")).unwrap();
+    }
+    alice.add_friend(ERIN).unwrap();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    let (mut child, client) = start();
+    let erin = client.login(ERIN, "demo").unwrap();
+    let texts: Vec<_> = erin
+        .poll()
+        .unwrap()
+        .iter()
+        .map(|m| m.content().into_owned())
+        .collect();
+    assert_eq!(texts, (0..20).map(|i| format!("m{i}")).collect::<Vec<_>>());
+    let alice = client.login(ALICE, "demo").unwrap();
+    assert_eq!(alice.friends().unwrap(), vec![BOB, ERIN]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
