@@ -80,12 +80,17 @@ fn client(addr: SocketAddr, timeout: Duration) -> Client {
 
 const SHORT: Duration = Duration::from_millis(600);
 
+/// The error a Logout sent to `addr` fails with (timeouts of [`SHORT`]).
+fn logout_error(addr: SocketAddr) -> Error {
+    client(addr, SHORT)
+        .call(Uin::new(1), &Request::Logout)
+        .expect_err("the peer misbehaves, so the call must fail")
+}
+
 #[test]
 fn connection_closed_without_bytes_is_no_reply() {
     let addr = peer(1, |_, _| {});
-    let err = client(addr, SHORT)
-        .call(Uin::new(1), &Request::Logout)
-        .unwrap_err();
+    let err = logout_error(addr);
     assert!(matches!(err, Error::NoReply), "{err:?}");
 }
 
@@ -110,9 +115,7 @@ fn silent_server_times_out_within_the_limit() {
         let _ = s.write_all(b"");
     });
     let started = Instant::now();
-    let err = client(addr, SHORT)
-        .call(Uin::new(1), &Request::Logout)
-        .unwrap_err();
+    let err = logout_error(addr);
     let elapsed = started.elapsed();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(
@@ -127,9 +130,7 @@ fn half_a_reply_then_a_stall_times_out() {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nVER=1.1&CMD=");
         thread::sleep(Duration::from_secs(3));
     });
-    let err = client(addr, SHORT)
-        .call(Uin::new(1), &Request::Logout)
-        .unwrap_err();
+    let err = logout_error(addr);
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 }
 
@@ -138,9 +139,7 @@ fn close_in_the_middle_of_the_body_is_a_transport_error() {
     let addr = peer(1, |s, _| {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nVER=1.1&CMD=");
     });
-    let err = client(addr, SHORT)
-        .call(Uin::new(1), &Request::Logout)
-        .unwrap_err();
+    let err = logout_error(addr);
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
 }
 
@@ -149,18 +148,14 @@ fn garbage_instead_of_http_is_a_protocol_error() {
     let addr = peer(1, |s, _| {
         let _ = s.write_all(b"\x00\x01garbage that is not HTTP at all\r\n\r\n");
     });
-    let err = client(addr, SHORT)
-        .call(Uin::new(1), &Request::Logout)
-        .unwrap_err();
+    let err = logout_error(addr);
     assert!(matches!(err, Error::Protocol(_)), "{err:?}");
 }
 
 #[test]
 fn http_error_status_is_reported_with_its_code() {
     let addr = peer(1, |s, _| reply(s, "503 Service Unavailable", "busy"));
-    let err = client(addr, SHORT)
-        .call(Uin::new(1), &Request::Logout)
-        .unwrap_err();
+    let err = logout_error(addr);
     assert!(
         matches!(
             err,
@@ -201,9 +196,7 @@ fn reply_to_another_sequence_number_is_rejected() {
     let addr = peer(1, |s, _| {
         reply(s, "200 OK", "VER=1.1&CMD=LOGOUT&SEQ=0&UIN=1&RES=0")
     });
-    let err = client(addr, SHORT)
-        .call(Uin::new(1), &Request::Logout)
-        .unwrap_err();
+    let err = logout_error(addr);
     assert!(
         matches!(err, Error::Protocol(ProtocolError::SeqMismatch { .. })),
         "{err:?}"
@@ -216,9 +209,7 @@ fn refused_connection_is_a_transport_error() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
-    let err = client(addr, SHORT)
-        .call(Uin::new(1), &Request::Logout)
-        .unwrap_err();
+    let err = logout_error(addr);
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
 }
