@@ -426,14 +426,14 @@ fn repeated_wrong_passwords_are_throttled() {
 
 #[test]
 fn sessions_expire_after_the_idle_limit_and_friends_are_told() {
-    let server = server_with(|c| c.idle_timeout = Duration::from_millis(400));
+    let server = server_with(|c| c.idle_timeout = Duration::from_millis(1000));
     let addr = server.local_addr();
     assert!(post(addr, &login_body(106814)).contains("&RS=0&"));
     post(addr, &login_body(3814526));
-    std::thread::sleep(Duration::from_millis(250));
+    std::thread::sleep(Duration::from_millis(600));
     post(addr, "VER=1.1&CMD=GetMsgEx&SEQ=4321&UIN=3814526");
-    std::thread::sleep(Duration::from_millis(250));
-    // 106814 was silent for 500 ms; 3814526 polled 250 ms ago.
+    std::thread::sleep(Duration::from_millis(600));
+    // 106814 was silent for 1.2 s; 3814526 polled 0.6 s ago.
     assert!(post(addr, "VER=1.1&CMD=List&SEQ=4321&UIN=106814").ends_with("&RES=20"));
     let got = post(addr, "VER=1.1&CMD=GetMsgEx&SEQ=4321&UIN=3814526");
     assert!(
@@ -500,7 +500,7 @@ fn oversized_and_slow_requests_are_closed() {
 #[test]
 fn stopping_finishes_requests_in_flight() {
     let server = server_with(|c| {
-        c.penalty_delay = Duration::from_millis(400);
+        c.penalty_delay = Duration::from_millis(1000);
         c.send_limit.count = 0;
     });
     let addr = server.local_addr();
@@ -511,7 +511,7 @@ fn stopping_finishes_requests_in_flight() {
             "VER=1.1&CMD=CLTMSG&SEQ=4321&UIN=106814&UN=3814526&MG=x",
         )
     });
-    std::thread::sleep(Duration::from_millis(100));
+    std::thread::sleep(Duration::from_millis(300));
     server.stop();
     assert_eq!(in_flight.join().unwrap(), vector("cltmsg-too-fast"));
     assert!(
