@@ -9,7 +9,7 @@ CARGO ?= cargo
 .PHONY: demo test test-rust lint docs
 
 demo:
-	@scripts/demo
+	$(CARGO) run --quiet --locked -p httpqq-server --example demo
 
 test: lint test-rust docs demo
 	@echo "all tests passed"

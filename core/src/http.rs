@@ -112,14 +112,14 @@ impl Transport {
             {
                 Error::NoReply
             }
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Error::Timeout {
+            K::TimedOut | K::WouldBlock => Error::Timeout {
                 phase: "waiting for the reply",
                 limit: self.config.timeout,
             },
-            io::ErrorKind::ConnectionRefused => {
+            K::ConnectionRefused => {
                 Error::transport(format!("could not connect to {authority}"), io)
             }
-            io::ErrorKind::UnexpectedEof => Error::transport(
+            K::UnexpectedEof => Error::transport(
                 format!("{authority} closed the connection in the middle of its reply"),
                 io,
             ),

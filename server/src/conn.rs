@@ -136,12 +136,7 @@ fn read_request(
 ) -> Result<Request, ReadEnd> {
     let config = &shared.config;
     let deadline = Instant::now() + config.read_timeout;
-    // Stray CR/LF after the previous body (the probe sent `\r\n\r\n`).
-    let skip = buffer
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(buffer.len());
-    buffer.drain(..skip);
+    skip_stray_newlines(buffer);
     let head_len = loop {
         if let Some(end) = find(buffer, b"\r\n\r\n") {
             break end + 4;
@@ -155,11 +150,7 @@ fn read_request(
             0 => return Err(ReadEnd::Refused("closed in the middle of a request")),
             _ => {}
         }
-        let skip = buffer
-            .iter()
-            .position(|&b| b != b'\r' && b != b'\n')
-            .unwrap_or(buffer.len());
-        buffer.drain(..skip);
+        skip_stray_newlines(buffer);
     };
     if head_len > config.max_header_bytes {
         return Err(ReadEnd::Refused("request head too large"));
@@ -215,6 +206,16 @@ fn read_request(
         form,
         keep_alive: !close,
     })
+}
+
+/// Drops CR/LF before a request: the probe sent `\r\n\r\n` after each body,
+/// not counted in its Content-Length.
+fn skip_stray_newlines(buffer: &mut Vec<u8>) {
+    let skip = buffer
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buffer.len());
+    buffer.drain(..skip);
 }
 
 /// Reads what the socket has into `buffer` before `deadline`; 0 at EOF.

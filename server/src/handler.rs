@@ -50,23 +50,6 @@ impl Outcome {
 /// The wrong-password reason the original gave ("wrong password").
 const WRONG_PASSWORD: &str = "密码错误";
 
-/// The `CMD` the server writes in replies, as the notes show it.
-fn reply_name(command: Command) -> &'static str {
-    match command {
-        Command::Login => "LOGIN",
-        Command::List => "LIST",
-        Command::QueryStat => "QUERY_STAT",
-        Command::GetInfo => "GETINFO",
-        Command::AddToList => "AddToList",
-        Command::AckAddToList => "Ack_AddToList",
-        Command::DelFromList => "DelFromList",
-        Command::ChangeStat => "Change_Stat",
-        Command::GetMsgEx => "GETMSGEX",
-        Command::CltMsg => "CLTMSG",
-        Command::Logout => "LOGOUT",
-    }
-}
-
 /// A request whose envelope is valid.
 struct Parsed<'a> {
     fields: Fields<'a>,
@@ -132,7 +115,7 @@ fn parse(body: &[u8], form: bool) -> Result<Parsed<'_>, &'static str> {
     let uin = fields.raw("UIN").map(trim).ok_or("no UIN")?;
     let uin = parse_decimal(uin).ok_or("UIN is not a number")?;
     let parsed = Parsed {
-        head: format!("VER={ver}&CMD={}&SEQ={seq}&UIN={uin}", reply_name(command)),
+        head: format!("VER={ver}&CMD={}&SEQ={seq}&UIN={uin}", command.reply_name()),
         fields,
         command,
         uin,

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use httpqq::{
-    AddFriendOutcome, BloodType, Client, Constellation, Error, Gender, InfoLevel, Message, Status,
-    Uin, Zodiac,
+    AddFriendOutcome, BloodType, Client, ClientBuilder, Constellation, Error, Gender, InfoLevel,
+    Message, Status, Uin, Zodiac,
 };
 use httpqq_server::{Config, Server};
 
@@ -20,12 +20,34 @@ fn demo_with(change: impl FnOnce(&mut Config)) -> (Server, Client) {
     let mut config = Config::default();
     change(&mut config);
     let server = Server::start(config).unwrap();
-    let client = Client::builder()
-        .endpoint(server.local_addr().to_string())
+    let client = client_for(&server, |builder| builder);
+    (server, client)
+}
+
+/// A client of `server` (10 s timeout), with settings of the test's own.
+fn client_for(server: &Server, tune: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
+    tune(Client::builder().endpoint(server.local_addr().to_string()))
         .timeout(Duration::from_secs(10))
         .build()
-        .unwrap();
-    (server, client)
+        .unwrap()
+}
+
+/// A fresh folder for a state file, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("httpqq-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 const ALICE: Uin = Uin::new(10001);
@@ -228,11 +250,7 @@ fn incoming_iterator_yields_messages_as_they_come() {
 #[test]
 fn auto_relogin_recovers_from_an_expired_session() {
     let (server, client) = demo_with(|c| c.idle_timeout = Duration::from_millis(200));
-    let relogging = Client::builder()
-        .endpoint(server.local_addr().to_string())
-        .auto_relogin(true)
-        .build()
-        .unwrap();
+    let relogging = client_for(&server, |b| b.auto_relogin(true));
     let plain = client.login(ALICE, "demo").unwrap();
     let auto = relogging.login(BOB, "demo").unwrap();
     std::thread::sleep(Duration::from_millis(500));
@@ -258,10 +276,8 @@ fn throttling_and_no_reply_surface_as_errors() {
 
 #[test]
 fn state_survives_a_restart() {
-    let dir = std::env::temp_dir().join(format!("httpqq-state-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("state.toml");
-    let _ = std::fs::remove_file(&path);
+    let dir = TempDir::new("state");
+    let path = dir.0.join("state.toml");
     let config = || Config {
         state: Some(path.clone()),
         ..Config::default()
@@ -291,7 +307,6 @@ fn state_survives_a_restart() {
     assert_eq!(carol.poll().unwrap().len(), 1);
     carol.approve(ALICE).unwrap();
     server.stop();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -367,11 +382,7 @@ fn many_sessions_at_once_deliver_every_message_once_in_order() {
 #[test]
 fn keep_alive_client_shares_connections_and_survives_the_double_reply() {
     let (server, _) = demo();
-    let client = Client::builder()
-        .endpoint(server.local_addr().to_string())
-        .keep_alive(true)
-        .build()
-        .unwrap();
+    let client = client_for(&server, |b| b.keep_alive(true));
     let alice = client.login(ALICE, "demo").unwrap();
     let bob = client.login(BOB, "demo").unwrap();
     for round in 0..5 {
@@ -396,9 +407,8 @@ fn killed_command_keeps_what_it_acknowledged() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
 
-    let dir = std::env::temp_dir().join(format!("httpqq-kill-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let state = dir.join("state.toml");
+    let dir = TempDir::new("kill");
+    let state = dir.0.join("state.toml");
     let start = || {
         let mut child = Command::new(env!("CARGO_BIN_EXE_httpqq-server"))
             .args(["--listen", "127.0.0.1:0", "--demo", "--state"])
@@ -435,5 +445,4 @@ fn killed_command_keeps_what_it_acknowledged() {
     assert_eq!(alice.friends().unwrap(), vec![BOB, ERIN]);
     child.kill().unwrap();
     child.wait().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -81,6 +81,31 @@ impl Command {
         }
     }
 
+    /// The `CMD` the original server wrote in its replies (PROTOCOL.md §5:
+    /// `LOGIN`, `AddToList`, `Change_Stat`, …); clients compare it
+    /// case-insensitively, the reference server writes exactly this.
+    ///
+    /// ```
+    /// use httpqq::codec::Command;
+    /// assert_eq!(Command::GetMsgEx.reply_name(), "GETMSGEX");
+    /// assert_eq!(Command::AckAddToList.reply_name(), "Ack_AddToList");
+    /// ```
+    pub const fn reply_name(self) -> &'static str {
+        match self {
+            Command::Login => "LOGIN",
+            Command::List => "LIST",
+            Command::QueryStat => "QUERY_STAT",
+            Command::GetInfo => "GETINFO",
+            Command::AddToList => "AddToList",
+            Command::AckAddToList => "Ack_AddToList",
+            Command::DelFromList => "DelFromList",
+            Command::ChangeStat => "Change_Stat",
+            Command::GetMsgEx => "GETMSGEX",
+            Command::CltMsg => "CLTMSG",
+            Command::Logout => "LOGOUT",
+        }
+    }
+
     /// The command a `CMD` value names, compared case-insensitively as the
     /// original server did.
     pub fn from_wire(name: &str) -> Option<Command> {
