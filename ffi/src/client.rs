@@ -1,0 +1,269 @@
+//! The client and its builder, and logging in.
+
+use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text};
+use crate::session::httpqq_session;
+use crate::status::{httpqq_status, FfiError};
+use httpqq::{Client, ClientBuilder, PasswordHash, Uin};
+use std::ffi::c_char;
+use std::time::Duration;
+
+/// Client settings, made by `httpqq_client_builder_new`. Free with
+/// `httpqq_client_builder_free`. Not for use from several threads at once.
+pub struct httpqq_client_builder {
+    builder: ClientBuilder,
+}
+
+/// A client of one server. Safe to use from several threads at once. Free
+/// with `httpqq_client_free` once no session made from it is in use.
+pub struct httpqq_client {
+    client: Client,
+}
+
+/// Makes a builder with the defaults: endpoint `tqq.tencent.com:8000`,
+/// connect timeout 10 s, overall timeout 30 s, keep-alive off, auto-relogin
+/// off, replies capped at 16 MiB.
+///
+/// The caller owns the builder and frees it with `httpqq_client_builder_free`.
+#[no_mangle]
+pub extern "C" fn httpqq_client_builder_new() -> *mut httpqq_client_builder {
+    into_handle(httpqq_client_builder {
+        builder: Client::builder(),
+    })
+}
+
+/// Frees the builder; NULL is a no-op.
+///
+/// # Safety
+/// `builder` is NULL or a builder from this library, not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_free(builder: *mut httpqq_client_builder) {
+    unsafe { free_handle(builder) }
+}
+
+/// Changes one setting of a builder from C.
+///
+/// # Safety
+/// `builder` is NULL or a live builder not used by another thread.
+unsafe fn update(
+    builder: *mut httpqq_client_builder,
+    change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, FfiError>,
+) -> httpqq_status {
+    run(|| {
+        // SAFETY: the caller's promise.
+        let handle = unsafe { builder.as_mut() }.ok_or_else(|| crate::boundary::null("builder"))?;
+        handle.builder = change(handle.builder.clone())?;
+        Ok(())
+    })
+}
+
+/// Sets the server: `host:port` or `host` (port 8000), e.g.
+/// `"127.0.0.1:8000"`; `http://` in front is accepted. Checked by
+/// `httpqq_client_builder_build`.
+///
+/// Returns `HTTPQQ_STATUS_INVALID_ARGUMENT` for NULL or text that is not
+/// UTF-8.
+///
+/// # Safety
+/// `builder` is NULL or a live builder; `endpoint` is NULL or a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_set_endpoint(
+    builder: *mut httpqq_client_builder,
+    endpoint: *const c_char,
+) -> httpqq_status {
+    unsafe {
+        update(builder, |b| {
+            let endpoint = text(endpoint, "endpoint")?;
+            Ok(b.endpoint(endpoint))
+        })
+    }
+}
+
+/// Sets how long connecting may take, in milliseconds (must be > 0).
+///
+/// # Safety
+/// `builder` is NULL or a live builder.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_set_connect_timeout_ms(
+    builder: *mut httpqq_client_builder,
+    milliseconds: u64,
+) -> httpqq_status {
+    unsafe {
+        update(builder, |b| {
+            Ok(b.connect_timeout(Duration::from_millis(milliseconds)))
+        })
+    }
+}
+
+/// Sets how long a whole request may take, connecting included, in
+/// milliseconds (must be > 0). Every call returns within it.
+///
+/// # Safety
+/// `builder` is NULL or a live builder.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_set_timeout_ms(
+    builder: *mut httpqq_client_builder,
+    milliseconds: u64,
+) -> httpqq_status {
+    unsafe {
+        update(builder, |b| {
+            Ok(b.timeout(Duration::from_millis(milliseconds)))
+        })
+    }
+}
+
+/// Turns HTTP keep-alive on (nonzero) or off (0, the default, as the
+/// original server closed every connection).
+///
+/// # Safety
+/// `builder` is NULL or a live builder.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_set_keep_alive(
+    builder: *mut httpqq_client_builder,
+    on: bool,
+) -> httpqq_status {
+    unsafe { update(builder, |b| Ok(b.keep_alive(on))) }
+}
+
+/// Turns automatic re-login on `RES=20` on (nonzero) or off (0, the
+/// default) for the sessions this client makes.
+///
+/// # Safety
+/// `builder` is NULL or a live builder.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_set_auto_relogin(
+    builder: *mut httpqq_client_builder,
+    on: bool,
+) -> httpqq_status {
+    unsafe { update(builder, |b| Ok(b.auto_relogin(on))) }
+}
+
+/// Sets the largest reply accepted, in bytes (default 16 MiB); a larger one
+/// fails with `HTTPQQ_STATUS_PROTOCOL`.
+///
+/// # Safety
+/// `builder` is NULL or a live builder.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_set_max_reply_size(
+    builder: *mut httpqq_client_builder,
+    bytes: u64,
+) -> httpqq_status {
+    unsafe { update(builder, |b| Ok(b.max_reply_size(bytes))) }
+}
+
+/// Makes a client from the builder's settings. The builder is left as it
+/// was (free it, or build more clients).
+///
+/// On success the caller owns `*client_out` and frees it with
+/// `httpqq_client_free`. `HTTPQQ_STATUS_INVALID_CONFIG` when a setting
+/// cannot be used.
+///
+/// # Safety
+/// `builder` is NULL or a live builder; `client_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_build(
+    builder: *const httpqq_client_builder,
+    client_out: *mut *mut httpqq_client,
+) -> httpqq_status {
+    unsafe {
+        run_out(client_out, || {
+            let builder = borrow(builder, "builder")?;
+            let client = builder.builder.clone().build()?;
+            Ok(into_handle(httpqq_client { client }))
+        })
+    }
+}
+
+/// Makes a client of `endpoint` (as in `httpqq_client_builder_set_endpoint`)
+/// with the default settings.
+///
+/// On success the caller owns `*client_out` and frees it with
+/// `httpqq_client_free`.
+///
+/// # Safety
+/// `endpoint` is NULL or a NUL-terminated string; `client_out` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_new(
+    endpoint: *const c_char,
+    client_out: *mut *mut httpqq_client,
+) -> httpqq_status {
+    unsafe {
+        run_out(client_out, || {
+            let endpoint = text(endpoint, "endpoint")?;
+            Ok(into_handle(httpqq_client {
+                client: Client::new(endpoint)?,
+            }))
+        })
+    }
+}
+
+/// Frees the client; NULL is a no-op. Sessions made from it stay usable
+/// (they share its connection pool).
+///
+/// # Safety
+/// `client` is NULL or a client from this library, not freed yet and not
+/// in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_free(client: *mut httpqq_client) {
+    unsafe { free_handle(client) }
+}
+
+/// Logs in as `uin` with its password (UTF-8; only its MD5 is sent).
+///
+/// On success the caller owns `*session_out` and frees it with
+/// `httpqq_session_free`. `HTTPQQ_STATUS_LOGIN_FAILED` when the server
+/// refuses (its reason: `httpqq_last_error_reason()`),
+/// `HTTPQQ_STATUS_THROTTLED` after too many wrong passwords.
+///
+/// # Safety
+/// `client` is NULL or a live client; `password` is NULL or a
+/// NUL-terminated string; `session_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_login(
+    client: *const httpqq_client,
+    uin: u64,
+    password: *const c_char,
+    session_out: *mut *mut httpqq_session,
+) -> httpqq_status {
+    unsafe {
+        run_out(session_out, || {
+            let client = borrow(client, "client")?;
+            let password = text(password, "password")?;
+            let session = client.client.login(Uin::new(uin), password)?;
+            Ok(into_handle(httpqq_session::new(session)))
+        })
+    }
+}
+
+/// Logs in as `uin` with the password's MD5 as 32 hex digits, for callers
+/// that keep only the hash.
+///
+/// As `httpqq_client_login`; `HTTPQQ_STATUS_INVALID_ARGUMENT` when
+/// `password_md5_hex` is not 32 hex digits.
+///
+/// # Safety
+/// As `httpqq_client_login`.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_login_md5(
+    client: *const httpqq_client,
+    uin: u64,
+    password_md5_hex: *const c_char,
+    session_out: *mut *mut httpqq_session,
+) -> httpqq_status {
+    unsafe {
+        run_out(session_out, || {
+            let client = borrow(client, "client")?;
+            let hash = password_hash(text(password_md5_hex, "password_md5_hex")?)?;
+            let session = client.client.login_with_hash(Uin::new(uin), hash)?;
+            Ok(into_handle(httpqq_session::new(session)))
+        })
+    }
+}
+
+/// Reads a password MD5 given as hex.
+pub(crate) fn password_hash(hex: &str) -> Result<PasswordHash, FfiError> {
+    PasswordHash::from_md5_hex(hex).ok_or_else(|| {
+        FfiError::InvalidArgument("password_md5_hex is not 32 hexadecimal digits".into())
+    })
+}

@@ -1,0 +1,464 @@
+//! A logged-in session: every command of the protocol, the keep-alive poll
+//! and a loop delivering incoming messages to a callback.
+
+use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text};
+use crate::model::{
+    httpqq_friend_list, httpqq_message, httpqq_message_list, httpqq_online_list, httpqq_user_info,
+    info_level, verification,
+};
+use crate::status::{httpqq_status, FfiError};
+use httpqq::{Session, Status, Uin};
+use std::ffi::{c_char, c_int, c_void};
+use std::time::Duration;
+
+/// A logged-in session, made by `httpqq_client_login`. Safe to use from
+/// several threads at once (each call is one request). Free with
+/// `httpqq_session_free`, after `httpqq_session_logout` if you want the
+/// server to know at once.
+pub struct httpqq_session {
+    session: Session,
+}
+
+impl httpqq_session {
+    pub(crate) fn new(session: Session) -> Self {
+        httpqq_session { session }
+    }
+}
+
+/// Called by `httpqq_session_listen` for each incoming message, oldest
+/// first, on the listening thread. `message` is borrowed for the call only.
+/// Return 0 to go on listening, nonzero to stop.
+#[allow(non_camel_case_types)]
+pub type httpqq_message_callback =
+    Option<unsafe extern "C" fn(message: *const httpqq_message, user_data: *mut c_void) -> c_int>;
+
+/// Runs a session command that returns nothing.
+///
+/// # Safety
+/// `session` is NULL or a live session.
+unsafe fn command(
+    session: *const httpqq_session,
+    body: impl FnOnce(&Session) -> Result<(), FfiError>,
+) -> httpqq_status {
+    run(|| body(&unsafe { borrow(session, "session") }?.session))
+}
+
+/// Runs a session command that returns a value through `out`.
+///
+/// # Safety
+/// `session` is NULL or a live session; `out` is NULL or writable.
+unsafe fn query<T>(
+    session: *const httpqq_session,
+    out: *mut T,
+    body: impl FnOnce(&Session) -> Result<T, FfiError>,
+) -> httpqq_status {
+    unsafe { run_out(out, || body(&borrow(session, "session")?.session)) }
+}
+
+/// Frees the session; NULL is a no-op. Does not log out: call
+/// `httpqq_session_logout` first to end the session on the server at once
+/// (otherwise it expires after its idle timeout).
+///
+/// # Safety
+/// `session` is NULL or a session from this library, not freed yet and not
+/// in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_free(session: *mut httpqq_session) {
+    unsafe { free_handle(session) }
+}
+
+/// The session's UIN; 0 for NULL.
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_uin(session: *const httpqq_session) -> u64 {
+    unsafe { session.as_ref() }.map_or(0, |s| s.session.uin().get())
+}
+
+/// How often the server wants to be polled (`HI`), in milliseconds; 0 for
+/// NULL.
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_heartbeat_ms(session: *const httpqq_session) -> u64 {
+    unsafe { session.as_ref() }.map_or(0, |s| millis(s.session.heartbeat()))
+}
+
+/// How long the session may stay silent before the server ends it (`LI`),
+/// in milliseconds; 0 for NULL.
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_idle_timeout_ms(session: *const httpqq_session) -> u64 {
+    unsafe { session.as_ref() }.map_or(0, |s| millis(s.session.idle_timeout()))
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Turns automatic re-login on `RES=20` on (nonzero) or off for this
+/// session.
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_set_auto_relogin(
+    session: *const httpqq_session,
+    on: bool,
+) -> httpqq_status {
+    unsafe {
+        command(session, |s| {
+            s.set_auto_relogin(on);
+            Ok(())
+        })
+    }
+}
+
+/// Logs in again with the session's credentials (after `RES=20`).
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_relogin(session: *const httpqq_session) -> httpqq_status {
+    unsafe { command(session, |s| Ok(s.relogin()?)) }
+}
+
+/// Writes the number of friends (List, `TN=0`) to `*count_out`.
+///
+/// # Safety
+/// `session` is NULL or a live session; `count_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_friend_count(
+    session: *const httpqq_session,
+    count_out: *mut u32,
+) -> httpqq_status {
+    unsafe { query(session, count_out, |s| Ok(s.friend_count()?)) }
+}
+
+/// Fetches the friends' UINs (List), at most `max` of them; `max` 0 means
+/// the default (160).
+///
+/// On success the caller owns `*list_out` and frees it with
+/// `httpqq_friend_list_free`.
+///
+/// # Safety
+/// `session` is NULL or a live session; `list_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_friends(
+    session: *const httpqq_session,
+    max: u32,
+    list_out: *mut *mut httpqq_friend_list,
+) -> httpqq_status {
+    unsafe {
+        query(session, list_out, |s| {
+            let uins = if max == 0 {
+                s.friends()?
+            } else {
+                s.friends_max(max)?
+            };
+            Ok(into_handle(httpqq_friend_list::new(&uins)))
+        })
+    }
+}
+
+/// Writes the number of friends online (Query_Stat, `TN=0`) to
+/// `*count_out`.
+///
+/// # Safety
+/// `session` is NULL or a live session; `count_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_online_count(
+    session: *const httpqq_session,
+    count_out: *mut u32,
+) -> httpqq_status {
+    unsafe { query(session, count_out, |s| Ok(s.online_count()?)) }
+}
+
+/// Fetches the friends online (Query_Stat), at most `max` of them; `max` 0
+/// means the default (160).
+///
+/// On success the caller owns `*list_out` and frees it with
+/// `httpqq_online_list_free`.
+///
+/// # Safety
+/// `session` is NULL or a live session; `list_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_online_friends(
+    session: *const httpqq_session,
+    max: u32,
+    list_out: *mut *mut httpqq_online_list,
+) -> httpqq_status {
+    unsafe {
+        query(session, list_out, |s| {
+            let friends = if max == 0 {
+                s.online_friends()?
+            } else {
+                s.online_friends_max(max)?
+            };
+            Ok(into_handle(httpqq_online_list::new(friends)))
+        })
+    }
+}
+
+/// Fetches `target`'s profile (GetInfo) at `level` (an
+/// `httpqq_info_level`: 0, 2 or 3; anything else is
+/// `HTTPQQ_STATUS_INVALID_ARGUMENT`).
+///
+/// On success the caller owns `*info_out` and frees it with
+/// `httpqq_user_info_free`.
+///
+/// # Safety
+/// `session` is NULL or a live session; `info_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_user_info(
+    session: *const httpqq_session,
+    target: u64,
+    level: u32,
+    info_out: *mut *mut httpqq_user_info,
+) -> httpqq_status {
+    unsafe {
+        query(session, info_out, |s| {
+            let level = info_level(level).ok_or_else(|| {
+                FfiError::InvalidArgument(format!("level {level} is not 0, 2 or 3"))
+            })?;
+            let info = s.user_info(Uin::new(target), level)?;
+            Ok(into_handle(httpqq_user_info::new(info)))
+        })
+    }
+}
+
+/// Adds `target` to your friend list (AddToList) and writes the outcome
+/// code (`CD`, see `httpqq_add_friend_outcome`; 2 or more is a refusal) to
+/// `*outcome_out`.
+///
+/// # Safety
+/// `session` is NULL or a live session; `outcome_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_add_friend(
+    session: *const httpqq_session,
+    target: u64,
+    outcome_out: *mut u32,
+) -> httpqq_status {
+    unsafe {
+        query(session, outcome_out, |s| {
+            Ok(s.add_friend(Uin::new(target))?.code())
+        })
+    }
+}
+
+/// Approves `target`'s request to add you (Ack_AddToList, `CD=0`).
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_approve(
+    session: *const httpqq_session,
+    target: u64,
+) -> httpqq_status {
+    unsafe { command(session, |s| Ok(s.approve(Uin::new(target))?)) }
+}
+
+/// Rejects `target`'s request to add you, with a reason in UTF-8
+/// (Ack_AddToList, `CD=1`).
+///
+/// # Safety
+/// `session` is NULL or a live session; `reason` is NULL or a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_reject(
+    session: *const httpqq_session,
+    target: u64,
+    reason: *const c_char,
+) -> httpqq_status {
+    unsafe {
+        command(session, |s| {
+            let reason = text(reason, "reason")?;
+            Ok(s.reject(Uin::new(target), reason)?)
+        })
+    }
+}
+
+/// Asks `target`, who wants verification, to accept you, with a reason in
+/// UTF-8 (Ack_AddToList, `CD=2`).
+///
+/// # Safety
+/// `session` is NULL or a live session; `reason` is NULL or a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_request_verification(
+    session: *const httpqq_session,
+    target: u64,
+    reason: *const c_char,
+) -> httpqq_status {
+    unsafe {
+        command(session, |s| {
+            let reason = text(reason, "reason")?;
+            Ok(s.request_verification(Uin::new(target), reason)?)
+        })
+    }
+}
+
+/// Sends any verification step (Ack_AddToList): `action` 0 approve, 1
+/// reject, 2 request; anything else is `HTTPQQ_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `session` is NULL or a live session; `reason` is NULL or a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_verify(
+    session: *const httpqq_session,
+    target: u64,
+    action: u32,
+    reason: *const c_char,
+) -> httpqq_status {
+    unsafe {
+        command(session, |s| {
+            let step = verification(action).ok_or_else(|| {
+                FfiError::InvalidArgument(format!("action {action} is not 0, 1 or 2"))
+            })?;
+            let reason = text(reason, "reason")?;
+            Ok(s.verify(Uin::new(target), step, reason)?)
+        })
+    }
+}
+
+/// Removes `target` from your friend list (DelFromList).
+/// `HTTPQQ_STATUS_THROTTLED` when repeated.
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_remove_friend(
+    session: *const httpqq_session,
+    target: u64,
+) -> httpqq_status {
+    unsafe { command(session, |s| Ok(s.remove_friend(Uin::new(target))?)) }
+}
+
+/// Changes your status (Change_Stat) to `status` (see
+/// `httpqq_online_status`: online 10, offline 20, busy 30, invisible 40).
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_set_status(
+    session: *const httpqq_session,
+    status: u32,
+) -> httpqq_status {
+    unsafe { command(session, |s| Ok(s.set_status(Status::from_code(status))?)) }
+}
+
+/// Fetches the pending messages (GetMsgEx), oldest first; each message is
+/// delivered once. The list may be empty.
+///
+/// On success the caller owns `*messages_out` and frees it with
+/// `httpqq_message_list_free`.
+///
+/// # Safety
+/// `session` is NULL or a live session; `messages_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_fetch_messages(
+    session: *const httpqq_session,
+    messages_out: *mut *mut httpqq_message_list,
+) -> httpqq_status {
+    unsafe {
+        query(session, messages_out, |s| {
+            Ok(into_handle(httpqq_message_list::new(s.fetch_messages()?)))
+        })
+    }
+}
+
+/// The keep-alive poll: call it every `httpqq_session_heartbeat_ms`
+/// milliseconds to keep the session alive. It is `httpqq_session_fetch_messages`
+/// (the protocol has no other keep-alive); the messages it gets are yours.
+///
+/// # Safety
+/// As `httpqq_session_fetch_messages`.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_poll(
+    session: *const httpqq_session,
+    messages_out: *mut *mut httpqq_message_list,
+) -> httpqq_status {
+    unsafe {
+        query(session, messages_out, |s| {
+            Ok(into_handle(httpqq_message_list::new(s.poll()?)))
+        })
+    }
+}
+
+/// Sends `text` (UTF-8) to `target` (CLTMSG). Any text is carried exactly,
+/// `&=,%+`, newlines and non-ASCII included.
+///
+/// # Safety
+/// `session` is NULL or a live session; `text` is NULL or a NUL-terminated
+/// string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_send_message(
+    session: *const httpqq_session,
+    target: u64,
+    message: *const c_char,
+) -> httpqq_status {
+    unsafe {
+        command(session, |s| {
+            let message = text(message, "message")?;
+            Ok(s.send_message(Uin::new(target), message)?)
+        })
+    }
+}
+
+/// Logs out. The session handle still needs `httpqq_session_free`.
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_logout(session: *const httpqq_session) -> httpqq_status {
+    unsafe { command(session, |s| Ok(s.logout()?)) }
+}
+
+/// Polls for messages every `interval_ms` milliseconds while none arrive
+/// (which also keeps the session alive) and calls `callback` for each one,
+/// oldest first, with `user_data`. Blocks the calling thread.
+///
+/// Returns `HTTPQQ_STATUS_OK` once the callback returned nonzero; the rest
+/// of the batch already fetched from the server is still delivered first,
+/// so no message is lost. Returns the error status when a poll fails.
+///
+/// The callback must not unwind (e.g. `longjmp`) out of this call.
+///
+/// # Safety
+/// `session` is NULL or a live session; `callback` is NULL or a function of
+/// that type; `user_data` is whatever the callback expects.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_listen(
+    session: *const httpqq_session,
+    interval_ms: u64,
+    callback: httpqq_message_callback,
+    user_data: *mut c_void,
+) -> httpqq_status {
+    unsafe {
+        command(session, |s| {
+            let callback = callback.ok_or_else(|| crate::boundary::null("callback"))?;
+            let interval = Duration::from_millis(interval_ms);
+            loop {
+                let batch = s.poll()?;
+                if batch.is_empty() {
+                    std::thread::sleep(interval);
+                    continue;
+                }
+                let mut stop = false;
+                for message in batch {
+                    let message = httpqq_message::new(message);
+                    // The caller's promise about the callback makes this call sound.
+                    stop |= callback(&message, user_data) != 0;
+                }
+                if stop {
+                    return Ok(());
+                }
+            }
+        })
+    }
+}
