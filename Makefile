@@ -5,13 +5,17 @@
 # else they need into this folder.
 
 CARGO ?= cargo
+TARGET_DIR ?= target
+# Where `make install` puts libhttpqq, httpqq.h and httpqq.pc.
+PREFIX ?= /usr/local
+C_TEST_DIR := $(TARGET_DIR)/c-test
 
-.PHONY: demo test test-rust lint docs
+.PHONY: demo test test-rust test-c lint docs header install
 
 demo:
 	$(CARGO) run --quiet --locked -p httpqq-server --example demo
 
-test: lint test-rust docs demo
+test: lint test-rust test-c docs demo
 	@echo "all tests passed"
 
 lint:
@@ -23,3 +27,23 @@ test-rust:
 
 docs:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
+
+# The C library: built in debug, installed into a scratch prefix exactly as
+# `make install` does, then the C suite and example are compiled against it
+# through pkg-config (shared and static), run, run under valgrind, and the
+# shared library is driven from Python's ctypes.
+test-c:
+	$(CARGO) build --locked -p httpqq-ffi
+	sh ffi/install.sh $(C_TEST_DIR)/prefix $(TARGET_DIR)/debug
+	PKG_CONFIG_PATH=$(C_TEST_DIR)/prefix/lib/pkgconfig sh ffi/tests/c/run.sh $(C_TEST_DIR)/build
+
+# Regenerates include/httpqq.h from ffi/ (commit the result).
+header:
+	HTTPQQ_BLESS=1 $(CARGO) test --locked -p httpqq-ffi --test header
+
+# Builds the C library in release and installs it into $(PREFIX):
+# lib/libhttpqq.so (+ soname links), lib/libhttpqq.a, include/httpqq.h and
+# lib/pkgconfig/httpqq.pc.
+install:
+	$(CARGO) build --locked --release -p httpqq-ffi
+	sh ffi/install.sh $(PREFIX) $(TARGET_DIR)/release

@@ -1,0 +1,86 @@
+/*
+ * chat.c: two demo accounts chat through the reference server, started in
+ * this process.
+ *
+ *   make install PREFIX=$HOME/.local
+ *   cc chat.c -o chat $(pkg-config --cflags --libs httpqq)
+ *   ./chat
+ *
+ * (With PKG_CONFIG_PATH=$HOME/.local/lib/pkgconfig if that prefix is not
+ * searched, and LD_LIBRARY_PATH=$HOME/.local/lib to run it.)
+ */
+#include <httpqq.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Prints the library's message for a failed call and exits. */
+static void check(httpqq_status status, const char *what) {
+    if (status != HTTPQQ_STATUS_OK) {
+        fprintf(stderr, "%s failed: %s (%s)\n", what, httpqq_status_name(status),
+                httpqq_last_error_message());
+        exit(1);
+    }
+}
+
+static void print_messages(const char *who, httpqq_session *session) {
+    httpqq_message_list *messages = NULL;
+    check(httpqq_session_fetch_messages(session, &messages), "fetching messages");
+    for (size_t i = 0; i < httpqq_message_list_len(messages); i++) {
+        const httpqq_message *m = httpqq_message_list_get(messages, i);
+        uint32_t kind = httpqq_message_get_kind(m);
+        if (kind == HTTPQQ_MESSAGE_KIND_STATUS_CHANGE) {
+            printf("%s sees %llu become %s\n", who,
+                   (unsigned long long)httpqq_message_sender(m),
+                   httpqq_online_status_name(httpqq_message_status(m)));
+        } else {
+            printf("%s got from %llu: %s\n", who,
+                   (unsigned long long)httpqq_message_sender(m),
+                   httpqq_message_text(m, NULL));
+        }
+    }
+    httpqq_message_list_free(messages); /* also frees every message in it */
+}
+
+int main(void) {
+    printf("libhttpqq %s\n", httpqq_version());
+
+    /* The reference server with its demo accounts (password "demo"). */
+    httpqq_server *server = NULL;
+    check(httpqq_server_start(NULL, NULL, &server), "starting the server");
+    const char *endpoint = httpqq_server_endpoint(server); /* borrowed */
+    printf("server listening on %s\n", endpoint);
+
+    httpqq_client *client = NULL;
+    check(httpqq_client_new(endpoint, &client), "making the client");
+
+    httpqq_session *alice = NULL, *bob = NULL;
+    check(httpqq_client_login(client, 10001, "demo", &alice), "Alice's login");
+    check(httpqq_client_login(client, 10002, "demo", &bob), "Bob's login");
+
+    httpqq_online_list *online = NULL;
+    check(httpqq_session_online_friends(alice, 0, &online), "listing friends online");
+    for (size_t i = 0; i < httpqq_online_list_len(online); i++) {
+        const httpqq_online_friend *f = httpqq_online_list_get(online, i);
+        printf("Alice's friend %s (%llu) is %s\n", httpqq_online_friend_nickname(f),
+               (unsigned long long)httpqq_online_friend_uin(f),
+               httpqq_online_status_name(httpqq_online_friend_status(f)));
+    }
+    httpqq_online_list_free(online);
+
+    check(httpqq_session_send_message(alice, 10002, "你好, Bob"), "sending");
+    check(httpqq_session_send_message(alice, 10002, "1+1=2 & 2+2=4"), "sending");
+    print_messages("Bob", bob);
+
+    check(httpqq_session_set_status(bob, HTTPQQ_ONLINE_STATUS_BUSY), "changing status");
+    check(httpqq_session_send_message(bob, 10001, "busy now, talk later"), "sending");
+    print_messages("Alice", alice);
+
+    check(httpqq_session_logout(alice), "Alice's logout");
+    check(httpqq_session_logout(bob), "Bob's logout");
+    httpqq_session_free(alice);
+    httpqq_session_free(bob);
+    httpqq_client_free(client);
+    httpqq_server_free(server);
+    return 0;
+}

@@ -1,0 +1,606 @@
+/*
+ * The C test suite of libhttpqq, against the in-process reference server.
+ *
+ * Built twice by `make test-c` (once with the shared, once with the static
+ * library, both from the installed prefix) and run under valgrind memcheck.
+ * Prints one line per check that fails and exits 1 if any did.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <httpqq.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        checks++;                                                              \
+        if (!(cond)) {                                                         \
+            failures++;                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
+        }                                                                      \
+    } while (0)
+
+/* Expects a status, printing the library's message when it differs. */
+#define EXPECT(expected, call)                                                 \
+    do {                                                                       \
+        httpqq_status got_ = (call);                                           \
+        checks++;                                                              \
+        if (got_ != (expected)) {                                              \
+            failures++;                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s\n  gave %s (%s), wanted %s\n",     \
+                    __FILE__, __LINE__, #call, httpqq_status_name(got_),       \
+                    httpqq_last_error_message(),                               \
+                    httpqq_status_name(expected));                             \
+        }                                                                      \
+    } while (0)
+
+#define OK(call) EXPECT(HTTPQQ_STATUS_OK, call)
+
+#define CHECK_STR(actual, expected)                                            \
+    do {                                                                       \
+        const char *a_ = (actual);                                             \
+        checks++;                                                              \
+        if (a_ == NULL || strcmp(a_, (expected)) != 0) {                       \
+            failures++;                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s is \"%s\", wanted \"%s\"\n",       \
+                    __FILE__, __LINE__, #actual, a_ ? a_ : "(null)",           \
+                    (expected));                                               \
+        }                                                                      \
+    } while (0)
+
+static const char *endpoint;
+
+static httpqq_session *login(httpqq_client *client, uint64_t uin) {
+    httpqq_session *session = NULL;
+    OK(httpqq_client_login(client, uin, "demo", &session));
+    return session;
+}
+
+/* Fetches until `want` messages arrived or 20 polls passed. */
+static httpqq_message_list *fetch(httpqq_session *session) {
+    httpqq_message_list *list = NULL;
+    OK(httpqq_session_fetch_messages(session, &list));
+    return list;
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void test_version_and_names(void) {
+    CHECK_STR(httpqq_version(), HTTPQQ_VERSION);
+    CHECK(HTTPQQ_VERSION_NUMBER ==
+          HTTPQQ_VERSION_MAJOR * 10000 + HTTPQQ_VERSION_MINOR * 100 +
+              HTTPQQ_VERSION_PATCH);
+    CHECK_STR(httpqq_status_name(HTTPQQ_STATUS_OK), "ok");
+    CHECK_STR(httpqq_status_name(HTTPQQ_STATUS_NOT_LOGGED_IN), "not logged in");
+    CHECK_STR(httpqq_status_name(HTTPQQ_STATUS_INTERNAL), "internal error");
+    CHECK_STR(httpqq_status_name(999), "unknown status");
+    CHECK_STR(httpqq_online_status_name(HTTPQQ_ONLINE_STATUS_BUSY), "busy");
+    CHECK_STR(httpqq_online_status_chinese_name(HTTPQQ_ONLINE_STATUS_ONLINE), "上线");
+    CHECK_STR(httpqq_online_status_name(15), "other");
+    CHECK_STR(httpqq_message_kind_name(HTTPQQ_MESSAGE_KIND_TEXT), "text");
+    CHECK(strlen(httpqq_gender_name(1)) > 0);
+    CHECK(strlen(httpqq_gender_chinese_name(1)) > 0);
+    CHECK(strlen(httpqq_blood_type_name(2)) > 0);
+    CHECK(strlen(httpqq_blood_type_chinese_name(2)) > 0);
+    CHECK(strlen(httpqq_constellation_name(6)) > 0);
+    CHECK(strlen(httpqq_constellation_chinese_name(6)) > 0);
+    CHECK(strlen(httpqq_zodiac_name(3)) > 0);
+    CHECK(strlen(httpqq_zodiac_chinese_name(3)) > 0);
+}
+
+static void test_free_null_is_a_no_op(void) {
+    httpqq_client_builder_free(NULL);
+    httpqq_client_free(NULL);
+    httpqq_session_free(NULL);
+    httpqq_friend_list_free(NULL);
+    httpqq_online_list_free(NULL);
+    httpqq_message_list_free(NULL);
+    httpqq_user_info_free(NULL);
+    httpqq_request_free(NULL);
+    httpqq_reply_free(NULL);
+    httpqq_server_free(NULL);
+    httpqq_string_free(NULL);
+    CHECK(httpqq_friend_list_len(NULL) == 0);
+    CHECK(httpqq_message_list_get(NULL, 0) == NULL);
+    CHECK(httpqq_message_text(NULL, NULL) == NULL);
+    CHECK(httpqq_user_info_age(NULL) == -1);
+    CHECK(httpqq_session_uin(NULL) == 0);
+    CHECK(httpqq_server_endpoint(NULL) == NULL);
+}
+
+static void test_invalid_arguments(httpqq_client *client, httpqq_session *alice) {
+    httpqq_session *session = (httpqq_session *)0x1; /* sentinel: must stay */
+    httpqq_client *other = (httpqq_client *)0x1;
+    uint32_t count = 4242;
+
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(NULL, 10001, "demo", &session));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(client, 10001, NULL, &session));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(client, 10001, "demo", NULL));
+    CHECK(strstr(httpqq_last_error_message(), "NULL") != NULL);
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(client, 10001, "de\xffmo", &session));
+    CHECK(strstr(httpqq_last_error_message(), "UTF-8") != NULL);
+    CHECK(session == (httpqq_session *)0x1);
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login_md5(client, 10001, "abc", &session));
+    CHECK(session == (httpqq_session *)0x1);
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_new(NULL, &other));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_new("\xc3\x28", &other));
+    CHECK(other == (httpqq_client *)0x1);
+
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_friend_count(NULL, &count));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_friend_count(alice, NULL));
+    CHECK(count == 4242);
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_send_message(alice, 10002, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_send_message(alice, 10002, "bad \xfe utf-8"));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_reject(alice, 10002, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_verify(alice, 10002, 7, "x"));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_listen(alice, 10, NULL, NULL));
+    httpqq_user_info *info = NULL;
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_user_info(alice, 10001, 1, &info));
+    CHECK(info == NULL);
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_builder_set_endpoint(NULL, "x"));
+    CHECK(httpqq_user_info_get(NULL, "NK") == NULL);
+
+    /* A successful call clears the last error. */
+    OK(httpqq_session_friend_count(alice, &count));
+    CHECK_STR(httpqq_last_error_message(), "");
+}
+
+static void test_profile(httpqq_session *alice) {
+    httpqq_user_info *info = NULL;
+    OK(httpqq_session_user_info(alice, 10001, HTTPQQ_INFO_LEVEL_FULL, &info));
+    CHECK(httpqq_user_info_uin(info) == 10001);
+    CHECK(httpqq_user_info_level(info) == 3);
+    CHECK_STR(httpqq_user_info_nickname(info), "Alice 爱丽丝");
+    CHECK_STR(httpqq_user_info_city(info), "苏州");
+    CHECK_STR(httpqq_user_info_province(info), "江苏");
+    CHECK_STR(httpqq_user_info_country(info), "中华人民共和国");
+    CHECK_STR(httpqq_user_info_address(info), "苏州市某路1号");
+    CHECK_STR(httpqq_user_info_email(info), "alice@example.com");
+    CHECK_STR(httpqq_user_info_homepage(info), "http://alice.example.com");
+    CHECK_STR(httpqq_user_info_occupation(info), "学生");
+    CHECK_STR(httpqq_user_info_mobile(info), "136********");
+    CHECK_STR(httpqq_user_info_postal_code(info), "215000");
+    CHECK_STR(httpqq_user_info_phone(info), "0512-0000000");
+    CHECK_STR(httpqq_user_info_introduction(info), "Testing HTTP QQ, 1+1=2 & more");
+    CHECK_STR(httpqq_user_info_real_name(info), "爱丽丝");
+    CHECK_STR(httpqq_user_info_school(info), "某大学");
+    CHECK(httpqq_user_info_age(info) == 19);
+    CHECK(httpqq_user_info_face(info) == 270);
+    CHECK(httpqq_user_info_gender(info) == 1);
+    CHECK(httpqq_user_info_blood_type(info) == 2);
+    CHECK(httpqq_user_info_constellation(info) == 6);
+    CHECK(httpqq_user_info_zodiac(info) == 3);
+    CHECK_STR(httpqq_user_info_get(info, "CV"), "\x01");
+    CHECK(httpqq_user_info_get(info, "NO") == NULL);
+    size_t n = httpqq_user_info_field_count(info);
+    CHECK(n > 20);
+    int saw_nk = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *key = httpqq_user_info_field_key(info, i);
+        CHECK(key != NULL && httpqq_user_info_field_value(info, i) != NULL);
+        if (key && strcmp(key, "NK") == 0) saw_nk = 1;
+    }
+    CHECK(saw_nk);
+    CHECK(httpqq_user_info_field_key(info, n) == NULL);
+    httpqq_user_info_free(info);
+
+    OK(httpqq_session_user_info(alice, 10002, HTTPQQ_INFO_LEVEL_BRIEF, &info));
+    CHECK_STR(httpqq_user_info_nickname(info), "Bob 鲍勃");
+    CHECK(httpqq_user_info_email(info) == NULL);
+    CHECK(httpqq_user_info_age(info) == -1);
+    httpqq_user_info_free(info);
+
+    info = NULL;
+    EXPECT(HTTPQQ_STATUS_INVALID_UIN, httpqq_session_user_info(alice, 99999, 0, &info));
+    CHECK(info == NULL);
+}
+
+static void test_lists(httpqq_session *alice) {
+    uint32_t count = 0;
+    OK(httpqq_session_friend_count(alice, &count));
+    CHECK(count == 1);
+    httpqq_friend_list *friends = NULL;
+    OK(httpqq_session_friends(alice, 0, &friends));
+    CHECK(httpqq_friend_list_len(friends) == 1);
+    CHECK(httpqq_friend_list_get(friends, 0) == 10002);
+    CHECK(httpqq_friend_list_get(friends, 1) == 0);
+    httpqq_friend_list_free(friends);
+
+    OK(httpqq_session_online_count(alice, &count));
+    CHECK(count == 1);
+    httpqq_online_list *online = NULL;
+    OK(httpqq_session_online_friends(alice, 10, &online));
+    CHECK(httpqq_online_list_len(online) == 1);
+    const httpqq_online_friend *bob = httpqq_online_list_get(online, 0);
+    CHECK(httpqq_online_friend_uin(bob) == 10002);
+    CHECK(httpqq_online_friend_face(bob) == 3);
+    CHECK(httpqq_online_friend_status(bob) == HTTPQQ_ONLINE_STATUS_ONLINE);
+    CHECK_STR(httpqq_online_friend_nickname(bob), "Bob 鲍勃");
+    CHECK(httpqq_online_list_get(online, 1) == NULL);
+    httpqq_online_list_free(online);
+}
+
+static void test_message_round_trip(httpqq_session *alice, httpqq_session *bob) {
+    const char *text = "a&b=c,d%e+f 1+1=2\nnew line 你好 ünïcode";
+    OK(httpqq_session_send_message(alice, 10002, text));
+    httpqq_message_list *list = fetch(bob);
+    CHECK(httpqq_message_list_len(list) == 1);
+    const httpqq_message *m = httpqq_message_list_get(list, 0);
+    CHECK(httpqq_message_get_kind(m) == HTTPQQ_MESSAGE_KIND_TEXT);
+    CHECK(httpqq_message_sender(m) == 10001);
+    size_t len = 0;
+    CHECK_STR(httpqq_message_text(m, &len), text);
+    CHECK(len == strlen(text));
+    CHECK(httpqq_message_status(m) == 0);
+    httpqq_message_list_free(list);
+
+    /* Nothing twice. */
+    list = fetch(bob);
+    CHECK(httpqq_message_list_len(list) == 0);
+    httpqq_message_list_free(list);
+}
+
+static void test_status_change(httpqq_session *alice, httpqq_session *bob) {
+    httpqq_message_list *drain = fetch(alice);
+    httpqq_message_list_free(drain);
+    OK(httpqq_session_set_status(bob, HTTPQQ_ONLINE_STATUS_BUSY));
+    httpqq_message_list *list = NULL;
+    OK(httpqq_session_poll(alice, &list));
+    int seen = 0;
+    for (size_t i = 0; i < httpqq_message_list_len(list); i++) {
+        const httpqq_message *m = httpqq_message_list_get(list, i);
+        if (httpqq_message_get_kind(m) == HTTPQQ_MESSAGE_KIND_STATUS_CHANGE &&
+            httpqq_message_sender(m) == 10002) {
+            seen = httpqq_message_status(m) == HTTPQQ_ONLINE_STATUS_BUSY;
+            CHECK_STR(httpqq_message_text(m, NULL), "30");
+        }
+    }
+    CHECK(seen);
+    httpqq_message_list_free(list);
+    OK(httpqq_session_set_status(bob, HTTPQQ_ONLINE_STATUS_ONLINE));
+}
+
+/* Returns the first message of `kind` from `from` in one fetch, as text. */
+static int fetch_finds(httpqq_session *session, uint32_t kind, uint64_t from,
+                       const char *text) {
+    httpqq_message_list *list = fetch(session);
+    int found = 0;
+    for (size_t i = 0; i < httpqq_message_list_len(list); i++) {
+        const httpqq_message *m = httpqq_message_list_get(list, i);
+        if (httpqq_message_get_kind(m) == kind && httpqq_message_sender(m) == from &&
+            strcmp(httpqq_message_text(m, NULL), text) == 0)
+            found = 1;
+    }
+    httpqq_message_list_free(list);
+    return found;
+}
+
+static void test_friends_and_verification(httpqq_client *client, httpqq_session *alice,
+                                          httpqq_session *bob) {
+    uint32_t outcome = 99;
+    OK(httpqq_session_add_friend(alice, 10005, &outcome));
+    CHECK(outcome == HTTPQQ_ADD_FRIEND_OUTCOME_ADDED);
+    OK(httpqq_session_add_friend(alice, 10004, &outcome));
+    CHECK(outcome >= HTTPQQ_ADD_FRIEND_OUTCOME_REFUSED);
+    OK(httpqq_session_add_friend(alice, 10003, &outcome));
+    CHECK(outcome == HTTPQQ_ADD_FRIEND_OUTCOME_NEEDS_VERIFICATION);
+
+    httpqq_session *carol = login(client, 10003);
+    OK(httpqq_session_request_verification(alice, 10003, "我是 Alice & friends"));
+    CHECK(fetch_finds(carol, HTTPQQ_MESSAGE_KIND_VERIFICATION_REQUEST, 10001,
+                      "我是 Alice & friends"));
+    OK(httpqq_session_approve(carol, 10001));
+    CHECK(fetch_finds(alice, HTTPQQ_MESSAGE_KIND_APPROVED, 10003, ""));
+
+    OK(httpqq_session_add_friend(bob, 10003, &outcome));
+    OK(httpqq_session_verify(bob, 10003, 2, "Bob here"));
+    CHECK(fetch_finds(carol, HTTPQQ_MESSAGE_KIND_VERIFICATION_REQUEST, 10002, "Bob here"));
+    OK(httpqq_session_reject(carol, 10002, "no, thanks"));
+    CHECK(fetch_finds(bob, HTTPQQ_MESSAGE_KIND_REJECTED, 10003, "no, thanks"));
+
+    OK(httpqq_session_remove_friend(alice, 10005));
+    EXPECT(HTTPQQ_STATUS_THROTTLED, httpqq_session_remove_friend(alice, 10005));
+
+    OK(httpqq_session_logout(carol));
+    httpqq_session_free(carol);
+}
+
+static void test_login_failures_and_logout(httpqq_client *client) {
+    httpqq_session *session = NULL;
+    EXPECT(HTTPQQ_STATUS_LOGIN_FAILED, httpqq_client_login(client, 10005, "wrong", &session));
+    CHECK(session == NULL);
+    CHECK(httpqq_last_error_reason() != NULL && strlen(httpqq_last_error_reason()) > 0);
+    CHECK(strstr(httpqq_last_error_message(), httpqq_last_error_reason()) != NULL);
+
+    /* md5("demo") */
+    OK(httpqq_client_login_md5(client, 10005, "fe01ce2a7fbac8fafaed7c982a04e229", &session));
+    CHECK(httpqq_session_uin(session) == 10005);
+    CHECK(httpqq_session_heartbeat_ms(session) == 60000);
+    CHECK(httpqq_session_idle_timeout_ms(session) == 300000);
+    OK(httpqq_session_logout(session));
+    uint32_t count = 77;
+    EXPECT(HTTPQQ_STATUS_NOT_LOGGED_IN, httpqq_session_friend_count(session, &count));
+    CHECK(count == 77);
+    CHECK(httpqq_last_error_reason() == NULL);
+    OK(httpqq_session_relogin(session));
+    OK(httpqq_session_friend_count(session, &count));
+    OK(httpqq_session_logout(session));
+    OK(httpqq_session_set_auto_relogin(session, true));
+    OK(httpqq_session_friend_count(session, &count));
+    OK(httpqq_session_logout(session));
+    httpqq_session_free(session);
+}
+
+static void test_network_failures(void) {
+    /* A port nobody listens on: stop a server and reuse its address. */
+    httpqq_server *gone = NULL;
+    OK(httpqq_server_start(NULL, NULL, &gone));
+    char address[64];
+    snprintf(address, sizeof address, "%s", httpqq_server_endpoint(gone));
+    httpqq_server_free(gone);
+    httpqq_client *client = NULL;
+    OK(httpqq_client_new(address, &client));
+    httpqq_session *session = NULL;
+    EXPECT(HTTPQQ_STATUS_TRANSPORT, httpqq_client_login(client, 10001, "demo", &session));
+    httpqq_client_free(client);
+
+    /* A server that accepts (in the backlog) and never answers. */
+    int silent = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(silent, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(listen(silent, 8) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(silent, (struct sockaddr *)&addr, &len);
+    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(addr.sin_port));
+
+    httpqq_client_builder *builder = httpqq_client_builder_new();
+    OK(httpqq_client_builder_set_endpoint(builder, address));
+    OK(httpqq_client_builder_set_connect_timeout_ms(builder, 300));
+    OK(httpqq_client_builder_set_timeout_ms(builder, 400));
+    OK(httpqq_client_builder_set_keep_alive(builder, false));
+    OK(httpqq_client_builder_set_auto_relogin(builder, false));
+    OK(httpqq_client_builder_set_max_reply_size(builder, 1 << 20));
+    OK(httpqq_client_builder_build(builder, &client));
+    double start = now();
+    EXPECT(HTTPQQ_STATUS_TIMEOUT, httpqq_client_login(client, 10001, "demo", &session));
+    double elapsed = now() - start;
+    /* Within the limit, with room for a slow (valgrind) run. */
+    CHECK(elapsed >= 0.35 && elapsed < 5.0);
+    httpqq_client_free(client);
+    close(silent);
+
+    /* Settings that cannot be used. */
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_client_new("http://host/path", &client));
+    OK(httpqq_client_builder_set_timeout_ms(builder, 0));
+    client = NULL;
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_client_builder_build(builder, &client));
+    CHECK(client == NULL);
+    httpqq_client_builder_free(builder);
+}
+
+static void test_server_errors(void) {
+    httpqq_server *server = NULL;
+    EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(endpoint, NULL, &server));
+    EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(NULL, "/nonexistent/accounts.toml", &server));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_server_start("not an address", NULL, &server));
+    CHECK(server == NULL);
+}
+
+static void test_codec(void) {
+    httpqq_request *request = NULL;
+    char *body = NULL;
+    OK(httpqq_request_send_message(10002, "1+1=2, 好", &request));
+    OK(httpqq_request_encode(request, 10001, 7, &body));
+    CHECK_STR(body, "VER=1.1&CMD=CLTMSG&SEQ=7&UIN=10001&UN=10002&MG=1%2B1%3D2%2C 好");
+    CHECK(!httpqq_request_closes_connection(request));
+    httpqq_string_free(body);
+    httpqq_request_free(request);
+
+    OK(httpqq_request_online_count(&request));
+    CHECK(httpqq_request_closes_connection(request));
+    httpqq_request_free(request);
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_request_friend_list(0, &request));
+
+    /* Every constructor gives a request that encodes. */
+    httpqq_request *all[13] = {0};
+    OK(httpqq_request_login("demo", &all[0]));
+    OK(httpqq_request_login_md5("fe01ce2a7fbac8fafaed7c982a04e229", &all[1]));
+    OK(httpqq_request_friend_count(&all[2]));
+    OK(httpqq_request_friend_list(5, &all[3]));
+    OK(httpqq_request_online_friends(5, &all[4]));
+    OK(httpqq_request_user_info(10002, 2, &all[5]));
+    OK(httpqq_request_add_friend(10002, &all[6]));
+    OK(httpqq_request_verify(10002, 1, "no", &all[7]));
+    OK(httpqq_request_remove_friend(10002, &all[8]));
+    OK(httpqq_request_set_status(30, &all[9]));
+    OK(httpqq_request_fetch_messages(&all[10]));
+    OK(httpqq_request_logout(&all[11]));
+    OK(httpqq_request_online_count(&all[12]));
+    for (int i = 0; i < 13; i++) {
+        OK(httpqq_request_encode(all[i], 10001, (uint16_t)(i + 1), &body));
+        CHECK(body != NULL && strncmp(body, "VER=1.1&CMD=", 12) == 0);
+        httpqq_string_free(body);
+    }
+    char *login_body = NULL;
+    OK(httpqq_request_encode(all[0], 10001, 1, &login_body));
+    CHECK(strstr(login_body, "PS=fe01ce2a7fbac8fafaed7c982a04e229") != NULL);
+    httpqq_string_free(login_body);
+
+    /* Replies from the field notes. */
+    const char *login_reply = "VER=1.1&CMD=LOGIN&SEQ=9&UIN=106814&RES=0&RS=0&HI=60&LI=300";
+    httpqq_reply *reply = NULL;
+    OK(httpqq_reply_decode(all[0], 9, (const uint8_t *)login_reply, strlen(login_reply), &reply));
+    CHECK(httpqq_reply_get_kind(reply) == HTTPQQ_REPLY_KIND_LOGIN);
+    uint64_t hi = 0, li = 0;
+    OK(httpqq_reply_login(reply, &hi, &li));
+    CHECK(hi == 60000 && li == 300000);
+    uint32_t n = 5;
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_reply_count(reply, &n));
+    CHECK(n == 5);
+    httpqq_reply_free(reply);
+
+    const char *msgs = "VER=1.1&CMD=GETMSGEX&SEQ=11&UIN=106814&RES=0& MN=2&MT=99,9,"
+                       "&UN=36791785,106814,&MG= 20,hi ,";
+    OK(httpqq_reply_decode(all[10], 11, (const uint8_t *)msgs, strlen(msgs), &reply));
+    const httpqq_message_list *list = NULL;
+    OK(httpqq_reply_messages(reply, &list));
+    CHECK(httpqq_message_list_len(list) == 2);
+    CHECK(httpqq_message_status(httpqq_message_list_get(list, 0)) == HTTPQQ_ONLINE_STATUS_OFFLINE);
+    CHECK_STR(httpqq_message_text(httpqq_message_list_get(list, 1), NULL), "hi ");
+    httpqq_reply_free(reply);
+
+    const char *friends = "VER=1.1&CMD=LIST&SEQ=4&UIN=1&RES=0&FN=2&UN=5,6,";
+    OK(httpqq_reply_decode(all[3], 4, (const uint8_t *)friends, strlen(friends), &reply));
+    const httpqq_friend_list *uins = NULL;
+    OK(httpqq_reply_friend_list(reply, &uins));
+    CHECK(httpqq_friend_list_len(uins) == 2 && httpqq_friend_list_get(uins, 1) == 6);
+    httpqq_reply_free(reply);
+
+    reply = NULL;
+    const char *res20 = "VER=1.1&CMD=GETMSGEX&SEQ=11&UIN=1&RES=20";
+    EXPECT(HTTPQQ_STATUS_NOT_LOGGED_IN,
+           httpqq_reply_decode(all[10], 11, (const uint8_t *)res20, strlen(res20), &reply));
+    EXPECT(HTTPQQ_STATUS_NO_REPLY, httpqq_reply_decode(all[10], 11, NULL, 0, &reply));
+    EXPECT(HTTPQQ_STATUS_PROTOCOL,
+           httpqq_reply_decode(all[10], 11, (const uint8_t *)"garbage", 7, &reply));
+    EXPECT(HTTPQQ_STATUS_PROTOCOL,
+           httpqq_reply_decode(all[10], 12, (const uint8_t *)res20, strlen(res20), &reply));
+    CHECK(reply == NULL);
+    for (int i = 0; i < 13; i++) httpqq_request_free(all[i]);
+}
+
+/* Several threads share one session. */
+#define THREADS 4
+#define PER_THREAD 20
+
+struct sender {
+    httpqq_session *session;
+    int id;
+    int failed;
+};
+
+static void *send_many(void *arg) {
+    struct sender *s = arg;
+    char text[64];
+    for (int i = 0; i < PER_THREAD; i++) {
+        snprintf(text, sizeof text, "t%d-%d", s->id, i);
+        if (httpqq_session_send_message(s->session, 10002, text) != HTTPQQ_STATUS_OK) {
+            fprintf(stderr, "thread %d: %s\n", s->id, httpqq_last_error_message());
+            s->failed++;
+        }
+    }
+    return NULL;
+}
+
+static void test_threads_share_a_session(httpqq_session *alice, httpqq_session *bob) {
+    pthread_t threads[THREADS];
+    struct sender senders[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        senders[t] = (struct sender){alice, t, 0};
+        CHECK(pthread_create(&threads[t], NULL, send_many, &senders[t]) == 0);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        CHECK(senders[t].failed == 0);
+    }
+    int next[THREADS] = {0};
+    int total = 0;
+    for (int round = 0; round < 10 && total < THREADS * PER_THREAD; round++) {
+        httpqq_message_list *list = fetch(bob);
+        for (size_t i = 0; i < httpqq_message_list_len(list); i++) {
+            int t = -1, n = -1;
+            const char *text = httpqq_message_text(httpqq_message_list_get(list, i), NULL);
+            if (sscanf(text, "t%d-%d", &t, &n) == 2 && t >= 0 && t < THREADS) {
+                CHECK(n == next[t]); /* in order per thread */
+                next[t] = n + 1;
+                total++;
+            }
+        }
+        httpqq_message_list_free(list);
+    }
+    CHECK(total == THREADS * PER_THREAD);
+}
+
+struct listened {
+    int count;
+    char last[64];
+};
+
+static int on_message(const httpqq_message *message, void *user_data) {
+    struct listened *seen = user_data;
+    seen->count++;
+    snprintf(seen->last, sizeof seen->last, "%s", httpqq_message_text(message, NULL));
+    return strcmp(seen->last, "stop") == 0;
+}
+
+static void test_listen(httpqq_session *alice, httpqq_session *bob) {
+    OK(httpqq_session_send_message(alice, 10002, "one"));
+    OK(httpqq_session_send_message(alice, 10002, "stop"));
+    OK(httpqq_session_send_message(alice, 10002, "after stop, same batch"));
+    struct listened seen = {0, ""};
+    OK(httpqq_session_listen(bob, 50, on_message, &seen));
+    /* The batch already fetched is delivered whole: nothing lost. */
+    CHECK(seen.count == 3);
+    CHECK_STR(seen.last, "after stop, same batch");
+}
+
+int main(void) {
+    httpqq_server *server = NULL;
+    if (httpqq_server_start(NULL, NULL, &server) != HTTPQQ_STATUS_OK) {
+        fprintf(stderr, "cannot start the server: %s\n", httpqq_last_error_message());
+        return 1;
+    }
+    endpoint = httpqq_server_endpoint(server);
+    CHECK(httpqq_server_port(server) > 0);
+
+    httpqq_client *client = NULL;
+    OK(httpqq_client_new(endpoint, &client));
+    httpqq_session *alice = login(client, 10001);
+    httpqq_session *bob = login(client, 10002);
+    if (!alice || !bob) {
+        fprintf(stderr, "cannot log in\n");
+        return 1;
+    }
+
+    test_version_and_names();
+    test_free_null_is_a_no_op();
+    test_invalid_arguments(client, alice);
+    test_profile(alice);
+    test_lists(alice);
+    test_message_round_trip(alice, bob);
+    test_status_change(alice, bob);
+    test_friends_and_verification(client, alice, bob);
+    test_login_failures_and_logout(client);
+    test_network_failures();
+    test_server_errors();
+    test_codec();
+    test_threads_share_a_session(alice, bob);
+    test_listen(alice, bob);
+
+    OK(httpqq_session_logout(alice));
+    OK(httpqq_session_logout(bob));
+    httpqq_session_free(alice);
+    httpqq_session_free(bob);
+    httpqq_client_free(client);
+    httpqq_server_free(server);
+
+    printf("%d checks, %d failed\n", checks, failures);
+    return failures == 0 ? 0 : 1;
+}
