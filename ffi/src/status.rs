@@ -2,7 +2,7 @@
 //! that carries the detail.
 //!
 //! The mapping from the Rust errors to [`httpqq_status`] is written once, in
-//! [`FfiError::status`].
+//! `FfiError::status`.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CString};
