@@ -43,7 +43,7 @@ pub(crate) fn serve(mut stream: TcpStream, shared: &Shared) {
             Ok(request) => request,
             Err(ReadEnd::Quiet) => break,
             Err(ReadEnd::Refused(why)) => {
-                log::info!(target: "httpqq_server", "NULL to {ip}: {why}");
+                log::info!(target: "httpqq::server", "NULL to {ip}: {why}");
                 break;
             }
         };
@@ -90,7 +90,7 @@ fn respond(
             .and_then(|text| state.save(generation, &text));
         if let Err(err) = saved {
             // Never acknowledge what is not on disk.
-            log::error!(target: "httpqq_server", "cannot write {}: {err}", state.path().display());
+            log::error!(target: "httpqq::server", "cannot write {}: {err}", state.path().display());
             outcome.answer = Answer::Null;
         }
     }
@@ -98,7 +98,7 @@ fn respond(
         std::thread::sleep(outcome.delay);
     }
     log::info!(
-        target: "httpqq_server",
+        target: "httpqq::server",
         "{} from {ip} elapsed={:?}",
         outcome.summary,
         started.elapsed()

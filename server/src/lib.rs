@@ -175,7 +175,7 @@ impl Server {
                 .spawn(move || sweep(&shared))
                 .map_err(|source| ServerError::Listen { addr, source })?
         };
-        log::info!(target: "httpqq_server", "listening on {addr}");
+        log::info!(target: "httpqq::server", "listening on {addr}");
         Ok(Server {
             addr,
             shared,
@@ -227,7 +227,7 @@ impl Server {
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
         }
-        log::info!(target: "httpqq_server", "stopped");
+        log::info!(target: "httpqq::server", "stopped");
     }
 }
 
@@ -245,7 +245,7 @@ fn accept(listener: TcpListener, shared: &Arc<Shared>) {
         }
         let Ok(stream) = stream else { continue };
         if shared.active.load(Ordering::SeqCst) >= shared.config.max_connections {
-            log::warn!(target: "httpqq_server", "connection cap reached; closing a new connection");
+            log::warn!(target: "httpqq::server", "connection cap reached; closing a new connection");
             drop(stream);
             continue;
         }
@@ -295,7 +295,7 @@ fn sweep(shared: &Shared) {
                 let generation = world.generation;
                 drop(world);
                 if let Err(err) = state.save(generation, &text) {
-                    log::error!(target: "httpqq_server", "cannot write {}: {err}", state.path().display());
+                    log::error!(target: "httpqq::server", "cannot write {}: {err}", state.path().display());
                 }
             }
         }

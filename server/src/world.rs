@@ -266,7 +266,7 @@ impl World {
             .map(|(&uin, live)| (uin, live.ip))
             .collect();
         for &(uin, ip) in &expired {
-            log::info!(target: "httpqq_server", "session of {uin} expired");
+            log::info!(target: "httpqq::server", "session of {uin} expired");
             self.set_presence(uin, None, ip, now);
         }
         expired.len()

@@ -42,7 +42,7 @@ fn commands_are_logged_without_secrets() {
         .count();
     let server_logins = records
         .iter()
-        .filter(|r| r.starts_with("httpqq_server Login uin=10001 RES=0"))
+        .filter(|r| r.starts_with("httpqq::server Login uin=10001 RES=0"))
         .count();
     assert_eq!((client_logins, server_logins), (1, 1), "{records:#?}");
     assert!(
