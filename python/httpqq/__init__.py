@@ -1,0 +1,93 @@
+"""httpqq: HTTP QQ 1.1, typed and native.
+
+A client of the plain-HTTP messaging interface Tencent served at
+``tqq.tencent.com:8000``, its sans-I/O codec, and (in :mod:`httpqq.testing`)
+an in-process reference server, since the original is gone::
+
+    import httpqq
+
+    client = httpqq.Client("127.0.0.1", 8000, timeout=5)
+    with client.login(10001, "demo") as session:     # logs out on exit
+        session.send(10002, "你好 & 1+1=2")
+        for message in session.events(interval=1):   # forever; Ctrl-C or break
+            print(message.sender, message.text)
+
+Every network call releases the GIL; clients and sessions may be shared
+between threads. Rust's log records reach :mod:`logging` under the logger
+``httpqq`` (``httpqq.server`` for the reference server); the levels are
+cached, so call :func:`refresh_logging` after changing them.
+"""
+
+from __future__ import annotations
+
+from httpqq._native import (
+    Client,
+    Events,
+    LoginOutcome,
+    Message,
+    OnlineFriend,
+    Request,
+    Session,
+    UserInfo,
+    __version__,
+    decode_reply,
+    encode_request,
+    refresh_logging,
+)
+from httpqq.enums import (
+    AddFriendOutcome,
+    BloodType,
+    Constellation,
+    Gender,
+    InfoLevel,
+    MessageKind,
+    Status,
+    Verification,
+    Zodiac,
+)
+from httpqq.errors import (
+    Error,
+    InvalidConfig,
+    InvalidUin,
+    LoginFailed,
+    NoReply,
+    NotLoggedIn,
+    ProtocolError,
+    Throttled,
+    Timeout,
+    TransportError,
+)
+
+__all__ = [
+    "__version__",
+    "Client",
+    "Session",
+    "Events",
+    "Message",
+    "OnlineFriend",
+    "UserInfo",
+    "LoginOutcome",
+    "Request",
+    "encode_request",
+    "decode_reply",
+    "refresh_logging",
+    "Status",
+    "MessageKind",
+    "Gender",
+    "BloodType",
+    "Constellation",
+    "Zodiac",
+    "InfoLevel",
+    "AddFriendOutcome",
+    "Verification",
+    "Error",
+    "NoReply",
+    "NotLoggedIn",
+    "Throttled",
+    "InvalidUin",
+    "LoginFailed",
+    "ProtocolError",
+    "TransportError",
+    "Timeout",
+    "InvalidConfig",
+]

@@ -1,0 +1,394 @@
+//! `Client`, `Session` and the `Events` iterator: the core client with the
+//! GIL released around every network call.
+
+use crate::convert::{code, member, seconds};
+use crate::errors::{detached, to_py};
+use crate::model::{Message, OnlineFriend, UserInfo};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A client of one HTTP QQ server. Safe to share between threads.
+#[pyclass(frozen, module = "httpqq")]
+pub(crate) struct Client {
+    client: httpqq::Client,
+    host: String,
+    port: u16,
+}
+
+#[pymethods]
+impl Client {
+    #[new]
+    #[pyo3(signature = (
+        host = "tqq.tencent.com",
+        port = 8000,
+        *,
+        timeout = 30.0,
+        connect_timeout = 10.0,
+        keep_alive = false,
+        auto_relogin = false,
+        max_reply_size = 16_777_216,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        host: &str,
+        port: i64,
+        timeout: f64,
+        connect_timeout: f64,
+        keep_alive: bool,
+        auto_relogin: bool,
+        max_reply_size: u64,
+    ) -> PyResult<Self> {
+        let port = u16::try_from(port).map_err(|_| {
+            PyValueError::new_err(format!("port must be from 0 to 65535, not {port}"))
+        })?;
+        let endpoint = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let client = httpqq::Client::builder()
+            .endpoint(endpoint)
+            .timeout(seconds(timeout, "timeout")?)
+            .connect_timeout(seconds(connect_timeout, "connect_timeout")?)
+            .keep_alive(keep_alive)
+            .auto_relogin(auto_relogin)
+            .max_reply_size(max_reply_size)
+            .build()
+            .map_err(|err| to_py(py, err))?;
+        Ok(Client {
+            client,
+            host: host.to_owned(),
+            port,
+        })
+    }
+
+    /// The server's host name or address.
+    #[getter]
+    fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The server's port.
+    #[getter]
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Logs in; only the password's MD5 is sent.
+    fn login(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, password: &str) -> PyResult<Session> {
+        let uin = crate::convert::uin(uin, "uin")?;
+        let client = &self.client;
+        let session = detached(py, || client.login(uin, password))?;
+        Ok(Session::new(session))
+    }
+
+    /// Logs in with the password's MD5 as 32 hex digits.
+    fn login_md5(
+        &self,
+        py: Python<'_>,
+        uin: &Bound<'_, PyAny>,
+        password_md5: &str,
+    ) -> PyResult<Session> {
+        let uin = crate::convert::uin(uin, "uin")?;
+        let hash = httpqq::PasswordHash::from_md5_hex(password_md5)
+            .ok_or_else(|| PyValueError::new_err("password_md5 must be 32 hexadecimal digits"))?;
+        let client = &self.client;
+        let session = detached(py, || client.login_with_hash(uin, hash))?;
+        Ok(Session::new(session))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Client(host={:?}, port={})", self.host, self.port)
+    }
+}
+
+/// A logged-in session. Safe to share between threads; a context manager
+/// that logs out on exit.
+#[pyclass(frozen, module = "httpqq")]
+pub(crate) struct Session {
+    session: Arc<httpqq::Session>,
+}
+
+impl Session {
+    fn new(session: httpqq::Session) -> Self {
+        Session {
+            session: Arc::new(session),
+        }
+    }
+
+    /// Runs a command without the GIL.
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        command: impl FnOnce(&httpqq::Session) -> Result<T, httpqq::Error> + Send,
+    ) -> PyResult<T> {
+        let session = &*self.session;
+        detached(py, || command(session))
+    }
+}
+
+#[pymethods]
+impl Session {
+    /// This session's UIN.
+    #[getter]
+    fn uin(&self) -> u64 {
+        self.session.uin().get()
+    }
+
+    /// How often to poll, in seconds (`HI`).
+    #[getter]
+    fn heartbeat(&self) -> f64 {
+        self.session.heartbeat().as_secs_f64()
+    }
+
+    /// How long the session may stay silent, in seconds (`LI`).
+    #[getter]
+    fn idle_timeout(&self) -> f64 {
+        self.session.idle_timeout().as_secs_f64()
+    }
+
+    /// Logs in again with the same credentials.
+    fn relogin(&self, py: Python<'_>) -> PyResult<()> {
+        self.run(py, |s| s.relogin())
+    }
+
+    /// Turns automatic re-login on `RES=20` on or off.
+    fn set_auto_relogin(&self, on: bool) {
+        self.session.set_auto_relogin(on);
+    }
+
+    /// The number of friends.
+    fn friend_count(&self, py: Python<'_>) -> PyResult<u32> {
+        self.run(py, |s| s.friend_count())
+    }
+
+    /// The friends' UINs, at most `max` (default 160).
+    #[pyo3(signature = (*, max = None))]
+    fn friends(&self, py: Python<'_>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<u64>> {
+        let max = max.map(|m| code(m, "max")).transpose()?;
+        let uins = self.run(py, |s| match max {
+            Some(max) => s.friends_max(max),
+            None => s.friends(),
+        })?;
+        Ok(uins.into_iter().map(|u| u.get()).collect())
+    }
+
+    /// The number of friends online.
+    fn online_count(&self, py: Python<'_>) -> PyResult<u32> {
+        self.run(py, |s| s.online_count())
+    }
+
+    /// The friends online, at most `max` (default 160).
+    #[pyo3(signature = (*, max = None))]
+    fn online_friends(
+        &self,
+        py: Python<'_>,
+        max: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<OnlineFriend>> {
+        let max = max.map(|m| code(m, "max")).transpose()?;
+        let friends = self.run(py, |s| match max {
+            Some(max) => s.online_friends_max(max),
+            None => s.online_friends(),
+        })?;
+        Ok(friends.into_iter().map(OnlineFriend::from).collect())
+    }
+
+    /// A user's profile at `level` (`InfoLevel`, default `FULL`).
+    #[pyo3(signature = (uin, *, level = None))]
+    fn user_info(
+        &self,
+        py: Python<'_>,
+        uin: &Bound<'_, PyAny>,
+        level: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<UserInfo> {
+        let target = crate::convert::uin(uin, "uin")?;
+        let level = match level {
+            None => httpqq::InfoLevel::Full,
+            Some(level) => info_level(code(level, "level")?)?,
+        };
+        Ok(self.run(py, |s| s.user_info(target, level))?.into())
+    }
+
+    /// Adds a friend; gives an `AddFriendOutcome` (anything from `REFUSED`
+    /// up is a refusal).
+    fn add_friend<'py>(
+        &self,
+        py: Python<'py>,
+        uin: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let target = crate::convert::uin(uin, "uin")?;
+        let outcome = self.run(py, |s| s.add_friend(target))?;
+        member(py, "AddFriendOutcome", outcome.code())
+    }
+
+    /// Approves a request to add you.
+    fn approve(&self, py: Python<'_>, uin: &Bound<'_, PyAny>) -> PyResult<()> {
+        let target = crate::convert::uin(uin, "uin")?;
+        self.run(py, |s| s.approve(target))
+    }
+
+    /// Rejects a request to add you, with a reason.
+    #[pyo3(signature = (uin, reason = ""))]
+    fn reject(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, reason: &str) -> PyResult<()> {
+        let target = crate::convert::uin(uin, "uin")?;
+        self.run(py, |s| s.reject(target, reason))
+    }
+
+    /// Asks a user who wants verification to accept you.
+    #[pyo3(signature = (uin, reason = ""))]
+    fn request_verification(
+        &self,
+        py: Python<'_>,
+        uin: &Bound<'_, PyAny>,
+        reason: &str,
+    ) -> PyResult<()> {
+        let target = crate::convert::uin(uin, "uin")?;
+        self.run(py, |s| s.request_verification(target, reason))
+    }
+
+    /// Removes a friend.
+    fn remove_friend(&self, py: Python<'_>, uin: &Bound<'_, PyAny>) -> PyResult<()> {
+        let target = crate::convert::uin(uin, "uin")?;
+        self.run(py, |s| s.remove_friend(target))
+    }
+
+    /// Changes your status (`Status`).
+    fn set_status(&self, py: Python<'_>, status: &Bound<'_, PyAny>) -> PyResult<()> {
+        let status = httpqq::Status::from_code(code(status, "status")?);
+        self.run(py, |s| s.set_status(status))
+    }
+
+    /// Fetches the pending messages, oldest first; each arrives once.
+    fn messages(&self, py: Python<'_>) -> PyResult<Vec<Message>> {
+        let batch = self.run(py, |s| s.fetch_messages())?;
+        Ok(batch.into_iter().map(Message::from).collect())
+    }
+
+    /// The keep-alive poll (the same request as `messages`).
+    fn poll(&self, py: Python<'_>) -> PyResult<Vec<Message>> {
+        self.messages(py)
+    }
+
+    /// Sends a text message.
+    fn send(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, text: &str) -> PyResult<()> {
+        let target = crate::convert::uin(uin, "uin")?;
+        self.run(py, |s| s.send_message(target, text))
+    }
+
+    /// Logs out.
+    fn logout(&self, py: Python<'_>) -> PyResult<()> {
+        self.run(py, |s| s.logout())
+    }
+
+    /// Iterates over incoming messages forever, polling every `interval`
+    /// seconds while none arrive (which keeps the session alive).
+    #[pyo3(signature = (*, interval = 1.0))]
+    fn events(&self, interval: f64) -> PyResult<Events> {
+        Ok(Events {
+            session: Arc::clone(&self.session),
+            interval: seconds(interval, "interval")?,
+            pending: Mutex::new(VecDeque::new()),
+        })
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Logs out; a session already ended on the server is no error here,
+    /// and a failure to log out never hides the exception that ended the
+    /// `with` block.
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: Option<&Bound<'_, PyType>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let session = &*self.session;
+        match py.detach(|| session.logout()) {
+            Ok(()) | Err(httpqq::Error::NotLoggedIn) => Ok(false),
+            Err(_) if exc_type.is_some() => Ok(false),
+            Err(err) => Err(to_py(py, err)),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Session(uin={})", self.session.uin())
+    }
+}
+
+pub(crate) fn info_level(code: u32) -> PyResult<httpqq::InfoLevel> {
+    [
+        httpqq::InfoLevel::Brief,
+        httpqq::InfoLevel::Normal,
+        httpqq::InfoLevel::Full,
+    ]
+    .into_iter()
+    .find(|l| l.code() == code)
+    .ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "level must be an InfoLevel (0, 2 or 3), not {code}"
+        ))
+    })
+}
+
+/// Incoming messages, forever: `for message in session.events(): ...`.
+/// Stop with `break` (messages already fetched stay in the iterator: go on
+/// iterating it to get them) or Ctrl-C.
+#[pyclass(frozen, module = "httpqq")]
+pub(crate) struct Events {
+    session: Arc<httpqq::Session>,
+    interval: Duration,
+    pending: Mutex<VecDeque<httpqq::Message>>,
+}
+
+/// How long the iterator sleeps without checking for Ctrl-C.
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+#[pymethods]
+impl Events {
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Message> {
+        loop {
+            if let Some(message) = self.take_pending() {
+                return Ok(message.into());
+            }
+            let session = &*self.session;
+            let batch = detached(py, || session.poll())?;
+            if batch.is_empty() {
+                let until = Instant::now() + self.interval;
+                loop {
+                    let left = until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    py.detach(|| std::thread::sleep(left.min(SIGNAL_CHECK)));
+                    py.check_signals()?;
+                }
+            } else {
+                self.pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend(batch);
+            }
+        }
+    }
+}
+
+impl Events {
+    fn take_pending(&self) -> Option<httpqq::Message> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+    }
+}
