@@ -10,12 +10,14 @@ TARGET_DIR ?= target
 PREFIX ?= /usr/local
 C_TEST_DIR := $(TARGET_DIR)/c-test
 
-.PHONY: demo test test-rust test-c lint docs header install
+VENV := .venv
+
+.PHONY: demo test test-rust test-c test-python lint docs header install
 
 demo:
 	$(CARGO) run --quiet --locked -p httpqq-server --example demo
 
-test: lint test-rust test-c docs demo
+test: lint test-rust test-c test-python docs demo
 	@echo "all tests passed"
 
 lint:
@@ -47,3 +49,23 @@ header:
 install:
 	$(CARGO) build --locked --release -p httpqq-ffi
 	sh ffi/install.sh $(PREFIX) $(TARGET_DIR)/release
+
+# The project-local virtualenv with the Python tools (maturin, pytest, mypy).
+$(VENV)/.installed: python/requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r python/requirements-dev.txt
+	touch $@
+
+# The Python package: a wheel built by maturin, installed into .venv, then
+# pytest, stubtest (the stubs match the module), mypy --strict over the tests
+# and examples, and the wheel in a fresh virtualenv without Rust on PATH.
+# Run from the repository's root so that python/httpqq (sources without the
+# native module) does not shadow the installed package.
+test-python: $(VENV)/.installed
+	rm -f $(TARGET_DIR)/wheels/httpqq-*.whl
+	$(VENV)/bin/maturin build --quiet --locked --profile dev -m python/Cargo.toml -o $(TARGET_DIR)/wheels
+	$(VENV)/bin/pip install -q --force-reinstall --no-deps $(TARGET_DIR)/wheels/httpqq-*.whl
+	$(VENV)/bin/pytest -q -p no:cacheprovider --rootdir python python/tests
+	$(VENV)/bin/python -m mypy.stubtest httpqq
+	$(VENV)/bin/mypy --strict --cache-dir $(TARGET_DIR)/mypy python/tests python/examples
+	sh python/tests/clean_install.sh $(TARGET_DIR)/wheels $(TARGET_DIR)/py-clean

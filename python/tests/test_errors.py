@@ -1,0 +1,144 @@
+"""Each failure raises its own exception, and bad arguments raise TypeError
+or ValueError, never a crash."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import httpqq
+from httpqq.testing import Server
+
+from conftest import ALICE, BOB
+
+
+def test_wrong_password_raises_login_failed_with_the_reason(client: httpqq.Client) -> None:
+    with pytest.raises(httpqq.LoginFailed) as raised:
+        client.login(ALICE, "wrong")
+    assert raised.value.reason
+    assert raised.value.reason in str(raised.value)
+    assert isinstance(raised.value, httpqq.Error)
+
+
+def test_unknown_user_raises_invalid_uin(alice: httpqq.Session) -> None:
+    with pytest.raises(httpqq.InvalidUin) as raised:
+        alice.user_info(99999)
+    assert raised.value.code == 5
+
+
+def test_after_logout_commands_raise_not_logged_in(alice: httpqq.Session) -> None:
+    alice.logout()
+    with pytest.raises(httpqq.NotLoggedIn) as raised:
+        alice.messages()
+    assert raised.value.code == 20
+
+
+def test_a_dead_server_is_a_connection_error() -> None:
+    with Server() as gone:
+        host, port = gone.host, gone.port
+    client = httpqq.Client(host, port, timeout=2)
+    with pytest.raises(httpqq.TransportError) as raised:
+        client.login(ALICE, "demo")
+    assert isinstance(raised.value, ConnectionError)
+    with pytest.raises(ConnectionError):
+        client.login(ALICE, "demo")
+
+
+def test_a_silent_server_times_out_within_the_limit() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        client = httpqq.Client("127.0.0.1", silent.getsockname()[1], timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(httpqq.Timeout) as raised:
+            client.login(ALICE, "demo")
+        elapsed = time.monotonic() - started
+    assert isinstance(raised.value, TimeoutError)
+    assert 0.45 <= elapsed < 2.0
+
+
+def test_network_calls_release_the_gil() -> None:
+    """While one thread waits on a silent server, another runs Python."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        client = httpqq.Client("127.0.0.1", silent.getsockname()[1], timeout=0.6)
+        done = threading.Event()
+
+        def wait() -> None:
+            with pytest.raises(httpqq.Timeout):
+                client.login(ALICE, "demo")
+            done.set()
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        spins = 0
+        while not done.is_set():
+            spins += 1
+        waiter.join()
+    # Holding the GIL for 0.6 s would leave this thread a few switch
+    # intervals at most; released, it spins freely.
+    assert spins > 100_000
+
+
+def test_invalid_settings_are_value_errors() -> None:
+    with pytest.raises(httpqq.InvalidConfig):
+        httpqq.Client("host/with/path", 8000)
+    with pytest.raises(ValueError, match="timeout"):
+        httpqq.Client("127.0.0.1", 8000, timeout=0)
+    with pytest.raises(ValueError, match="timeout"):
+        httpqq.Client("127.0.0.1", 8000, timeout=float("nan"))
+    with pytest.raises(ValueError, match="port"):
+        httpqq.Client("127.0.0.1", 70000)
+    with pytest.raises(TypeError, match="port"):
+        httpqq.Client("127.0.0.1", "8000")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, s: c.login("10001", "demo"),
+        lambda c, s: c.login(True, "demo"),
+        lambda c, s: c.login(10001, 1234),
+        lambda c, s: s.send(None, "hi"),
+        lambda c, s: s.send(BOB, b"bytes"),
+        lambda c, s: s.set_status("busy"),
+        lambda c, s: s.user_info(BOB, level="full"),
+        lambda c, s: s.friends(max=1.5),
+    ],
+)
+def test_wrong_types_raise_type_error(client: httpqq.Client, alice: httpqq.Session, call: Any) -> None:
+    with pytest.raises(TypeError):
+        call(client, alice)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, s: c.login(-1, "demo"),
+        lambda c, s: c.login(2**64, "demo"),
+        lambda c, s: c.login_md5(10001, "not hex"),
+        lambda c, s: s.send(BOB, "lone surrogate \ud800"),
+        lambda c, s: s.user_info(BOB, level=1),
+        lambda c, s: s.set_status(-5),
+        lambda c, s: s.events(interval=-1),
+    ],
+)
+def test_wrong_values_raise_value_error(client: httpqq.Client, alice: httpqq.Session, call: Any) -> None:
+    with pytest.raises(ValueError):
+        call(client, alice)
+
+
+def test_exceptions_are_one_hierarchy() -> None:
+    import httpqq.errors
+
+    assert len(httpqq.errors.__all__) == 10
+    for name in httpqq.errors.__all__:
+        assert issubclass(getattr(httpqq, name), httpqq.Error)
+    assert issubclass(httpqq.TransportError, ConnectionError)
+    assert issubclass(httpqq.Timeout, TimeoutError)
+    assert issubclass(httpqq.InvalidConfig, ValueError)
