@@ -85,6 +85,39 @@ def test_network_calls_release_the_gil() -> None:
     assert spins > 100_000
 
 
+class ScriptedPeer:
+    """A one-shot HTTP peer on loopback: reads a request, sends `reply`
+    (possibly nothing) and closes."""
+
+    def __init__(self, reply: bytes) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, args=(reply,), daemon=True)
+        self.thread.start()
+
+    def _serve(self, reply: bytes) -> None:
+        connection, _ = self.listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(reply)
+        self.listener.close()
+
+
+def test_a_server_closing_without_a_reply_is_no_reply() -> None:
+    peer = ScriptedPeer(b"")
+    with pytest.raises(httpqq.NoReply):
+        httpqq.Client("127.0.0.1", peer.port, timeout=5).login(ALICE, "demo")
+
+
+def test_a_garbled_reply_is_a_protocol_error() -> None:
+    body = b"this is not HTTP QQ"
+    peer = ScriptedPeer(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    with pytest.raises(httpqq.ProtocolError):
+        httpqq.Client("127.0.0.1", peer.port, timeout=5).login(ALICE, "demo")
+
+
 def test_invalid_settings_are_value_errors() -> None:
     with pytest.raises(httpqq.InvalidConfig):
         httpqq.Client("host/with/path", 8000)

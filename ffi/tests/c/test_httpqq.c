@@ -395,6 +395,43 @@ static void test_network_failures(void) {
     httpqq_client_builder_free(builder);
 }
 
+/* A peer that reads one request and closes without a reply (the NULL). */
+static void *close_without_reply(void *arg) {
+    int listener = *(int *)arg;
+    int connection = accept(listener, NULL, NULL);
+    if (connection >= 0) {
+        char buffer[4096];
+        (void)read(connection, buffer, sizeof buffer);
+        close(connection);
+    }
+    return NULL;
+}
+
+static void test_no_reply_over_the_network(void) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(listener, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(listen(listener, 8) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(listener, (struct sockaddr *)&addr, &len);
+    char address[64];
+    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(addr.sin_port));
+    pthread_t peer;
+    CHECK(pthread_create(&peer, NULL, close_without_reply, &listener) == 0);
+
+    httpqq_client *client = NULL;
+    OK(httpqq_client_new(address, &client));
+    httpqq_session *session = NULL;
+    EXPECT(HTTPQQ_STATUS_NO_REPLY, httpqq_client_login(client, 10001, "demo", &session));
+    CHECK(session == NULL);
+    pthread_join(peer, NULL);
+    close(listener);
+    httpqq_client_free(client);
+}
+
 static void test_server_errors(void) {
     httpqq_server *server = NULL;
     EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(endpoint, NULL, &server));
@@ -589,6 +626,7 @@ int main(void) {
     test_friends_and_verification(client, alice, bob);
     test_login_failures_and_logout(client);
     test_network_failures();
+    test_no_reply_over_the_network();
     test_server_errors();
     test_codec();
     test_threads_share_a_session(alice, bob);
