@@ -54,6 +54,23 @@ fn tricky_text() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
+    /// The hand-written percent-decoder agrees with the `percent-encoding`
+    /// crate's on any bytes, `%` sequences good and bad included.
+    #[test]
+    fn decoding_agrees_with_the_percent_encoding_crate(
+        raw in proptest::collection::vec(
+            prop_oneof![Just(b'%'), Just(b'a'), Just(b'F'), Just(b'2'), Just(b'g'), any::<u8>()],
+            0..40,
+        )
+    ) {
+        let oracle: Vec<u8> = percent_encoding::percent_decode(&raw).collect();
+        prop_assert_eq!(decode_value(&raw), String::from_utf8_lossy(&oracle));
+        prop_assert_eq!(
+            decode_value_strict(&raw).map(|t| t.into_owned()),
+            String::from_utf8(oracle).ok()
+        );
+    }
+
     #[test]
     fn any_message_text_arrives_byte_identical(text in tricky_text(), seq in 1u16..) {
         let body = codec::encode_request(Uin::new(10001), seq, &Request::SendMessage { target: Uin::new(10002), text: text.clone() });

@@ -39,11 +39,17 @@ impl<'a> Fields<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Self, ProtocolError> {
         let body = trim_trailing_newlines(body);
         let mut pairs = Vec::with_capacity(16);
-        for part in body.split(|&b| b == b'&') {
+        let mut start = 0;
+        // `memchr` finds the separators with SIMD: a GetMsgEx reply is one
+        // long run of list values without `&`.
+        let ends = memchr::memchr_iter(b'&', body).chain(std::iter::once(body.len()));
+        for end in ends {
+            let part = &body[start..end];
+            start = end + 1;
             if part.iter().all(|&b| b == b' ') {
                 continue;
             }
-            let Some(eq) = part.iter().position(|&b| b == b'=') else {
+            let Some(eq) = memchr::memchr(b'=', part) else {
                 return Err(ProtocolError::MalformedPair {
                     pair: excerpt(part),
                 });
@@ -137,11 +143,27 @@ impl<'a> List<'a> {
     }
 }
 
+impl List<'_> {
+    /// The number of items left, counted without splitting them.
+    ///
+    /// ```
+    /// use httpqq::codec::List;
+    /// assert_eq!(List::new(b"10,,20,").remaining(), 3);
+    /// assert_eq!(List::new(b"").remaining(), 0);
+    /// ```
+    pub fn remaining(&self) -> usize {
+        self.rest
+            .map_or(0, |rest| memchr::memchr_iter(b',', rest).count() + 1)
+    }
+}
+
 impl<'a> Iterator for List<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
         let rest = self.rest?;
+        // Items are short (numbers mostly): a plain scan beats a call to
+        // `memchr` here.
         match rest.iter().position(|&b| b == b',') {
             Some(comma) => {
                 self.rest = Some(&rest[comma + 1..]);

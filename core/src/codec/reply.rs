@@ -142,8 +142,60 @@ fn to_u32(key: &str, value: u64) -> Result<u32, ProtocolError> {
 }
 
 /// The raw items of a list field; an absent list is empty.
-fn items<'a>(fields: &Fields<'a>, key: &str) -> Vec<&'a [u8]> {
-    fields.list(key).map(List::collect).unwrap_or_default()
+fn items<'a>(fields: &Fields<'a>, key: &str) -> List<'a> {
+    fields.list(key).unwrap_or_else(|| List::new(b""))
+}
+
+/// The decoded items of a list of text (`MG`, `NK`). The value is checked
+/// as UTF-8 once, as a whole; then an item without escapes is copied
+/// straight out of it, cut at the (ASCII) commas, with no second check.
+enum TextItems<'a> {
+    Text { text: &'a str, at: usize },
+    Bytes(List<'a>),
+}
+
+impl<'a> TextItems<'a> {
+    fn new(fields: &Fields<'a>, key: &str) -> Self {
+        let raw = fields.raw(key).unwrap_or_default();
+        match std::str::from_utf8(raw) {
+            Ok(text) => TextItems::Text { text, at: 0 },
+            Err(_) => TextItems::Bytes(List::new(raw)),
+        }
+    }
+}
+
+impl Iterator for TextItems<'_> {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        match self {
+            TextItems::Text { text, at } => {
+                let bytes = text.as_bytes();
+                if *at >= bytes.len() {
+                    // The end, or the one trailing empty item §2.3 drops.
+                    return None;
+                }
+                let start = *at;
+                // One search finds the item's end or its first escape.
+                let (end, escaped) = match memchr::memchr2(b',', b'%', &bytes[start..]) {
+                    None => (bytes.len(), false),
+                    Some(n) if bytes[start + n] == b',' => (start + n, false),
+                    Some(n) => {
+                        let comma = memchr::memchr(b',', &bytes[start + n..]);
+                        (comma.map_or(bytes.len(), |c| start + n + c), true)
+                    }
+                };
+                *at = end + 1;
+                let item = text.get(start..end).unwrap_or_default();
+                Some(if escaped {
+                    decode_value(item.as_bytes()).into_owned()
+                } else {
+                    item.to_owned()
+                })
+            }
+            TextItems::Bytes(items) => Some(decode_value(items.next()?).into_owned()),
+        }
+    }
 }
 
 /// Checks that parallel lists have one length, and that the count field, if
@@ -177,8 +229,12 @@ fn uin_item(key: &str, raw: &[u8]) -> Result<Uin, ProtocolError> {
 
 fn friend_list(fields: &Fields<'_>) -> Result<Vec<Uin>, ProtocolError> {
     let uins = items(fields, "UN");
-    same_length(fields, "SN", &[("UN", uins.len())])?;
-    uins.into_iter().map(|raw| uin_item("UN", raw)).collect()
+    let len = same_length(fields, "SN", &[("UN", uins.remaining())])?;
+    let mut out = Vec::with_capacity(len);
+    for raw in uins {
+        out.push(uin_item("UN", raw)?);
+    }
+    Ok(out)
 }
 
 fn online_friends(fields: &Fields<'_>) -> Result<Vec<OnlineFriend>, ProtocolError> {
@@ -192,22 +248,23 @@ fn online_friends(fields: &Fields<'_>) -> Result<Vec<OnlineFriend>, ProtocolErro
         fields,
         "SN",
         &[
-            ("FC", faces.len()),
-            ("ST", statuses.len()),
-            ("UN", uins.len()),
-            ("NK", nicks.len()),
+            ("FC", faces.remaining()),
+            ("ST", statuses.remaining()),
+            ("UN", uins.remaining()),
+            ("NK", nicks.remaining()),
         ],
     )?;
-    (0..len)
-        .map(|i| {
-            Ok(OnlineFriend {
-                face: Face::new(to_u32("FC", number("FC", faces[i])?)?),
-                status: Status::from_code(to_u32("ST", number("ST", statuses[i])?)?),
-                uin: uin_item("UN", uins[i])?,
-                nickname: decode_value(nicks[i]).into_owned(),
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(len);
+    let nicks = TextItems::new(fields, "NK");
+    for (((face, status), uin), nickname) in faces.zip(statuses).zip(uins).zip(nicks) {
+        out.push(OnlineFriend {
+            face: Face::new(to_u32("FC", number("FC", face)?)?),
+            status: Status::from_code(to_u32("ST", number("ST", status)?)?),
+            uin: uin_item("UN", uin)?,
+            nickname,
+        });
+    }
+    Ok(out)
 }
 
 fn messages(fields: &Fields<'_>) -> Result<Vec<Message>, ProtocolError> {
@@ -220,20 +277,16 @@ fn messages(fields: &Fields<'_>) -> Result<Vec<Message>, ProtocolError> {
         fields,
         "MN",
         &[
-            ("MT", kinds.len()),
-            ("UN", senders.len()),
-            ("MG", contents.len()),
+            ("MT", kinds.remaining()),
+            ("UN", senders.remaining()),
+            ("MG", contents.remaining()),
         ],
     )?;
     let mut out = Vec::with_capacity(len);
-    for i in 0..len {
-        let kind = to_u32("MT", number("MT", kinds[i])?)?;
-        let from = uin_item("UN", senders[i])?;
-        out.push(Message::from_wire(
-            kind,
-            from,
-            decode_value(contents[i]).into_owned(),
-        ));
+    let contents = TextItems::new(fields, "MG");
+    for ((kind, from), content) in kinds.zip(senders).zip(contents) {
+        let kind = to_u32("MT", number("MT", kind)?)?;
+        out.push(Message::from_wire(kind, uin_item("UN", from)?, content));
     }
     Ok(out)
 }
