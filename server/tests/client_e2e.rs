@@ -446,3 +446,19 @@ fn killed_command_keeps_what_it_acknowledged() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn host_names_and_addresses_both_reach_the_server() {
+    let (server, _) = demo();
+    let port = server.local_addr().port();
+    for endpoint in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let client = Client::builder()
+            .endpoint(endpoint.as_str())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let session = client.login(Uin::new(10001), "demo").unwrap();
+        assert_eq!(session.friend_count().unwrap(), 1, "{endpoint}");
+        session.logout().unwrap();
+    }
+}
