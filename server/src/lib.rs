@@ -33,7 +33,7 @@ mod world;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -237,8 +237,19 @@ impl Drop for Server {
     }
 }
 
-/// Accepts connections, one thread each, up to the cap.
+/// How long a worker thread waits for another connection before it ends.
+const WORKER_IDLE: Duration = Duration::from_secs(10);
+
+/// Accepts connections, up to the cap, each served by a thread of its own:
+/// a worker left idle by an earlier connection if there is one (starting a
+/// thread per connection costs more than serving a short request), else a
+/// new one.
 fn accept(listener: TcpListener, shared: &Arc<Shared>) {
+    let (hand_over, waiting) = mpsc::channel::<TcpStream>();
+    let pool = Arc::new(Pool {
+        waiting: Mutex::new(waiting),
+        idle: AtomicUsize::new(0),
+    });
     for stream in listener.incoming() {
         if shared.stopping.load(Ordering::SeqCst) {
             break;
@@ -250,16 +261,65 @@ fn accept(listener: TcpListener, shared: &Arc<Shared>) {
             continue;
         }
         shared.active.fetch_add(1, Ordering::SeqCst);
-        let worker = Arc::clone(shared);
+        // Claim an idle worker, if any; each claim is one stream sent.
+        if pool.claim() {
+            if hand_over.send(stream).is_err() {
+                shared.active.fetch_sub(1, Ordering::SeqCst);
+            }
+            continue;
+        }
+        let (worker, pool) = (Arc::clone(shared), Arc::clone(&pool));
         let spawned = thread::Builder::new()
             .name("httpqq-conn".into())
-            .spawn(move || {
-                let guard = ActiveGuard(&worker);
-                conn::serve(stream, &worker);
-                drop(guard);
-            });
+            .spawn(move || work(stream, &worker, &pool));
         if spawned.is_err() {
             shared.active.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    // Dropping `hand_over` ends the idle workers.
+}
+
+/// The idle workers and the connections handed to them.
+struct Pool {
+    waiting: Mutex<mpsc::Receiver<TcpStream>>,
+    /// Idle workers not yet claimed by the acceptor.
+    idle: AtomicUsize,
+}
+
+impl Pool {
+    fn claim(&self) -> bool {
+        self.idle
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+/// A worker: serves its first connection, then those handed to it, until
+/// it has been idle for `WORKER_IDLE` or the server stops.
+fn work(first: TcpStream, shared: &Shared, pool: &Pool) {
+    let mut next = Some(first);
+    while let Some(stream) = next.take() {
+        let guard = ActiveGuard(shared);
+        conn::serve(stream, shared);
+        drop(guard);
+        pool.idle.fetch_add(1, Ordering::SeqCst);
+        loop {
+            let received = pool
+                .waiting
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .recv_timeout(WORKER_IDLE);
+            match received {
+                Ok(stream) => {
+                    next = Some(stream);
+                    break;
+                }
+                // Idle too long: leave, unless the acceptor has just
+                // claimed this worker (then a stream is on its way).
+                Err(mpsc::RecvTimeoutError::Timeout) if pool.claim() => return,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
         }
     }
 }
