@@ -12,7 +12,7 @@ C_TEST_DIR := $(TARGET_DIR)/c-test
 
 VENV := .venv
 
-.PHONY: demo test test-rust test-c test-python lint docs header install
+.PHONY: demo test test-rust test-c test-python lint docs header install bench
 
 demo:
 	$(CARGO) run --quiet --locked -p httpqq-server --example demo
@@ -26,6 +26,7 @@ lint:
 
 test-rust:
 	$(CARGO) test --workspace --locked
+	$(CARGO) build --locked -p httpqq-bench
 
 docs:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
@@ -38,6 +39,7 @@ test-c:
 	$(CARGO) build --locked -p httpqq-ffi
 	sh ffi/install.sh $(C_TEST_DIR)/prefix $(TARGET_DIR)/debug
 	PKG_CONFIG_PATH=$(C_TEST_DIR)/prefix/lib/pkgconfig sh ffi/tests/c/run.sh $(C_TEST_DIR)/build
+	cc -std=c99 -Wall -Wextra -Werror -fsyntax-only -I$(C_TEST_DIR)/prefix/include bench/c_roundtrip.c
 
 # Regenerates include/httpqq.h from ffi/ (commit the result).
 header:
@@ -68,4 +70,10 @@ test-python: $(VENV)/.installed
 	$(VENV)/bin/pytest -q -p no:cacheprovider --rootdir python python/tests
 	$(VENV)/bin/python -m mypy.stubtest httpqq
 	$(VENV)/bin/mypy --strict --cache-dir $(TARGET_DIR)/mypy python/tests python/examples
+	$(VENV)/bin/python -m py_compile bench/python_bench.py bench/pyclient.py
 	sh python/tests/clean_install.sh $(TARGET_DIR)/wheels $(TARGET_DIR)/py-clean
+
+# The benchmarks (not part of `make test`, which only builds them): one
+# table, every figure beside its baseline from the same run.
+bench:
+	sh bench/run.sh

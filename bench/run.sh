@@ -1,0 +1,137 @@
+#!/bin/sh
+# The benchmark suite: every figure beside its baseline, measured in the
+# same run, printed as one markdown table (the rows of bench/RESULTS.md).
+#
+#   make bench        (or: sh bench/run.sh)
+#
+# Needs what `make test` needs, plus nginx and wrk for row 5 (installed with
+# apt-get when missing). Takes about five minutes.
+set -eu
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+target=${TARGET_DIR:-target}
+work=$target/bench
+mkdir -p "$work"
+pids=""
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+cargo build --quiet --locked --release -p httpqq-bench -p httpqq-server -p httpqq-ffi
+bench=$target/release/httpqq-bench
+server_bin=$target/release/httpqq-server
+
+echo "| # | what | figure | baseline (same run) | baseline figure | ratio | goal | |"
+echo "|---|---|---|---|---|---|---|---|"
+
+# Rows 1, 2, 4, 6: in-process, on one core: a thread woken on the other
+# core of a small machine costs tens of microseconds more than one woken on
+# its own, and which one the scheduler picks drifts within a run.
+taskset -c 1 "$bench" rust
+
+# Release servers in processes of their own: one on one core with its
+# clients (the latency rows 3 and 8, for the reason above), one free (the
+# throughput rows 5 and 7).
+start_server() {
+    $1 "$server_bin" --listen 127.0.0.1:0 --accounts bench/accounts.toml > "$work/$2.out" 2>&1 &
+    pids="$pids $!"
+    for _ in $(seq 50); do
+        addr=$(sed -n 's/^httpqq-server listening on //p' "$work/$2.out")
+        [ -n "$addr" ] && break
+        sleep 0.1
+    done
+}
+start_server "taskset -c 1" pinned
+pinned=$addr
+start_server "" free
+addr_free=$addr
+addr=$pinned
+pin="taskset -c 1"
+
+# Row 8: C through libhttpqq against the Rust client, alternately.
+sh ffi/install.sh "$work/prefix" "$target/release" > /dev/null
+cc -O2 -std=c99 -I"$work/prefix/include" bench/c_roundtrip.c -o "$work/c_roundtrip" \
+    -L"$work/prefix/lib" -lhttpqq -Wl,-rpath,"$repo/$work/prefix/lib"
+c_times="" rust_times=""
+for _ in 1 2 3 4 5; do
+    c_times="$c_times $($pin "$work/c_roundtrip" "$addr" 5 1000)"
+    rust_times="$rust_times $($pin "$bench" client --endpoint "$addr" --uin 10001 --rounds 5 --iterations 1000)"
+done
+python3 - "$c_times" "$rust_times" <<'PY'
+import statistics, sys
+c = [float(x) for x in sys.argv[1].split()]
+r = [float(x) for x in sys.argv[2].split()]
+ratio = statistics.median([a / b for a, b in zip(c, r)])
+verdict = "met" if ratio <= 1.05 else "**missed**"
+print(f"| 8 | C: GetMsgEx round trip through libhttpqq | {statistics.median(c) / 1000:.1f} µs | the Rust client | {statistics.median(r) / 1000:.1f} µs | {ratio:.3f}× | ≤ 1.05× | {verdict} |")
+PY
+
+# Rows 3 and 7: Python, with the release wheel in a virtualenv of its own.
+venv=$work/venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q -r python/requirements-dev.txt
+rm -f "$work"/wheels/httpqq-*.whl
+"$venv/bin/maturin" build --quiet --locked --release -m python/Cargo.toml -o "$work/wheels"
+"$venv/bin/pip" install -q --force-reinstall --no-deps "$work"/wheels/httpqq-*.whl
+$pin "$bench" canned > "$work/canned.out" &
+pids="$pids $!"
+sleep 0.5
+$pin "$venv/bin/python" bench/python_bench.py --row 3 --server "$addr" --canned "$(head -n 1 "$work/canned.out")"
+"$venv/bin/python" bench/python_bench.py --row 7 --server "$addr_free"
+
+addr=$addr_free
+
+# Row 5: the server against nginx with a fixed reply of the same size,
+# 32 connections from wrk, with Connection: close and with keep-alive.
+if ! command -v wrk > /dev/null || ! [ -x /usr/sbin/nginx ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light wrk > /dev/null 2>&1 \
+        || DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx wrk > /dev/null
+fi
+"$bench" login --endpoint "$addr" --uin 10004
+body="VER=1.1&CMD=GetMsgEx&SEQ=1&UIN=10004"
+reply=$(curl -s --data-binary "$body" "http://$addr/")
+case "$reply" in *RES=0*) ;; *) echo "the server did not answer GetMsgEx: $reply" >&2; exit 1 ;; esac
+nginx_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$work/nginx"
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 2;
+pid $repo/$work/nginx/nginx.pid;
+error_log $repo/$work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $repo/$work/nginx;
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / {
+            default_type "text/plain; charset=UTF-8";
+            return 200 '$reply';
+        }
+    }
+}
+CONF
+/usr/sbin/nginx -c "$repo/$work/nginx/nginx.conf" -p "$repo/$work/nginx"
+nginx_pid_file=$work/nginx/nginx.pid
+for mode in keep-alive close; do
+    header=""
+    [ "$mode" = close ] && header='wrk.headers["Connection"] = "close"'
+    cat > "$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = "$body"
+wrk.headers["Content-Type"] = "text/plain; charset=UTF-8"
+$header
+LUA
+    ours="" theirs=""
+    for _ in 1 2 3; do
+        ours="$ours $(wrk -t2 -c32 -d4s -s "$work/post.lua" "http://$addr/" | sed -n 's/^Requests\/sec: *//p')"
+        theirs="$theirs $(wrk -t2 -c32 -d4s -s "$work/post.lua" "http://127.0.0.1:$nginx_port/" | sed -n 's/^Requests\/sec: *//p')"
+    done
+    python3 - "$mode" "$ours" "$theirs" <<'PY'
+import statistics, sys
+mode, ours, theirs = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
+ratio = statistics.median([a / b for a, b in zip(ours, theirs)])
+verdict = "met" if ratio >= 0.8 else "**missed**"
+print(f"| 5 | server throughput, 32 connections, {mode} | {statistics.median(ours):.0f} req/s | nginx, fixed reply of the same size | {statistics.median(theirs):.0f} req/s | {ratio:.2f}× | ≥ 0.8× | {verdict} |")
+PY
+done
+kill "$(cat "$nginx_pid_file")" 2>/dev/null || true

@@ -1,0 +1,297 @@
+//! `httpqq-bench`: httpqq's benchmarks, each figure beside its baseline
+//! measured in the same run.
+//!
+//! `httpqq-bench rust` measures the in-process rows (1, 2, 4, 6) and prints
+//! them as rows of the results table; the other subcommands are the helper
+//! processes of `bench/run.sh`, which measures the whole-process rows and
+//! prints the whole table (`make bench`).
+
+mod alloc;
+mod codec;
+mod measure;
+mod roundtrip;
+mod scale;
+
+use clap::{Parser, Subcommand};
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;
+
+#[derive(Parser)]
+#[command(about = "httpqq's benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The in-process rows 1, 2, 4 and 6, as table rows.
+    Rust {
+        /// Rounds per figure (the median is reported).
+        #[arg(long, default_value_t = 7)]
+        rounds: u32,
+        /// Round trips per round.
+        #[arg(long, default_value_t = 2000)]
+        iterations: u32,
+        /// Sessions of row 6.
+        #[arg(long, default_value_t = 10_000)]
+        sessions: u64,
+        /// Only rows 1 and 2 (for profiling).
+        #[arg(long)]
+        round_trips_only: bool,
+    },
+    /// GetMsgEx round trips of the Rust client against a running server
+    /// (row 8's baseline): prints the median time per round trip in ns.
+    Client {
+        #[arg(long)]
+        endpoint: String,
+        #[arg(long, default_value_t = 10001)]
+        uin: u64,
+        #[arg(long, default_value = "demo")]
+        password: String,
+        #[arg(long, default_value_t = 7)]
+        rounds: u32,
+        #[arg(long, default_value_t = 2000)]
+        iterations: u32,
+    },
+    /// Logs in (and stays logged in), for load generators that then send
+    /// GetMsgEx for this UIN.
+    Login {
+        #[arg(long)]
+        endpoint: String,
+        #[arg(long, default_value_t = 10001)]
+        uin: u64,
+        #[arg(long, default_value = "demo")]
+        password: String,
+    },
+    /// A stand-in server for client-side benchmarks of large replies: a
+    /// user with 500 friends and 500 pending messages (prints its port).
+    Canned,
+}
+
+fn main() {
+    match Cli::parse().command {
+        Command::Rust {
+            rounds,
+            iterations,
+            sessions,
+            round_trips_only,
+        } => rust(rounds, iterations, sessions, round_trips_only),
+        Command::Client {
+            endpoint,
+            uin,
+            password,
+            rounds,
+            iterations,
+        } => {
+            let client = httpqq::Client::new(endpoint).expect("client");
+            let session = client
+                .login(httpqq::Uin::new(uin), &password)
+                .expect("login");
+            let per_op = measure::median(
+                (0..rounds)
+                    .map(|_| {
+                        measure::per_op(iterations, || {
+                            session.fetch_messages().expect("GetMsgEx");
+                        })
+                    })
+                    .collect(),
+            );
+            println!("{}", per_op.as_nanos());
+        }
+        Command::Login {
+            endpoint,
+            uin,
+            password,
+        } => {
+            let client = httpqq::Client::new(endpoint).expect("client");
+            client
+                .login(httpqq::Uin::new(uin), &password)
+                .expect("login");
+        }
+        Command::Canned => canned(),
+    }
+}
+
+fn rust(rounds: u32, iterations: u32, sessions: u64, round_trips_only: bool) {
+    let trips = roundtrip::run(rounds, iterations);
+    row(
+        "1",
+        "GetMsgEx round trip, Rust client, new connection",
+        trips.close.subject,
+        "raw TCP, same bytes",
+        trips.close.baseline,
+        trips.close.ratio,
+        "≤ 1.15×",
+        trips.close.ratio <= 1.15,
+    );
+    row(
+        "2",
+        "GetMsgEx round trip, Rust client, keep-alive",
+        trips.keep_alive.subject,
+        "raw TCP, one connection",
+        trips.keep_alive.baseline,
+        trips.keep_alive.ratio,
+        "≤ 1.15×",
+        trips.keep_alive.ratio <= 1.15,
+    );
+    if round_trips_only {
+        return;
+    }
+    for (label, f) in [
+        ("short chat messages", codec::run(rounds, codec::Mix::Short)),
+        ("1 KiB messages", codec::run(rounds, codec::Mix::Long)),
+    ] {
+        let rate = 1.0 / f.decode.ratio;
+        println!(
+            "| 4 | decode a {:.2} MiB GetMsgEx reply ({} {label}, mixed ASCII and Chinese) | {:.0} µs ({:.0} MB/s) | `std::str::from_utf8` | {:.0} µs ({:.0} MB/s) | {rate:.2}× the rate; {} allocations for {} messages | ≥ 0.2× the rate, no allocation beyond the strings | {} |",
+            f.bytes as f64 / 1048576.0,
+            f.messages,
+            f.decode.subject.as_secs_f64() * 1e6,
+            f.bytes as f64 / f.decode.subject.as_secs_f64() / 1e6,
+            f.decode.baseline.as_secs_f64() * 1e6,
+            f.bytes as f64 / f.decode.baseline.as_secs_f64() / 1e6,
+            f.allocations,
+            f.messages,
+            verdict(rate >= 0.2 && f.allocations <= f.string_allocations + 2),
+        );
+        if label == "short chat messages" {
+            println!(
+                "| 4 | encode 10,000 CLTMSG requests | {:.0} µs ({:.0} ns each) | copying the same bytes | {:.0} µs | {:.1}× | (no goal) | — |",
+                f.encode.subject.as_secs_f64() * 1e6,
+                f.encode.subject.as_secs_f64() * 1e9 / 10_000.0,
+                f.encode.baseline.as_secs_f64() * 1e6,
+                f.encode.ratio,
+            );
+        }
+    }
+    let s = scale::run(sessions, 2000);
+    let ratio = s.p99_many.as_secs_f64() / s.p99_few.as_secs_f64();
+    println!(
+        "| 6 | GetMsgEx p99, 100,000 accounts, {} sessions × 10 queued (p50 {:.0} µs) | {:.0} µs | the same server with 10 sessions (p50 {:.0} µs) | {:.0} µs | {ratio:.2}× | ≤ 1.5× | {} |",
+        s.sessions,
+        s.p50_many.as_secs_f64() * 1e6,
+        s.p99_many.as_secs_f64() * 1e6,
+        s.p50_few.as_secs_f64() * 1e6,
+        s.p99_few.as_secs_f64() * 1e6,
+        verdict(ratio <= 1.5),
+    );
+    println!(
+        "| 6 | memory per idle session | {:.0} B resident, {:.0} B heap | — | — | — | ≤ 2 KiB | {} |",
+        s.rss_per_session,
+        s.heap_per_session,
+        verdict(s.rss_per_session <= 2048.0 && s.heap_per_session <= 2048.0),
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    n: &str,
+    what: &str,
+    subject: Duration,
+    baseline_name: &str,
+    baseline: Duration,
+    ratio: f64,
+    goal: &str,
+    met: bool,
+) {
+    println!(
+        "| {n} | {what} | {:.1} µs | {baseline_name} | {:.1} µs | {ratio:.3}× | {goal} | {} |",
+        subject.as_secs_f64() * 1e6,
+        baseline.as_secs_f64() * 1e6,
+        verdict(met),
+    );
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "**missed**"
+    }
+}
+
+/// Answers every request as the server would for a user with 500 friends
+/// and 500 pending messages: Login, List and GetMsgEx, echoing `SEQ`.
+/// Prints the port, then serves until killed.
+fn canned() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    println!("{}", listener.local_addr().expect("addr").port());
+    let (messages, _) = codec::messages_reply_of(500);
+    let messages = String::from_utf8(messages).expect("UTF-8");
+    let friends: String = (0..500).map(|n| format!("{},", 20_000 + n)).collect();
+    let bodies = std::sync::Arc::new(Canned {
+        // Everything after `SEQ=1`, to follow the request's own SEQ.
+        messages: messages["VER=1.1&CMD=GETMSGEX&SEQ=1".len()..].to_owned(),
+        friends: format!("&UIN=10001&RES=0&FN=1&SN=500&UN={friends}"),
+    });
+    for stream in listener.incoming().flatten() {
+        let bodies = std::sync::Arc::clone(&bodies);
+        std::thread::spawn(move || serve_canned(stream, &bodies));
+    }
+}
+
+struct Canned {
+    messages: String,
+    friends: String,
+}
+
+impl Canned {
+    fn reply(&self, request: &str) -> String {
+        let field = |key: &str| {
+            request
+                .split('&')
+                .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+                .unwrap_or("")
+        };
+        let seq = field("SEQ");
+        let body = match field("CMD").to_ascii_lowercase().as_str() {
+            "login" => format!("VER=1.1&CMD=LOGIN&SEQ={seq}&UIN=10001&RES=0&RS=0&HI=60&LI=300"),
+            "list" => format!("VER=1.1&CMD=LIST&SEQ={seq}{}", self.friends),
+            _ => format!("VER=1.1&CMD=GETMSGEX&SEQ={seq}{}", self.messages),
+        };
+        format!(
+            "HTTP/1.1 200 OK\r\nServer: tencent imserver/1.0.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+}
+
+fn serve_canned(mut stream: std::net::TcpStream, bodies: &Canned) {
+    let _ = stream.set_nodelay(true);
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        // One request: the head, then Content-Length bytes.
+        let (head_end, length, close) = loop {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                break (end + 4, length, head.contains("connection: close"));
+            }
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        while buf.len() < head_end + length {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let request = String::from_utf8_lossy(&buf[head_end..head_end + length]).into_owned();
+        if stream.write_all(bodies.reply(&request).as_bytes()).is_err() || close {
+            return;
+        }
+        buf.drain(..head_end + length);
+    }
+}
