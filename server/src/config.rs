@@ -72,6 +72,10 @@ pub struct Config {
     pub quirks: Quirks,
     /// Connections served at once; more are closed at once (default 512).
     pub max_connections: usize,
+    /// Connections served at once from one address; more from it are
+    /// closed at once, so that one flooding peer cannot take every slot
+    /// (default 128).
+    pub max_connections_per_ip: usize,
     /// The most bytes of a request head (default 8 KiB).
     pub max_header_bytes: usize,
     /// The most bytes of a request body (default 64 KiB).
@@ -108,6 +112,7 @@ impl Default for Config {
             always_close: false,
             quirks: Quirks::default(),
             max_connections: 512,
+            max_connections_per_ip: 128,
             max_header_bytes: 8 * 1024,
             max_body_bytes: 64 * 1024,
             read_timeout: Duration::from_secs(10),

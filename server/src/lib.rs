@@ -30,7 +30,8 @@ mod handler;
 mod persist;
 mod world;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
@@ -82,10 +83,34 @@ pub(crate) struct Shared {
     pub(crate) state: Option<StateFile>,
     pub(crate) stopping: AtomicBool,
     active: AtomicUsize,
+    /// Connections being served, per peer address.
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
     idle: (Mutex<()>, Condvar),
 }
 
 impl Shared {
+    /// Counts a connection from `ip` in, unless it has its share already.
+    fn admit(&self, ip: IpAddr) -> bool {
+        let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        let count = per_ip.entry(ip).or_insert(0);
+        if *count >= self.config.max_connections_per_ip {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    /// Counts a connection from `ip` out.
+    fn release(&self, ip: IpAddr) {
+        let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = per_ip.get_mut(&ip) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                per_ip.remove(&ip);
+            }
+        }
+    }
+
     pub(crate) fn lock_world(&self) -> MutexGuard<'_, World> {
         // A panic while holding the lock cannot leave the world half-changed
         // in a way later requests could not handle; keep serving.
@@ -159,6 +184,7 @@ impl Server {
             state,
             stopping: AtomicBool::new(false),
             active: AtomicUsize::new(0),
+            per_ip: Mutex::new(HashMap::new()),
             idle: (Mutex::new(()), Condvar::new()),
         });
         let acceptor = {
@@ -255,8 +281,16 @@ fn accept(listener: TcpListener, shared: &Arc<Shared>) {
             break;
         }
         let Ok(stream) = stream else { continue };
+        let Ok(peer) = stream.peer_addr() else {
+            continue;
+        };
         if shared.active.load(Ordering::SeqCst) >= shared.config.max_connections {
             log::warn!(target: "httpqq::server", "connection cap reached; closing a new connection");
+            drop(stream);
+            continue;
+        }
+        if !shared.admit(peer.ip()) {
+            log::warn!(target: "httpqq::server", "connection cap for {} reached; closing a new connection", peer.ip());
             drop(stream);
             continue;
         }
@@ -265,6 +299,7 @@ fn accept(listener: TcpListener, shared: &Arc<Shared>) {
         if pool.claim() {
             if hand_over.send(stream).is_err() {
                 shared.active.fetch_sub(1, Ordering::SeqCst);
+                shared.release(peer.ip());
             }
             continue;
         }
@@ -274,6 +309,7 @@ fn accept(listener: TcpListener, shared: &Arc<Shared>) {
             .spawn(move || work(stream, &worker, &pool));
         if spawned.is_err() {
             shared.active.fetch_sub(1, Ordering::SeqCst);
+            shared.release(peer.ip());
         }
     }
     // Dropping `hand_over` ends the idle workers.
@@ -299,7 +335,8 @@ impl Pool {
 fn work(first: TcpStream, shared: &Shared, pool: &Pool) {
     let mut next = Some(first);
     while let Some(stream) = next.take() {
-        let guard = ActiveGuard(shared);
+        let ip = stream.peer_addr().ok().map(|a| a.ip());
+        let guard = ActiveGuard(shared, ip);
         conn::serve(stream, shared);
         drop(guard);
         pool.idle.fetch_add(1, Ordering::SeqCst);
@@ -324,11 +361,14 @@ fn work(first: TcpStream, shared: &Shared, pool: &Pool) {
     }
 }
 
-/// Counts a connection thread out, even if it panicked.
-struct ActiveGuard<'a>(&'a Shared);
+/// Counts a connection out, even if serving it panicked.
+struct ActiveGuard<'a>(&'a Shared, Option<IpAddr>);
 
 impl Drop for ActiveGuard<'_> {
     fn drop(&mut self) {
+        if let Some(ip) = self.1 {
+            self.0.release(ip);
+        }
         self.0.active.fetch_sub(1, Ordering::SeqCst);
         self.0.idle.1.notify_all();
     }
