@@ -35,6 +35,11 @@ struct Args {
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     idle_timeout: u64,
 
+    /// Messages one user may send per 10 seconds before CLTMSG answers
+    /// RES=3 (raise it for load tests).
+    #[arg(long, value_name = "COUNT", default_value_t = 100)]
+    send_limit: u32,
+
     /// Behave like the original: close every connection after its reply and
     /// hold RES=3 replies back 20 s (30 s for DelFromList).
     #[arg(long)]
@@ -95,6 +100,7 @@ fn main() -> ExitCode {
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         ..Config::default()
     };
+    config.send_limit.count = args.send_limit;
     if args.faithful {
         config = config.faithful();
     }
