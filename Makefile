@@ -12,7 +12,7 @@ C_TEST_DIR := $(TARGET_DIR)/c-test
 
 VENV := .venv
 
-.PHONY: demo test test-rust test-c test-python lint docs header install bench
+.PHONY: demo test test-rust test-c test-python lint docs header install bench soak fuzz
 
 demo:
 	$(CARGO) run --quiet --locked -p httpqq-server --example demo
@@ -77,3 +77,22 @@ test-python: $(VENV)/.installed
 # table, every figure beside its baseline from the same run.
 bench:
 	sh bench/run.sh
+
+# The long soak (50 clients × 2,000 messages; then 20 × 300 with the server
+# SIGKILLed and restarted on its state file), in release.
+soak:
+	HTTPQQ_SOAK_CLIENTS=50 HTTPQQ_SOAK_MESSAGES=2000 \
+	HTTPQQ_SOAK_KILL_CLIENTS=20 HTTPQQ_SOAK_KILL_MESSAGES=300 \
+	$(CARGO) test --locked --release -p httpqq-server --test soak -- --nocapture
+
+# Each fuzz target for FUZZ_SECONDS (default 600), with cargo-fuzz
+# (installed when missing; RUSTC_BOOTSTRAP lets the stable toolchain take
+# the sanitizer flags).
+FUZZ_SECONDS ?= 600
+fuzz:
+	command -v cargo-fuzz > /dev/null || $(CARGO) install --locked cargo-fuzz
+	for target in reply_decoder server_socket ffi_strings; do \
+		mkdir -p $(TARGET_DIR)/fuzz-corpus/$$target; \
+		(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$target ../$(TARGET_DIR)/fuzz-corpus/$$target seeds/$$target \
+			-- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -rss_limit_mb=4096) || exit 1; \
+	done
