@@ -86,22 +86,27 @@ def test_network_calls_release_the_gil() -> None:
 
 
 class ScriptedPeer:
-    """A one-shot HTTP peer on loopback: reads a request, sends `reply`
-    (possibly nothing) and closes."""
+    """An HTTP peer on loopback: for each connection, reads a request, sends
+    `reply` (possibly nothing), then stalls for `stall` seconds or closes."""
 
-    def __init__(self, reply: bytes) -> None:
+    def __init__(self, reply: bytes, stall: float = 0.0, connections: int = 1) -> None:
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(8)
         self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, args=(reply,), daemon=True)
+        self.thread = threading.Thread(target=self._serve, args=(reply, stall, connections), daemon=True)
         self.thread.start()
 
-    def _serve(self, reply: bytes) -> None:
-        connection, _ = self.listener.accept()
-        with connection:
-            connection.recv(65536)
-            connection.sendall(reply)
+    def _serve(self, reply: bytes, stall: float, connections: int) -> None:
+        for _ in range(connections):
+            connection, _ = self.listener.accept()
+            with connection:
+                connection.recv(65536)
+                try:
+                    connection.sendall(reply)
+                except OSError:
+                    pass
+                time.sleep(stall)
         self.listener.close()
 
 
@@ -116,6 +121,106 @@ def test_a_garbled_reply_is_a_protocol_error() -> None:
     peer = ScriptedPeer(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
     with pytest.raises(httpqq.ProtocolError):
         httpqq.Client("127.0.0.1", peer.port, timeout=5).login(ALICE, "demo")
+
+
+def http(body: bytes, status: bytes = b"200 OK", length: int | None = None) -> bytes:
+    size = len(body) if length is None else length
+    return b"HTTP/1.1 " + status + b"\r\nContent-Length: %d\r\n\r\n" % size + body
+
+
+LOGIN_OK = b"VER=1.1&CMD=LOGIN&SEQ=%d&UIN=10001&RES=0&RS=0&HI=60&LI=300"
+
+
+@pytest.mark.parametrize(
+    ("name", "reply", "stall", "error"),
+    [
+        ("garbage", b"\x00\xffnot http at all\r\n\r\n", 0.0, httpqq.ProtocolError),
+        ("http error status", http(b"busy", b"503 Service Unavailable"), 0.0, httpqq.ProtocolError),
+        ("closes mid-reply", http(b"VER=1.1&CMD=LOG", length=200), 0.0, httpqq.TransportError),
+        ("wrong content length, short", http(b"VER=1.1&CMD=LOGIN&SEQ=1&UIN=10001&RES=0", length=12), 0.0, httpqq.ProtocolError),
+        ("half a reply, then a stall", http(b"VER=1.1&CMD=LOG", length=200), 3.0, httpqq.Timeout),
+        ("head only, then a stall", b"HTTP/1.1 200 OK\r\nContent-Len", 3.0, httpqq.Timeout),
+    ],
+)
+def test_each_server_fault_gives_its_own_error_within_the_timeout(
+    name: str, reply: bytes, stall: float, error: type[httpqq.Error]
+) -> None:
+    peer = ScriptedPeer(reply, stall)
+    client = httpqq.Client("127.0.0.1", peer.port, timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(error):
+        client.login(ALICE, "demo")
+    elapsed = time.monotonic() - started
+    if error is httpqq.Timeout:
+        assert 0.9 <= elapsed <= 1.15, f"{name}: {elapsed:.3f} s for a 1 s timeout"
+    else:
+        assert elapsed < 0.5, f"{name}: {elapsed:.3f} s"
+
+
+def test_a_huge_reply_is_cut_off_at_the_cap_not_buffered() -> None:
+    """A 100 MiB reply: refused once past max_reply_size, memory bounded."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (100 << 20))
+                chunk = b"A" * (1 << 20)
+                for _ in range(100):
+                    connection.sendall(chunk)
+            except OSError:
+                pass  # the client hung up, as it should
+        listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    client = httpqq.Client("127.0.0.1", listener.getsockname()[1], timeout=10, max_reply_size=1 << 20)
+    started = time.monotonic()
+    with pytest.raises(httpqq.ProtocolError, match="large"):
+        client.login(ALICE, "demo")
+    assert time.monotonic() - started < 5
+
+
+def test_a_double_reply_on_a_kept_connection_is_never_taken_for_the_next_answer() -> None:
+    """The peer answers each request twice (as the original did Query_Stat
+    TN=0): the stale second reply must not pass as the next answer."""
+
+    def replies(connection: socket.socket) -> None:
+        with connection:
+            seq = 0
+            while True:
+                data = connection.recv(65536)
+                if not data:
+                    return
+                seq = int(data.split(b"SEQ=")[1].split(b"&")[0])
+                body = LOGIN_OK % seq
+                connection.sendall(http(body) + http(body))
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=replies, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    client = httpqq.Client("127.0.0.1", listener.getsockname()[1], timeout=2, keep_alive=True)
+    session = client.login(ALICE, "demo")
+    # The next request either gets its own answer or a clear error, never
+    # the stale reply of the last one.
+    try:
+        session.relogin()
+    except httpqq.ProtocolError as err:
+        assert "SEQ" in str(err) or "sequence" in str(err).lower()
+    listener.close()
 
 
 def test_invalid_settings_are_value_errors() -> None:

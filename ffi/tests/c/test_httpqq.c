@@ -432,6 +432,84 @@ static void test_no_reply_over_the_network(void) {
     httpqq_client_free(client);
 }
 
+/* A peer that reads one request, writes `reply`, then waits `stall_ms`
+ * before closing. */
+struct scripted {
+    int listener;
+    const char *reply;
+    size_t len;
+    int stall_ms;
+};
+
+static void *scripted_peer(void *arg) {
+    struct scripted *peer = arg;
+    int connection = accept(peer->listener, NULL, NULL);
+    if (connection >= 0) {
+        char buffer[4096];
+        (void)read(connection, buffer, sizeof buffer);
+        (void)write(connection, peer->reply, peer->len);
+        if (peer->stall_ms > 0) {
+            struct timespec pause = {peer->stall_ms / 1000, (peer->stall_ms % 1000) * 1000000L};
+            nanosleep(&pause, NULL);
+        }
+        close(connection);
+    }
+    return NULL;
+}
+
+/* Logs in against a peer answering `reply`; checks the status and that a
+ * timeout comes within 400 ms +25% (valgrind included). */
+static void expect_fault(const char *name, const char *reply, int stall_ms, httpqq_status want) {
+    struct scripted peer = {socket(AF_INET, SOCK_STREAM, 0), reply, strlen(reply), stall_ms};
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(peer.listener, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(listen(peer.listener, 8) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(peer.listener, (struct sockaddr *)&addr, &len);
+    char address[64];
+    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(addr.sin_port));
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, scripted_peer, &peer) == 0);
+
+    httpqq_client_builder *builder = httpqq_client_builder_new();
+    OK(httpqq_client_builder_set_endpoint(builder, address));
+    OK(httpqq_client_builder_set_timeout_ms(builder, 400));
+    httpqq_client *client = NULL;
+    OK(httpqq_client_builder_build(builder, &client));
+    httpqq_session *session = NULL;
+    double start = now();
+    httpqq_status got = httpqq_client_login(client, 10001, "demo", &session);
+    double elapsed = now() - start;
+    checks++;
+    if (got != want) {
+        failures++;
+        fprintf(stderr, "FAIL fault \"%s\": %s (%s), wanted %s\n", name, httpqq_status_name(got),
+                httpqq_last_error_message(), httpqq_status_name(want));
+    }
+    if (want == HTTPQQ_STATUS_TIMEOUT) {
+        CHECK(elapsed >= 0.36 && elapsed <= 0.5);
+    }
+    CHECK(session == NULL);
+    pthread_join(thread, NULL);
+    close(peer.listener);
+    httpqq_client_free(client);
+    httpqq_client_builder_free(builder);
+}
+
+static void test_server_faults(void) {
+    expect_fault("garbage", "\x01\x02 not HTTP at all\r\n\r\n", 0, HTTPQQ_STATUS_PROTOCOL);
+    expect_fault("http error", "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy", 0,
+                 HTTPQQ_STATUS_PROTOCOL);
+    expect_fault("closes mid-reply", "HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\nVER=1.1&CMD=LO", 0,
+                 HTTPQQ_STATUS_TRANSPORT);
+    expect_fault("half a reply, then a stall",
+                 "HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\nVER=1.1&CMD=LO", 1500,
+                 HTTPQQ_STATUS_TIMEOUT);
+}
+
 static void test_server_errors(void) {
     httpqq_server *server = NULL;
     EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(endpoint, NULL, &server));
@@ -627,6 +705,7 @@ int main(void) {
     test_login_failures_and_logout(client);
     test_network_failures();
     test_no_reply_over_the_network();
+    test_server_faults();
     test_server_errors();
     test_codec();
     test_threads_share_a_session(alice, bob);
