@@ -150,6 +150,13 @@ pub(crate) fn handle(
                 .is_some_and(|live| live.ip == ip)
             {
                 world.set_presence(parsed.uin, None, ip, now);
+                // The user polled and left: their last batch arrived.
+                if let Some(user) = world.users.get_mut(&parsed.uin) {
+                    if !user.in_flight.is_empty() {
+                        user.in_flight.clear();
+                        world.changed();
+                    }
+                }
             }
             Ok(Answer::Reply(parsed.reply("&RES=0")))
         }
@@ -352,15 +359,19 @@ fn command(
         }
         Command::GetMsgEx => {
             let user = world.users.get_mut(&me).ok_or("no such user")?;
+            // This poll shows the last reply arrived: its messages are done.
+            let confirmed = !user.in_flight.is_empty();
+            user.in_flight.clear();
             let count = user.queue.len().min(config.max_messages_per_reply);
             let (mut mt, mut un, mut mg) = (String::new(), String::new(), String::new());
-            for message in user.queue.drain(..count) {
+            user.in_flight.extend(user.queue.drain(..count));
+            for message in &user.in_flight {
                 let _ = write!(mt, "{},", message.kind);
                 let _ = write!(un, "{},", message.from);
                 encode_value(&message.text, &mut mg);
                 mg.push(',');
             }
-            if count > 0 {
+            if count > 0 || confirmed {
                 world.changed();
             }
             reply(&format!("&RES=0&MN={count}&MT={mt}&UN={un}&MG={mg}"))

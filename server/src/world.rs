@@ -38,6 +38,10 @@ pub(crate) struct User {
     /// Who lists this user as a friend (the reverse of friend lists).
     pub listed_by: BTreeSet<u64>,
     pub queue: VecDeque<Queued>,
+    /// The messages the last GetMsgEx delivered, kept in the state file
+    /// until the user's next GetMsgEx (or Logout) shows the reply arrived:
+    /// a crash in between delivers them again rather than losing them.
+    pub in_flight: Vec<Queued>,
     /// Who asked this user to approve them (Ack_AddToList `CD=2`).
     pub pending: BTreeSet<u64>,
     /// Peers this user already sent one verification request to (quirk).
@@ -135,6 +139,7 @@ impl World {
                     password,
                     listed_by: BTreeSet::new(),
                     queue: VecDeque::new(),
+                    in_flight: Vec::new(),
                     pending: BTreeSet::new(),
                     asked_once: BTreeSet::new(),
                     sent: VecDeque::new(),
@@ -179,10 +184,15 @@ impl World {
             snapshot.account.push(user.account.clone());
             snapshot
                 .queued
-                .extend(user.queue.iter().map(|message| QueuedFor {
-                    to: uin,
-                    message: message.clone(),
-                }));
+                .extend(
+                    user.in_flight
+                        .iter()
+                        .chain(&user.queue)
+                        .map(|message| QueuedFor {
+                            to: uin,
+                            message: message.clone(),
+                        }),
+                );
             snapshot.pending.extend(
                 user.pending
                     .iter()

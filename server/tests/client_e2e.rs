@@ -309,6 +309,58 @@ fn state_survives_a_restart() {
     server.stop();
 }
 
+/// A batch GetMsgEx delivered stays in the state file until the user's next
+/// GetMsgEx (or Logout) shows that the reply arrived: a server that stops
+/// in between delivers it again, and never loses it.
+#[test]
+fn an_unconfirmed_batch_is_delivered_again_after_a_restart() {
+    let dir = TempDir::new("in-flight");
+    let path = dir.0.join("state.toml");
+    let config = || Config {
+        state: Some(path.clone()),
+        ..Config::default()
+    };
+    let sent = Message::Text {
+        from: ALICE,
+        text: "once at least".into(),
+    };
+    {
+        let server = Server::start(config()).unwrap();
+        let client = Client::new(server.local_addr().to_string()).unwrap();
+        let alice = client.login(ALICE, "demo").unwrap();
+        let erin = client.login(ERIN, "demo").unwrap();
+        alice.send_message(ERIN, "once at least").unwrap();
+        assert_eq!(erin.poll().unwrap(), vec![sent.clone()]);
+        server.stop(); // before Erin polls again
+    }
+    {
+        let server = Server::start(config()).unwrap();
+        let client = Client::new(server.local_addr().to_string()).unwrap();
+        let erin = client.login(ERIN, "demo").unwrap();
+        assert_eq!(erin.poll().unwrap(), vec![sent.clone()], "redelivered");
+        // This poll confirms the batch above.
+        assert_eq!(erin.poll().unwrap(), vec![]);
+        server.stop();
+    }
+    {
+        let server = Server::start(config()).unwrap();
+        let client = Client::new(server.local_addr().to_string()).unwrap();
+        let erin = client.login(ERIN, "demo").unwrap();
+        assert_eq!(erin.poll().unwrap(), vec![], "confirmed: not again");
+        let alice = client.login(ALICE, "demo").unwrap();
+        alice.send_message(ERIN, "once at least").unwrap();
+        assert_eq!(erin.poll().unwrap(), vec![sent]);
+        // Logging out confirms it too.
+        erin.logout().unwrap();
+        server.stop();
+    }
+    let server = Server::start(config()).unwrap();
+    let client = Client::new(server.local_addr().to_string()).unwrap();
+    let erin = client.login(ERIN, "demo").unwrap();
+    assert_eq!(erin.poll().unwrap(), vec![], "confirmed by Logout");
+    server.stop();
+}
+
 #[test]
 fn many_sessions_at_once_deliver_every_message_once_in_order() {
     const USERS: u64 = 12;

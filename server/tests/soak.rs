@@ -2,7 +2,8 @@
 //! with random logouts and logins, checked message by message: every
 //! acknowledged message delivered exactly once, in order per sender. Then
 //! the same against the command, SIGKILLed and restarted on `--state` in the
-//! middle: nothing acknowledged with RES=0 is lost.
+//! middle: nothing acknowledged with RES=0 is lost (a batch in flight at the
+//! kill may arrive twice).
 //!
 //! `make test` runs a short soak (8 clients × 150 messages); `make soak`
 //! runs the long one (`HTTPQQ_SOAK_CLIENTS=50 HTTPQQ_SOAK_MESSAGES=2000`).
@@ -289,11 +290,17 @@ fn a_sigkilled_server_loses_nothing_it_acknowledged() {
         let got = ledger.received.get(pair).cloned().unwrap_or_default();
         acked += sent.len();
         lost += sent.iter().filter(|seq| !got.contains(seq)).count();
-        let mut seen = got.clone();
-        seen.dedup();
-        duplicated += got.len() - seen.len();
+        // A batch delivered just before the kill comes again after the
+        // restart; what arrives for the first time must still be in order.
+        let mut first = Vec::new();
+        for seq in &got {
+            if !first.contains(seq) {
+                first.push(*seq);
+            }
+        }
+        duplicated += got.len() - first.len();
         assert!(
-            got.windows(2).all(|w| w[0] < w[1]),
+            first.windows(2).all(|w| w[0] < w[1]),
             "{pair:?} out of order: {got:?}"
         );
     }
@@ -305,5 +312,11 @@ fn a_sigkilled_server_loses_nothing_it_acknowledged() {
         "soak with SIGKILL: {clients} clients × {messages} messages: {acked} acknowledged, {lost} lost, {duplicated} duplicated; {unacked} sends failed while the server was down"
     );
     assert_eq!(lost, 0, "acknowledged messages were lost");
+    // One kill: at most the one batch (32 messages) each recipient had in
+    // flight comes twice.
+    assert!(
+        duplicated <= clients * 32,
+        "{duplicated} duplicates: more than one batch per recipient"
+    );
     assert!(unacked > 0, "the kill did not land during the run");
 }
