@@ -236,11 +236,21 @@ fn a_flood_of_slow_connections_from_one_address_leaves_others_served() {
 fn a_flood_beyond_the_global_cap_is_refused_and_the_server_recovers() {
     let (server, client) = demo(|c| {
         c.max_connections = 40;
-        c.max_connections_per_ip = 40;
+        c.max_connections_per_ip = 100;
+        // Only the cap, not a read timeout, may close the idle connections.
+        c.read_timeout = Duration::from_secs(60);
     });
     let addr = server.local_addr();
-    let held: Vec<_> = (0..60).filter_map(|_| attacker_connection(addr)).collect();
+    let mut held: Vec<_> = (0..60).filter_map(|_| attacker_connection(addr)).collect();
     std::thread::sleep(Duration::from_millis(200));
+    // The connections past the global cap are closed at once.
+    let closed = held
+        .iter_mut()
+        .skip(40)
+        .map(|stream| closed_within(stream, Duration::from_millis(500)))
+        .filter(|&closed| closed)
+        .count();
+    assert!(closed >= 18, "only {closed} of 20 past the cap were closed");
     drop(held);
     // Once the flood ends, service resumes.
     let started = Instant::now();
