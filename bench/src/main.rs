@@ -40,9 +40,9 @@ enum Command {
         /// Sessions of row 6.
         #[arg(long, default_value_t = 10_000)]
         sessions: u64,
-        /// Only rows 1 and 2 (for profiling).
-        #[arg(long)]
-        round_trips_only: bool,
+        /// Only these rows (for profiling), e.g. `--only 4` or `--only 1,2`.
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 4, 6])]
+        only: Vec<u32>,
     },
     /// GetMsgEx round trips of the Rust client against a running server
     /// (row 8's baseline): prints the median time per round trip in ns.
@@ -79,8 +79,8 @@ fn main() {
             rounds,
             iterations,
             sessions,
-            round_trips_only,
-        } => rust(rounds, iterations, sessions, round_trips_only),
+            only,
+        } => rust(rounds, iterations, sessions, &only),
         Command::Client {
             endpoint,
             uin,
@@ -117,7 +117,19 @@ fn main() {
     }
 }
 
-fn rust(rounds: u32, iterations: u32, sessions: u64, round_trips_only: bool) {
+fn rust(rounds: u32, iterations: u32, sessions: u64, only: &[u32]) {
+    if only.contains(&1) || only.contains(&2) {
+        round_trips(rounds, iterations);
+    }
+    if only.contains(&4) {
+        codec_rows(rounds);
+    }
+    if only.contains(&6) {
+        scale_rows(sessions);
+    }
+}
+
+fn round_trips(rounds: u32, iterations: u32) {
     let trips = roundtrip::run(rounds, iterations);
     row(
         "1",
@@ -139,9 +151,9 @@ fn rust(rounds: u32, iterations: u32, sessions: u64, round_trips_only: bool) {
         "≤ 1.15×",
         trips.keep_alive.ratio <= 1.15,
     );
-    if round_trips_only {
-        return;
-    }
+}
+
+fn codec_rows(rounds: u32) {
     for (label, f) in [
         ("short chat messages", codec::run(rounds, codec::Mix::Short)),
         ("1 KiB messages", codec::run(rounds, codec::Mix::Long)),
@@ -169,6 +181,9 @@ fn rust(rounds: u32, iterations: u32, sessions: u64, round_trips_only: bool) {
             );
         }
     }
+}
+
+fn scale_rows(sessions: u64) {
     let s = scale::run(sessions, 2000);
     let ratio = s.p99_many.as_secs_f64() / s.p99_few.as_secs_f64();
     println!(

@@ -77,14 +77,6 @@ pub fn decode_value(raw: &[u8]) -> Cow<'_, str> {
 /// whole makes decoding a GetMsgEx reply about twice as fast (see
 /// `bench/`). The property tests check it against the crate.
 fn percent_decode(raw: &[u8], first: usize) -> Vec<u8> {
-    fn hex(byte: u8) -> Option<u8> {
-        match byte {
-            b'0'..=b'9' => Some(byte - b'0'),
-            b'a'..=b'f' => Some(byte - b'a' + 10),
-            b'A'..=b'F' => Some(byte - b'A' + 10),
-            _ => None,
-        }
-    }
     // One allocation, of at most the final size: decoding only shrinks.
     let mut out = Vec::with_capacity(raw.len());
     out.extend_from_slice(&raw[..first]);
@@ -105,6 +97,51 @@ fn percent_decode(raw: &[u8], first: usize) -> Vec<u8> {
         at = next;
     }
     out
+}
+
+/// A hex digit's value (either case).
+fn hex(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// [`decode_value`] of a value already known to be UTF-8: when every escape
+/// decodes to ASCII (as the escapes §2.2 requires do), the text between
+/// them is copied as it is, with no second UTF-8 check; otherwise it falls
+/// back to [`decode_value`].
+pub(crate) fn decode_text(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let Some(first) = memchr::memchr(b'%', bytes) else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(text.get(..first).unwrap_or_default());
+    let mut at = first;
+    while at < bytes.len() {
+        // bytes[at] is a '%'; every cut below is next to an ASCII byte, so
+        // on a char boundary.
+        let high = bytes.get(at + 1).copied().and_then(hex);
+        let low = bytes.get(at + 2).copied().and_then(hex);
+        match (high, low) {
+            (Some(high), Some(low)) if high < 8 => {
+                out.push(char::from(high << 4 | low));
+                at += 3;
+            }
+            (Some(_), Some(_)) => return decode_value(bytes),
+            _ => {
+                out.push('%');
+                at += 1;
+            }
+        }
+        let next = memchr::memchr(b'%', &bytes[at..]).map_or(bytes.len(), |n| at + n);
+        out.push_str(text.get(at..next).unwrap_or_default());
+        at = next;
+    }
+    Cow::Owned(out)
 }
 
 /// Decodes a value of a request sent as `application/x-www-form-urlencoded`:
@@ -166,6 +203,31 @@ mod tests {
         let mut out = String::new();
         encode_value("你好 Hackfan", &mut out);
         assert_eq!(out, "你好 Hackfan");
+    }
+
+    #[test]
+    fn decode_text_agrees_with_decode_value() {
+        for raw in [
+            "",
+            "plain 好",
+            "a%2cb%26c%25d",
+            "100%",
+            "%",
+            "%%41",
+            "%4",
+            "%E5%A5%BD and %2C",
+            "好%2C好%zz%0a",
+            "%e5%a5",
+        ] {
+            assert_eq!(decode_text(raw), decode_value(raw.as_bytes()), "{raw:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decode_text_agrees_with_decode_value_on_any_escapes(raw in "[%a-fA-F0-9好, ]{0,24}") {
+            proptest::prop_assert_eq!(decode_text(&raw), decode_value(raw.as_bytes()));
+        }
     }
 
     #[test]

@@ -198,6 +198,12 @@ pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
+    if digits.len() <= 19 {
+        // 19 digits cannot overflow a u64: no checked arithmetic needed.
+        return digits.iter().try_fold(0u64, |acc, &b| {
+            b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+        });
+    }
     digits.iter().try_fold(0u64, |acc, &b| {
         if b.is_ascii_digit() {
             acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))

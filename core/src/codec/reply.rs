@@ -1,6 +1,6 @@
 //! Typed replies and the decoder that produces them (PROTOCOL.md §3, §5).
 
-use super::encoding::decode_value;
+use super::encoding::{decode_text, decode_value};
 use super::fields::{number, Fields, List};
 use super::request::{Command, Request};
 use crate::error::{excerpt, Error, ProtocolError};
@@ -188,7 +188,7 @@ impl Iterator for TextItems<'_> {
                 *at = end + 1;
                 let item = text.get(start..end).unwrap_or_default();
                 Some(if escaped {
-                    decode_value(item.as_bytes()).into_owned()
+                    decode_text(item).into_owned()
                 } else {
                     item.to_owned()
                 })
@@ -268,27 +268,51 @@ fn online_friends(fields: &Fields<'_>) -> Result<Vec<OnlineFriend>, ProtocolErro
 }
 
 fn messages(fields: &Fields<'_>) -> Result<Vec<Message>, ProtocolError> {
-    let (kinds, senders, contents) = (
+    let declared = fields.number("MN")?;
+    let (mut kinds, mut senders, mut contents) = (
         items(fields, "MT"),
         items(fields, "UN"),
-        items(fields, "MG"),
+        TextItems::new(fields, "MG"),
     );
-    let len = same_length(
-        fields,
-        "MN",
-        &[
-            ("MT", kinds.remaining()),
-            ("UN", senders.remaining()),
-            ("MG", contents.remaining()),
-        ],
-    )?;
-    let mut out = Vec::with_capacity(len);
-    let contents = TextItems::new(fields, "MG");
-    for ((kind, from), content) in kinds.zip(senders).zip(contents) {
-        let kind = to_u32("MT", number("MT", kind)?)?;
-        out.push(Message::from_wire(kind, uin_item("UN", from)?, content));
+    // The lists are counted as they are read, not in a pass of their own
+    // (MG is most of a large reply); MN only sizes the result, and never
+    // beyond what the MT list could hold.
+    let most = fields.raw("MT").map_or(0, |raw| raw.len() + 1);
+    let mut out = Vec::with_capacity(declared.map_or(0, |n| n.min(most as u64) as usize));
+    let mismatch = || {
+        same_length(
+            fields,
+            "MN",
+            &[
+                ("MT", items(fields, "MT").remaining()),
+                ("UN", items(fields, "UN").remaining()),
+                ("MG", items(fields, "MG").remaining()),
+            ],
+        )
+        .err()
+    };
+    loop {
+        match (kinds.next(), senders.next(), contents.next()) {
+            (Some(kind), Some(from), Some(content)) => {
+                let kind = to_u32("MT", number("MT", kind)?)?;
+                out.push(Message::from_wire(kind, uin_item("UN", from)?, content));
+            }
+            (None, None, None) => break,
+            _ => return Err(mismatch().unwrap_or_else(unequal_lists)),
+        }
+    }
+    if declared.is_some_and(|n| n != out.len() as u64) {
+        return Err(mismatch().unwrap_or_else(unequal_lists));
     }
     Ok(out)
+}
+
+/// Never used in practice: [`same_length`] finds every mismatch the
+/// streaming reader of [`messages`] finds.
+fn unequal_lists() -> ProtocolError {
+    ProtocolError::ListLengthMismatch {
+        detail: "MT, UN and MG differ in length".to_owned(),
+    }
 }
 
 fn user_info(fields: &Fields<'_>) -> Result<UserInfo, ProtocolError> {
