@@ -28,13 +28,14 @@ mod config;
 mod conn;
 mod handler;
 mod persist;
+mod reactor;
 mod world;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -82,15 +83,15 @@ pub(crate) struct Shared {
     world: Mutex<World>,
     pub(crate) state: Option<StateFile>,
     pub(crate) stopping: AtomicBool,
-    active: AtomicUsize,
+    /// Connections being served.
+    pub(crate) active: AtomicUsize,
     /// Connections being served, per peer address.
     per_ip: Mutex<HashMap<IpAddr, usize>>,
-    idle: (Mutex<()>, Condvar),
 }
 
 impl Shared {
     /// Counts a connection from `ip` in, unless it has its share already.
-    fn admit(&self, ip: IpAddr) -> bool {
+    pub(crate) fn admit(&self, ip: IpAddr) -> bool {
         let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
         let count = per_ip.entry(ip).or_insert(0);
         if *count >= self.config.max_connections_per_ip {
@@ -101,7 +102,7 @@ impl Shared {
     }
 
     /// Counts a connection from `ip` out.
-    fn release(&self, ip: IpAddr) {
+    pub(crate) fn release(&self, ip: IpAddr) {
         let mut per_ip = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(count) = per_ip.get_mut(&ip) {
             *count = count.saturating_sub(1);
@@ -125,6 +126,8 @@ impl Shared {
 pub struct Server {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    /// One per event loop, to tell it the server is stopping.
+    wakers: Vec<mio::Waker>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -185,27 +188,49 @@ impl Server {
             stopping: AtomicBool::new(false),
             active: AtomicUsize::new(0),
             per_ip: Mutex::new(HashMap::new()),
-            idle: (Mutex::new(()), Condvar::new()),
         });
-        let acceptor = {
-            let shared = Arc::clone(&shared);
-            thread::Builder::new()
-                .name("httpqq-accept".into())
-                .spawn(move || accept(listener, &shared))
-                .map_err(|source| ServerError::Listen { addr, source })?
-        };
+        let listen_error = |source| ServerError::Listen { addr, source };
+        listener.set_nonblocking(true).map_err(listen_error)?;
+        // One event loop per core (at most four), each watching the
+        // listening socket: the kernel wakes them in turn.
+        let loops = thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
+        let mut threads = Vec::new();
+        let mut wakers: Vec<mio::Waker> = Vec::new();
+        for n in 0..loops {
+            let (poll, waker) = reactor::poll_and_waker().map_err(listen_error)?;
+            let listener = listener.try_clone().map_err(listen_error)?;
+            let for_loop = Arc::clone(&shared);
+            let spawned = thread::Builder::new()
+                .name(format!("httpqq-loop-{n}"))
+                .spawn(move || reactor::run(poll, listener, for_loop));
+            match spawned {
+                Ok(thread) => threads.push(thread),
+                Err(source) => {
+                    // Stop the loops already running before failing.
+                    shared.stopping.store(true, Ordering::SeqCst);
+                    for waker in &wakers {
+                        let _ = waker.wake();
+                    }
+                    return Err(listen_error(source));
+                }
+            }
+            wakers.push(waker);
+        }
+        drop(listener);
         let sweeper = {
             let shared = Arc::clone(&shared);
             thread::Builder::new()
                 .name("httpqq-expiry".into())
                 .spawn(move || sweep(&shared))
-                .map_err(|source| ServerError::Listen { addr, source })?
+                .map_err(listen_error)?
         };
+        threads.push(sweeper);
         log::info!(target: "httpqq::server", "listening on {addr}");
         Ok(Server {
             addr,
             shared,
-            threads: vec![acceptor, sweeper],
+            wakers,
+            threads,
         })
     }
 
@@ -224,34 +249,13 @@ impl Server {
         if self.shared.stopping.swap(true, Ordering::SeqCst) {
             return;
         }
-        // Wake the acceptor.
-        let mut wake = self.addr;
-        if wake.ip().is_unspecified() {
-            wake.set_ip(if wake.is_ipv4() {
-                [127, 0, 0, 1].into()
-            } else {
-                std::net::Ipv6Addr::LOCALHOST.into()
-            });
+        for waker in &self.wakers {
+            let _ = waker.wake();
         }
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
+        // Each loop closes its idle connections at once and returns when
+        // the others are done; every phase of a connection has a deadline.
         for handle in self.threads.drain(..) {
             let _ = handle.join();
-        }
-        let (lock, condvar) = &self.shared.idle;
-        let mut guard = lock.lock().unwrap_or_else(|p| p.into_inner());
-        let limit = Instant::now()
-            + self.shared.config.read_timeout
-            + self
-                .shared
-                .config
-                .delete_penalty_delay
-                .max(self.shared.config.penalty_delay)
-            + Duration::from_secs(2);
-        while self.shared.active.load(Ordering::SeqCst) > 0 && Instant::now() < limit {
-            guard = condvar
-                .wait_timeout(guard, Duration::from_millis(50))
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
         }
         log::info!(target: "httpqq::server", "stopped");
     }
@@ -260,117 +264,6 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-/// How long a worker thread waits for another connection before it ends.
-const WORKER_IDLE: Duration = Duration::from_secs(10);
-
-/// Accepts connections, up to the cap, each served by a thread of its own:
-/// a worker left idle by an earlier connection if there is one (starting a
-/// thread per connection costs more than serving a short request), else a
-/// new one.
-fn accept(listener: TcpListener, shared: &Arc<Shared>) {
-    let (hand_over, waiting) = mpsc::channel::<TcpStream>();
-    let pool = Arc::new(Pool {
-        waiting: Mutex::new(waiting),
-        idle: AtomicUsize::new(0),
-    });
-    for stream in listener.incoming() {
-        if shared.stopping.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else { continue };
-        let Ok(peer) = stream.peer_addr() else {
-            continue;
-        };
-        if shared.active.load(Ordering::SeqCst) >= shared.config.max_connections {
-            log::warn!(target: "httpqq::server", "connection cap reached; closing a new connection");
-            drop(stream);
-            continue;
-        }
-        if !shared.admit(peer.ip()) {
-            log::warn!(target: "httpqq::server", "connection cap for {} reached; closing a new connection", peer.ip());
-            drop(stream);
-            continue;
-        }
-        shared.active.fetch_add(1, Ordering::SeqCst);
-        // Claim an idle worker, if any; each claim is one stream sent.
-        if pool.claim() {
-            if hand_over.send(stream).is_err() {
-                shared.active.fetch_sub(1, Ordering::SeqCst);
-                shared.release(peer.ip());
-            }
-            continue;
-        }
-        let (worker, pool) = (Arc::clone(shared), Arc::clone(&pool));
-        let spawned = thread::Builder::new()
-            .name("httpqq-conn".into())
-            .spawn(move || work(stream, &worker, &pool));
-        if spawned.is_err() {
-            shared.active.fetch_sub(1, Ordering::SeqCst);
-            shared.release(peer.ip());
-        }
-    }
-    // Dropping `hand_over` ends the idle workers.
-}
-
-/// The idle workers and the connections handed to them.
-struct Pool {
-    waiting: Mutex<mpsc::Receiver<TcpStream>>,
-    /// Idle workers not yet claimed by the acceptor.
-    idle: AtomicUsize,
-}
-
-impl Pool {
-    fn claim(&self) -> bool {
-        self.idle
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-    }
-}
-
-/// A worker: serves its first connection, then those handed to it, until
-/// it has been idle for `WORKER_IDLE` or the server stops.
-fn work(first: TcpStream, shared: &Shared, pool: &Pool) {
-    let mut next = Some(first);
-    while let Some(stream) = next.take() {
-        let ip = stream.peer_addr().ok().map(|a| a.ip());
-        let guard = ActiveGuard(shared, ip);
-        conn::serve(stream, shared);
-        drop(guard);
-        pool.idle.fetch_add(1, Ordering::SeqCst);
-        loop {
-            let received = pool
-                .waiting
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .recv_timeout(WORKER_IDLE);
-            match received {
-                Ok(stream) => {
-                    next = Some(stream);
-                    break;
-                }
-                // Idle too long: leave, unless the acceptor has just
-                // claimed this worker (then a stream is on its way).
-                Err(mpsc::RecvTimeoutError::Timeout) if pool.claim() => return,
-                Err(mpsc::RecvTimeoutError::Timeout) => continue,
-                Err(mpsc::RecvTimeoutError::Disconnected) => return,
-            }
-        }
-    }
-}
-
-/// Counts a connection out, even if serving it panicked.
-struct ActiveGuard<'a>(&'a Shared, Option<IpAddr>);
-
-impl Drop for ActiveGuard<'_> {
-    fn drop(&mut self) {
-        if let Some(ip) = self.1 {
-            self.0.release(ip);
-        }
-        self.0.active.fetch_sub(1, Ordering::SeqCst);
-        self.0.idle.1.notify_all();
     }
 }
 

@@ -1,0 +1,370 @@
+//! The event loop: a few threads (one per core, at most four), each
+//! watching the listening socket and its own connections with `mio`
+//! (epoll), so that a request costs no thread switch of its own and an idle
+//! connection costs no thread. Every connection moves through
+//! [`Phase`]s, each with a deadline: nothing waits unbounded.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::conn::{self, Request, Response};
+use crate::Shared;
+
+/// The listening socket's token.
+const LISTENER: Token = Token(0);
+/// The token of the [`Waker`] that tells a loop the server is stopping.
+pub(crate) const WAKER: Token = Token(1);
+/// Connections are `Token(FIRST + slot)`.
+const FIRST: usize = 2;
+/// How long a closing connection waits for the client's FIN, at most.
+const LINGER: Duration = Duration::from_millis(500);
+/// How much a closing connection reads (and drops) while it waits.
+const LINGER_BYTES: usize = 64 * 1024;
+/// The longest a loop sleeps without looking at the clock.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Where a connection is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for (the rest of) a request; the deadline covers the idle
+    /// time before it and the whole request.
+    Reading,
+    /// A reply held back until the deadline (the original's penalty).
+    Held { keep_open: bool },
+    /// Writing a reply; the deadline bounds a client that does not read.
+    Writing { keep_open: bool },
+    /// Closing politely: no more writes, and what the client still sends
+    /// is read and dropped until its FIN, so that the close is a FIN and
+    /// not a reset that could destroy the reply in flight.
+    Lingering,
+}
+
+struct Connection {
+    stream: TcpStream,
+    ip: IpAddr,
+    /// Bytes received and not yet taken as a request.
+    buffer: Vec<u8>,
+    /// The reply being written, and how much of it is out.
+    reply: Vec<u8>,
+    written: usize,
+    phase: Phase,
+    deadline: Instant,
+    lingered: usize,
+}
+
+/// What [`Connection::advance`] leaves behind.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// Wait for the socket or the deadline.
+    Wait,
+    /// Done: close the socket now.
+    Close,
+}
+
+/// One event loop; returns when the server stops and its connections are
+/// done.
+pub(crate) fn run(mut poll: Poll, listener: std::net::TcpListener, shared: Arc<Shared>) {
+    let mut listener = Some(TcpListener::from_std(listener));
+    if let Some(listener) = listener.as_mut() {
+        if let Err(err) = poll
+            .registry()
+            .register(listener, LISTENER, Interest::READABLE)
+        {
+            log::error!(target: "httpqq::server", "cannot watch the listening socket: {err}");
+            return;
+        }
+    }
+    let mut slots: Vec<Option<Connection>> = Vec::new();
+    let mut free: Vec<usize> = Vec::new();
+    let mut events = Events::with_capacity(256);
+    // The earliest deadline of any connection (a lower bound).
+    let mut next_deadline = Instant::now() + TICK;
+    loop {
+        let stopping = shared.stopping.load(Ordering::SeqCst);
+        if stopping {
+            if listener.take().is_some() {
+                // Close the connections waiting for a request; the others
+                // finish what they are doing.
+                for c in slots.iter_mut().flatten() {
+                    if c.phase == Phase::Reading && c.buffer.is_empty() {
+                        c.linger(&shared);
+                    }
+                }
+            }
+            if slots.iter().all(Option::is_none) {
+                return;
+            }
+        }
+        let now = Instant::now();
+        let wait = next_deadline.saturating_duration_since(now).min(TICK);
+        if let Err(err) = poll.poll(&mut events, Some(wait)) {
+            if err.kind() != io::ErrorKind::Interrupted {
+                log::error!(target: "httpqq::server", "poll failed: {err}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            continue;
+        }
+        let now = Instant::now();
+        for event in events.iter() {
+            match event.token() {
+                LISTENER => {
+                    if let Some(listener) = listener.as_ref() {
+                        accept(listener, &poll, &shared, &mut slots, &mut free, now);
+                    }
+                }
+                WAKER => {}
+                Token(token) => {
+                    let slot = token - FIRST;
+                    if let Some(Some(c)) = slots.get_mut(slot) {
+                        if c.advance(&shared, Instant::now()) == Next::Close {
+                            close(&mut slots, &mut free, slot, &shared);
+                        } else {
+                            next_deadline = next_deadline.min(c.deadline);
+                        }
+                    }
+                }
+            }
+        }
+        // New connections have had their first look in `accept`; now the
+        // clock: expired deadlines, and the next one.
+        let now = Instant::now();
+        if now >= next_deadline {
+            next_deadline = now + TICK;
+            for slot in 0..slots.len() {
+                let Some(c) = slots[slot].as_mut() else {
+                    continue;
+                };
+                if now >= c.deadline && c.expire(&shared, now) == Next::Close {
+                    close(&mut slots, &mut free, slot, &shared);
+                    continue;
+                }
+                next_deadline = next_deadline.min(c.deadline);
+            }
+        }
+    }
+}
+
+/// Accepts every pending connection, within the caps.
+fn accept(
+    listener: &TcpListener,
+    poll: &Poll,
+    shared: &Shared,
+    slots: &mut Vec<Option<Connection>>,
+    free: &mut Vec<usize>,
+    now: Instant,
+) {
+    loop {
+        let (mut stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                // Out of descriptors, or the peer gave up: try again on the
+                // next event rather than spin.
+                log::warn!(target: "httpqq::server", "accept failed: {e}");
+                return;
+            }
+        };
+        if shared.active.load(Ordering::SeqCst) >= shared.config.max_connections {
+            log::warn!(target: "httpqq::server", "connection cap reached; closing a new connection");
+            continue;
+        }
+        if !shared.admit(peer.ip()) {
+            log::warn!(target: "httpqq::server", "connection cap for {} reached; closing a new connection", peer.ip());
+            continue;
+        }
+        shared.active.fetch_add(1, Ordering::SeqCst);
+        let _ = stream.set_nodelay(true);
+        let slot = free.pop().unwrap_or_else(|| {
+            slots.push(None);
+            slots.len() - 1
+        });
+        let registered = poll.registry().register(
+            &mut stream,
+            Token(FIRST + slot),
+            Interest::READABLE | Interest::WRITABLE,
+        );
+        if registered.is_err() {
+            free.push(slot);
+            shared.release(peer.ip());
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+            continue;
+        }
+        slots[slot] = Some(Connection {
+            stream,
+            ip: peer.ip(),
+            buffer: Vec::new(),
+            reply: Vec::new(),
+            written: 0,
+            phase: Phase::Reading,
+            deadline: now + shared.config.read_timeout,
+            lingered: 0,
+        });
+    }
+}
+
+/// Closes the connection in `slot` and counts it out.
+fn close(slots: &mut [Option<Connection>], free: &mut Vec<usize>, slot: usize, shared: &Shared) {
+    if let Some(c) = slots[slot].take() {
+        shared.release(c.ip);
+        shared.active.fetch_sub(1, Ordering::SeqCst);
+        free.push(slot);
+        // Dropping the stream closes it and takes it out of the poll.
+    }
+}
+
+impl Connection {
+    /// Moves on as far as the socket allows without waiting.
+    fn advance(&mut self, shared: &Shared, now: Instant) -> Next {
+        loop {
+            match self.phase {
+                Phase::Reading => match conn::take_request(&mut self.buffer, shared) {
+                    Err(why) => {
+                        log::info!(target: "httpqq::server", "NULL to {}: {why}", self.ip);
+                        self.linger(shared);
+                    }
+                    Ok(Some(request)) => self.answer(shared, &request, now),
+                    Ok(None) => {
+                        if shared.stopping.load(Ordering::SeqCst) && self.buffer.is_empty() {
+                            self.linger(shared);
+                            continue;
+                        }
+                        match self.fill() {
+                            Ok(0) => return Next::Close,
+                            Ok(_) => {}
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Wait,
+                            Err(_) => return Next::Close,
+                        }
+                    }
+                },
+                Phase::Held { .. } => return Next::Wait,
+                Phase::Writing { keep_open } => {
+                    while self.written < self.reply.len() {
+                        match self.stream.write(&self.reply[self.written..]) {
+                            Ok(0) => return Next::Close,
+                            Ok(n) => self.written += n,
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Wait,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(_) => return Next::Close,
+                        }
+                    }
+                    self.reply = Vec::new();
+                    self.written = 0;
+                    if keep_open && !shared.stopping.load(Ordering::SeqCst) {
+                        self.phase = Phase::Reading;
+                        self.deadline = now + shared.config.read_timeout;
+                    } else {
+                        self.linger(shared);
+                    }
+                }
+                Phase::Lingering => {
+                    let mut sink = [0u8; 4096];
+                    loop {
+                        match self.stream.read(&mut sink) {
+                            Ok(0) => return Next::Close,
+                            Ok(n) => {
+                                self.lingered += n;
+                                if self.lingered >= LINGER_BYTES {
+                                    return Next::Close;
+                                }
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Wait,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(_) => return Next::Close,
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The deadline has passed.
+    fn expire(&mut self, shared: &Shared, now: Instant) -> Next {
+        match self.phase {
+            Phase::Reading => {
+                conn::skip_stray_newlines(&mut self.buffer);
+                if !self.buffer.is_empty() {
+                    log::info!(target: "httpqq::server", "NULL to {}: request too slow", self.ip);
+                }
+                self.linger(shared);
+                self.advance(shared, now)
+            }
+            Phase::Held { keep_open } => {
+                self.phase = Phase::Writing { keep_open };
+                self.deadline = now + shared.config.read_timeout;
+                self.advance(shared, now)
+            }
+            // A client that does not read its reply, or does not close.
+            Phase::Writing { .. } | Phase::Lingering => Next::Close,
+        }
+    }
+
+    /// Reads what the socket has (one read); `Ok(0)` at EOF.
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(n) => {
+                    self.buffer.extend_from_slice(&chunk[..n]);
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Handles a request and starts its reply (or the NULL).
+    fn answer(&mut self, shared: &Shared, request: &Request, now: Instant) {
+        let ip = self.ip;
+        // A bug in a command must not take the other connections of this
+        // loop with it: it is answered with the NULL.
+        let response = catch_unwind(AssertUnwindSafe(|| conn::respond(shared, ip, request)))
+            .unwrap_or_else(|_| {
+                log::error!(target: "httpqq::server", "a request from {ip} panicked; answered NULL");
+                Response {
+                    bytes: Vec::new(),
+                    keep_open: false,
+                    delay: Duration::ZERO,
+                }
+            });
+        if response.bytes.is_empty() {
+            self.linger(shared);
+            return;
+        }
+        self.reply = response.bytes;
+        self.written = 0;
+        let keep_open = response.keep_open;
+        if response.delay.is_zero() {
+            self.phase = Phase::Writing { keep_open };
+            self.deadline = now + shared.config.read_timeout;
+        } else {
+            self.phase = Phase::Held { keep_open };
+            self.deadline = now + response.delay;
+        }
+    }
+
+    /// Starts closing politely: no more writes, then wait for the client's
+    /// FIN (briefly).
+    fn linger(&mut self, shared: &Shared) {
+        let _ = self.stream.flush();
+        let _ = self.stream.shutdown(Shutdown::Write);
+        self.buffer = Vec::new();
+        self.phase = Phase::Lingering;
+        self.deadline = Instant::now() + LINGER.min(shared.config.read_timeout);
+    }
+}
+
+/// A loop's poll and the waker that interrupts it.
+pub(crate) fn poll_and_waker() -> io::Result<(Poll, Waker)> {
+    let poll = Poll::new()?;
+    let waker = Waker::new(poll.registry(), WAKER)?;
+    Ok((poll, waker))
+}
