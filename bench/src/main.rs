@@ -57,6 +57,9 @@ enum Command {
         rounds: u32,
         #[arg(long, default_value_t = 2000)]
         iterations: u32,
+        /// One kept-alive connection instead of one per request.
+        #[arg(long)]
+        keep_alive: bool,
     },
     /// Logs in (and stays logged in), for load generators that then send
     /// GetMsgEx for this UIN.
@@ -87,8 +90,13 @@ fn main() {
             password,
             rounds,
             iterations,
+            keep_alive,
         } => {
-            let client = httpqq::Client::new(endpoint).expect("client");
+            let client = httpqq::Client::builder()
+                .endpoint(endpoint)
+                .keep_alive(keep_alive)
+                .build()
+                .expect("client");
             let session = client
                 .login(httpqq::Uin::new(uin), &password)
                 .expect("login");

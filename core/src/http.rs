@@ -39,6 +39,7 @@ impl ureq::unversioned::resolver::Resolver for LiteralFirst {
     }
 }
 
+use crate::socket::{Tcp, TcpConnector};
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, NextTimeout, Transport as UreqTransport,
 };
@@ -47,13 +48,13 @@ use ureq::unversioned::transport::{
 #[derive(Debug)]
 struct CoalescingConnector;
 
-impl Connector<Box<dyn UreqTransport>> for CoalescingConnector {
+impl Connector<Tcp> for CoalescingConnector {
     type Out = Coalescing;
 
     fn connect(
         &self,
         _details: &ConnectionDetails,
-        chained: Option<Box<dyn UreqTransport>>,
+        chained: Option<Tcp>,
     ) -> Result<Option<Coalescing>, ureq::Error> {
         Ok(chained.map(|inner| Coalescing {
             inner,
@@ -76,7 +77,7 @@ impl Connector<Box<dyn UreqTransport>> for CoalescingConnector {
 /// requests on loopback).
 #[derive(Debug)]
 struct Coalescing {
-    inner: Box<dyn UreqTransport>,
+    inner: Tcp,
     head: Vec<u8>,
     /// A request on this connection asked for `Connection: close`.
     closing: bool,
@@ -202,7 +203,7 @@ impl Transport {
         }
         let agent = ureq::Agent::with_parts(
             builder.build(),
-            ureq::unversioned::transport::DefaultConnector::default().chain(CoalescingConnector),
+            TcpConnector.chain(CoalescingConnector),
             LiteralFirst::default(),
         );
         Transport {

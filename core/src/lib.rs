@@ -60,6 +60,7 @@ mod error;
 mod http;
 mod model;
 mod session;
+mod socket;
 
 pub use client::{Client, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_PORT};
 pub use codec::{Reply, Request};

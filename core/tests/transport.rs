@@ -316,3 +316,51 @@ fn double_reply_connection_is_never_reused() {
     );
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+/// A listener whose accept queue is full never completes a handshake: the
+/// kernel drops further SYNs. The connect must end at the connect timeout.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_server_that_never_accepts_is_a_timeout_while_connecting() {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    // Fill the accept queue (backlog 0 holds one; keep a few to be sure).
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let filler = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+        filler.set_nonblocking(true).unwrap();
+        let _ = filler.connect(&addr.into());
+        held.push(filler);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let limit = Duration::from_millis(500);
+    let client = Client::builder()
+        .endpoint(addr.to_string())
+        .connect_timeout(limit)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.call(Uin::new(1), &Request::Logout).unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                phase: "connecting",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        took >= limit.mul_f32(0.9) && took <= limit.mul_f32(1.5),
+        "{took:?} for a connect timeout of {limit:?}"
+    );
+    drop(held);
+}

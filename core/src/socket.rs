@@ -1,0 +1,329 @@
+//! The TCP connection under `ureq`: `ureq`'s own, with fewer system calls
+//! per request, which on a small machine is most of what a loopback round
+//! trip costs beyond the server's work (`bench/`, rows 1 and 2).
+//!
+//! - Checking that a kept connection is still open (which `ureq` does when
+//!   it takes one from its pool and when it returns it) is one
+//!   non-blocking peek, where `ureq` switches the socket to non-blocking
+//!   mode, reads and switches it back: three calls.
+//! - A socket's read and write timeouts are set only when the one in place
+//!   could outlast what is left of the exchange's time, or would end the
+//!   wait far too early; `ureq` sets them before every read and write.
+//!
+//! Connecting and the timeouts' meaning are unchanged: every wait ends by
+//! the exchange's deadline.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
+};
+
+/// Connects plain TCP, one resolved address after another, within the
+/// connect timeout as a whole.
+#[derive(Debug)]
+pub(crate) struct TcpConnector;
+
+impl Connector<()> for TcpConnector {
+    type Out = Tcp;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        _chained: Option<()>,
+    ) -> Result<Option<Tcp>, ureq::Error> {
+        let deadline = deadline(details.timeout);
+        let mut last = None;
+        for addr in details.addrs.iter() {
+            match connect(addr, deadline) {
+                Ok((stream, write_timeout)) => {
+                    stream.set_nodelay(details.config.no_delay())?;
+                    let buffers = LazyBuffers::new(
+                        details.config.input_buffer_size(),
+                        details.config.output_buffer_size(),
+                    );
+                    return Ok(Some(Tcp {
+                        stream,
+                        buffers,
+                        read_timeout: None,
+                        write_timeout,
+                    }));
+                }
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    return Err(ureq::Error::Timeout(ureq::Timeout::Connect))
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.map_or(ureq::Error::ConnectionFailed, ureq::Error::Io))
+    }
+}
+
+/// Connects within `deadline`. On Linux a blocking `connect` ends at the
+/// socket's send timeout, so that is one call where `connect_timeout`
+/// makes four (non-blocking mode on, connect, poll, off); the send timeout
+/// set for it serves the request's writes too. Returns the send timeout in
+/// place.
+#[cfg(target_os = "linux")]
+fn connect(
+    addr: &SocketAddr,
+    deadline: Option<Instant>,
+) -> io::Result<(TcpStream, Option<Duration>)> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(*addr),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    let mut timeout = None;
+    fit_timeout(&mut timeout, deadline, ureq::Timeout::Connect, |t| {
+        socket.set_write_timeout(t)
+    })
+    .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?;
+    match socket.connect(&(*addr).into()) {
+        Ok(()) => Ok((socket.into(), timeout)),
+        // The send timeout ran out while connecting.
+        Err(e)
+            if e.raw_os_error() == Some(libc::EINPROGRESS)
+                || matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+        {
+            Err(io::ErrorKind::TimedOut.into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn connect(
+    addr: &SocketAddr,
+    deadline: Option<Instant>,
+) -> io::Result<(TcpStream, Option<Duration>)> {
+    let stream = match deadline {
+        None => TcpStream::connect(addr)?,
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            TcpStream::connect_timeout(addr, left)?
+        }
+    };
+    Ok((stream, None))
+}
+
+/// When a wait must end: `None` for never (or beyond what a clock holds).
+fn deadline(timeout: NextTimeout) -> Option<Instant> {
+    if timeout.after.is_not_happening() {
+        return None;
+    }
+    Instant::now().checked_add(*timeout.after)
+}
+
+/// A connected socket and `ureq`'s buffers for it.
+#[derive(Debug)]
+pub(crate) struct Tcp {
+    stream: TcpStream,
+    buffers: LazyBuffers,
+    /// The socket's timeouts as last set (`None`: never set, no limit).
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+}
+
+/// Makes sure that a wait on the socket ends by `deadline`, setting the
+/// socket's timeout only when the one in place could outlast it (or is
+/// less than half of what is left, so that waits do not keep ending early).
+/// `Err(Timeout)` when the deadline has passed.
+fn fit_timeout(
+    current: &mut Option<Duration>,
+    deadline: Option<Instant>,
+    reason: ureq::Timeout,
+    set: impl FnOnce(Option<Duration>) -> io::Result<()>,
+) -> Result<(), ureq::Error> {
+    let Some(deadline) = deadline else {
+        if current.is_some() {
+            set(None)?;
+            *current = None;
+        }
+        return Ok(());
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(ureq::Error::Timeout(reason));
+    }
+    if current.is_some_and(|c| c <= left && c * 2 >= left) {
+        return Ok(());
+    }
+    // A little under what is left, in whole milliseconds, so that the next
+    // exchange (with about as much time) can keep it.
+    let wanted = if left >= Duration::from_millis(2) {
+        Duration::from_millis(left.as_millis().saturating_sub(1) as u64)
+    } else {
+        left
+    };
+    set(Some(wanted))?;
+    *current = Some(wanted);
+    Ok(())
+}
+
+/// Whether an I/O error only means that the socket's timeout ran out (or a
+/// signal came): the caller tries again until its deadline.
+fn retry(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
+impl Transport for Tcp {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        let timeout = timeout.for_write();
+        let deadline = deadline(timeout);
+        let mut sent = 0;
+        while sent < amount {
+            let stream = &self.stream;
+            fit_timeout(&mut self.write_timeout, deadline, timeout.reason, |t| {
+                stream.set_write_timeout(t)
+            })?;
+            match (&self.stream).write(&self.buffers.output()[sent..amount]) {
+                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
+                Ok(n) => sent += n,
+                Err(e) if retry(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        let timeout = timeout.for_read();
+        let deadline = deadline(timeout);
+        loop {
+            let stream = &self.stream;
+            fit_timeout(&mut self.read_timeout, deadline, timeout.reason, |t| {
+                stream.set_read_timeout(t)
+            })?;
+            match (&self.stream).read(self.buffers.input_append_buf()) {
+                Ok(n) => {
+                    self.buffers.input_appended(n);
+                    return Ok(n > 0);
+                }
+                Err(e) if retry(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Open, with nothing unasked-for waiting to be read: one peek that
+    /// does not wait.
+    fn is_open(&mut self) -> bool {
+        peek_says_open(&self.stream)
+    }
+}
+
+#[cfg(unix)]
+fn peek_says_open(stream: &TcpStream) -> bool {
+    let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+    let peeked = socket2::SockRef::from(stream)
+        .recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
+    // Nothing to read yet is the only healthy answer: 0 is the server's
+    // close, and bytes nobody asked for (a second reply) spoil the
+    // connection.
+    matches!(peeked, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+}
+
+#[cfg(not(unix))]
+fn peek_says_open(stream: &TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0u8];
+    let open = matches!(stream.peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+    stream.set_nonblocking(false).is_ok() && open
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeout_in_place_is_kept_while_it_fits() {
+        let mut current = None;
+        let mut sets = Vec::new();
+        let deadline = Some(Instant::now() + Duration::from_secs(10));
+        fit_timeout(&mut current, deadline, ureq::Timeout::Global, |t| {
+            sets.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sets.len(), 1);
+        let set = sets[0].unwrap();
+        assert!(set <= Duration::from_secs(10) && set >= Duration::from_millis(9_990));
+        // The next exchange, with as much time: kept.
+        let deadline = Some(Instant::now() + Duration::from_secs(10));
+        fit_timeout(&mut current, deadline, ureq::Timeout::Global, |t| {
+            sets.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sets.len(), 1, "set again: {sets:?}");
+        // Less time left than the socket would wait: set again, shorter.
+        let deadline = Some(Instant::now() + Duration::from_secs(1));
+        fit_timeout(&mut current, deadline, ureq::Timeout::Global, |t| {
+            sets.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sets.len(), 2);
+        assert!(sets[1].unwrap() <= Duration::from_secs(1));
+        // Much more time than the socket would wait: set again, longer.
+        let deadline = Some(Instant::now() + Duration::from_secs(30));
+        fit_timeout(&mut current, deadline, ureq::Timeout::Global, |t| {
+            sets.push(t);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sets.len(), 3);
+        assert!(sets[2].unwrap() > Duration::from_secs(29));
+    }
+
+    #[test]
+    fn a_passed_deadline_is_a_timeout_and_no_deadline_clears_the_socket() {
+        let mut current = Some(Duration::from_secs(1));
+        let passed = Some(Instant::now() - Duration::from_millis(1));
+        let result = fit_timeout(&mut current, passed, ureq::Timeout::Global, |_| Ok(()));
+        assert!(matches!(result, Err(ureq::Error::Timeout(_))));
+        let mut cleared = false;
+        fit_timeout(&mut current, None, ureq::Timeout::Global, |t| {
+            cleared = t.is_none();
+            Ok(())
+        })
+        .unwrap();
+        assert!(cleared && current.is_none());
+    }
+
+    #[test]
+    fn the_peek_tells_open_closed_and_spoiled_connections_apart() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = TcpStream::connect(addr).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        assert!(peek_says_open(&client), "idle and open");
+        server.write_all(b"x").unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!peek_says_open(&client), "bytes nobody asked for");
+        let client = TcpStream::connect(addr).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        drop(server);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!peek_says_open(&client), "closed by the server");
+    }
+}
