@@ -83,8 +83,10 @@ pub(crate) struct Shared {
     world: Mutex<World>,
     pub(crate) state: Option<StateFile>,
     pub(crate) stopping: AtomicBool,
-    /// Connections being served.
+    /// Connections being served (not those closing).
     pub(crate) active: AtomicUsize,
+    /// Connections closing, waiting for their client's FIN.
+    pub(crate) lingering: AtomicUsize,
     /// Connections being served, per peer address.
     per_ip: Mutex<HashMap<IpAddr, usize>>,
 }
@@ -187,6 +189,7 @@ impl Server {
             state,
             stopping: AtomicBool::new(false),
             active: AtomicUsize::new(0),
+            lingering: AtomicUsize::new(0),
             per_ip: Mutex::new(HashMap::new()),
         });
         let listen_error = |source| ServerError::Listen { addr, source };

@@ -27,6 +27,9 @@ const FIRST: usize = 2;
 const LINGER: Duration = Duration::from_millis(500);
 /// How much a closing connection reads (and drops) while it waits.
 const LINGER_BYTES: usize = 64 * 1024;
+/// The most closing connections kept waiting for their client's FIN, over
+/// all loops; past it the oldest are closed at once.
+const MAX_LINGERING: usize = 1024;
 /// The longest a loop sleeps without looking at the clock.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -57,6 +60,10 @@ struct Connection {
     phase: Phase,
     deadline: Instant,
     lingered: usize,
+    /// Counted in the connection caps: from accept until it starts closing
+    /// (a closing connection gets no more service; [`MAX_LINGERING`]
+    /// bounds those).
+    counted: bool,
 }
 
 /// What [`Connection::advance`] leaves behind.
@@ -148,6 +155,21 @@ pub(crate) fn run(mut poll: Poll, listener: std::net::TcpListener, shared: Arc<S
                 next_deadline = next_deadline.min(c.deadline);
             }
         }
+        while shared.lingering.load(Ordering::SeqCst) > MAX_LINGERING {
+            // The oldest of this loop's closing connections: its reply went
+            // out longest ago.
+            let oldest = (0..slots.len())
+                .filter(|&slot| {
+                    slots[slot]
+                        .as_ref()
+                        .is_some_and(|c| c.phase == Phase::Lingering)
+                })
+                .min_by_key(|&slot| slots[slot].as_ref().map(|c| c.deadline));
+            match oldest {
+                Some(slot) => close(&mut slots, &mut free, slot, &shared),
+                None => break,
+            }
+        }
     }
 }
 
@@ -206,15 +228,18 @@ fn accept(
             phase: Phase::Reading,
             deadline: now + shared.config.read_timeout,
             lingered: 0,
+            counted: true,
         });
     }
 }
 
 /// Closes the connection in `slot` and counts it out.
 fn close(slots: &mut [Option<Connection>], free: &mut Vec<usize>, slot: usize, shared: &Shared) {
-    if let Some(c) = slots[slot].take() {
-        shared.release(c.ip);
-        shared.active.fetch_sub(1, Ordering::SeqCst);
+    if let Some(mut c) = slots[slot].take() {
+        c.count_out(shared);
+        if c.phase == Phase::Lingering {
+            shared.lingering.fetch_sub(1, Ordering::SeqCst);
+        }
         free.push(slot);
         // Dropping the stream closes it and takes it out of the poll.
     }
@@ -351,9 +376,21 @@ impl Connection {
         }
     }
 
+    /// Frees the connection's place in the caps (once).
+    fn count_out(&mut self, shared: &Shared) {
+        if std::mem::take(&mut self.counted) {
+            shared.release(self.ip);
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
     /// Starts closing politely: no more writes, then wait for the client's
     /// FIN (briefly).
     fn linger(&mut self, shared: &Shared) {
+        self.count_out(shared);
+        if self.phase != Phase::Lingering {
+            shared.lingering.fetch_add(1, Ordering::SeqCst);
+        }
         let _ = self.stream.flush();
         let _ = self.stream.shutdown(Shutdown::Write);
         self.buffer = Vec::new();

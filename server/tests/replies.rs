@@ -543,3 +543,28 @@ fn connections_beyond_the_cap_are_closed_and_others_still_served() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(post(addr, &login_body(106814)), vector("login-ok"));
 }
+
+#[test]
+fn answered_connections_that_stay_open_do_not_take_the_caps() {
+    use std::io::{Read, Write};
+    let server = server_with(|c| {
+        c.max_connections = 2;
+        c.max_connections_per_ip = 2;
+    });
+    let addr = server.local_addr();
+    // Each is answered and closed by the server; the client keeps its end
+    // open, so the server waits (briefly) for its FIN. Those waits must not
+    // fill the two places.
+    let mut kept = Vec::new();
+    for n in 0..5 {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        stream.write_all(&request(&login_body(106814))).unwrap();
+        let mut reply = Vec::new();
+        let _ = stream.read_to_end(&mut reply);
+        assert_eq!(split_reply(&reply), vector("login-ok"), "connection {n}");
+        kept.push(stream);
+    }
+}

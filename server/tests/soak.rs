@@ -55,6 +55,8 @@ struct Ledger {
     unacked: HashMap<(u64, u64), Vec<u64>>,
     /// (from, to) -> sequence numbers received, in arrival order.
     received: HashMap<(u64, u64), Vec<u64>>,
+    /// Why sends failed: each error's text, counted.
+    failures: HashMap<String, usize>,
 }
 
 fn record(ledger: &Mutex<Ledger>, me: u64, batch: Vec<Message>) {
@@ -124,14 +126,11 @@ fn client_run(
                 .entry((me, to))
                 .or_default()
                 .push(*seq),
-            Err(_) => {
-                ledger
-                    .lock()
-                    .unwrap()
-                    .unacked
-                    .entry((me, to))
-                    .or_default()
-                    .push(*seq);
+            Err(err) => {
+                let mut ledger = ledger.lock().unwrap();
+                ledger.unacked.entry((me, to)).or_default().push(*seq);
+                *ledger.failures.entry(err.to_string()).or_default() += 1;
+                drop(ledger);
                 // The server may be down: give it a moment.
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -190,7 +189,11 @@ fn every_acknowledged_message_arrives_exactly_once_in_order() {
 
     let acked: usize = ledger.acked.values().map(Vec::len).sum();
     let unacked: usize = ledger.unacked.values().map(Vec::len).sum();
-    assert_eq!(unacked, 0, "an in-process server refused sends");
+    assert_eq!(
+        unacked, 0,
+        "an in-process server refused sends: {:?}",
+        ledger.failures
+    );
     for (pair, sent) in &ledger.acked {
         let got = ledger.received.get(pair).cloned().unwrap_or_default();
         assert_eq!(
