@@ -60,6 +60,7 @@ impl Connector<Tcp> for CoalescingConnector {
             inner,
             head: Vec::new(),
             closing: false,
+            replied: false,
         }))
     }
 }
@@ -81,6 +82,9 @@ struct Coalescing {
     head: Vec<u8>,
     /// A request on this connection asked for `Connection: close`.
     closing: bool,
+    /// The server has sent something: only then is its close worth a wait
+    /// (after a timeout, say, it is not).
+    replied: bool,
 }
 
 /// How long a closing connection waits for the server's end of it.
@@ -88,7 +92,7 @@ const SERVER_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_millis(
 
 impl Drop for Coalescing {
     fn drop(&mut self) {
-        if self.closing {
+        if self.closing && self.replied {
             let wait = NextTimeout {
                 after: ureq::unversioned::transport::time::Duration::Exact(SERVER_CLOSE_WAIT),
                 reason: ureq::Timeout::Global,
@@ -155,7 +159,9 @@ impl UreqTransport for Coalescing {
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         self.flush_head(timeout)?;
-        self.inner.await_input(timeout)
+        let got = self.inner.await_input(timeout)?;
+        self.replied |= got;
+        Ok(got)
     }
 
     fn is_open(&mut self) -> bool {

@@ -63,9 +63,9 @@ impl Connector<()> for TcpConnector {
 
 /// Connects within `deadline`. On Linux a blocking `connect` ends at the
 /// socket's send timeout, so that is one call where `connect_timeout`
-/// makes four (non-blocking mode on, connect, poll, off); the send timeout
-/// set for it serves the request's writes too. Returns the send timeout in
-/// place.
+/// makes four (non-blocking mode on, connect, poll, off); a second call
+/// waits for the same handshake again, and the send timeout set for it
+/// serves the request's writes too. Returns the send timeout in place.
 #[cfg(target_os = "linux")]
 fn connect(
     addr: &SocketAddr,
@@ -77,24 +77,25 @@ fn connect(
         Type::STREAM,
         Some(Protocol::TCP),
     )?;
+    let target = (*addr).into();
     let mut timeout = None;
-    fit_timeout(&mut timeout, deadline, ureq::Timeout::Connect, |t| {
-        socket.set_write_timeout(t)
-    })
-    .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?;
-    match socket.connect(&(*addr).into()) {
-        Ok(()) => Ok((socket.into(), timeout)),
-        // The send timeout ran out while connecting.
-        Err(e)
-            if e.raw_os_error() == Some(libc::EINPROGRESS)
-                || matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-        {
-            Err(io::ErrorKind::TimedOut.into())
+    loop {
+        fit_timeout(&mut timeout, deadline, ureq::Timeout::Connect, |t| {
+            socket.set_write_timeout(t)
+        })
+        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?;
+        match socket.connect(&target) {
+            Ok(()) => return Ok((socket.into(), timeout)),
+            Err(e) if e.raw_os_error() == Some(libc::EISCONN) => {
+                return Ok((socket.into(), timeout))
+            }
+            // The send timeout (or a signal) ended the wait while the
+            // handshake goes on: calling again waits for it again.
+            Err(e)
+                if matches!(e.raw_os_error(), Some(libc::EINPROGRESS | libc::EALREADY))
+                    || retry(&e) => {}
+            Err(e) => return Err(e),
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -138,6 +139,10 @@ pub(crate) struct Tcp {
 /// socket's timeout only when the one in place could outlast it (or is
 /// less than half of what is left, so that waits do not keep ending early).
 /// `Err(Timeout)` when the deadline has passed.
+///
+/// The kernel ends a socket wait late by up to an eighth of its length (its
+/// timer wheel rounds long timeouts up), so a wait is set to seven eighths
+/// of what is left; what remains after it is waited for again, shorter.
 fn fit_timeout(
     current: &mut Option<Duration>,
     deadline: Option<Instant>,
@@ -155,15 +160,20 @@ fn fit_timeout(
     if left.is_zero() {
         return Err(ureq::Error::Timeout(reason));
     }
-    if current.is_some_and(|c| c <= left && c * 2 >= left) {
-        return Ok(());
-    }
-    // A little under what is left, in whole milliseconds, so that the next
-    // exchange (with about as much time) can keep it.
-    let wanted = if left >= Duration::from_millis(2) {
-        Duration::from_millis(left.as_millis().saturating_sub(1) as u64)
+    let longest = if left >= Duration::from_millis(8) {
+        left / 8 * 7
     } else {
         left
+    };
+    if current.is_some_and(|c| c <= longest && c * 2 >= left) {
+        return Ok(());
+    }
+    // In whole milliseconds below that, so that the next exchange (with
+    // about as much time) can keep it.
+    let wanted = if longest >= Duration::from_millis(2) {
+        Duration::from_millis(longest.as_millis().saturating_sub(1) as u64)
+    } else {
+        longest
     };
     set(Some(wanted))?;
     *current = Some(wanted);
@@ -266,7 +276,7 @@ mod tests {
         .unwrap();
         assert_eq!(sets.len(), 1);
         let set = sets[0].unwrap();
-        assert!(set <= Duration::from_secs(10) && set >= Duration::from_millis(9_990));
+        assert!(set <= Duration::from_millis(8_750) && set >= Duration::from_millis(8_740));
         // The next exchange, with as much time: kept.
         let deadline = Some(Instant::now() + Duration::from_secs(10));
         fit_timeout(&mut current, deadline, ureq::Timeout::Global, |t| {
@@ -292,7 +302,7 @@ mod tests {
         })
         .unwrap();
         assert_eq!(sets.len(), 3);
-        assert!(sets[2].unwrap() > Duration::from_secs(29));
+        assert!(sets[2].unwrap() > Duration::from_secs(26));
     }
 
     #[test]

@@ -114,13 +114,18 @@ fn silent_server_times_out_within_the_limit() {
         thread::sleep(Duration::from_secs(3));
         let _ = s.write_all(b"");
     });
+    assert_times_out_on_time(addr);
+}
+
+/// A Logout to `addr` fails with `Timeout` within ±10% of [`SHORT`].
+fn assert_times_out_on_time(addr: SocketAddr) {
     let started = Instant::now();
     let err = logout_error(addr);
     let elapsed = started.elapsed();
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(
-        elapsed >= SHORT.mul_f32(0.9) && elapsed <= SHORT.mul_f32(1.5),
-        "{elapsed:?}"
+        elapsed >= SHORT.mul_f32(0.9) && elapsed <= SHORT.mul_f32(1.1),
+        "{elapsed:?} for a timeout of {SHORT:?}"
     );
 }
 
@@ -130,8 +135,7 @@ fn half_a_reply_then_a_stall_times_out() {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nVER=1.1&CMD=");
         thread::sleep(Duration::from_secs(3));
     });
-    let err = logout_error(addr);
-    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_times_out_on_time(addr);
 }
 
 #[test]
@@ -359,7 +363,7 @@ fn a_server_that_never_accepts_is_a_timeout_while_connecting() {
         "{err:?}"
     );
     assert!(
-        took >= limit.mul_f32(0.9) && took <= limit.mul_f32(1.5),
+        took >= limit.mul_f32(0.9) && took <= limit.mul_f32(1.1),
         "{took:?} for a connect timeout of {limit:?}"
     );
     drop(held);

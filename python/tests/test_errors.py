@@ -58,7 +58,7 @@ def test_a_silent_server_times_out_within_the_limit() -> None:
             client.login(ALICE, "demo")
         elapsed = time.monotonic() - started
     assert isinstance(raised.value, TimeoutError)
-    assert 0.45 <= elapsed < 2.0
+    assert 0.45 <= elapsed <= 0.55, f"{elapsed:.3f} s for a 0.5 s timeout"
 
 
 def test_network_calls_release_the_gil() -> None:
@@ -152,7 +152,7 @@ def test_each_server_fault_gives_its_own_error_within_the_timeout(
         client.login(ALICE, "demo")
     elapsed = time.monotonic() - started
     if error is httpqq.Timeout:
-        assert 0.9 <= elapsed <= 1.15, f"{name}: {elapsed:.3f} s for a 1 s timeout"
+        assert 0.9 <= elapsed <= 1.1, f"{name}: {elapsed:.3f} s for a 1 s timeout"
     else:
         assert elapsed < 0.5, f"{name}: {elapsed:.3f} s"
 

@@ -43,7 +43,7 @@ grep -q "Bob got from 10001: 你好, Bob" "$out/chat.txt" || { cat "$out/chat.tx
 if command -v valgrind > /dev/null; then
     for build in shared static; do
         echo "== C suite, $build library, under valgrind memcheck"
-        valgrind -q --error-exitcode=99 --leak-check=full \
+        HTTPQQ_TEST_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
             --suppressions="$here/valgrind.supp" \
             --show-leak-kinds=definite,indirect,possible \
             --errors-for-leak-kinds=definite,indirect,possible \
