@@ -440,13 +440,15 @@ static void test_no_reply_over_the_network(void) {
     httpqq_client_free(client);
 }
 
-/* A peer that reads one request, writes `reply`, then waits `stall_ms`
- * before closing. */
+/* A peer that reads one request, writes `reply` (then `flood_mb` MiB of
+ * zeros, as a reply that never ends), then waits `stall_ms` before
+ * closing. */
 struct scripted {
     int listener;
     const char *reply;
     size_t len;
     int stall_ms;
+    int flood_mb;
 };
 
 static void *scripted_peer(void *arg) {
@@ -456,6 +458,13 @@ static void *scripted_peer(void *arg) {
         char buffer[4096];
         (void)read(connection, buffer, sizeof buffer);
         (void)write(connection, peer->reply, peer->len);
+        static const char zeros[65536];
+        for (int n = 0; n < peer->flood_mb * 16; n++) {
+            /* MSG_NOSIGNAL: the client hangs up at its cap. */
+            if (send(connection, zeros, sizeof zeros, MSG_NOSIGNAL) < 0) {
+                break;
+            }
+        }
         if (peer->stall_ms > 0) {
             struct timespec pause = {peer->stall_ms / 1000, (peer->stall_ms % 1000) * 1000000L};
             nanosleep(&pause, NULL);
@@ -467,8 +476,9 @@ static void *scripted_peer(void *arg) {
 
 /* Logs in against a peer answering `reply`; checks the status and that a
  * timeout comes within 400 ms ±10% (see timing_slack). */
-static void expect_fault(const char *name, const char *reply, int stall_ms, httpqq_status want) {
-    struct scripted peer = {socket(AF_INET, SOCK_STREAM, 0), reply, strlen(reply), stall_ms};
+static void expect_fault_flooding(const char *name, const char *reply, int stall_ms, int flood_mb,
+                                  httpqq_status want) {
+    struct scripted peer = {socket(AF_INET, SOCK_STREAM, 0), reply, strlen(reply), stall_ms, flood_mb};
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
@@ -485,6 +495,7 @@ static void expect_fault(const char *name, const char *reply, int stall_ms, http
     httpqq_client_builder *builder = httpqq_client_builder_new();
     OK(httpqq_client_builder_set_endpoint(builder, address));
     OK(httpqq_client_builder_set_timeout_ms(builder, 400));
+    OK(httpqq_client_builder_set_max_reply_size(builder, 1 << 20));
     httpqq_client *client = NULL;
     OK(httpqq_client_builder_build(builder, &client));
     httpqq_session *session = NULL;
@@ -507,12 +518,112 @@ static void expect_fault(const char *name, const char *reply, int stall_ms, http
     httpqq_client_builder_free(builder);
 }
 
+static void expect_fault(const char *name, const char *reply, int stall_ms, httpqq_status want) {
+    expect_fault_flooding(name, reply, stall_ms, 0, want);
+}
+
+/* A peer that answers every request on a connection (echoing CMD and SEQ,
+ * for a user with 3 friends), and answers the first request of the first
+ * connection twice: the Query_Stat quirk's double reply, on a connection a
+ * keep-alive client would like to reuse. */
+static void *double_replying_peer(void *arg) {
+    int listener = *(int *)arg;
+    for (int connection_no = 0; connection_no < 2; connection_no++) {
+        int connection = accept(listener, NULL, NULL);
+        if (connection < 0) {
+            return NULL;
+        }
+        for (int request_no = 0;; request_no++) {
+            char request[4096];
+            ssize_t got = read(connection, request, sizeof request - 1);
+            if (got <= 0) {
+                break;
+            }
+            request[got] = '\0';
+            const char *seq = strstr(request, "SEQ=");
+            int seq_value = seq != NULL ? atoi(seq + 4) : 0;
+            char body[256];
+            if (strstr(request, "CMD=Login") != NULL) {
+                snprintf(body, sizeof body,
+                         "VER=1.1&CMD=LOGIN&SEQ=%d&UIN=10001&RES=0&RS=0&HI=60&LI=300", seq_value);
+            } else {
+                snprintf(body, sizeof body, "VER=1.1&CMD=LIST&SEQ=%d&UIN=10001&RES=0&FN=3",
+                         seq_value);
+            }
+            char reply[512];
+            int length = snprintf(reply, sizeof reply,
+                                  "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%s",
+                                  strlen(body), body);
+            int times = connection_no == 0 && request_no == 0 ? 2 : 1;
+            for (int n = 0; n < times; n++) {
+                if (n > 0) {
+                    /* Late, so that it is in the socket, not in the
+                     * client's buffer, when the client looks again. */
+                    struct timespec pause = {0, 20 * 1000000L};
+                    nanosleep(&pause, NULL);
+                }
+                (void)send(connection, reply, (size_t)length, MSG_NOSIGNAL);
+            }
+        }
+        close(connection);
+    }
+    return NULL;
+}
+
+/* A keep-alive client never takes the stale second reply for the answer
+ * to its next request: the connection it came on is not reused. */
+static void test_double_reply_on_a_kept_connection(void) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(listener, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(listen(listener, 8) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(listener, (struct sockaddr *)&addr, &len);
+    char address[64];
+    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(addr.sin_port));
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, double_replying_peer, &listener) == 0);
+
+    httpqq_client_builder *builder = httpqq_client_builder_new();
+    OK(httpqq_client_builder_set_endpoint(builder, address));
+    OK(httpqq_client_builder_set_keep_alive(builder, true));
+    OK(httpqq_client_builder_set_timeout_ms(builder, 2000));
+    httpqq_client *client = NULL;
+    OK(httpqq_client_builder_build(builder, &client));
+    httpqq_session *session = NULL;
+    OK(httpqq_client_login(client, 10001, "demo", &session));
+    struct timespec pause = {0, 100 * 1000000L};
+    nanosleep(&pause, NULL);
+    uint32_t count = 0;
+    OK(httpqq_session_friend_count(session, &count));
+    CHECK(count == 3);
+    httpqq_session_free(session);
+    httpqq_client_free(client);
+    httpqq_client_builder_free(builder);
+    shutdown(listener, SHUT_RDWR);
+    pthread_join(thread, NULL);
+    close(listener);
+}
+
 static void test_server_faults(void) {
     expect_fault("garbage", "\x01\x02 not HTTP at all\r\n\r\n", 0, HTTPQQ_STATUS_PROTOCOL);
     expect_fault("http error", "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy", 0,
                  HTTPQQ_STATUS_PROTOCOL);
     expect_fault("closes mid-reply", "HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\nVER=1.1&CMD=LO", 0,
                  HTTPQQ_STATUS_TRANSPORT);
+    expect_fault("wrong Content-Length, short",
+                 "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nVER=1.1&CMD=LOGIN&SEQ=1&UIN=10001&RES=0",
+                 0, HTTPQQ_STATUS_PROTOCOL);
+    expect_fault("wrong Content-Length, long",
+                 "HTTP/1.1 200 OK\r\nContent-Length: 900\r\n\r\nVER=1.1&CMD=LOGIN&SEQ=1&UIN=10001&RES=0",
+                 0, HTTPQQ_STATUS_TRANSPORT);
+    /* 100 MiB announced and sent: cut off at the 1 MiB cap. */
+    expect_fault_flooding("a 100 MiB reply", "HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n", 0,
+                          100, HTTPQQ_STATUS_PROTOCOL);
+    test_double_reply_on_a_kept_connection();
     expect_fault("half a reply, then a stall",
                  "HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\nVER=1.1&CMD=LO", 1500,
                  HTTPQQ_STATUS_TIMEOUT);
