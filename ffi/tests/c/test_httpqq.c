@@ -87,6 +87,22 @@ static double timing_slack(void) {
     return valgrind != NULL && strcmp(valgrind, "1") == 0 ? 0.25 : 0.10;
 }
 
+/* A listening socket on an ephemeral loopback port; its "127.0.0.1:port"
+ * goes to `address`. */
+static int loopback_listener(char *address, size_t size) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(listener, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(listen(listener, 8) == 0);
+    socklen_t len = sizeof addr;
+    getsockname(listener, (struct sockaddr *)&addr, &len);
+    snprintf(address, size, "127.0.0.1:%d", ntohs(addr.sin_port));
+    return listener;
+}
+
 static void test_version_and_names(void) {
     CHECK_STR(httpqq_version(), HTTPQQ_VERSION);
     CHECK(HTTPQQ_VERSION_NUMBER ==
@@ -367,16 +383,7 @@ static void test_network_failures(void) {
     httpqq_client_free(client);
 
     /* A server that accepts (in the backlog) and never answers. */
-    int silent = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(silent, (struct sockaddr *)&addr, sizeof addr) == 0);
-    CHECK(listen(silent, 8) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(silent, (struct sockaddr *)&addr, &len);
-    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(addr.sin_port));
+    int silent = loopback_listener(address, sizeof address);
 
     httpqq_client_builder *builder = httpqq_client_builder_new();
     OK(httpqq_client_builder_set_endpoint(builder, address));
@@ -416,17 +423,8 @@ static void *close_without_reply(void *arg) {
 }
 
 static void test_no_reply_over_the_network(void) {
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(listener, (struct sockaddr *)&addr, sizeof addr) == 0);
-    CHECK(listen(listener, 8) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(listener, (struct sockaddr *)&addr, &len);
     char address[64];
-    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(addr.sin_port));
+    int listener = loopback_listener(address, sizeof address);
     pthread_t peer;
     CHECK(pthread_create(&peer, NULL, close_without_reply, &listener) == 0);
 
@@ -478,17 +476,9 @@ static void *scripted_peer(void *arg) {
  * timeout comes within 400 ms ±10% (see timing_slack). */
 static void expect_fault_flooding(const char *name, const char *reply, int stall_ms, int flood_mb,
                                   httpqq_status want) {
-    struct scripted peer = {socket(AF_INET, SOCK_STREAM, 0), reply, strlen(reply), stall_ms, flood_mb};
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(peer.listener, (struct sockaddr *)&addr, sizeof addr) == 0);
-    CHECK(listen(peer.listener, 8) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(peer.listener, (struct sockaddr *)&addr, &len);
     char address[64];
-    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(addr.sin_port));
+    struct scripted peer = {loopback_listener(address, sizeof address), reply, strlen(reply), stall_ms,
+                            flood_mb};
     pthread_t thread;
     CHECK(pthread_create(&thread, NULL, scripted_peer, &peer) == 0);
 
@@ -573,17 +563,8 @@ static void *double_replying_peer(void *arg) {
 /* A keep-alive client never takes the stale second reply for the answer
  * to its next request: the connection it came on is not reused. */
 static void test_double_reply_on_a_kept_connection(void) {
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(listener, (struct sockaddr *)&addr, sizeof addr) == 0);
-    CHECK(listen(listener, 8) == 0);
-    socklen_t len = sizeof addr;
-    getsockname(listener, (struct sockaddr *)&addr, &len);
     char address[64];
-    snprintf(address, sizeof address, "127.0.0.1:%d", ntohs(addr.sin_port));
+    int listener = loopback_listener(address, sizeof address);
     pthread_t thread;
     CHECK(pthread_create(&thread, NULL, double_replying_peer, &listener) == 0);
 
