@@ -93,14 +93,7 @@ const SERVER_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_millis(
 impl Drop for Coalescing {
     fn drop(&mut self) {
         if self.closing && self.replied {
-            let wait = NextTimeout {
-                after: ureq::unversioned::transport::time::Duration::Exact(SERVER_CLOSE_WAIT),
-                reason: ureq::Timeout::Global,
-                per_read: None,
-                per_write: None,
-            };
-            // Returns at the server's FIN (or any byte, or the limit).
-            let _ = self.inner.await_input(wait);
+            self.inner.await_close(SERVER_CLOSE_WAIT);
         }
     }
 }

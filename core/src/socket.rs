@@ -137,7 +137,8 @@ pub(crate) struct Tcp {
 
 /// Makes sure that a wait on the socket ends by `deadline`, setting the
 /// socket's timeout only when the one in place could outlast it (or is
-/// less than half of what is left, so that waits do not keep ending early).
+/// both under a second and under half of what is left, so that waits do
+/// not keep ending early).
 /// `Err(Timeout)` when the deadline has passed.
 ///
 /// The kernel ends a socket wait late by up to an eighth of its length (its
@@ -165,7 +166,10 @@ fn fit_timeout(
     } else {
         left
     };
-    if current.is_some_and(|c| c <= longest && c * 2 >= left) {
+    // Shorter is safe, only not too much shorter: a wait that ends early
+    // is waited for again, which costs a call per second of waiting at
+    // most.
+    if current.is_some_and(|c| c <= longest && (c * 2 >= left || c >= Duration::from_secs(1))) {
         return Ok(());
     }
     // In whole milliseconds below that, so that the next exchange (with
@@ -187,6 +191,21 @@ fn retry(error: &io::Error) -> bool {
         error.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
     )
+}
+
+impl Tcp {
+    /// Waits up to `wait` for the server to close its end (or send
+    /// anything): no wait at all when it already has, as it usually has by
+    /// the time its reply is read.
+    pub(crate) fn await_close(&mut self, wait: Duration) {
+        if peek_says_closed(&self.stream) {
+            return;
+        }
+        if self.stream.set_read_timeout(Some(wait)).is_ok() {
+            self.read_timeout = Some(wait);
+            let _ = (&self.stream).read(&mut [0u8; 1]);
+        }
+    }
 }
 
 impl Transport for Tcp {
@@ -250,6 +269,21 @@ fn peek_says_open(stream: &TcpStream) -> bool {
     matches!(peeked, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
 }
 
+/// Whether the peer has closed its end already (a peek that does not wait
+/// reads the end of the stream).
+#[cfg(unix)]
+fn peek_says_closed(stream: &TcpStream) -> bool {
+    let mut byte = [std::mem::MaybeUninit::<u8>::uninit()];
+    let peeked = socket2::SockRef::from(stream)
+        .recv_with_flags(&mut byte, libc::MSG_PEEK | libc::MSG_DONTWAIT);
+    matches!(peeked, Ok(0))
+}
+
+#[cfg(not(unix))]
+fn peek_says_closed(_stream: &TcpStream) -> bool {
+    false
+}
+
 #[cfg(not(unix))]
 fn peek_says_open(stream: &TcpStream) -> bool {
     if stream.set_nonblocking(true).is_err() {
@@ -286,8 +320,12 @@ mod tests {
         assert_eq!(fit(10), None);
         // Less time left than the socket would wait: set again, shorter.
         assert!(fit(1).expect("set") <= Duration::from_millis(875));
-        // Much more time than the socket would wait: set again, longer.
+        // Much more time than a short timeout would wait: set again, longer.
         assert!(fit(30).expect("set") > Duration::from_secs(26));
+        assert!(fit(3).expect("set") <= Duration::from_millis(2_625));
+        // Much more time than a timeout of a second or more: kept (a wait
+        // that ends early is repeated).
+        assert_eq!(fit(100), None);
     }
 
     #[test]
