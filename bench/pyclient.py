@@ -29,29 +29,61 @@ def _encode(value: str) -> str:
 
 
 class PureClient:
-    def __init__(self, host: str, port: int, timeout: float = 10.0) -> None:
+    def __init__(self, host: str, port: int, timeout: float = 10.0, keep_alive: bool = False) -> None:
         self.host, self.port, self.timeout = host, port, timeout
+        self.keep_alive = keep_alive
+        self.sock: socket.socket | None = None
         self.seq = 0
+
+    def _exchange_kept(self, request: bytes) -> bytes:
+        """One request on the kept connection: the reply read by its
+        Content-Length."""
+        if self.sock is None:
+            self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(rest) < length:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed")
+            rest += chunk
+        return head + b"\r\n\r\n" + rest
 
     def _post(self, fields: list[tuple[str, str]]) -> dict[str, str]:
         self.seq = self.seq % 65535 + 1
         body = "&".join(f"{k}={v}" for k, v in [("VER", "1.1")] + fields[:1] + [("SEQ", str(self.seq))] + fields[1:])
         data = body.encode("utf-8")
+        connection = "" if self.keep_alive else "Connection: close\r\n"
         request = (
             f"POST / HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            "Content-Type: text/plain; charset=UTF-8\r\nConnection: close\r\n"
+            f"Content-Type: text/plain; charset=UTF-8\r\n{connection}"
             f"Content-Length: {len(data)}\r\n\r\n"
         ).encode("ascii") + data
-        with socket.create_connection((self.host, self.port), timeout=self.timeout) as sock:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.sendall(request)
-            chunks = []
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        raw = b"".join(chunks)
+        if self.keep_alive:
+            raw = self._exchange_kept(request)
+        else:
+            with socket.create_connection((self.host, self.port), timeout=self.timeout) as sock:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.sendall(request)
+                chunks = []
+                while True:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+            raw = b"".join(chunks)
         if not raw:
             raise ConnectionError("no reply")
         head, _, reply = raw.partition(b"\r\n\r\n")

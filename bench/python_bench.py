@@ -51,7 +51,7 @@ def paired(iterations: int, baseline: Callable[[], object], subject: Callable[[]
 
 
 def row(n: str, what: str, subject: float, baseline_name: str, baseline: float, speedup: float, goal: str, met: bool) -> None:
-    verdict = "met" if met else "**missed**"
+    verdict = ("met" if met else "**missed**") if goal.startswith("≥") else "—"
     print(f"| {n} | {what} | {subject * 1e6:.0f} µs | {baseline_name} | {baseline * 1e6:.0f} µs | {speedup:.2f}× faster | {goal} | {verdict} |")
 
 
@@ -72,6 +72,16 @@ def main() -> None:
     pure.login(10003, "demo")
     s, b, x = paired(500, pure.messages, session.messages)
     row("3", "Python: GetMsgEx round trip (empty queue)", s, "pure-Python client", b, x, "≥ 2× faster", x >= 2)
+
+    # Row 3a': the same on one kept connection each, where the connection's
+    # own cost (which bounds 3a: even a client that took no time at all
+    # would be about 1.6x faster than the pure-Python one) drops out.
+    kept = httpqq.Client(host, int(port), keep_alive=True).login(10004, "demo")
+    pure_kept = PureClient(host, int(port), keep_alive=True)
+    pure_kept.login(10004, "demo")
+    s, b, x = paired(2000, pure_kept.messages, kept.messages)
+    row("3", "Python: GetMsgEx round trip (empty queue), keep-alive", s, "pure-Python client, keep-alive", b, x, "(no goal; 3a without the connection)", True)
+    kept.logout()
 
     # Rows 3b, 3c: 500 messages, 500 friends (the canned server).
     canned = httpqq.Client("127.0.0.1", args.canned).login(10001, "demo")
