@@ -18,8 +18,8 @@
 //! ```
 //!
 //! The command `httpqq-server` wraps the same library (see `--help`).
-//! Logging goes through `log` under the target `httpqq_server`: one line per
-//! request (command, UIN, result, elapsed); never a password.
+//! Logging goes through `log` under the target `httpqq::server`: one line
+//! per request (command, UIN, result, elapsed); never a password.
 
 #![warn(missing_docs)]
 

@@ -139,8 +139,9 @@ pub(crate) fn run(mut poll: Poll, listener: std::net::TcpListener, shared: Arc<S
                 }
             }
         }
-        // New connections have had their first look in `accept`; now the
-        // clock: expired deadlines, and the next one.
+        // (A new connection's first event comes from the poll: registering
+        // it reports what is ready.) Now the clock: expired deadlines, and
+        // the next one; a scan at least every TICK.
         let now = Instant::now();
         if now >= next_deadline {
             next_deadline = now + TICK;
