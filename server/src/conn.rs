@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use crate::config::Config;
 use crate::handler::{self, Answer};
 use crate::Shared;
 
@@ -98,9 +99,8 @@ fn http_reply(body: &str) -> Vec<u8> {
 /// rule of size or framing.
 pub(crate) fn take_request(
     buffer: &mut Vec<u8>,
-    shared: &Shared,
+    config: &Config,
 ) -> Result<Option<Request>, &'static str> {
-    let config = &shared.config;
     skip_stray_newlines(buffer);
     let Some(end) = find(buffer, b"\r\n\r\n") else {
         if buffer.len() > config.max_header_bytes {
@@ -193,4 +193,78 @@ fn normalise_request_line(head: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: &str, extra: &str) -> Vec<u8> {
+        format!(
+            "POST / HTTP/1.1\r\nContent-Length: {}\r\n{extra}\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn requests_are_taken_whole_one_at_a_time() {
+        let config = Config::default();
+        let mut buffer = request("VER=1.1&A=1", "");
+        buffer.extend_from_slice(b"\r\n\r\n"); // the probe's stray bytes
+        buffer.extend_from_slice(&request("B=2", "Connection: close\r\n"));
+        let whole = buffer.clone();
+        // Byte by byte: nothing until the first is whole.
+        let mut fed = Vec::new();
+        let mut taken = Vec::new();
+        for &byte in &whole {
+            fed.push(byte);
+            while let Some(request) = take_request(&mut fed, &config).unwrap() {
+                taken.push(request);
+            }
+        }
+        assert_eq!(taken.len(), 2);
+        assert_eq!(taken[0].body, b"VER=1.1&A=1");
+        assert!(taken[0].keep_alive);
+        assert_eq!(taken[1].body, b"B=2");
+        assert!(!taken[1].keep_alive);
+        assert!(fed.is_empty());
+        // All at once (pipelined): the same two.
+        assert_eq!(
+            take_request(&mut buffer, &config).unwrap().unwrap().body,
+            b"VER=1.1&A=1"
+        );
+        assert_eq!(
+            take_request(&mut buffer, &config).unwrap().unwrap().body,
+            b"B=2"
+        );
+        assert!(take_request(&mut buffer, &config).unwrap().is_none());
+    }
+
+    #[test]
+    fn rules_broken_are_refused() {
+        let config = Config {
+            max_header_bytes: 64,
+            max_body_bytes: 8,
+            ..Config::default()
+        };
+        let refused = |bytes: &[u8]| take_request(&mut bytes.to_vec(), &config).err();
+        assert_eq!(refused(&[b'x'; 65]), Some("request head too large"));
+        assert_eq!(
+            refused(b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n"),
+            Some("request body too large")
+        );
+        assert_eq!(refused(b"GET / HTTP/1.1\r\n\r\n"), Some("not a POST"));
+        assert_eq!(
+            refused(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            Some("chunked bodies are not supported")
+        );
+        assert_eq!(
+            refused(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+            Some("conflicting Content-Length")
+        );
+        // The probe's line without a target is a request like any other.
+        let mut probe = b"POST HTTP/1.1\r\nContent-Length: 2\r\n\r\nA=".to_vec();
+        assert!(take_request(&mut probe, &config).unwrap().is_some());
+    }
 }

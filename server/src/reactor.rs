@@ -251,7 +251,7 @@ impl Connection {
     fn advance(&mut self, shared: &Shared, now: Instant) -> Next {
         loop {
             match self.phase {
-                Phase::Reading => match conn::take_request(&mut self.buffer, shared) {
+                Phase::Reading => match conn::take_request(&mut self.buffer, &shared.config) {
                     Err(why) => {
                         log::info!(target: "httpqq::server", "NULL to {}: {why}", self.ip);
                         self.linger(shared);
