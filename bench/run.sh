@@ -83,6 +83,8 @@ addr=$addr_free
 # Row 5: the server against nginx with a fixed reply of the same size,
 # 32 connections from wrk, with Connection: close and with keep-alive.
 if ! command -v wrk > /dev/null || ! [ -x /usr/sbin/nginx ]; then
+    # A fresh machine has no package lists yet.
+    apt-get update -q > /dev/null 2>&1 || true
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light wrk > /dev/null 2>&1 \
         || DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx wrk > /dev/null
 fi
