@@ -44,6 +44,20 @@ impl TempDir {
     }
 }
 
+impl TempDir {
+    /// A server keeping its state in this folder (restored if there is
+    /// one), and a client of it.
+    fn state_server(&self) -> (Server, Client) {
+        let server = Server::start(Config {
+            state: Some(self.0.join("state.toml")),
+            ..Config::default()
+        })
+        .unwrap();
+        let client = Client::new(server.local_addr().to_string()).unwrap();
+        (server, client)
+    }
+}
+
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
@@ -277,22 +291,15 @@ fn throttling_and_no_reply_surface_as_errors() {
 #[test]
 fn state_survives_a_restart() {
     let dir = TempDir::new("state");
-    let path = dir.0.join("state.toml");
-    let config = || Config {
-        state: Some(path.clone()),
-        ..Config::default()
-    };
     {
-        let server = Server::start(config()).unwrap();
-        let client = Client::new(server.local_addr().to_string()).unwrap();
+        let (server, client) = dir.state_server();
         let alice = client.login(ALICE, "demo").unwrap();
         alice.add_friend(ERIN).unwrap();
         alice.send_message(ERIN, "kept, 好 & sound").unwrap();
         alice.request_verification(CAROL, "please").unwrap();
         server.stop();
     }
-    let server = Server::start(config()).unwrap();
-    let client = Client::new(server.local_addr().to_string()).unwrap();
+    let (server, client) = dir.state_server();
     let alice = client.login(ALICE, "demo").unwrap();
     assert_eq!(alice.friends().unwrap(), vec![BOB, ERIN]);
     let erin = client.login(ERIN, "demo").unwrap();
@@ -315,18 +322,12 @@ fn state_survives_a_restart() {
 #[test]
 fn an_unconfirmed_batch_is_delivered_again_after_a_restart() {
     let dir = TempDir::new("in-flight");
-    let path = dir.0.join("state.toml");
-    let config = || Config {
-        state: Some(path.clone()),
-        ..Config::default()
-    };
     let sent = Message::Text {
         from: ALICE,
         text: "once at least".into(),
     };
     {
-        let server = Server::start(config()).unwrap();
-        let client = Client::new(server.local_addr().to_string()).unwrap();
+        let (server, client) = dir.state_server();
         let alice = client.login(ALICE, "demo").unwrap();
         let erin = client.login(ERIN, "demo").unwrap();
         alice.send_message(ERIN, "once at least").unwrap();
@@ -334,8 +335,7 @@ fn an_unconfirmed_batch_is_delivered_again_after_a_restart() {
         server.stop(); // before Erin polls again
     }
     {
-        let server = Server::start(config()).unwrap();
-        let client = Client::new(server.local_addr().to_string()).unwrap();
+        let (server, client) = dir.state_server();
         let erin = client.login(ERIN, "demo").unwrap();
         assert_eq!(erin.poll().unwrap(), vec![sent.clone()], "redelivered");
         // This poll confirms the batch above.
@@ -343,8 +343,7 @@ fn an_unconfirmed_batch_is_delivered_again_after_a_restart() {
         server.stop();
     }
     {
-        let server = Server::start(config()).unwrap();
-        let client = Client::new(server.local_addr().to_string()).unwrap();
+        let (server, client) = dir.state_server();
         let erin = client.login(ERIN, "demo").unwrap();
         assert_eq!(erin.poll().unwrap(), vec![], "confirmed: not again");
         let alice = client.login(ALICE, "demo").unwrap();
@@ -354,8 +353,7 @@ fn an_unconfirmed_batch_is_delivered_again_after_a_restart() {
         erin.logout().unwrap();
         server.stop();
     }
-    let server = Server::start(config()).unwrap();
-    let client = Client::new(server.local_addr().to_string()).unwrap();
+    let (server, client) = dir.state_server();
     let erin = client.login(ERIN, "demo").unwrap();
     assert_eq!(erin.poll().unwrap(), vec![], "confirmed by Logout");
     server.stop();
