@@ -9,6 +9,10 @@
 //! - A socket's read and write timeouts are set only when the one in place
 //!   could outlast what is left of the exchange's time, or would end the
 //!   wait far too early; `ureq` sets them before every read and write.
+//! - On Linux, `connect` is bounded by the socket's send timeout: one call
+//!   where `connect_timeout` makes four.
+//! - After a `Connection: close` reply, the server's close is awaited only
+//!   if it has not come already (one peek).
 //!
 //! Connecting and the timeouts' meaning are unchanged: every wait ends by
 //! the exchange's deadline.
