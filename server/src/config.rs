@@ -83,6 +83,9 @@ pub struct Config {
     /// How long a connection may take to send one whole request, or stay
     /// idle between requests (default 10 s).
     pub read_timeout: Duration,
+    /// How many of the latest requests [`Server::requests`](crate::Server::requests)
+    /// keeps, for tests to assert on (default 0: none).
+    pub request_log: usize,
 }
 
 impl Default for Config {
@@ -116,6 +119,7 @@ impl Default for Config {
             max_header_bytes: 8 * 1024,
             max_body_bytes: 64 * 1024,
             read_timeout: Duration::from_secs(10),
+            request_log: 0,
         }
     }
 }

@@ -67,6 +67,9 @@ pub(crate) fn respond(shared: &Shared, ip: IpAddr, request: &Request) -> Respons
         outcome.summary,
         started.elapsed()
     );
+    shared
+        .controls
+        .record(ip, outcome.request, outcome.result_code());
     let keep_open = request.keep_alive && !shared.config.always_close;
     let (bytes, keep_open) = match outcome.answer {
         Answer::Reply(body) => (http_reply(&body), keep_open),
@@ -77,10 +80,15 @@ pub(crate) fn respond(shared: &Shared, ip: IpAddr, request: &Request) -> Respons
         }
         Answer::Null => (Vec::new(), false),
     };
+    let delay = if bytes.is_empty() {
+        outcome.delay
+    } else {
+        outcome.delay + shared.controls.latency()
+    };
     Response {
         bytes,
         keep_open,
-        delay: outcome.delay,
+        delay,
     }
 }
 

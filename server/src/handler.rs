@@ -35,14 +35,28 @@ pub(crate) struct Outcome {
     pub delay: Duration,
     /// For the log: the command, UIN and result.
     pub summary: String,
+    /// The command and UIN, when the envelope could be read.
+    pub request: Option<(Command, u64)>,
 }
 
 impl Outcome {
-    fn null(why: &str) -> Outcome {
+    fn null(why: &str, request: Option<(Command, u64)>) -> Outcome {
         Outcome {
             answer: Answer::Null,
             delay: Duration::ZERO,
             summary: format!("NULL ({why})"),
+            request,
+        }
+    }
+
+    /// The reply's `RES`; `None` for the NULL.
+    pub(crate) fn result_code(&self) -> Option<u32> {
+        match &self.answer {
+            Answer::Reply(body) | Answer::Double(body, _) => body
+                .split('&')
+                .find_map(|p| p.strip_prefix("RES="))
+                .and_then(|code| code.parse().ok()),
+            Answer::Null => None,
         }
     }
 }
@@ -138,10 +152,17 @@ pub(crate) fn handle(
 ) -> Outcome {
     let parsed = match parse(body, form) {
         Ok(parsed) => parsed,
-        Err(why) => return Outcome::null(why),
+        Err(why) => return Outcome::null(why, None),
     };
+    let request = Some((parsed.command, parsed.uin));
     let mut delay = Duration::ZERO;
     let result = match parsed.command {
+        // A throttle set by the test controls: RES=3 to everything but
+        // Logout (which is always answered).
+        command if command != Command::Logout && world.is_held(parsed.uin, now) => {
+            delay = config.penalty_delay;
+            Ok(Answer::Reply(parsed.reply("&RES=3")))
+        }
         Command::Login => login(world, config, &parsed, ip, now, &mut delay),
         Command::Logout => {
             if world
@@ -170,25 +191,21 @@ pub(crate) fn handle(
     };
     match result {
         Ok(answer) => {
-            let res = match &answer {
-                Answer::Reply(body) | Answer::Double(body, _) => body
-                    .split('&')
-                    .find_map(|p| p.strip_prefix("RES="))
-                    .unwrap_or("?")
-                    .to_owned(),
-                Answer::Null => "NULL".into(),
-            };
-            Outcome {
+            let mut outcome = Outcome {
                 answer,
                 delay,
-                summary: format!(
-                    "{} uin={} RES={res}",
-                    parsed.command.wire_name(),
-                    parsed.uin
-                ),
-            }
+                summary: String::new(),
+                request,
+            };
+            outcome.summary = format!(
+                "{} uin={} RES={}",
+                parsed.command.wire_name(),
+                parsed.uin,
+                outcome.result_code().map_or("?".into(), |c| c.to_string())
+            );
+            outcome
         }
-        Err(why) => Outcome::null(why),
+        Err(why) => Outcome::null(why, request),
     }
 }
 

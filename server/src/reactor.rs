@@ -126,7 +126,19 @@ pub(crate) fn run(mut poll: Poll, listener: std::net::TcpListener, shared: Arc<S
                         accept(listener, &poll, &shared, &mut slots, &mut free, now);
                     }
                 }
-                WAKER => {}
+                WAKER => {
+                    // Stopping, or resuming after a pause: the connections
+                    // that were left waiting for a request go on (epoll
+                    // reports only new readiness).
+                    for slot in 0..slots.len() {
+                        let Some(c) = slots[slot].as_mut() else {
+                            continue;
+                        };
+                        if c.phase == Phase::Reading && c.advance(&shared, now) == Next::Close {
+                            close(&mut slots, &mut free, slot, &shared);
+                        }
+                    }
+                }
                 Token(token) => {
                     let slot = token - FIRST;
                     if let Some(Some(c)) = slots.get_mut(slot) {
@@ -195,6 +207,7 @@ fn accept(
                 return;
             }
         };
+        shared.controls.connection_accepted();
         if shared.active.load(Ordering::SeqCst) >= shared.config.max_connections {
             log::warn!(target: "httpqq::server", "connection cap reached; closing a new connection");
             continue;
@@ -251,6 +264,12 @@ impl Connection {
     fn advance(&mut self, shared: &Shared, now: Instant) -> Next {
         loop {
             match self.phase {
+                // Paused (a test control): requests wait unread.
+                Phase::Reading
+                    if shared.controls.paused() && !shared.stopping.load(Ordering::SeqCst) =>
+                {
+                    return Next::Wait
+                }
                 Phase::Reading => match conn::take_request(&mut self.buffer, &shared.config) {
                     Err(why) => {
                         log::info!(target: "httpqq::server", "NULL to {}: {why}", self.ip);

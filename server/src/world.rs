@@ -82,6 +82,8 @@ pub(crate) struct PendingFor {
 pub(crate) struct World {
     pub users: HashMap<u64, User>,
     pub sessions: HashMap<u64, Live>,
+    /// UINs answered `RES=3` to everything until then (a test control).
+    pub held: HashMap<u64, Instant>,
     /// Bumped by every change that a state file must record.
     pub generation: u64,
 }
@@ -170,6 +172,7 @@ impl World {
         Ok(World {
             users,
             sessions: HashMap::new(),
+            held: HashMap::new(),
             generation: 0,
         })
     }
@@ -264,6 +267,31 @@ impl World {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Whether `uin` is held (answered `RES=3`) at `now`.
+    pub(crate) fn is_held(&mut self, uin: u64, now: Instant) -> bool {
+        match self.held.get(&uin) {
+            Some(&until) if now < until => true,
+            Some(_) => {
+                self.held.remove(&uin);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets every session, as a server restarted from its state file
+    /// would: nobody is told (nobody is connected), and each user's last
+    /// fetched batch, unconfirmed, goes back to the front of the queue.
+    pub(crate) fn forget_sessions(&mut self) {
+        self.sessions.clear();
+        for user in self.users.values_mut() {
+            let batch = std::mem::take(&mut user.in_flight);
+            for message in batch.into_iter().rev() {
+                user.queue.push_front(message);
+            }
         }
     }
 

@@ -46,6 +46,18 @@ impl PasswordHash {
         Some(PasswordHash(out))
     }
 
+    /// The 32 lower-case hex digits the protocol sends.
+    ///
+    /// ```
+    /// let hash = httpqq::PasswordHash::from_password("demo");
+    /// assert_eq!(hash.to_md5_hex(), "fe01ce2a7fbac8fafaed7c982a04e229");
+    /// ```
+    pub fn to_md5_hex(&self) -> String {
+        let mut out = String::with_capacity(32);
+        self.write_hex(&mut out);
+        out
+    }
+
     /// Writes the 32 lower-case hex digits the protocol sends.
     pub(crate) fn write_hex(&self, out: &mut String) {
         const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -1,0 +1,116 @@
+//! What tests can do to a running server to rehearse failures: pause it
+//! (connections accepted, never answered), slow every reply down, and
+//! record the requests it received. (Expiring a session and throttling a
+//! UIN change the [world](crate::world); stopping and restarting the
+//! listener is the [`Server`](crate::Server)'s.)
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use httpqq::codec::Command;
+use httpqq::Uin;
+
+/// One request the server received, as its request log keeps it
+/// ([`Server::requests`](crate::Server::requests)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    /// When it was answered, since the server started.
+    pub at: Duration,
+    /// Who sent it.
+    pub peer: IpAddr,
+    /// Its command, when the body could be read.
+    pub command: Option<Command>,
+    /// Its UIN, when the body could be read.
+    pub uin: Option<Uin>,
+    /// The reply's `RES`; `None` for the NULL (no reply).
+    pub result: Option<u32>,
+}
+
+/// The controls' state, shared by the event loops.
+#[derive(Debug)]
+pub(crate) struct Controls {
+    started: Instant,
+    paused: AtomicBool,
+    /// Added to every reply, in nanoseconds.
+    latency: AtomicU64,
+    /// Connections accepted.
+    connections: AtomicU64,
+    /// At most this many requests are kept (0: none).
+    capacity: usize,
+    log: Mutex<VecDeque<LoggedRequest>>,
+}
+
+impl Controls {
+    pub(crate) fn new(capacity: usize) -> Controls {
+        Controls {
+            started: Instant::now(),
+            paused: AtomicBool::new(false),
+            latency: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            capacity,
+            log: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    pub(crate) fn paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_paused(&self, on: bool) {
+        self.paused.store(on, Ordering::SeqCst);
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        Duration::from_nanos(self.latency.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn set_latency(&self, latency: Duration) {
+        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        self.latency.store(nanos, Ordering::Relaxed);
+    }
+
+    pub(crate) fn connection_accepted(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Records a request (when the log is on), dropping the oldest past
+    /// the capacity.
+    pub(crate) fn record(
+        &self,
+        peer: IpAddr,
+        request: Option<(Command, u64)>,
+        result: Option<u32>,
+    ) {
+        if self.capacity == 0 {
+            return;
+        }
+        let entry = LoggedRequest {
+            at: self.started.elapsed(),
+            peer,
+            command: request.map(|(command, _)| command),
+            uin: request.map(|(_, uin)| Uin::new(uin)),
+            result,
+        };
+        let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        if log.len() >= self.capacity {
+            log.pop_front();
+        }
+        log.push_back(entry);
+    }
+
+    pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
+        let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        log.iter().cloned().collect()
+    }
+
+    pub(crate) fn clear(&self) {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
