@@ -75,6 +75,9 @@ typedef enum httpqq_status {
   HTTPQQ_STATUS_SERVER = 11,
   // A bug in httpqq (a caught panic). Please report it with the message.
   HTTPQQ_STATUS_INTERNAL = 12,
+  // The agent has stopped (it was told to, or its login was refused):
+  // nothing was sent, and no event will come.
+  HTTPQQ_STATUS_STOPPED = 13,
 } httpqq_status;
 
 // What a reply holds, as `httpqq_reply_get_kind` gives it.
@@ -149,6 +152,66 @@ typedef enum httpqq_add_friend_outcome {
   HTTPQQ_ADD_FRIEND_OUTCOME_REFUSED = 2,
 } httpqq_add_friend_outcome;
 
+// What became of a request (see `httpqq_last_error_outcome` and
+// `httpqq_agent_send`).
+typedef enum httpqq_outcome {
+  // The server answered success.
+  HTTPQQ_OUTCOME_ACCEPTED = 0,
+  // Certainly not carried out: the server refused it (a result code), or
+  // it never left this machine.
+  HTTPQQ_OUTCOME_REFUSED = 1,
+  // Sent, but no reply could be read: it may or may not have been
+  // carried out.
+  HTTPQQ_OUTCOME_UNKNOWN = 2,
+} httpqq_outcome;
+
+// What an event reports, as `httpqq_event_get_kind` gives it.
+typedef enum httpqq_event_kind {
+  // The agent is online (its first request succeeded, or one did after
+  // failures or a penalty).
+  HTTPQQ_EVENT_KIND_ONLINE = 1,
+  // A request failed for a reason that may pass; the agent retries in
+  // `httpqq_event_delay_ms` (attempt `httpqq_event_attempt`; what failed:
+  // `httpqq_event_error_status` and `_error_message`).
+  HTTPQQ_EVENT_KIND_RECONNECTING = 2,
+  // The server answered `RES=3`: the agent sends nothing for
+  // `httpqq_event_delay_ms`.
+  HTTPQQ_EVENT_KIND_THROTTLED = 3,
+  // The server had ended the session (`RES=20`); the agent logged in
+  // again.
+  HTTPQQ_EVENT_KIND_SESSION_RENEWED = 4,
+  // An incoming message: `httpqq_event_message`.
+  HTTPQQ_EVENT_KIND_MESSAGE = 5,
+  // The agent stopped; its last event. `httpqq_event_error_status` is
+  // `HTTPQQ_STATUS_OK` when it was asked to, else why it stopped (e.g.
+  // `HTTPQQ_STATUS_LOGIN_FAILED`, with `httpqq_event_reason`).
+  HTTPQQ_EVENT_KIND_STOPPED = 6,
+} httpqq_event_kind;
+
+// Where an agent is, as `httpqq_agent_get_state` gives it.
+typedef enum httpqq_agent_state {
+  // Started, not yet heard from the server.
+  HTTPQQ_AGENT_STATE_CONNECTING = 0,
+  // The last request succeeded.
+  HTTPQQ_AGENT_STATE_ONLINE = 1,
+  // Retrying after failures, with backoff.
+  HTTPQQ_AGENT_STATE_RECONNECTING = 2,
+  // Waiting out a `RES=3` penalty.
+  HTTPQQ_AGENT_STATE_THROTTLED = 3,
+  // Done.
+  HTTPQQ_AGENT_STATE_STOPPED = 4,
+} httpqq_agent_state;
+
+// A logged-in account that stays up, made by `httpqq_agent_start`. Safe
+// to use from several threads at once (one thread reading events, others
+// sending or stopping it). Free with `httpqq_agent_free`.
+typedef struct httpqq_agent httpqq_agent;
+
+// Settings for `httpqq_agent_start`, made by `httpqq_agent_options_new`.
+// Free with `httpqq_agent_options_free`. Not for use from several threads
+// at once.
+typedef struct httpqq_agent_options httpqq_agent_options;
+
 // A client of one server. Safe to use from several threads at once. Free
 // with `httpqq_client_free` once no session made from it is in use.
 typedef struct httpqq_client httpqq_client;
@@ -156,6 +219,11 @@ typedef struct httpqq_client httpqq_client;
 // Client settings, made by `httpqq_client_builder_new`. Free with
 // `httpqq_client_builder_free`. Not for use from several threads at once.
 typedef struct httpqq_client_builder httpqq_client_builder;
+
+// One event of an agent. Owned by the caller of `httpqq_agent_next_event`
+// (free it with `httpqq_event_free`); borrowed for the call only in an
+// `httpqq_agent_run` callback.
+typedef struct httpqq_event httpqq_event;
 
 // A list of friends' UINs. Free with `httpqq_friend_list_free`.
 typedef struct httpqq_friend_list httpqq_friend_list;
@@ -183,7 +251,7 @@ typedef struct httpqq_reply httpqq_reply;
 typedef struct httpqq_request httpqq_request;
 
 // A running reference server, made by `httpqq_server_start`. Stop it with
-// `httpqq_server_free`.
+// `httpqq_server_free`. Safe to use from several threads at once.
 typedef struct httpqq_server httpqq_server;
 
 // A logged-in session, made by `httpqq_client_login`. Safe to use from
@@ -194,6 +262,13 @@ typedef struct httpqq_session httpqq_session;
 
 // A user's profile. Free with `httpqq_user_info_free`.
 typedef struct httpqq_user_info httpqq_user_info;
+
+// Called by `httpqq_agent_run` for each event, oldest first, on the
+// calling thread; `event` is borrowed for the call only. Return 0 to go
+// on, nonzero to return from `httpqq_agent_run` at once (the agent keeps
+// running, and the events after this one wait for the next call).
+typedef int (*httpqq_event_callback)(const struct httpqq_event *event,
+                                     void *user_data);
 
 // Called by `httpqq_session_listen` for each incoming message, oldest
 // first, on the listening thread. `message` is borrowed for the call only.
@@ -217,6 +292,242 @@ const char *httpqq_version(void);
 // # Safety
 // `text` is NULL or an owned string from this library, not freed yet.
 void httpqq_string_free(char *text);
+
+// Makes agent settings with the defaults: poll every 5000 ms (and as
+// often as the session needs to stay alive), backoff from 1000 ms doubling
+// to 30000 ms with ±20% jitter, the server's own penalty after `RES=3`
+// (20 s), re-login on.
+//
+// The caller owns the options and frees them with
+// `httpqq_agent_options_free`.
+struct httpqq_agent_options *httpqq_agent_options_new(void);
+
+// Frees agent settings; NULL is a no-op.
+//
+// # Safety
+// `options` is NULL or options from this library, not freed yet.
+void httpqq_agent_options_free(struct httpqq_agent_options *options);
+
+// Sets how often to poll while no messages come, in milliseconds (at
+// least 100: `httpqq_agent_start` refuses less).
+//
+// # Safety
+// `options` is NULL or live options.
+enum httpqq_status httpqq_agent_options_set_poll_interval_ms(struct httpqq_agent_options *options,
+                                                             uint64_t milliseconds);
+
+// Sets the backoff after transient failures: the first retry waits
+// `initial_ms`, each next one twice as long, at most `max_ms` (both > 0,
+// `initial_ms` ≤ `max_ms`; checked by `httpqq_agent_start`).
+//
+// # Safety
+// `options` is NULL or live options.
+enum httpqq_status httpqq_agent_options_set_backoff_ms(struct httpqq_agent_options *options,
+                                                       uint64_t initial_ms,
+                                                       uint64_t max_ms);
+
+// Sets how long the agent sends nothing after `RES=3`, in milliseconds
+// (default: the original server's penalty, 20 000; 30 000 after
+// DelFromList).
+//
+// # Safety
+// `options` is NULL or live options.
+enum httpqq_status httpqq_agent_options_set_throttle_penalty_ms(struct httpqq_agent_options *options,
+                                                                uint64_t milliseconds);
+
+// Turns re-login after `RES=20` on (the default) or off (then `RES=20`
+// stops the agent with `HTTPQQ_STATUS_NOT_LOGGED_IN`).
+//
+// # Safety
+// `options` is NULL or live options.
+enum httpqq_status httpqq_agent_options_set_relogin(struct httpqq_agent_options *options,
+                                                    bool on);
+
+// Starts an agent for `uin` with its password (UTF-8; only its MD5 is
+// kept): it logs in on its own threads and runs until stopped. A refused
+// login is not an error here: it is the agent's `HTTPQQ_EVENT_KIND_STOPPED`
+// event, with the server's reason. `options` may be NULL (the defaults);
+// the agent copies them.
+//
+// On success the caller owns `*agent_out` and frees it with
+// `httpqq_agent_free`. `HTTPQQ_STATUS_INVALID_CONFIG` for settings that
+// cannot be used (a poll interval under 100 ms, say).
+//
+// # Safety
+// `client` is NULL or a live client; `password` is NULL or a
+// NUL-terminated string; `options` is NULL or live options; `agent_out`
+// is NULL or writable.
+enum httpqq_status httpqq_agent_start(const struct httpqq_client *client,
+                                      uint64_t uin,
+                                      const char *password,
+                                      const struct httpqq_agent_options *options,
+                                      struct httpqq_agent **agent_out);
+
+// Frees the agent; NULL is a no-op. A running agent is stopped first (as
+// `httpqq_agent_stop`): it finishes on its own threads, logging out if
+// the server is reachable; call `httpqq_agent_wait_stopped` before this
+// to wait for that. Messages it fetched that were not taken are lost.
+//
+// # Safety
+// `agent` is NULL or an agent from this library, not freed yet and not
+// in use by another thread.
+void httpqq_agent_free(struct httpqq_agent *agent);
+
+// The agent's UIN; 0 for NULL.
+//
+// # Safety
+// `agent` is NULL or a live agent.
+uint64_t httpqq_agent_uin(const struct httpqq_agent *agent);
+
+// Where the agent is now, an `httpqq_agent_state`;
+// `HTTPQQ_AGENT_STATE_STOPPED` for NULL.
+//
+// # Safety
+// `agent` is NULL or a live agent.
+uint32_t httpqq_agent_get_state(const struct httpqq_agent *agent);
+
+// Waits at most `timeout_ms` milliseconds for the agent's next event (0:
+// only look), for callers that cannot take callbacks.
+//
+// Returns `HTTPQQ_STATUS_OK` and writes the event to `*event_out` (the
+// caller owns it and frees it with `httpqq_event_free`), or NULL when none
+// came in time. Returns `HTTPQQ_STATUS_STOPPED` once the agent has stopped
+// and its last event was taken.
+//
+// # Safety
+// `agent` is NULL or a live agent; `event_out` is NULL or writable.
+enum httpqq_status httpqq_agent_next_event(const struct httpqq_agent *agent,
+                                           uint64_t timeout_ms,
+                                           struct httpqq_event **event_out);
+
+// Calls `callback` for each event of the agent, oldest first, on the
+// calling thread, blocking in between.
+//
+// Returns `HTTPQQ_STATUS_OK` as soon as the callback returns nonzero (the
+// agent keeps running; later events wait for the next call), or after
+// delivering the agent's `HTTPQQ_EVENT_KIND_STOPPED` event: then
+// `HTTPQQ_STATUS_OK` when it was asked to stop, else why it stopped (e.g.
+// `HTTPQQ_STATUS_LOGIN_FAILED`). `HTTPQQ_STATUS_STOPPED` if it had
+// stopped and delivered everything before the call.
+//
+// The callback must not unwind (e.g. `longjmp`, or a C++ exception) out
+// of this call: catch inside it and return nonzero.
+//
+// # Safety
+// `agent` is NULL or a live agent; `callback` is NULL or a function of
+// that type; `user_data` is whatever the callback expects.
+enum httpqq_status httpqq_agent_run(const struct httpqq_agent *agent,
+                                    httpqq_event_callback callback,
+                                    void *user_data);
+
+// Stops the agent; returns at once. Idempotent, and safe from any thread,
+// but not from a signal handler (set a flag there, and call this from your
+// loop). While the agent waits (its interval, a backoff, a penalty) it
+// stops at once; with a request in flight, when that ends (within the
+// client's timeout). It logs out if the server is reachable. Its events
+// can still be taken; the last is `HTTPQQ_EVENT_KIND_STOPPED`.
+//
+// # Safety
+// `agent` is NULL or a live agent.
+void httpqq_agent_stop(const struct httpqq_agent *agent);
+
+// Waits at most `timeout_ms` milliseconds for the agent to finish (after
+// `httpqq_agent_stop`, or a refused login); whether it has. False for
+// NULL.
+//
+// # Safety
+// `agent` is NULL or a live agent.
+bool httpqq_agent_wait_stopped(const struct httpqq_agent *agent,
+                               uint64_t timeout_ms);
+
+// Sends `text` (UTF-8) to `target` on the calling thread, and writes what
+// became of it to `*outcome_out` (an `httpqq_outcome`) whenever the
+// arguments were usable, success or not: `HTTPQQ_OUTCOME_ACCEPTED` with
+// `HTTPQQ_STATUS_OK`; `HTTPQQ_OUTCOME_REFUSED` when it was certainly not
+// carried out (a result code such as `HTTPQQ_STATUS_THROTTLED`, a penalty
+// still running, a server that could not be reached, a stopped agent:
+// `HTTPQQ_STATUS_STOPPED`); `HTTPQQ_OUTCOME_UNKNOWN` when it was sent but
+// no reply came (it may have been delivered). Nothing is ever resent by
+// itself. A `RES=3` starts the session's penalty; a `RES=20` makes the
+// agent log in again at once.
+//
+// # Safety
+// `agent` is NULL or a live agent; `message` is NULL or a NUL-terminated
+// string; `outcome_out` is NULL or writable.
+enum httpqq_status httpqq_agent_send(const struct httpqq_agent *agent,
+                                     uint64_t target,
+                                     const char *message,
+                                     uint32_t *outcome_out);
+
+// Frees an event from `httpqq_agent_next_event`; NULL is a no-op. Never
+// pass the event of an `httpqq_agent_run` callback.
+//
+// # Safety
+// `event` is NULL or an owned event, not freed yet.
+void httpqq_event_free(struct httpqq_event *event);
+
+// The event's kind, an `httpqq_event_kind`; 0 for NULL.
+//
+// # Safety
+// `event` is NULL or a live event.
+uint32_t httpqq_event_get_kind(const struct httpqq_event *event);
+
+// The account (UIN) the event is about; 0 for NULL.
+//
+// # Safety
+// `event` is NULL or a live event.
+uint64_t httpqq_event_uin(const struct httpqq_event *event);
+
+// The incoming message of an `HTTPQQ_EVENT_KIND_MESSAGE` event (read it
+// with the `httpqq_message_` accessors); NULL for other kinds and NULL.
+//
+// Borrowed: valid until the event is freed (or the callback returns).
+//
+// # Safety
+// `event` is NULL or a live event.
+const struct httpqq_message *httpqq_event_message(const struct httpqq_event *event);
+
+// Failures in a row of an `HTTPQQ_EVENT_KIND_RECONNECTING` event (from 1);
+// 0 otherwise.
+//
+// # Safety
+// `event` is NULL or a live event.
+uint32_t httpqq_event_attempt(const struct httpqq_event *event);
+
+// How long the agent waits before its next request, in milliseconds: the
+// backoff of an `HTTPQQ_EVENT_KIND_RECONNECTING` event, the penalty of an
+// `HTTPQQ_EVENT_KIND_THROTTLED` one; 0 otherwise.
+//
+// # Safety
+// `event` is NULL or a live event.
+uint64_t httpqq_event_delay_ms(const struct httpqq_event *event);
+
+// What failed, as an `httpqq_status`: for `HTTPQQ_EVENT_KIND_RECONNECTING`
+// the request's error (e.g. `HTTPQQ_STATUS_TRANSPORT`), for
+// `HTTPQQ_EVENT_KIND_STOPPED` why it stopped (`HTTPQQ_STATUS_OK` when it
+// was asked to); `HTTPQQ_STATUS_OK` otherwise and for NULL.
+//
+// # Safety
+// `event` is NULL or a live event.
+int httpqq_event_error_status(const struct httpqq_event *event);
+
+// What failed, in English, for the events that have an error status other
+// than `HTTPQQ_STATUS_OK`; NULL otherwise.
+//
+// Borrowed: valid until the event is freed (or the callback returns).
+//
+// # Safety
+// `event` is NULL or a live event.
+const char *httpqq_event_error_message(const struct httpqq_event *event);
+
+// The server's reason (UTF-8, as sent) when the agent stopped because the
+// login was refused (`HTTPQQ_STATUS_LOGIN_FAILED`); NULL otherwise.
+//
+// Borrowed: valid until the event is freed (or the callback returns).
+//
+// # Safety
+// `event` is NULL or a live event.
+const char *httpqq_event_reason(const struct httpqq_event *event);
 
 // Makes a builder with the defaults: endpoint `tqq.tencent.com:8000`,
 // connect timeout 10 s, overall timeout 30 s, keep-alive off, auto-relogin
@@ -834,6 +1145,91 @@ uint16_t httpqq_server_port(const struct httpqq_server *server);
 // `server` is NULL or a server from this library, not freed yet.
 void httpqq_server_free(struct httpqq_server *server);
 
+// Test control: ends `uin`'s session now, as its idle timeout would (its
+// next request gets `RES=20`). Whether it had one.
+//
+// # Safety
+// `server` is NULL or a live server.
+bool httpqq_server_expire_session(const struct httpqq_server *server,
+                                  uint64_t uin);
+
+// Test control: answers every request of `uin` but Logout with `RES=3`
+// for `duration_ms` milliseconds (0: stop doing so).
+//
+// # Safety
+// `server` is NULL or a live server.
+void httpqq_server_throttle(const struct httpqq_server *server,
+                            uint64_t uin,
+                            uint64_t duration_ms);
+
+// Test control: holds every reply back `latency_ms` milliseconds longer
+// (0: no more).
+//
+// # Safety
+// `server` is NULL or a live server.
+void httpqq_server_set_latency_ms(const struct httpqq_server *server,
+                                  uint64_t latency_ms);
+
+// Test control: accepts connections but answers nothing until
+// `httpqq_server_resume` (a black hole: clients time out).
+//
+// # Safety
+// `server` is NULL or a live server.
+void httpqq_server_pause(const struct httpqq_server *server);
+
+// Test control: answers again after `httpqq_server_pause`.
+//
+// # Safety
+// `server` is NULL or a live server.
+void httpqq_server_resume(const struct httpqq_server *server);
+
+// Test control: stops listening as a crashed server would (connections
+// close, sessions are forgotten; accounts and queued messages stay) until
+// `httpqq_server_restart`.
+//
+// # Safety
+// `server` is NULL or a live server.
+void httpqq_server_stop_listening(const struct httpqq_server *server);
+
+// Test control: listens again on the same address after
+// `httpqq_server_stop_listening`. `HTTPQQ_STATUS_SERVER` if the address
+// cannot be taken again.
+//
+// # Safety
+// `server` is NULL or a live server.
+enum httpqq_status httpqq_server_restart(const struct httpqq_server *server);
+
+// Changes `uin`'s password (UTF-8), as an administrator would. Whether the
+// account exists; false for NULL or text that is not UTF-8.
+//
+// # Safety
+// `server` is NULL or a live server; `password` is NULL or a
+// NUL-terminated string.
+bool httpqq_server_change_password(const struct httpqq_server *server,
+                                   uint64_t uin,
+                                   const char *password);
+
+// The connections the server accepted since it started: with keep-alive
+// off, one per request a client made, answered or not. 0 for NULL.
+//
+// # Safety
+// `server` is NULL or a live server.
+uint64_t httpqq_server_connections_accepted(const struct httpqq_server *server);
+
+// How many requests of `uin` the server answered (or refused with the
+// NULL) since it started, counting only the command `command` (its wire
+// name, e.g. `"Login"`, compared case-insensitively) unless it is NULL,
+// and only replies with result `res` unless it is -1 (-2: only the NULL).
+// The server keeps the latest 10 000 requests. 0 for NULL.
+//
+// # Safety
+// `server` is NULL or a live server; `command` is NULL or a
+// NUL-terminated string.
+uint64_t httpqq_server_request_count(const struct httpqq_server *server,
+                                     uint64_t uin,
+                                     const char *command,
+                                     int64_t res);
+
 // Frees the session; NULL is a no-op. Does not log out: call
 // `httpqq_session_logout` first to end the session on the server at once
 // (otherwise it expires after its idle timeout).
@@ -1034,11 +1430,22 @@ enum httpqq_status httpqq_session_logout(const struct httpqq_session *session);
 // (which also keeps the session alive) and calls `callback` for each one,
 // oldest first, with `user_data`. Blocks the calling thread.
 //
-// Returns `HTTPQQ_STATUS_OK` once the callback returned nonzero; the rest
-// of the batch already fetched from the server is still delivered first,
-// so no message is lost. Returns the error status when a poll fails.
+// It is an agent on this session (see `httpqq_agent_start`) that reports
+// messages only: it rides out network failures and server restarts with
+// backoff, waits out `RES=3` penalties and logs in again after `RES=20`,
+// so it does not return on a failed poll.
 //
-// The callback must not unwind (e.g. `longjmp`) out of this call.
+// Returns `HTTPQQ_STATUS_OK` as soon as the callback returns nonzero: the
+// messages already fetched and not yet delivered stay with the session
+// and come first from the next `httpqq_session_listen` or
+// `httpqq_session_fetch_messages` (none is lost, none repeated).
+// Returns an error status when the session cannot go on (the login was
+// refused when renewing it, say). `HTTPQQ_STATUS_INVALID_ARGUMENT` for an
+// interval under 100 ms. To stop a listener from another thread, use an
+// agent instead (`httpqq_agent_stop`).
+//
+// The callback must not unwind (e.g. `longjmp`, or a C++ exception) out of
+// this call: catch inside it and return nonzero.
 //
 // # Safety
 // `session` is NULL or a live session; `callback` is NULL or a function of
@@ -1063,6 +1470,20 @@ const char *httpqq_last_error_message(void);
 //
 // Borrowed: valid until the next `httpqq_` call on this thread.
 const char *httpqq_last_error_reason(void);
+
+// When the last call on this thread failed with `HTTPQQ_STATUS_THROTTLED`
+// (`RES=3`): how long to send nothing more for that session, in
+// milliseconds (the original server's penalty, 20 000, or what is left of
+// an agent's running penalty); 0 otherwise.
+uint64_t httpqq_last_error_retry_after_ms(void);
+
+// What became of the request of the last call on this thread that failed:
+// `HTTPQQ_OUTCOME_REFUSED` (certainly not carried out: a result code, a
+// server that could not be reached, a bad argument) or
+// `HTTPQQ_OUTCOME_UNKNOWN` (sent, but no reply came: it may have been
+// carried out; this library never resends by itself).
+// `HTTPQQ_OUTCOME_ACCEPTED` when the last call succeeded.
+uint32_t httpqq_last_error_outcome(void);
 
 // A short English description of a status ("ok", "not logged in", …);
 // "unknown status" for a value that is not an `httpqq_status`.

@@ -2,7 +2,9 @@
 //!
 //! [`ProtocolError`] is what the sans-I/O [`codec`](crate::codec) reports about
 //! a reply it cannot accept; [`Error`] is what every fallible operation of this
-//! crate returns, with one variant per failure a caller can act on.
+//! crate returns, with one variant per failure a caller can act on, and
+//! [`Error::outcome`] tells whether the failed request may still have been
+//! carried out.
 
 use std::fmt;
 use std::time::Duration;
@@ -27,8 +29,11 @@ use std::time::Duration;
 pub enum Error {
     /// The server closed the connection without answering: the protocol's
     /// "NULL", which the original server gave for any request it could not
-    /// accept (a malformed field, a wrong `LC`, an unknown `VER`).
-    #[error("the server rejected the request without a reply (NULL): check the request's fields")]
+    /// accept (a malformed field, a wrong `LC`, an unknown `VER`). A server
+    /// that went away after reading the request looks exactly the same on
+    /// the wire, so the request may have been carried out
+    /// ([`Outcome::Unknown`]).
+    #[error("the server closed the connection without a reply (the protocol's NULL): it may have refused a malformed request or gone away after carrying it out, so the outcome is unknown")]
     NoReply,
 
     /// `RES=20`: this UIN is not logged in from this address, or its session
@@ -38,9 +43,16 @@ pub enum Error {
 
     /// `RES=3`: the server refused the request for now: sending or changing
     /// status too fast, a repeated removal, or a verification it does not
-    /// expect.
-    #[error("the server refused the request for now (RES=3): slow down, or check that the request makes sense, and retry later")]
-    Throttled,
+    /// expect. The original server penalised the sender for a while after
+    /// it; `retry_after` says how long to leave the session alone.
+    #[error("the server refused the request for now (RES=3): slow down, or check that the request makes sense, and retry in {retry_after:?}")]
+    Throttled {
+        /// How long to send nothing more for this session: the penalty the
+        /// original server imposed for this command (20 s; 30 s for
+        /// DelFromList) unless the caller configured its own, or what is
+        /// left of one already running.
+        retry_after: Duration,
+    },
 
     /// `RES=5`: the UIN is invalid or no such user exists.
     #[error("invalid or unknown UIN (RES=5)")]
@@ -60,9 +72,12 @@ pub enum Error {
     #[error("protocol error: {0}")]
     Protocol(#[from] ProtocolError),
 
-    /// The network failed: the connection could not be made, or broke.
-    #[error("transport error: {message}")]
+    /// The network failed: the connection could not be made
+    /// ([`Phase::Connecting`]: nothing was sent), or broke later.
+    #[error("transport error {phase}: {message}")]
     Transport {
+        /// Where in the exchange it failed.
+        phase: Phase,
         /// What failed, for people.
         message: String,
         /// The underlying error, when there is one.
@@ -73,8 +88,8 @@ pub enum Error {
     /// No complete reply arrived within the configured time.
     #[error("timed out {phase} (limit {limit:?}): the server is slow or unreachable")]
     Timeout {
-        /// What the client was doing ("connecting", "waiting for the reply", …).
-        phase: &'static str,
+        /// What the client was doing.
+        phase: Phase,
         /// The limit that ran out.
         limit: Duration,
     },
@@ -83,6 +98,81 @@ pub enum Error {
     /// be used.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+
+    /// The [`Agent`](crate::Agent) has stopped (it was told to, or its login
+    /// was refused); nothing was sent. Start a new agent to go on.
+    #[error("the agent has stopped: nothing was sent")]
+    Stopped,
+}
+
+/// Where in an exchange a network failure happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Connecting: nothing of the request reached the server.
+    Connecting,
+    /// Sending the request.
+    Sending,
+    /// Waiting for the reply, or reading it.
+    Receiving,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Connecting => "connecting",
+            Phase::Sending => "sending the request",
+            Phase::Receiving => "waiting for the reply",
+        })
+    }
+}
+
+/// What became of a request: whether the server carried it out.
+///
+/// A request that failed was either certainly not carried out
+/// ([`Outcome::Refused`]: the server said no, or the request never reached
+/// it) or may have been ([`Outcome::Unknown`]: it was sent but no reply
+/// could be read). This library never resends a request by itself; after
+/// an unknown outcome the caller decides whether a duplicate is worse than
+/// a loss.
+///
+/// ```
+/// use httpqq::{Error, Outcome};
+/// use std::time::Duration;
+///
+/// let refused = Error::Throttled { retry_after: Duration::from_secs(20) };
+/// assert_eq!(refused.outcome(), Outcome::Refused);
+/// assert_eq!(Error::NoReply.outcome(), Outcome::Unknown);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The server answered success.
+    Accepted,
+    /// Certainly not carried out: the server refused it (with a result
+    /// code), or it never left this machine.
+    Refused,
+    /// Sent, but no reply could be read: it may or may not have been
+    /// carried out.
+    Unknown,
+}
+
+impl Outcome {
+    /// What became of a request from its result.
+    pub fn of<T>(result: &Result<T, Error>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Accepted,
+            Err(err) => err.outcome(),
+        }
+    }
+
+    /// A lower-case English name: `"accepted"`, `"refused"`, `"unknown"`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Refused => "refused",
+            Outcome::Unknown => "unknown",
+        }
+    }
 }
 
 impl Error {
@@ -90,23 +180,60 @@ impl Error {
     /// (`3`, `5` or `20`).
     ///
     /// ```
-    /// assert_eq!(httpqq::Error::Throttled.result_code(), Some(3));
+    /// let throttled = httpqq::Error::Throttled { retry_after: std::time::Duration::from_secs(20) };
+    /// assert_eq!(throttled.result_code(), Some(3));
     /// assert_eq!(httpqq::Error::NoReply.result_code(), None);
     /// ```
     pub fn result_code(&self) -> Option<u32> {
         match self {
-            Error::Throttled => Some(3),
+            Error::Throttled { .. } => Some(3),
             Error::InvalidUin => Some(5),
             Error::NotLoggedIn => Some(20),
             _ => None,
         }
     }
 
+    /// Whether the failed request may still have been carried out (see
+    /// [`Outcome`]).
+    ///
+    /// Refused: a result code (`RES` 3, 5, 20, a refused login), a failure
+    /// while connecting, a setting or agent that sent nothing. Unknown: the
+    /// NULL, a timeout or broken connection after the request went out, a
+    /// reply that could not be read.
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            Error::Throttled { .. }
+            | Error::InvalidUin
+            | Error::NotLoggedIn
+            | Error::LoginFailed { .. }
+            | Error::InvalidConfig(_)
+            | Error::Stopped => Outcome::Refused,
+            Error::Transport { phase, .. } | Error::Timeout { phase, .. } => match phase {
+                Phase::Connecting => Outcome::Refused,
+                Phase::Sending | Phase::Receiving => Outcome::Unknown,
+            },
+            Error::NoReply | Error::Protocol(_) => Outcome::Unknown,
+        }
+    }
+
+    /// Whether retrying later may succeed without changing anything: the
+    /// network and server failures an [`Agent`](crate::Agent) rides out
+    /// with backoff (transport errors, timeouts, the NULL, unreadable
+    /// replies). Result codes, refused logins and settings are not.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Error::Transport { .. } | Error::Timeout { .. } | Error::NoReply | Error::Protocol(_)
+        )
+    }
+
     pub(crate) fn transport(
+        phase: Phase,
         message: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         Error::Transport {
+            phase,
             message: message.into(),
             source: Some(Box::new(source)),
         }

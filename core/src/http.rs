@@ -4,7 +4,8 @@
 use std::io;
 use std::time::Duration;
 
-use crate::error::{Error, ProtocolError};
+use crate::error::{Error, Phase, ProtocolError};
+use crate::socket::ConnectFailed;
 
 /// Resolves an IP address given as the host at once, and only names
 /// through `ureq`'s resolver, which (with a timeout set, as here) starts a
@@ -242,32 +243,51 @@ impl Transport {
     fn map_error(&self, error: ureq::Error, stage: Stage) -> Error {
         use ureq::Timeout as T;
         let authority = &self.config.authority;
+        let unreachable = |message: String| Error::Transport {
+            phase: Phase::Connecting,
+            message,
+            source: None,
+        };
         match error {
             ureq::Error::Timeout(which) => {
                 let (phase, limit) = match which {
-                    T::Resolve | T::Connect => ("connecting", self.config.connect_timeout),
+                    T::Resolve | T::Connect => (Phase::Connecting, self.config.connect_timeout),
                     T::SendRequest | T::SendBody | T::PerWrite => {
-                        ("sending the request", self.config.timeout)
+                        (Phase::Sending, self.config.timeout)
                     }
-                    _ => ("waiting for the reply", self.config.timeout),
+                    _ => (Phase::Receiving, self.config.timeout),
                 };
                 Error::Timeout { phase, limit }
             }
             ureq::Error::BodyExceedsLimit(limit) => ProtocolError::ReplyTooLarge { limit }.into(),
-            ureq::Error::HostNotFound => Error::Transport {
-                message: format!("could not resolve the host of {authority}"),
-                source: None,
-            },
-            ureq::Error::ConnectionFailed => Error::Transport {
-                message: format!("could not connect to {authority}"),
-                source: None,
+            ureq::Error::HostNotFound => {
+                unreachable(format!("could not resolve the host of {authority}"))
+            }
+            ureq::Error::ConnectionFailed => {
+                unreachable(format!("could not connect to {authority}"))
+            }
+            ureq::Error::Other(other) => match other.downcast::<ConnectFailed>() {
+                Ok(failed) => Error::transport(
+                    Phase::Connecting,
+                    format!("could not connect to {authority}"),
+                    failed.0,
+                ),
+                Err(other) => Error::Transport {
+                    phase: Phase::Receiving,
+                    message: format!("HTTP exchange with {authority} failed"),
+                    source: Some(other),
+                },
             },
             ureq::Error::Io(io) => self.map_io(io, stage),
             ureq::Error::Protocol(proto) => ProtocolError::MalformedHttp {
                 detail: proto.to_string(),
             }
             .into(),
-            other => Error::transport(format!("HTTP exchange with {authority} failed"), other),
+            other => Error::transport(
+                Phase::Receiving,
+                format!("HTTP exchange with {authority} failed"),
+                other,
+            ),
         }
     }
 
@@ -283,17 +303,24 @@ impl Transport {
                 Error::NoReply
             }
             K::TimedOut | K::WouldBlock => Error::Timeout {
-                phase: "waiting for the reply",
+                phase: Phase::Receiving,
                 limit: self.config.timeout,
             },
-            K::ConnectionRefused => {
-                Error::transport(format!("could not connect to {authority}"), io)
-            }
+            K::ConnectionRefused => Error::transport(
+                Phase::Connecting,
+                format!("could not connect to {authority}"),
+                io,
+            ),
             K::UnexpectedEof => Error::transport(
+                Phase::Receiving,
                 format!("{authority} closed the connection in the middle of its reply"),
                 io,
             ),
-            _ => Error::transport(format!("connection to {authority} failed"), io),
+            _ => Error::transport(
+                Phase::Receiving,
+                format!("connection to {authority} failed"),
+                io,
+            ),
         }
     }
 }

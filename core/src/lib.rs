@@ -7,7 +7,11 @@
 //!   [`Reply`] — for any runtime that brings its own HTTP;
 //! - the typed model: [`Uin`], [`Status`], [`Message`], [`UserInfo`], …;
 //! - [`Client`] and [`Session`]: a synchronous client over `ureq`, with every
-//!   command, the keep-alive poll and an iterator over incoming messages.
+//!   command and the keep-alive poll;
+//! - [`Agent`]: a logged-in account that stays up for weeks: it polls,
+//!   rides out failures with backoff, observes penalties, logs in again,
+//!   and reports it all as [`Event`]s; thousands share a few threads
+//!   ([`Runtime`]).
 //!
 //! The original server is gone; the project's reference server
 //! (`httpqq-server`) speaks the protocol faithfully for tests and demos.
@@ -54,6 +58,7 @@
 
 #![warn(missing_docs)]
 
+mod agent;
 mod client;
 pub mod codec;
 mod error;
@@ -62,12 +67,16 @@ mod model;
 mod session;
 mod socket;
 
+pub use agent::{
+    Agent, AgentBuilder, Backoff, Event, EventKind, EventNotifier, Events, NoEvent, Pending,
+    Runtime, State, StopHandle, StopReason, DEFAULT_MAX_IN_FLIGHT, MIN_POLL_INTERVAL,
+};
 pub use client::{Client, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_PORT};
 pub use codec::{Reply, Request};
-pub use error::{Error, ProtocolError};
+pub use error::{Error, Outcome, Phase, ProtocolError};
 pub use model::{
     AddFriendOutcome, BloodType, Constellation, Face, Gender, InfoLevel, LoginOutcome, Message,
     MessageKind, OnlineFriend, ParseUinError, PasswordHash, Status, Uin, UserInfo, Verification,
     Zodiac,
 };
-pub use session::{Incoming, Session};
+pub use session::Session;

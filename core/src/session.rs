@@ -1,10 +1,11 @@
-//! A logged-in UIN: every command of the protocol, the keep-alive poll and an
-//! iterator over incoming messages.
+//! A logged-in UIN: every command of the protocol and the keep-alive poll.
+//! The loop that keeps a session alive through failures is the
+//! [`Agent`](crate::Agent).
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::client::Client;
@@ -43,6 +44,11 @@ pub struct Session {
     password: PasswordHash,
     timers: Mutex<LoginOutcome>,
     auto_relogin: AtomicBool,
+    /// Messages fetched from the server and not yet handed to the caller
+    /// (the rest of a batch an agent or a C listener was stopped in):
+    /// GetMsgEx removed them from the server, so they are kept here and
+    /// come first from the next fetch.
+    unread: Mutex<VecDeque<Message>>,
 }
 
 impl fmt::Debug for Session {
@@ -91,6 +97,7 @@ impl Session {
             password,
             timers: Mutex::new(timers),
             auto_relogin: AtomicBool::new(auto_relogin),
+            unread: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -134,13 +141,18 @@ impl Session {
     /// # Errors
     /// As [`Client::login`].
     pub fn relogin(&self) -> Result<(), Error> {
+        self.login_again().map(|_| ())
+    }
+
+    /// As [`Session::relogin`], giving the login's timers.
+    pub(crate) fn login_again(&self) -> Result<LoginOutcome, Error> {
         let outcome = Session::login_request(&self.client, self.uin, &self.password)?;
         *self
             .timers
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = outcome;
-        log::info!(target: "httpqq", "{} logged in again", self.uin);
-        Ok(())
+        log::info!(target: "httpqq", "{} logged in", self.uin);
+        Ok(outcome)
     }
 
     fn call(&self, request: &Request) -> Result<Reply, Error> {
@@ -151,6 +163,42 @@ impl Session {
             }
             other => other,
         }
+    }
+
+    /// One GetMsgEx, never with automatic re-login (the agent handles
+    /// `RES=20` itself and reports it).
+    pub(crate) fn fetch_once(&self) -> Result<Vec<Message>, Error> {
+        expect_reply!(self.client.call(self.uin, &Request::FetchMessages)?, Reply::Messages(v) => v)
+    }
+
+    /// One CLTMSG, never with automatic re-login: a refusal is reported,
+    /// never followed by a second copy.
+    pub(crate) fn send_once(&self, target: Uin, text: &str) -> Result<(), Error> {
+        let request = Request::SendMessage {
+            target,
+            text: text.to_owned(),
+        };
+        expect_reply!(self.client.call(self.uin, &request)?, Reply::Done => ())
+    }
+
+    fn unread(&self) -> MutexGuard<'_, VecDeque<Message>> {
+        self.unread
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Takes the messages kept unread (see [`Session::fetch_messages`]).
+    pub(crate) fn take_unread(&self) -> Vec<Message> {
+        self.unread().drain(..).collect()
+    }
+
+    /// Keeps messages fetched and not handed out, to come first from the
+    /// next fetch. They are older than any still on the server.
+    pub(crate) fn keep_unread(&self, messages: impl IntoIterator<Item = Message>) {
+        let mut unread = self.unread();
+        let mut kept: VecDeque<Message> = messages.into_iter().collect();
+        kept.append(&mut unread);
+        *unread = kept;
     }
 
     fn call_done(&self, request: &Request) -> Result<(), Error> {
@@ -288,20 +336,34 @@ impl Session {
     /// what it returns, and returns a limited number per call: call again
     /// while it returns some.
     ///
+    /// Messages this session fetched earlier and did not hand out yet (the
+    /// rest of a batch when an [`Agent`](crate::Agent) built on this
+    /// session stopped, or a C listener's callback asked to stop) come
+    /// first, without a request.
+    ///
     /// # Errors
     /// As [`Session::friend_count`].
     pub fn fetch_messages(&self) -> Result<Vec<Message>, Error> {
+        let kept = self.take_unread();
+        if !kept.is_empty() {
+            return Ok(kept);
+        }
         expect_reply!(self.call(&Request::FetchMessages)?, Reply::Messages(v) => v)
     }
 
     /// The keep-alive: fetches pending messages (GetMsgEx), which is what
     /// keeps the session from expiring. Call it at least every
-    /// [`heartbeat`](Session::heartbeat).
+    /// [`heartbeat`](Session::heartbeat). It always sends the request;
+    /// messages kept unread come first in what it returns.
     ///
     /// # Errors
-    /// As [`Session::friend_count`].
+    /// As [`Session::friend_count`]; on an error, messages kept unread stay
+    /// kept.
     pub fn poll(&self) -> Result<Vec<Message>, Error> {
-        self.fetch_messages()
+        let batch = expect_reply!(self.call(&Request::FetchMessages)?, Reply::Messages(v) => v)?;
+        let mut messages = self.take_unread();
+        messages.extend(batch);
+        Ok(messages)
     }
 
     /// Sends a text message; any text arrives byte-identical. `Ok` means the
@@ -326,30 +388,6 @@ impl Session {
     pub fn logout(&self) -> Result<(), Error> {
         expect_reply!(self.client.call(self.uin, &Request::Logout)?, Reply::Done => ())
     }
-
-    /// A blocking iterator over incoming messages: it polls every `interval`
-    /// while nothing is pending (at once while messages keep coming), which
-    /// also keeps the session alive. It never ends by itself; `break` out of
-    /// it. A failed poll yields the error and the iterator waits `interval`
-    /// before trying again.
-    ///
-    /// ```no_run
-    /// # let session: httpqq::Session = unimplemented!();
-    /// for message in session.incoming(session.heartbeat().min(std::time::Duration::from_secs(1))) {
-    ///     match message {
-    ///         Ok(message) => println!("{} says {}", message.sender(), message.content()),
-    ///         Err(err) => { eprintln!("{err}"); break; }
-    ///     }
-    /// }
-    /// ```
-    pub fn incoming(&self, interval: Duration) -> Incoming<'_> {
-        Incoming {
-            session: self,
-            interval,
-            pending: VecDeque::new(),
-            wait_first: false,
-        }
-    }
 }
 
 fn unexpected(reply: &Reply) -> Error {
@@ -357,38 +395,4 @@ fn unexpected(reply: &Reply) -> Error {
         detail: format!("a reply of the wrong kind was decoded: {reply:?}"),
     }
     .into()
-}
-
-/// The iterator of [`Session::incoming`].
-#[derive(Debug)]
-pub struct Incoming<'a> {
-    session: &'a Session,
-    interval: Duration,
-    pending: VecDeque<Message>,
-    wait_first: bool,
-}
-
-impl Iterator for Incoming<'_> {
-    type Item = Result<Message, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(message) = self.pending.pop_front() {
-                return Some(Ok(message));
-            }
-            if self.wait_first {
-                std::thread::sleep(self.interval);
-            }
-            match self.session.poll() {
-                Ok(batch) => {
-                    self.wait_first = batch.is_empty();
-                    self.pending.extend(batch);
-                }
-                Err(err) => {
-                    self.wait_first = true;
-                    return Some(Err(err));
-                }
-            }
-        }
-    }
 }

@@ -61,7 +61,27 @@ impl Connector<()> for TcpConnector {
                 Err(e) => last = Some(e),
             }
         }
-        Err(last.map_or(ureq::Error::ConnectionFailed, ureq::Error::Io))
+        Err(last.map_or(ureq::Error::ConnectionFailed, |e| {
+            ureq::Error::Other(Box::new(ConnectFailed(e)))
+        }))
+    }
+}
+
+/// A connection that could not be made: nothing of the request was sent.
+/// Carried through `ureq` so that the transport can tell it from an I/O
+/// error later in the exchange.
+#[derive(Debug)]
+pub(crate) struct ConnectFailed(pub(crate) io::Error);
+
+impl std::fmt::Display for ConnectFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connect failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConnectFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
     }
 }
 

@@ -356,7 +356,7 @@ fn a_server_that_never_accepts_is_a_timeout_while_connecting() {
         matches!(
             err,
             Error::Timeout {
-                phase: "connecting",
+                phase: httpqq::Phase::Connecting,
                 ..
             }
         ),

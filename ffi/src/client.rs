@@ -19,6 +19,12 @@ pub struct httpqq_client {
     client: Client,
 }
 
+impl httpqq_client {
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
 /// Makes a builder with the defaults: endpoint `tqq.tencent.com:8000`,
 /// connect timeout 10 s, overall timeout 30 s, keep-alive off, auto-relogin
 /// off, replies capped at 16 MiB.

@@ -38,6 +38,7 @@
 #![allow(non_camel_case_types)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod agent;
 mod boundary;
 pub mod client;
 pub mod codec;
@@ -62,6 +63,11 @@ pub const HTTPQQ_VERSION_PATCH: u32 = 0;
 #[no_mangle]
 pub extern "C" fn httpqq_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// A duration in whole milliseconds, saturating.
+pub(crate) fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Frees a string this library gave you to own (such as the body from

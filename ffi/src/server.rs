@@ -3,11 +3,16 @@
 use crate::boundary::{free_handle, into_handle, optional_text, run_out, CText};
 use crate::status::{httpqq_status, FfiError};
 use ::httpqq_server::{Accounts, Config, Server};
+use httpqq::Uin;
 use std::ffi::c_char;
 use std::path::Path;
+use std::time::Duration;
+
+/// How many requests the in-process server's log keeps.
+const REQUEST_LOG: usize = 10_000;
 
 /// A running reference server, made by `httpqq_server_start`. Stop it with
-/// `httpqq_server_free`.
+/// `httpqq_server_free`. Safe to use from several threads at once.
 pub struct httpqq_server {
     server: Option<Server>,
     endpoint: CText,
@@ -45,7 +50,10 @@ pub unsafe extern "C" fn httpqq_server_start(
 ) -> httpqq_status {
     unsafe {
         run_out(server_out, || {
-            let mut config = Config::default();
+            let mut config = Config {
+                request_log: REQUEST_LOG,
+                ..Config::default()
+            };
             if let Some(listen) = optional_text(listen, "listen")? {
                 config.listen = listen.parse().map_err(|_| {
                     FfiError::InvalidArgument(format!(
@@ -98,4 +106,200 @@ pub unsafe extern "C" fn httpqq_server_port(server: *const httpqq_server) -> u16
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_free(server: *mut httpqq_server) {
     unsafe { free_handle(server) }
+}
+
+/// Runs a test control on a live server; false for NULL.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+unsafe fn control(server: *const httpqq_server, act: impl FnOnce(&Server) -> bool) -> bool {
+    unsafe { server.as_ref() }
+        .and_then(|s| s.server.as_ref())
+        .is_some_and(|s| crate::boundary::run_value(false, || act(s)))
+}
+
+/// Test control: ends `uin`'s session now, as its idle timeout would (its
+/// next request gets `RES=20`). Whether it had one.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_expire_session(
+    server: *const httpqq_server,
+    uin: u64,
+) -> bool {
+    unsafe { control(server, |s| s.expire_session(Uin::new(uin))) }
+}
+
+/// Test control: answers every request of `uin` but Logout with `RES=3`
+/// for `duration_ms` milliseconds (0: stop doing so).
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_throttle(
+    server: *const httpqq_server,
+    uin: u64,
+    duration_ms: u64,
+) {
+    unsafe {
+        control(server, |s| {
+            s.throttle(Uin::new(uin), Duration::from_millis(duration_ms));
+            true
+        })
+    };
+}
+
+/// Test control: holds every reply back `latency_ms` milliseconds longer
+/// (0: no more).
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_set_latency_ms(
+    server: *const httpqq_server,
+    latency_ms: u64,
+) {
+    unsafe {
+        control(server, |s| {
+            s.set_latency(Duration::from_millis(latency_ms));
+            true
+        })
+    };
+}
+
+/// Test control: accepts connections but answers nothing until
+/// `httpqq_server_resume` (a black hole: clients time out).
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_pause(server: *const httpqq_server) {
+    unsafe {
+        control(server, |s| {
+            s.pause();
+            true
+        })
+    };
+}
+
+/// Test control: answers again after `httpqq_server_pause`.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_resume(server: *const httpqq_server) {
+    unsafe {
+        control(server, |s| {
+            s.resume();
+            true
+        })
+    };
+}
+
+/// Test control: stops listening as a crashed server would (connections
+/// close, sessions are forgotten; accounts and queued messages stay) until
+/// `httpqq_server_restart`.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_stop_listening(server: *const httpqq_server) {
+    unsafe {
+        control(server, |s| {
+            s.stop_listening();
+            true
+        })
+    };
+}
+
+/// Test control: listens again on the same address after
+/// `httpqq_server_stop_listening`. `HTTPQQ_STATUS_SERVER` if the address
+/// cannot be taken again.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_restart(server: *const httpqq_server) -> httpqq_status {
+    crate::boundary::run(|| {
+        // SAFETY: the caller's promise.
+        let server = unsafe { server.as_ref() }
+            .and_then(|s| s.server.as_ref())
+            .ok_or_else(|| crate::boundary::null("server"))?;
+        Ok(server.restart()?)
+    })
+}
+
+/// Changes `uin`'s password (UTF-8), as an administrator would. Whether the
+/// account exists; false for NULL or text that is not UTF-8.
+///
+/// # Safety
+/// `server` is NULL or a live server; `password` is NULL or a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_change_password(
+    server: *const httpqq_server,
+    uin: u64,
+    password: *const c_char,
+) -> bool {
+    // SAFETY: the caller's promise.
+    let Ok(password) = (unsafe { crate::boundary::text(password, "password") }) else {
+        return false;
+    };
+    unsafe { control(server, |s| s.change_password(Uin::new(uin), password)) }
+}
+
+/// The connections the server accepted since it started: with keep-alive
+/// off, one per request a client made, answered or not. 0 for NULL.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_connections_accepted(server: *const httpqq_server) -> u64 {
+    unsafe { server.as_ref() }
+        .and_then(|s| s.server.as_ref())
+        .map_or(0, Server::connections_accepted)
+}
+
+/// How many requests of `uin` the server answered (or refused with the
+/// NULL) since it started, counting only the command `command` (its wire
+/// name, e.g. `"Login"`, compared case-insensitively) unless it is NULL,
+/// and only replies with result `res` unless it is -1 (-2: only the NULL).
+/// The server keeps the latest 10 000 requests. 0 for NULL.
+///
+/// # Safety
+/// `server` is NULL or a live server; `command` is NULL or a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_request_count(
+    server: *const httpqq_server,
+    uin: u64,
+    command: *const c_char,
+    res: i64,
+) -> u64 {
+    // SAFETY: the caller's promise.
+    let Ok(command) = (unsafe { optional_text(command, "command") }) else {
+        return 0;
+    };
+    let Some(server) = (unsafe { server.as_ref() }).and_then(|s| s.server.as_ref()) else {
+        return 0;
+    };
+    crate::boundary::run_value(0, || {
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.uin == Some(Uin::new(uin)))
+            .filter(|r| {
+                command.map_or(true, |c| {
+                    r.command
+                        .is_some_and(|rc| rc.wire_name().eq_ignore_ascii_case(c))
+                })
+            })
+            .filter(|r| match res {
+                -1 => true,
+                -2 => r.result.is_none(),
+                code => r.result.map(i64::from) == Some(code),
+            })
+            .count() as u64
+    })
 }

@@ -2,13 +2,15 @@
 //! and a loop delivering incoming messages to a callback.
 
 use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text};
+use crate::millis;
 use crate::model::{
     httpqq_friend_list, httpqq_message, httpqq_message_list, httpqq_online_list, httpqq_user_info,
     info_level, verification,
 };
 use crate::status::{httpqq_status, FfiError};
-use httpqq::{Session, Status, Uin};
+use httpqq::{Agent, EventKind, Session, Status, Uin};
 use std::ffi::{c_char, c_int, c_void};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A logged-in session, made by `httpqq_client_login`. Safe to use from
@@ -16,12 +18,14 @@ use std::time::Duration;
 /// `httpqq_session_free`, after `httpqq_session_logout` if you want the
 /// server to know at once.
 pub struct httpqq_session {
-    session: Session,
+    session: Arc<Session>,
 }
 
 impl httpqq_session {
     pub(crate) fn new(session: Session) -> Self {
-        httpqq_session { session }
+        httpqq_session {
+            session: Arc::new(session),
+        }
     }
 }
 
@@ -94,10 +98,6 @@ pub unsafe extern "C" fn httpqq_session_heartbeat_ms(session: *const httpqq_sess
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_session_idle_timeout_ms(session: *const httpqq_session) -> u64 {
     unsafe { session.as_ref() }.map_or(0, |s| millis(s.session.idle_timeout()))
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Turns automatic re-login on `RES=20` on (nonzero) or off for this
@@ -423,11 +423,22 @@ pub unsafe extern "C" fn httpqq_session_logout(session: *const httpqq_session) -
 /// (which also keeps the session alive) and calls `callback` for each one,
 /// oldest first, with `user_data`. Blocks the calling thread.
 ///
-/// Returns `HTTPQQ_STATUS_OK` once the callback returned nonzero; the rest
-/// of the batch already fetched from the server is still delivered first,
-/// so no message is lost. Returns the error status when a poll fails.
+/// It is an agent on this session (see `httpqq_agent_start`) that reports
+/// messages only: it rides out network failures and server restarts with
+/// backoff, waits out `RES=3` penalties and logs in again after `RES=20`,
+/// so it does not return on a failed poll.
 ///
-/// The callback must not unwind (e.g. `longjmp`) out of this call.
+/// Returns `HTTPQQ_STATUS_OK` as soon as the callback returns nonzero: the
+/// messages already fetched and not yet delivered stay with the session
+/// and come first from the next `httpqq_session_listen` or
+/// `httpqq_session_fetch_messages` (none is lost, none repeated).
+/// Returns an error status when the session cannot go on (the login was
+/// refused when renewing it, say). `HTTPQQ_STATUS_INVALID_ARGUMENT` for an
+/// interval under 100 ms. To stop a listener from another thread, use an
+/// agent instead (`httpqq_agent_stop`).
+///
+/// The callback must not unwind (e.g. `longjmp`, or a C++ exception) out of
+/// this call: catch inside it and return nonzero.
 ///
 /// # Safety
 /// `session` is NULL or a live session; `callback` is NULL or a function of
@@ -439,26 +450,44 @@ pub unsafe extern "C" fn httpqq_session_listen(
     callback: httpqq_message_callback,
     user_data: *mut c_void,
 ) -> httpqq_status {
-    unsafe {
-        command(session, |s| {
-            let callback = callback.ok_or_else(|| crate::boundary::null("callback"))?;
-            let interval = Duration::from_millis(interval_ms);
-            loop {
-                let batch = s.poll()?;
-                if batch.is_empty() {
-                    std::thread::sleep(interval);
-                    continue;
-                }
-                let mut stop = false;
-                for message in batch {
+    run(|| {
+        // SAFETY: the caller's promise.
+        let session = &unsafe { borrow(session, "session") }?.session;
+        let callback = callback.ok_or_else(|| crate::boundary::null("callback"))?;
+        let interval = Duration::from_millis(interval_ms);
+        if interval < httpqq::MIN_POLL_INTERVAL {
+            return Err(FfiError::InvalidArgument(format!(
+                "interval_ms must be at least {}, not {interval_ms}",
+                httpqq::MIN_POLL_INTERVAL.as_millis()
+            )));
+        }
+        let agent = Agent::for_session(Arc::clone(session))
+            .poll_interval(interval)
+            .start()?;
+        loop {
+            let Some(event) = agent.next_event() else {
+                return Ok(());
+            };
+            match event.kind {
+                EventKind::Message(message) => {
                     let message = httpqq_message::new(message);
-                    // The caller's promise about the callback makes this call sound.
-                    stop |= callback(&message, user_data) != 0;
+                    // SAFETY: the caller's promise about the callback.
+                    if unsafe { callback(&message, user_data) } != 0 {
+                        // Let a poll in flight land, so that its messages
+                        // go back to the session with the rest.
+                        agent.stop();
+                        agent.wait_stopped(Duration::from_secs(24 * 3600));
+                        return Ok(());
+                    }
                 }
-                if stop {
-                    return Ok(());
+                EventKind::Stopped(reason) => {
+                    return match reason.error() {
+                        Some(err) => Err(err.into()),
+                        None => Ok(()),
+                    };
                 }
+                _ => {}
             }
-        })
-    }
+        }
+    })
 }

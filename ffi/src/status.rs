@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CString};
+use std::time::Duration;
 
 /// The result of every fallible `httpqq_` function.
 ///
@@ -48,6 +49,9 @@ pub enum httpqq_status {
     Server = 11,
     /// A bug in httpqq (a caught panic). Please report it with the message.
     Internal = 12,
+    /// The agent has stopped (it was told to, or its login was refused):
+    /// nothing was sent, and no event will come.
+    Stopped = 13,
 }
 
 impl httpqq_status {
@@ -68,6 +72,7 @@ impl httpqq_status {
             InvalidArgument,
             Server,
             Internal,
+            Stopped,
         ]
         .into_iter()
         .find(|s| *s as c_int == value)
@@ -90,6 +95,7 @@ impl httpqq_status {
             InvalidArgument => c"invalid argument",
             Server => c"server error",
             Internal => c"internal error",
+            Stopped => c"stopped",
         }
     }
 }
@@ -112,13 +118,14 @@ impl FfiError {
             FfiError::Core(err) => match err {
                 E::NoReply => httpqq_status::NoReply,
                 E::NotLoggedIn => httpqq_status::NotLoggedIn,
-                E::Throttled => httpqq_status::Throttled,
+                E::Throttled { .. } => httpqq_status::Throttled,
                 E::InvalidUin => httpqq_status::InvalidUin,
                 E::LoginFailed { .. } => httpqq_status::LoginFailed,
                 E::Protocol(_) => httpqq_status::Protocol,
                 E::Transport { .. } => httpqq_status::Transport,
                 E::Timeout { .. } => httpqq_status::Timeout,
                 E::InvalidConfig(_) => httpqq_status::InvalidConfig,
+                E::Stopped => httpqq_status::Stopped,
                 // A variant added to the core later: still an error, never OK.
                 _ => httpqq_status::Internal,
             },
@@ -145,6 +152,22 @@ impl FfiError {
             _ => None,
         }
     }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FfiError::Core(httpqq::Error::Throttled { retry_after }) => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// Whether the request may have been carried out: only a core error
+    /// can say "unknown"; the others sent nothing.
+    fn outcome(&self) -> httpqq::Outcome {
+        match self {
+            FfiError::Core(err) => err.outcome(),
+            _ => httpqq::Outcome::Refused,
+        }
+    }
 }
 
 impl From<httpqq::Error> for FfiError {
@@ -163,6 +186,8 @@ impl From<httpqq_server::ServerError> for FfiError {
 struct LastError {
     message: CString,
     reason: Option<CString>,
+    retry_after: Option<Duration>,
+    outcome: httpqq::Outcome,
 }
 
 thread_local! {
@@ -179,6 +204,8 @@ pub(crate) fn set_last_error(err: &FfiError) {
     let last = LastError {
         message: c_string(&err.message()),
         reason: err.reason().map(c_string),
+        retry_after: err.retry_after(),
+        outcome: err.outcome(),
     };
     LAST_ERROR.with(|cell| *cell.borrow_mut() = Some(last));
 }
@@ -220,6 +247,65 @@ pub extern "C" fn httpqq_last_error_reason() -> *const c_char {
     })
 }
 
+/// When the last call on this thread failed with `HTTPQQ_STATUS_THROTTLED`
+/// (`RES=3`): how long to send nothing more for that session, in
+/// milliseconds (the original server's penalty, 20 000, or what is left of
+/// an agent's running penalty); 0 otherwise.
+#[no_mangle]
+pub extern "C" fn httpqq_last_error_retry_after_ms() -> u64 {
+    LAST_ERROR
+        .try_with(|cell| {
+            cell.borrow()
+                .as_ref()
+                .and_then(|e| e.retry_after)
+                .map_or(0, crate::millis)
+        })
+        .unwrap_or(0)
+}
+
+/// What became of the request of the last call on this thread that failed:
+/// `HTTPQQ_OUTCOME_REFUSED` (certainly not carried out: a result code, a
+/// server that could not be reached, a bad argument) or
+/// `HTTPQQ_OUTCOME_UNKNOWN` (sent, but no reply came: it may have been
+/// carried out; this library never resends by itself).
+/// `HTTPQQ_OUTCOME_ACCEPTED` when the last call succeeded.
+#[no_mangle]
+pub extern "C" fn httpqq_last_error_outcome() -> u32 {
+    LAST_ERROR
+        .try_with(|cell| {
+            cell.borrow()
+                .as_ref()
+                .map_or(httpqq_outcome::Accepted, |e| e.outcome.into())
+        })
+        .unwrap_or(httpqq_outcome::Refused) as u32
+}
+
+/// What became of a request (see `httpqq_last_error_outcome` and
+/// `httpqq_agent_send`).
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum httpqq_outcome {
+    /// The server answered success.
+    Accepted = 0,
+    /// Certainly not carried out: the server refused it (a result code), or
+    /// it never left this machine.
+    Refused = 1,
+    /// Sent, but no reply could be read: it may or may not have been
+    /// carried out.
+    Unknown = 2,
+}
+
+impl From<httpqq::Outcome> for httpqq_outcome {
+    fn from(outcome: httpqq::Outcome) -> Self {
+        match outcome {
+            httpqq::Outcome::Accepted => httpqq_outcome::Accepted,
+            httpqq::Outcome::Refused => httpqq_outcome::Refused,
+            httpqq::Outcome::Unknown => httpqq_outcome::Unknown,
+        }
+    }
+}
+
 /// A short English description of a status ("ok", "not logged in", …);
 /// "unknown status" for a value that is not an `httpqq_status`.
 ///
@@ -238,12 +324,12 @@ mod tests {
 
     #[test]
     fn every_status_round_trips_through_int_and_has_a_name() {
-        for value in 0..13 {
+        for value in 0..14 {
             let status = httpqq_status::from_int(value).expect("a status");
             assert_eq!(status as c_int, value);
             assert!(!status.describe().is_empty());
         }
-        assert_eq!(httpqq_status::from_int(13), None);
+        assert_eq!(httpqq_status::from_int(14), None);
         let unknown = unsafe { CStr::from_ptr(httpqq_status_name(-1)) };
         assert_eq!(unknown.to_str(), Ok("unknown status"));
     }
@@ -253,7 +339,13 @@ mod tests {
         let cases = [
             (httpqq::Error::NoReply, httpqq_status::NoReply),
             (httpqq::Error::NotLoggedIn, httpqq_status::NotLoggedIn),
-            (httpqq::Error::Throttled, httpqq_status::Throttled),
+            (
+                httpqq::Error::Throttled {
+                    retry_after: Duration::from_secs(20),
+                },
+                httpqq_status::Throttled,
+            ),
+            (httpqq::Error::Stopped, httpqq_status::Stopped),
             (httpqq::Error::InvalidUin, httpqq_status::InvalidUin),
             (
                 httpqq::Error::LoginFailed { reason: "x".into() },

@@ -19,7 +19,7 @@ pub(crate) fn to_py(py: Python<'_>, err: httpqq::Error) -> PyErr {
     let raised = match &err {
         E::NoReply => class(py, "NoReply").and_then(|c| c.call1((message,))),
         E::NotLoggedIn => class(py, "NotLoggedIn").and_then(|c| c.call1((message,))),
-        E::Throttled => class(py, "Throttled").and_then(|c| c.call1((message,))),
+        E::Throttled { .. } => class(py, "Throttled").and_then(|c| c.call1((message,))),
         E::InvalidUin => class(py, "InvalidUin").and_then(|c| c.call1((message,))),
         E::LoginFailed { reason } => {
             class(py, "LoginFailed").and_then(|c| c.call1((message, reason.as_str())))

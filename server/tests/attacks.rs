@@ -138,11 +138,11 @@ fn password_guessing_is_slowed_for_that_uin_only() {
     }
     assert!(matches!(
         client.login(Uin::new(10001), "guess"),
-        Err(httpqq::Error::Throttled)
+        Err(httpqq::Error::Throttled { .. })
     ));
     assert!(matches!(
         client.login(Uin::new(10001), "demo"),
-        Err(httpqq::Error::Throttled)
+        Err(httpqq::Error::Throttled { .. })
     ));
     // Another user is not locked out by the attack.
     client.login(Uin::new(10002), "demo").unwrap();

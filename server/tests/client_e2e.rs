@@ -139,7 +139,10 @@ fn every_command_works_end_to_end() {
     );
     assert_eq!(alice.friends().unwrap(), vec![BOB, ERIN]);
     alice.remove_friend(ERIN).unwrap();
-    assert!(matches!(alice.remove_friend(ERIN), Err(Error::Throttled)));
+    assert!(matches!(
+        alice.remove_friend(ERIN),
+        Err(Error::Throttled { .. })
+    ));
 
     alice.set_status(Status::Busy).unwrap();
     bob.send_message(ALICE, "x").unwrap();
@@ -187,7 +190,7 @@ fn verification_flow_delivers_request_approval_and_rejection() {
     let alice = client.login(ALICE, "demo").unwrap();
     let carol = client.login(CAROL, "demo").unwrap();
     assert!(
-        matches!(carol.approve(ALICE), Err(Error::Throttled)),
+        matches!(carol.approve(ALICE), Err(Error::Throttled { .. })),
         "nothing pending"
     );
     alice
@@ -240,20 +243,26 @@ fn offline_messages_arrive_after_login_in_order_at_most_32_per_poll() {
 }
 
 #[test]
-fn incoming_iterator_yields_messages_as_they_come() {
+fn an_agent_on_a_session_yields_messages_as_they_come() {
     let (_server, client) = demo();
     let alice = client.login(ALICE, "demo").unwrap();
-    let bob = client.login(BOB, "demo").unwrap();
+    let bob = Arc::new(client.login(BOB, "demo").unwrap());
     let sender = std::thread::spawn(move || {
         for i in 0..3 {
             std::thread::sleep(Duration::from_millis(30));
             alice.send_message(BOB, &format!("m{i}")).unwrap();
         }
     });
-    let got: Vec<Message> = bob
-        .incoming(Duration::from_millis(20))
-        .filter_map(Result::ok)
-        .filter(|m| matches!(m, Message::Text { .. }))
+    let agent = httpqq::Agent::for_session(bob)
+        .poll_interval(httpqq::MIN_POLL_INTERVAL)
+        .start()
+        .unwrap();
+    let got: Vec<Message> = agent
+        .events()
+        .filter_map(|event| match event.kind {
+            httpqq::EventKind::Message(m @ Message::Text { .. }) => Some(m),
+            _ => None,
+        })
         .take(3)
         .collect();
     sender.join().unwrap();
@@ -279,7 +288,7 @@ fn throttling_and_no_reply_surface_as_errors() {
     alice.send_message(BOB, "one").unwrap();
     assert!(matches!(
         alice.send_message(BOB, "two"),
-        Err(Error::Throttled)
+        Err(Error::Throttled { .. })
     ));
     // A status the protocol does not list is answered with the NULL.
     assert!(matches!(

@@ -62,7 +62,11 @@ pub fn decode_reply(request: &Request, seq: u16, body: &[u8]) -> Result<Reply, E
     check_echo(&fields, request.command(), seq)?;
     match fields.require_number("RES")? {
         0 => {}
-        3 => return Err(Error::Throttled),
+        3 => {
+            return Err(Error::Throttled {
+                retry_after: request.command().penalty(),
+            })
+        }
         5 => return Err(Error::InvalidUin),
         20 => return Err(Error::NotLoggedIn),
         code => {

@@ -1,6 +1,7 @@
 //! Commands and the request bodies that carry them (PROTOCOL.md §5).
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use super::encoding::encode_value;
 use crate::model::{InfoLevel, PasswordHash, Status, Uin, Verification};
@@ -103,6 +104,24 @@ impl Command {
             Command::GetMsgEx => "GETMSGEX",
             Command::CltMsg => "CLTMSG",
             Command::Logout => "LOGOUT",
+        }
+    }
+
+    /// How long the original server penalised a session after answering
+    /// this command `RES=3`: about 20 s, 30 s for DelFromList (PROTOCOL.md
+    /// §3, \[seen\]). What [`Error::Throttled`](crate::Error::Throttled)
+    /// carries as `retry_after`.
+    ///
+    /// ```
+    /// use httpqq::codec::Command;
+    /// use std::time::Duration;
+    /// assert_eq!(Command::CltMsg.penalty(), Duration::from_secs(20));
+    /// assert_eq!(Command::DelFromList.penalty(), Duration::from_secs(30));
+    /// ```
+    pub const fn penalty(self) -> Duration {
+        match self {
+            Command::DelFromList => Duration::from_secs(30),
+            _ => Duration::from_secs(20),
         }
     }
 

@@ -17,7 +17,7 @@ shared_libs="$(pkg-config --libs httpqq) -Wl,-rpath,$libdir -lpthread"
 # -Bstatic picks libhttpqq.a over the .so beside it.
 static_libs=$(pkg-config --static --libs httpqq | sed 's/-lhttpqq/-Wl,-Bstatic -lhttpqq -Wl,-Bdynamic/')
 
-for example in "$here/test_httpqq.c" "$repo/ffi/examples/chat.c"; do
+for example in "$here/test_httpqq.c" "$here/test_agent.c" "$repo/ffi/examples/chat.c"; do
     name=$(basename "$example" .c)
     cc $cflags "$example" -o "$out/${name}_shared" $shared_libs
     cc $cflags "$example" -o "$out/${name}_static" $static_libs
@@ -31,23 +31,27 @@ if ldd "$out/test_httpqq_static" | grep -q libhttpqq; then
     exit 1
 fi
 
-echo "== C suite, shared library"
-"$out/test_httpqq_shared"
-echo "== C suite, static library"
-"$out/test_httpqq_static"
+for suite in test_httpqq test_agent; do
+    echo "== C suite $suite, shared library"
+    "$out/${suite}_shared"
+    echo "== C suite $suite, static library"
+    "$out/${suite}_static"
+done
 echo "== C example"
 "$out/chat_shared" > "$out/chat.txt"
 grep -q "Bob got from 10001: 你好, Bob" "$out/chat.txt" || { cat "$out/chat.txt"; exit 1; }
 "$out/chat_static" > /dev/null
 
 if command -v valgrind > /dev/null; then
-    for build in shared static; do
-        echo "== C suite, $build library, under valgrind memcheck"
-        HTTPQQ_TEST_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
-            --suppressions="$here/valgrind.supp" \
-            --show-leak-kinds=definite,indirect,possible \
-            --errors-for-leak-kinds=definite,indirect,possible \
-            "$out/test_httpqq_$build"
+    for suite in test_httpqq test_agent; do
+        for build in shared static; do
+            echo "== C suite $suite, $build library, under valgrind memcheck"
+            HTTPQQ_TEST_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
+                --suppressions="$here/valgrind.supp" \
+                --show-leak-kinds=definite,indirect,possible \
+                --errors-for-leak-kinds=definite,indirect,possible \
+                "$out/${suite}_$build"
+        done
     done
 else
     echo "valgrind is not installed: the memcheck run is skipped" >&2

@@ -18,45 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        checks++;                                                              \
-        if (!(cond)) {                                                         \
-            failures++;                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-        }                                                                      \
-    } while (0)
-
-/* Expects a status, printing the library's message when it differs. */
-#define EXPECT(expected, call)                                                 \
-    do {                                                                       \
-        httpqq_status got_ = (call);                                           \
-        checks++;                                                              \
-        if (got_ != (expected)) {                                              \
-            failures++;                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s\n  gave %s (%s), wanted %s\n",     \
-                    __FILE__, __LINE__, #call, httpqq_status_name(got_),       \
-                    httpqq_last_error_message(),                               \
-                    httpqq_status_name(expected));                             \
-        }                                                                      \
-    } while (0)
-
-#define OK(call) EXPECT(HTTPQQ_STATUS_OK, call)
-
-#define CHECK_STR(actual, expected)                                            \
-    do {                                                                       \
-        const char *a_ = (actual);                                             \
-        checks++;                                                              \
-        if (a_ == NULL || strcmp(a_, (expected)) != 0) {                       \
-            failures++;                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s is \"%s\", wanted \"%s\"\n",       \
-                    __FILE__, __LINE__, #actual, a_ ? a_ : "(null)",           \
-                    (expected));                                               \
-        }                                                                      \
-    } while (0)
+#include "check.h"
 
 static const char *endpoint;
 
@@ -71,20 +33,6 @@ static httpqq_message_list *fetch(httpqq_session *session) {
     httpqq_message_list *list = NULL;
     OK(httpqq_session_fetch_messages(session, &list));
     return list;
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* How far past a timeout an error may come: 10%, or 25% when run.sh runs
- * the suite under valgrind (HTTPQQ_TEST_VALGRIND=1), which slows every
- * wake-up. */
-static double timing_slack(void) {
-    const char *valgrind = getenv("HTTPQQ_TEST_VALGRIND");
-    return valgrind != NULL && strcmp(valgrind, "1") == 0 ? 0.25 : 0.10;
 }
 
 /* A listening socket on an ephemeral loopback port; its "127.0.0.1:port"
@@ -766,14 +714,34 @@ static int on_message(const httpqq_message *message, void *user_data) {
 }
 
 static void test_listen(httpqq_session *alice, httpqq_session *bob) {
+    struct listened seen = {0, ""};
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_listen(bob, 0, on_message, &seen));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_listen(bob, 99, on_message, &seen));
+    CHECK(seen.count == 0);
     OK(httpqq_session_send_message(alice, 10002, "one"));
     OK(httpqq_session_send_message(alice, 10002, "stop"));
     OK(httpqq_session_send_message(alice, 10002, "after stop, same batch"));
-    struct listened seen = {0, ""};
-    OK(httpqq_session_listen(bob, 50, on_message, &seen));
-    /* The batch already fetched is delivered whole: nothing lost. */
-    CHECK(seen.count == 3);
-    CHECK_STR(seen.last, "after stop, same batch");
+    OK(httpqq_session_listen(bob, 100, on_message, &seen));
+    /* It stops at once; the rest of the batch stays with the session. */
+    CHECK(seen.count == 2);
+    CHECK_STR(seen.last, "stop");
+    httpqq_message_list *rest = fetch(bob);
+    CHECK(httpqq_message_list_len(rest) == 1);
+    CHECK_STR(httpqq_message_text(httpqq_message_list_get(rest, 0), NULL), "after stop, same batch");
+    httpqq_message_list_free(rest);
+    /* …and comes first from the next listen too, once. */
+    OK(httpqq_session_send_message(alice, 10002, "four"));
+    OK(httpqq_session_send_message(alice, 10002, "stop"));
+    OK(httpqq_session_send_message(alice, 10002, "six"));
+    seen.count = 0;
+    OK(httpqq_session_listen(bob, 100, on_message, &seen));
+    CHECK(seen.count == 2);
+    seen.count = 0;
+    strcpy(seen.last, "");
+    OK(httpqq_session_send_message(alice, 10002, "stop"));
+    OK(httpqq_session_listen(bob, 100, on_message, &seen));
+    CHECK(seen.count == 2);
+    CHECK_STR(seen.last, "stop");
 }
 
 int main(void) {
@@ -818,6 +786,5 @@ int main(void) {
     httpqq_client_free(client);
     httpqq_server_free(server);
 
-    printf("%d checks, %d failed\n", checks, failures);
-    return failures == 0 ? 0 : 1;
+    return finish("test_httpqq");
 }

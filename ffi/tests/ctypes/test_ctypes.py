@@ -131,7 +131,8 @@ class CtypesTest(unittest.TestCase):
             seen.append(text_of(message))
             return 1 if seen[-1] == "stop" else 0
 
-        self.assertEqual(listen(self.bob, 20, on_message, None), OK)
+        self.assertNotEqual(listen(self.bob, 0, on_message, None), OK)  # a busy loop
+        self.assertEqual(listen(self.bob, 100, on_message, None), OK)
         self.assertEqual(seen, ["one", "two", "stop"])
 
 

@@ -1,0 +1,598 @@
+//! The agent: a logged-in account that stays up (polls, backs off, observes
+//! penalties, logs in again) and reports what happens as events, read one
+//! at a time or through a callback. The loop itself is core's
+//! `httpqq::Agent`; this module converts types.
+
+use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, CText};
+use crate::client::httpqq_client;
+use crate::millis;
+use crate::model::httpqq_message;
+use crate::status::{httpqq_outcome, httpqq_status, FfiError};
+use httpqq::{Agent, AgentBuilder, Backoff, Event, EventKind, NoEvent, Outcome, State, Uin};
+use std::ffi::{c_char, c_int, c_void};
+use std::time::Duration;
+
+/// What an event reports, as `httpqq_event_get_kind` gives it.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum httpqq_event_kind {
+    /// The agent is online (its first request succeeded, or one did after
+    /// failures or a penalty).
+    Online = 1,
+    /// A request failed for a reason that may pass; the agent retries in
+    /// `httpqq_event_delay_ms` (attempt `httpqq_event_attempt`; what failed:
+    /// `httpqq_event_error_status` and `_error_message`).
+    Reconnecting = 2,
+    /// The server answered `RES=3`: the agent sends nothing for
+    /// `httpqq_event_delay_ms`.
+    Throttled = 3,
+    /// The server had ended the session (`RES=20`); the agent logged in
+    /// again.
+    SessionRenewed = 4,
+    /// An incoming message: `httpqq_event_message`.
+    Message = 5,
+    /// The agent stopped; its last event. `httpqq_event_error_status` is
+    /// `HTTPQQ_STATUS_OK` when it was asked to, else why it stopped (e.g.
+    /// `HTTPQQ_STATUS_LOGIN_FAILED`, with `httpqq_event_reason`).
+    Stopped = 6,
+}
+
+/// Where an agent is, as `httpqq_agent_get_state` gives it.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum httpqq_agent_state {
+    /// Started, not yet heard from the server.
+    Connecting = 0,
+    /// The last request succeeded.
+    Online = 1,
+    /// Retrying after failures, with backoff.
+    Reconnecting = 2,
+    /// Waiting out a `RES=3` penalty.
+    Throttled = 3,
+    /// Done.
+    Stopped = 4,
+}
+
+/// Settings for `httpqq_agent_start`, made by `httpqq_agent_options_new`.
+/// Free with `httpqq_agent_options_free`. Not for use from several threads
+/// at once.
+pub struct httpqq_agent_options {
+    poll_interval: Duration,
+    backoff: Backoff,
+    penalty: Option<Duration>,
+    relogin: bool,
+}
+
+/// A logged-in account that stays up, made by `httpqq_agent_start`. Safe
+/// to use from several threads at once (one thread reading events, others
+/// sending or stopping it). Free with `httpqq_agent_free`.
+pub struct httpqq_agent {
+    agent: Agent,
+}
+
+/// One event of an agent. Owned by the caller of `httpqq_agent_next_event`
+/// (free it with `httpqq_event_free`); borrowed for the call only in an
+/// `httpqq_agent_run` callback.
+pub struct httpqq_event {
+    uin: u64,
+    kind: httpqq_event_kind,
+    message: Option<httpqq_message>,
+    attempt: u32,
+    delay: Duration,
+    error_status: httpqq_status,
+    error_message: Option<CText>,
+    reason: Option<CText>,
+}
+
+impl httpqq_event {
+    fn new(event: Event) -> Self {
+        let mut out = httpqq_event {
+            uin: event.uin.get(),
+            kind: httpqq_event_kind::Online,
+            message: None,
+            attempt: 0,
+            delay: Duration::ZERO,
+            error_status: httpqq_status::Ok,
+            error_message: None,
+            reason: None,
+        };
+        let failed = |out: &mut httpqq_event, err: httpqq::Error| {
+            out.error_message = Some(CText::new(&err.to_string()));
+            if let httpqq::Error::LoginFailed { reason } = &err {
+                out.reason = Some(CText::new(reason));
+            }
+            out.error_status = FfiError::Core(err).status();
+        };
+        match event.kind {
+            EventKind::Online => {}
+            EventKind::Reconnecting {
+                attempt,
+                retry_in,
+                error,
+            } => {
+                out.kind = httpqq_event_kind::Reconnecting;
+                out.attempt = attempt;
+                out.delay = retry_in;
+                failed(&mut out, error);
+            }
+            EventKind::Throttled { retry_after } => {
+                out.kind = httpqq_event_kind::Throttled;
+                out.delay = retry_after;
+            }
+            EventKind::SessionRenewed => out.kind = httpqq_event_kind::SessionRenewed,
+            EventKind::Message(message) => {
+                out.kind = httpqq_event_kind::Message;
+                out.message = Some(httpqq_message::new(message));
+            }
+            EventKind::Stopped(reason) => {
+                out.kind = httpqq_event_kind::Stopped;
+                if let Some(err) = reason.error() {
+                    failed(&mut out, err);
+                }
+            }
+            // A kind added to the core later: reported as its state.
+            _ => {}
+        }
+        out
+    }
+}
+
+/// Called by `httpqq_agent_run` for each event, oldest first, on the
+/// calling thread; `event` is borrowed for the call only. Return 0 to go
+/// on, nonzero to return from `httpqq_agent_run` at once (the agent keeps
+/// running, and the events after this one wait for the next call).
+#[allow(non_camel_case_types)]
+pub type httpqq_event_callback =
+    Option<unsafe extern "C" fn(event: *const httpqq_event, user_data: *mut c_void) -> c_int>;
+
+/// Makes agent settings with the defaults: poll every 5000 ms (and as
+/// often as the session needs to stay alive), backoff from 1000 ms doubling
+/// to 30000 ms with ±20% jitter, the server's own penalty after `RES=3`
+/// (20 s), re-login on.
+///
+/// The caller owns the options and frees them with
+/// `httpqq_agent_options_free`.
+#[no_mangle]
+pub extern "C" fn httpqq_agent_options_new() -> *mut httpqq_agent_options {
+    into_handle(httpqq_agent_options {
+        poll_interval: Duration::from_secs(5),
+        backoff: Backoff::default(),
+        penalty: None,
+        relogin: true,
+    })
+}
+
+/// Frees agent settings; NULL is a no-op.
+///
+/// # Safety
+/// `options` is NULL or options from this library, not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_free(options: *mut httpqq_agent_options) {
+    unsafe { free_handle(options) }
+}
+
+/// Changes agent settings.
+///
+/// # Safety
+/// `options` is NULL or live options not used by another thread.
+unsafe fn update(
+    options: *mut httpqq_agent_options,
+    change: impl FnOnce(&mut httpqq_agent_options),
+) -> httpqq_status {
+    run(|| {
+        // SAFETY: the caller's promise.
+        let options =
+            unsafe { options.as_mut() }.ok_or_else(|| crate::boundary::null("options"))?;
+        change(options);
+        Ok(())
+    })
+}
+
+/// Sets how often to poll while no messages come, in milliseconds (at
+/// least 100: `httpqq_agent_start` refuses less).
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_poll_interval_ms(
+    options: *mut httpqq_agent_options,
+    milliseconds: u64,
+) -> httpqq_status {
+    unsafe {
+        update(options, |o| {
+            o.poll_interval = Duration::from_millis(milliseconds)
+        })
+    }
+}
+
+/// Sets the backoff after transient failures: the first retry waits
+/// `initial_ms`, each next one twice as long, at most `max_ms` (both > 0,
+/// `initial_ms` ≤ `max_ms`; checked by `httpqq_agent_start`).
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_backoff_ms(
+    options: *mut httpqq_agent_options,
+    initial_ms: u64,
+    max_ms: u64,
+) -> httpqq_status {
+    unsafe {
+        update(options, |o| {
+            o.backoff.initial = Duration::from_millis(initial_ms);
+            o.backoff.max = Duration::from_millis(max_ms);
+        })
+    }
+}
+
+/// Sets how long the agent sends nothing after `RES=3`, in milliseconds
+/// (default: the original server's penalty, 20 000; 30 000 after
+/// DelFromList).
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_throttle_penalty_ms(
+    options: *mut httpqq_agent_options,
+    milliseconds: u64,
+) -> httpqq_status {
+    unsafe {
+        update(options, |o| {
+            o.penalty = Some(Duration::from_millis(milliseconds))
+        })
+    }
+}
+
+/// Turns re-login after `RES=20` on (the default) or off (then `RES=20`
+/// stops the agent with `HTTPQQ_STATUS_NOT_LOGGED_IN`).
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_relogin(
+    options: *mut httpqq_agent_options,
+    on: bool,
+) -> httpqq_status {
+    unsafe { update(options, |o| o.relogin = on) }
+}
+
+impl httpqq_agent_options {
+    fn apply(&self, builder: AgentBuilder) -> AgentBuilder {
+        let builder = builder
+            .poll_interval(self.poll_interval)
+            .backoff(self.backoff)
+            .relogin(self.relogin);
+        match self.penalty {
+            Some(penalty) => builder.throttle_penalty(penalty),
+            None => builder,
+        }
+    }
+}
+
+/// Starts an agent for `uin` with its password (UTF-8; only its MD5 is
+/// kept): it logs in on its own threads and runs until stopped. A refused
+/// login is not an error here: it is the agent's `HTTPQQ_EVENT_KIND_STOPPED`
+/// event, with the server's reason. `options` may be NULL (the defaults);
+/// the agent copies them.
+///
+/// On success the caller owns `*agent_out` and frees it with
+/// `httpqq_agent_free`. `HTTPQQ_STATUS_INVALID_CONFIG` for settings that
+/// cannot be used (a poll interval under 100 ms, say).
+///
+/// # Safety
+/// `client` is NULL or a live client; `password` is NULL or a
+/// NUL-terminated string; `options` is NULL or live options; `agent_out`
+/// is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_start(
+    client: *const httpqq_client,
+    uin: u64,
+    password: *const c_char,
+    options: *const httpqq_agent_options,
+    agent_out: *mut *mut httpqq_agent,
+) -> httpqq_status {
+    unsafe {
+        run_out(agent_out, || {
+            let client = borrow(client, "client")?;
+            let password = text(password, "password")?;
+            let mut builder = Agent::builder(client.client(), Uin::new(uin), password);
+            if let Some(options) = options.as_ref() {
+                builder = options.apply(builder);
+            }
+            Ok(into_handle(httpqq_agent {
+                agent: builder.start()?,
+            }))
+        })
+    }
+}
+
+/// Frees the agent; NULL is a no-op. A running agent is stopped first (as
+/// `httpqq_agent_stop`): it finishes on its own threads, logging out if
+/// the server is reachable; call `httpqq_agent_wait_stopped` before this
+/// to wait for that. Messages it fetched that were not taken are lost.
+///
+/// # Safety
+/// `agent` is NULL or an agent from this library, not freed yet and not
+/// in use by another thread.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_free(agent: *mut httpqq_agent) {
+    unsafe { free_handle(agent) }
+}
+
+/// The agent's UIN; 0 for NULL.
+///
+/// # Safety
+/// `agent` is NULL or a live agent.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_uin(agent: *const httpqq_agent) -> u64 {
+    unsafe { agent.as_ref() }.map_or(0, |a| a.agent.uin().get())
+}
+
+/// Where the agent is now, an `httpqq_agent_state`;
+/// `HTTPQQ_AGENT_STATE_STOPPED` for NULL.
+///
+/// # Safety
+/// `agent` is NULL or a live agent.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_get_state(agent: *const httpqq_agent) -> u32 {
+    let state = unsafe { agent.as_ref() }.map_or(State::Stopped, |a| a.agent.state());
+    (match state {
+        State::Connecting => httpqq_agent_state::Connecting,
+        State::Online => httpqq_agent_state::Online,
+        State::Reconnecting => httpqq_agent_state::Reconnecting,
+        State::Throttled => httpqq_agent_state::Throttled,
+        _ => httpqq_agent_state::Stopped,
+    }) as u32
+}
+
+/// Waits at most `timeout_ms` milliseconds for the agent's next event (0:
+/// only look), for callers that cannot take callbacks.
+///
+/// Returns `HTTPQQ_STATUS_OK` and writes the event to `*event_out` (the
+/// caller owns it and frees it with `httpqq_event_free`), or NULL when none
+/// came in time. Returns `HTTPQQ_STATUS_STOPPED` once the agent has stopped
+/// and its last event was taken.
+///
+/// # Safety
+/// `agent` is NULL or a live agent; `event_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_next_event(
+    agent: *const httpqq_agent,
+    timeout_ms: u64,
+    event_out: *mut *mut httpqq_event,
+) -> httpqq_status {
+    unsafe {
+        run_out(event_out, || {
+            let agent = &borrow(agent, "agent")?.agent;
+            match agent.next_event_timeout(Duration::from_millis(timeout_ms)) {
+                Ok(event) => Ok(into_handle(httpqq_event::new(event))),
+                Err(NoEvent::Timeout) => Ok(std::ptr::null_mut()),
+                Err(NoEvent::Finished) => Err(httpqq::Error::Stopped.into()),
+            }
+        })
+    }
+}
+
+/// Calls `callback` for each event of the agent, oldest first, on the
+/// calling thread, blocking in between.
+///
+/// Returns `HTTPQQ_STATUS_OK` as soon as the callback returns nonzero (the
+/// agent keeps running; later events wait for the next call), or after
+/// delivering the agent's `HTTPQQ_EVENT_KIND_STOPPED` event: then
+/// `HTTPQQ_STATUS_OK` when it was asked to stop, else why it stopped (e.g.
+/// `HTTPQQ_STATUS_LOGIN_FAILED`). `HTTPQQ_STATUS_STOPPED` if it had
+/// stopped and delivered everything before the call.
+///
+/// The callback must not unwind (e.g. `longjmp`, or a C++ exception) out
+/// of this call: catch inside it and return nonzero.
+///
+/// # Safety
+/// `agent` is NULL or a live agent; `callback` is NULL or a function of
+/// that type; `user_data` is whatever the callback expects.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_run(
+    agent: *const httpqq_agent,
+    callback: httpqq_event_callback,
+    user_data: *mut c_void,
+) -> httpqq_status {
+    run(|| {
+        // SAFETY: the caller's promise.
+        let agent = &unsafe { borrow(agent, "agent") }?.agent;
+        let callback = callback.ok_or_else(|| crate::boundary::null("callback"))?;
+        loop {
+            let Some(event) = agent.next_event() else {
+                return Err(httpqq::Error::Stopped.into());
+            };
+            let stopped = match &event.kind {
+                EventKind::Stopped(reason) => Some(reason.error()),
+                _ => None,
+            };
+            let event = httpqq_event::new(event);
+            // SAFETY: the caller's promise about the callback; `event` lives
+            // across the call.
+            let stop = unsafe { callback(&event, user_data) } != 0;
+            match stopped {
+                Some(Some(err)) => return Err(err.into()),
+                Some(None) => return Ok(()),
+                None if stop => return Ok(()),
+                None => {}
+            }
+        }
+    })
+}
+
+/// Stops the agent; returns at once. Idempotent, and safe from any thread,
+/// but not from a signal handler (set a flag there, and call this from your
+/// loop). While the agent waits (its interval, a backoff, a penalty) it
+/// stops at once; with a request in flight, when that ends (within the
+/// client's timeout). It logs out if the server is reachable. Its events
+/// can still be taken; the last is `HTTPQQ_EVENT_KIND_STOPPED`.
+///
+/// # Safety
+/// `agent` is NULL or a live agent.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_stop(agent: *const httpqq_agent) {
+    if let Some(agent) = unsafe { agent.as_ref() } {
+        crate::boundary::run_value((), || agent.agent.stop());
+    }
+}
+
+/// Waits at most `timeout_ms` milliseconds for the agent to finish (after
+/// `httpqq_agent_stop`, or a refused login); whether it has. False for
+/// NULL.
+///
+/// # Safety
+/// `agent` is NULL or a live agent.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_wait_stopped(
+    agent: *const httpqq_agent,
+    timeout_ms: u64,
+) -> bool {
+    unsafe { agent.as_ref() }.is_some_and(|a| {
+        crate::boundary::run_value(false, || {
+            a.agent.wait_stopped(Duration::from_millis(timeout_ms))
+        })
+    })
+}
+
+/// Sends `text` (UTF-8) to `target` on the calling thread, and writes what
+/// became of it to `*outcome_out` (an `httpqq_outcome`) whenever the
+/// arguments were usable, success or not: `HTTPQQ_OUTCOME_ACCEPTED` with
+/// `HTTPQQ_STATUS_OK`; `HTTPQQ_OUTCOME_REFUSED` when it was certainly not
+/// carried out (a result code such as `HTTPQQ_STATUS_THROTTLED`, a penalty
+/// still running, a server that could not be reached, a stopped agent:
+/// `HTTPQQ_STATUS_STOPPED`); `HTTPQQ_OUTCOME_UNKNOWN` when it was sent but
+/// no reply came (it may have been delivered). Nothing is ever resent by
+/// itself. A `RES=3` starts the session's penalty; a `RES=20` makes the
+/// agent log in again at once.
+///
+/// # Safety
+/// `agent` is NULL or a live agent; `message` is NULL or a NUL-terminated
+/// string; `outcome_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_send(
+    agent: *const httpqq_agent,
+    target: u64,
+    message: *const c_char,
+    outcome_out: *mut u32,
+) -> httpqq_status {
+    run(|| {
+        if outcome_out.is_null() {
+            return Err(crate::boundary::null("outcome_out"));
+        }
+        // SAFETY: the caller's promises.
+        let agent = &unsafe { borrow(agent, "agent") }?.agent;
+        // SAFETY: as above.
+        let message = unsafe { text(message, "message") }?;
+        let result = agent.send(Uin::new(target), message);
+        let outcome = httpqq_outcome::from(Outcome::of(&result)) as u32;
+        // SAFETY: checked non-NULL; the caller promises it is writable.
+        unsafe { outcome_out.write(outcome) };
+        Ok(result?)
+    })
+}
+
+/// Frees an event from `httpqq_agent_next_event`; NULL is a no-op. Never
+/// pass the event of an `httpqq_agent_run` callback.
+///
+/// # Safety
+/// `event` is NULL or an owned event, not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_event_free(event: *mut httpqq_event) {
+    unsafe { free_handle(event) }
+}
+
+/// The event's kind, an `httpqq_event_kind`; 0 for NULL.
+///
+/// # Safety
+/// `event` is NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_event_get_kind(event: *const httpqq_event) -> u32 {
+    unsafe { event.as_ref() }.map_or(0, |e| e.kind as u32)
+}
+
+/// The account (UIN) the event is about; 0 for NULL.
+///
+/// # Safety
+/// `event` is NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_event_uin(event: *const httpqq_event) -> u64 {
+    unsafe { event.as_ref() }.map_or(0, |e| e.uin)
+}
+
+/// The incoming message of an `HTTPQQ_EVENT_KIND_MESSAGE` event (read it
+/// with the `httpqq_message_` accessors); NULL for other kinds and NULL.
+///
+/// Borrowed: valid until the event is freed (or the callback returns).
+///
+/// # Safety
+/// `event` is NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_event_message(event: *const httpqq_event) -> *const httpqq_message {
+    unsafe { event.as_ref() }
+        .and_then(|e| e.message.as_ref())
+        .map_or(std::ptr::null(), |m| m as *const httpqq_message)
+}
+
+/// Failures in a row of an `HTTPQQ_EVENT_KIND_RECONNECTING` event (from 1);
+/// 0 otherwise.
+///
+/// # Safety
+/// `event` is NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_event_attempt(event: *const httpqq_event) -> u32 {
+    unsafe { event.as_ref() }.map_or(0, |e| e.attempt)
+}
+
+/// How long the agent waits before its next request, in milliseconds: the
+/// backoff of an `HTTPQQ_EVENT_KIND_RECONNECTING` event, the penalty of an
+/// `HTTPQQ_EVENT_KIND_THROTTLED` one; 0 otherwise.
+///
+/// # Safety
+/// `event` is NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_event_delay_ms(event: *const httpqq_event) -> u64 {
+    unsafe { event.as_ref() }.map_or(0, |e| millis(e.delay))
+}
+
+/// What failed, as an `httpqq_status`: for `HTTPQQ_EVENT_KIND_RECONNECTING`
+/// the request's error (e.g. `HTTPQQ_STATUS_TRANSPORT`), for
+/// `HTTPQQ_EVENT_KIND_STOPPED` why it stopped (`HTTPQQ_STATUS_OK` when it
+/// was asked to); `HTTPQQ_STATUS_OK` otherwise and for NULL.
+///
+/// # Safety
+/// `event` is NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_event_error_status(event: *const httpqq_event) -> c_int {
+    unsafe { event.as_ref() }.map_or(httpqq_status::Ok, |e| e.error_status) as c_int
+}
+
+/// What failed, in English, for the events that have an error status other
+/// than `HTTPQQ_STATUS_OK`; NULL otherwise.
+///
+/// Borrowed: valid until the event is freed (or the callback returns).
+///
+/// # Safety
+/// `event` is NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_event_error_message(event: *const httpqq_event) -> *const c_char {
+    unsafe { event.as_ref() }
+        .and_then(|e| e.error_message.as_ref())
+        .map_or(std::ptr::null(), CText::as_ptr)
+}
+
+/// The server's reason (UTF-8, as sent) when the agent stopped because the
+/// login was refused (`HTTPQQ_STATUS_LOGIN_FAILED`); NULL otherwise.
+///
+/// Borrowed: valid until the event is freed (or the callback returns).
+///
+/// # Safety
+/// `event` is NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_event_reason(event: *const httpqq_event) -> *const c_char {
+    unsafe { event.as_ref() }
+        .and_then(|e| e.reason.as_ref())
+        .map_or(std::ptr::null(), CText::as_ptr)
+}

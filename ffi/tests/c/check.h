@@ -1,0 +1,85 @@
+/*
+ * The checks shared by the C test programs: each failing check prints one
+ * line; the program exits 1 if any did (see `finish`).
+ */
+#ifndef HTTPQQ_TEST_CHECK_H
+#define HTTPQQ_TEST_CHECK_H
+
+#include <httpqq.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int failures = 0;
+static int checks = 0;
+
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        checks++;                                                              \
+        if (!(cond)) {                                                         \
+            failures++;                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
+        }                                                                      \
+    } while (0)
+
+/* Expects a status, printing the library's message when it differs. */
+#define EXPECT(expected, call)                                                 \
+    do {                                                                       \
+        httpqq_status got_ = (call);                                           \
+        checks++;                                                              \
+        if (got_ != (expected)) {                                              \
+            failures++;                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s\n  gave %s (%s), wanted %s\n",     \
+                    __FILE__, __LINE__, #call, httpqq_status_name(got_),       \
+                    httpqq_last_error_message(),                               \
+                    httpqq_status_name(expected));                             \
+        }                                                                      \
+    } while (0)
+
+#define OK(call) EXPECT(HTTPQQ_STATUS_OK, call)
+
+#define CHECK_STR(actual, expected)                                            \
+    do {                                                                       \
+        const char *a_ = (actual);                                             \
+        checks++;                                                              \
+        if (a_ == NULL || strcmp(a_, (expected)) != 0) {                       \
+            failures++;                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s is \"%s\", wanted \"%s\"\n",       \
+                    __FILE__, __LINE__, #actual, a_ ? a_ : "(null)",           \
+                    (expected));                                               \
+        }                                                                      \
+    } while (0)
+
+static inline double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* How far past a time limit something may come: 10%, or 25% when run.sh
+ * runs the suite under valgrind (HTTPQQ_TEST_VALGRIND=1), which slows
+ * every wake-up. */
+static inline double timing_slack(void) {
+    const char *valgrind = getenv("HTTPQQ_TEST_VALGRIND");
+    return valgrind != NULL && strcmp(valgrind, "1") == 0 ? 0.25 : 0.10;
+}
+
+/* Sleeps `ms` milliseconds. */
+static inline void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* Prints the tally; the exit status of the program. */
+static inline int finish(const char *name) {
+    if (failures > 0) {
+        fprintf(stderr, "%s: %d of %d checks failed\n", name, failures, checks);
+        return 1;
+    }
+    printf("%s: all %d checks passed\n", name, checks);
+    return 0;
+}
+
+#endif

@@ -1,0 +1,418 @@
+/*
+ * A C bot on the agent (httpqq_agent_*), through the trouble bots meet,
+ * against the in-process reference server and its test controls: a
+ * restart, an expired session, a penalty, a black hole, a stop during
+ * backoff, a password changed while it was away.
+ *
+ * Built and run by `make test-c` like test_httpqq.c: with the shared and
+ * the static library, and under valgrind memcheck.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "check.h"
+
+#include <pthread.h>
+
+static const char *endpoint;
+
+/* A client whose requests give up after `timeout_ms`. */
+static httpqq_client *client_with_timeout(uint64_t timeout_ms) {
+    httpqq_client_builder *builder = httpqq_client_builder_new();
+    httpqq_client *client = NULL;
+    OK(httpqq_client_builder_set_endpoint(builder, endpoint));
+    OK(httpqq_client_builder_set_timeout_ms(builder, timeout_ms));
+    OK(httpqq_client_builder_set_connect_timeout_ms(builder, timeout_ms));
+    OK(httpqq_client_builder_build(builder, &client));
+    httpqq_client_builder_free(builder);
+    return client;
+}
+
+/* Bob's agent: polls every 100 ms, backoff from `initial_ms` to `max_ms`. */
+static httpqq_agent *start_bob(httpqq_client *client, uint64_t initial_ms, uint64_t max_ms,
+                               uint64_t penalty_ms) {
+    httpqq_agent_options *options = httpqq_agent_options_new();
+    OK(httpqq_agent_options_set_poll_interval_ms(options, 100));
+    OK(httpqq_agent_options_set_backoff_ms(options, initial_ms, max_ms));
+    if (penalty_ms > 0) {
+        OK(httpqq_agent_options_set_throttle_penalty_ms(options, penalty_ms));
+    }
+    httpqq_agent *agent = NULL;
+    OK(httpqq_agent_start(client, 10002, "demo", options, &agent));
+    httpqq_agent_options_free(options);
+    return agent;
+}
+
+/* Messages seen while waiting, by text. */
+struct inbox {
+    int count;
+    char texts[64][64];
+};
+
+static void note_message(struct inbox *inbox, const httpqq_event *event) {
+    const httpqq_message *message = httpqq_event_message(event);
+    if (message != NULL && httpqq_message_get_kind(message) == HTTPQQ_MESSAGE_KIND_TEXT &&
+        inbox != NULL && inbox->count < 64) {
+        snprintf(inbox->texts[inbox->count++], 64, "%s", httpqq_message_text(message, NULL));
+    }
+}
+
+/* Takes events until one of `kind` (owned: free it), noting messages in
+ * `inbox` (may be NULL); NULL when none came within `seconds`. */
+static httpqq_event *wait_for(httpqq_agent *agent, uint32_t kind, double seconds, struct inbox *inbox) {
+    double deadline = now() + seconds;
+    while (now() < deadline) {
+        httpqq_event *event = NULL;
+        httpqq_status status = httpqq_agent_next_event(agent, 50, &event);
+        if (status != HTTPQQ_STATUS_OK) {
+            fprintf(stderr, "next_event: %s\n", httpqq_last_error_message());
+            return NULL;
+        }
+        if (event == NULL) {
+            continue;
+        }
+        note_message(inbox, event);
+        if (httpqq_event_get_kind(event) == kind) {
+            return event;
+        }
+        httpqq_event_free(event);
+    }
+    fprintf(stderr, "no event of kind %u within %.1f s\n", kind, seconds);
+    return NULL;
+}
+
+/* As wait_for, for events that need no look inside. */
+static int await(httpqq_agent *agent, uint32_t kind, double seconds, struct inbox *inbox) {
+    httpqq_event *event = wait_for(agent, kind, seconds, inbox);
+    httpqq_event_free(event);
+    return event != NULL;
+}
+
+static int count_text(const struct inbox *inbox, const char *text) {
+    int n = 0;
+    for (int i = 0; i < inbox->count; i++) {
+        n += strcmp(inbox->texts[i], text) == 0;
+    }
+    return n;
+}
+
+static httpqq_session *login_alice(httpqq_client *client) {
+    httpqq_session *alice = NULL;
+    OK(httpqq_client_login(client, 10001, "demo", &alice));
+    return alice;
+}
+
+static void test_restart(httpqq_server *server) {
+    httpqq_client *client = client_with_timeout(2000);
+    httpqq_agent *bob = start_bob(client, 100, 1000, 0);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
+    CHECK(httpqq_agent_get_state(bob) == HTTPQQ_AGENT_STATE_ONLINE);
+
+    httpqq_server_stop_listening(server);
+    httpqq_event *failed = wait_for(bob, HTTPQQ_EVENT_KIND_RECONNECTING, 5, NULL);
+    CHECK(failed != NULL);
+    CHECK(httpqq_event_attempt(failed) == 1);
+    /* Refused connections, or a poll in flight cut off (the NULL). */
+    CHECK(httpqq_event_error_status(failed) == HTTPQQ_STATUS_TRANSPORT ||
+          httpqq_event_error_status(failed) == HTTPQQ_STATUS_NO_REPLY);
+    CHECK(httpqq_event_error_message(failed) != NULL);
+    CHECK(httpqq_event_delay_ms(failed) >= 80 && httpqq_event_delay_ms(failed) <= 120);
+    CHECK(httpqq_event_uin(failed) == 10002);
+    httpqq_event_free(failed);
+    sleep_ms(1500);
+    CHECK(httpqq_agent_get_state(bob) == HTTPQQ_AGENT_STATE_RECONNECTING);
+
+    OK(httpqq_server_restart(server));
+    double restarted = now();
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 3, NULL));
+    /* Within the backoff cap (1 s) and a second. */
+    CHECK(now() - restarted <= 2.0 * (1 + timing_slack()));
+
+    httpqq_session *alice = login_alice(client);
+    char text[32];
+    for (int i = 0; i < 10; i++) {
+        snprintf(text, sizeof text, "after restart %d", i);
+        OK(httpqq_session_send_message(alice, 10002, text));
+    }
+    struct inbox inbox = {0};
+    double deadline = now() + 5;
+    while (inbox.count < 10 && now() < deadline) {
+        await(bob, HTTPQQ_EVENT_KIND_MESSAGE, 1, &inbox);
+    }
+    sleep_ms(300);
+    httpqq_event *more = NULL;
+    while (httpqq_agent_next_event(bob, 0, &more) == HTTPQQ_STATUS_OK && more != NULL) {
+        note_message(&inbox, more);
+        httpqq_event_free(more);
+        more = NULL;
+    }
+    CHECK(inbox.count == 10);
+    for (int i = 0; i < 10; i++) {
+        snprintf(text, sizeof text, "after restart %d", i);
+        CHECK(count_text(&inbox, text) == 1);
+    }
+    httpqq_session_logout(alice);
+    httpqq_session_free(alice);
+    httpqq_agent_stop(bob);
+    CHECK(httpqq_agent_wait_stopped(bob, 5000));
+    httpqq_agent_free(bob);
+    httpqq_client_free(client);
+}
+
+static void test_expired_session(httpqq_server *server) {
+    httpqq_client *client = client_with_timeout(2000);
+    httpqq_agent *bob = start_bob(client, 100, 1000, 0);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
+    httpqq_session *alice = login_alice(client);
+    OK(httpqq_session_send_message(alice, 10002, "before"));
+    CHECK(httpqq_server_expire_session(server, 10002));
+    OK(httpqq_session_send_message(alice, 10002, "while expired"));
+    struct inbox inbox = {0};
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_SESSION_RENEWED, 5, &inbox));
+    OK(httpqq_session_send_message(alice, 10002, "after"));
+    double deadline = now() + 5;
+    while (inbox.count < 3 && now() < deadline) {
+        await(bob, HTTPQQ_EVENT_KIND_MESSAGE, 1, &inbox);
+    }
+    CHECK(inbox.count == 3);
+    CHECK(count_text(&inbox, "before") == 1);
+    CHECK(count_text(&inbox, "while expired") == 1);
+    CHECK(count_text(&inbox, "after") == 1);
+    httpqq_session_logout(alice);
+    httpqq_session_free(alice);
+    httpqq_agent_free(bob);
+    httpqq_client_free(client);
+}
+
+static void test_throttled(httpqq_server *server) {
+    httpqq_client *client = client_with_timeout(2000);
+    httpqq_agent *bob = start_bob(client, 100, 1000, 700);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
+    httpqq_server_throttle(server, 10002, 1000);
+    httpqq_event *throttled = wait_for(bob, HTTPQQ_EVENT_KIND_THROTTLED, 5, NULL);
+    CHECK(throttled != NULL && httpqq_event_delay_ms(throttled) == 700);
+    httpqq_event_free(throttled);
+    CHECK(httpqq_agent_get_state(bob) == HTTPQQ_AGENT_STATE_THROTTLED);
+    /* A send during the penalty is refused without a request. */
+    uint64_t requests = httpqq_server_request_count(server, 10002, NULL, -1);
+    uint32_t outcome = 99;
+    EXPECT(HTTPQQ_STATUS_THROTTLED, httpqq_agent_send(bob, 10001, "too soon", &outcome));
+    CHECK(outcome == HTTPQQ_OUTCOME_REFUSED);
+    CHECK(httpqq_last_error_retry_after_ms() > 0 && httpqq_last_error_retry_after_ms() <= 700);
+    CHECK(httpqq_last_error_outcome() == HTTPQQ_OUTCOME_REFUSED);
+    CHECK(httpqq_server_request_count(server, 10002, NULL, -1) == requests);
+    /* No request of bob's while the penalty runs. */
+    sleep_ms(500);
+    CHECK(httpqq_server_request_count(server, 10002, NULL, -1) == requests);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
+    httpqq_session *alice = login_alice(client);
+    OK(httpqq_session_send_message(alice, 10002, "resumed"));
+    struct inbox inbox = {0};
+    double deadline = now() + 5;
+    while (inbox.count < 1 && now() < deadline) {
+        await(bob, HTTPQQ_EVENT_KIND_MESSAGE, 1, &inbox);
+    }
+    CHECK(count_text(&inbox, "resumed") == 1);
+    OK(httpqq_agent_send(bob, 10001, "thanks", &outcome));
+    CHECK(outcome == HTTPQQ_OUTCOME_ACCEPTED);
+    httpqq_session_logout(alice);
+    httpqq_session_free(alice);
+    httpqq_agent_free(bob);
+    httpqq_client_free(client);
+}
+
+static void test_black_hole(httpqq_server *server) {
+    httpqq_client *client = client_with_timeout(300);
+    httpqq_agent *bob = start_bob(client, 200, 400, 0);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
+    httpqq_server_pause(server);
+    uint64_t before = httpqq_server_connections_accepted(server);
+    double started = now();
+    int failures_seen = 0;
+    while (now() - started < 3.0) {
+        httpqq_event *event = NULL;
+        if (httpqq_agent_next_event(bob, 50, &event) == HTTPQQ_STATUS_OK && event != NULL) {
+            if (httpqq_event_get_kind(event) == HTTPQQ_EVENT_KIND_RECONNECTING) {
+                failures_seen++;
+                CHECK(httpqq_event_error_status(event) == HTTPQQ_STATUS_TIMEOUT);
+            }
+            httpqq_event_free(event);
+        }
+    }
+    uint64_t requests = httpqq_server_connections_accepted(server) - before;
+    /* Each try costs its timeout (0.3 s) and then at least 0.16 s. */
+    CHECK(requests >= 3 && requests <= 8);
+    CHECK(failures_seen >= 3);
+    httpqq_server_resume(server);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
+    httpqq_agent_free(bob);
+    httpqq_client_free(client);
+}
+
+static void *stop_from_another_thread(void *agent) {
+    httpqq_agent_stop(agent);
+    httpqq_agent_stop(agent);
+    return NULL;
+}
+
+static void test_stop_during_backoff(httpqq_server *server) {
+    httpqq_client *client = client_with_timeout(1000);
+    httpqq_agent *bob = start_bob(client, 3000, 5000, 0);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
+    httpqq_server_stop_listening(server);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_RECONNECTING, 5, NULL));
+    double asked = now();
+    pthread_t stopper;
+    CHECK(pthread_create(&stopper, NULL, stop_from_another_thread, bob) == 0);
+    httpqq_event *stopped = wait_for(bob, HTTPQQ_EVENT_KIND_STOPPED, 2, NULL);
+    double took = now() - asked;
+    CHECK(took <= (timing_slack() > 0.2 ? 0.25 : 0.1));
+    CHECK(stopped != NULL && httpqq_event_error_status(stopped) == HTTPQQ_STATUS_OK);
+    CHECK(stopped != NULL && httpqq_event_reason(stopped) == NULL);
+    httpqq_event_free(stopped);
+    pthread_join(stopper, NULL);
+    httpqq_event *none = (httpqq_event *)0x1;
+    EXPECT(HTTPQQ_STATUS_STOPPED, httpqq_agent_next_event(bob, 10, &none));
+    CHECK(none == (httpqq_event *)0x1);
+    uint32_t outcome = 99;
+    EXPECT(HTTPQQ_STATUS_STOPPED, httpqq_agent_send(bob, 10001, "late", &outcome));
+    CHECK(outcome == HTTPQQ_OUTCOME_REFUSED);
+    CHECK(httpqq_agent_get_state(bob) == HTTPQQ_AGENT_STATE_STOPPED);
+    httpqq_agent_free(bob);
+    httpqq_client_free(client);
+    OK(httpqq_server_restart(server));
+}
+
+static void test_password_changed(httpqq_server *server) {
+    httpqq_client *client = client_with_timeout(2000);
+    httpqq_agent *bob = start_bob(client, 100, 300, 0);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
+    uint64_t logins = httpqq_server_request_count(server, 10002, "Login", -1);
+    httpqq_server_stop_listening(server);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_RECONNECTING, 5, NULL));
+    CHECK(httpqq_server_change_password(server, 10002, "new secret"));
+    OK(httpqq_server_restart(server));
+    httpqq_event *stopped = wait_for(bob, HTTPQQ_EVENT_KIND_STOPPED, 5, NULL);
+    CHECK(stopped != NULL);
+    if (stopped != NULL) {
+        CHECK(httpqq_event_error_status(stopped) == HTTPQQ_STATUS_LOGIN_FAILED);
+        CHECK_STR(httpqq_event_reason(stopped), "密码错误");
+    }
+    httpqq_event_free(stopped);
+    sleep_ms(500);
+    /* One refused login: no loop. */
+    CHECK(httpqq_server_request_count(server, 10002, "login", -1) == logins + 1);
+    httpqq_agent_free(bob);
+    CHECK(httpqq_server_change_password(server, 10002, "demo"));
+    httpqq_client_free(client);
+}
+
+/* httpqq_agent_run: a callback that stops at the second message. */
+struct run_seen {
+    int messages;
+    int states;
+};
+
+static int on_event(const httpqq_event *event, void *user_data) {
+    struct run_seen *seen = user_data;
+    if (httpqq_event_get_kind(event) == HTTPQQ_EVENT_KIND_MESSAGE) {
+        return ++seen->messages == 2;
+    }
+    seen->states++;
+    return 0;
+}
+
+static void test_run_callback(void) {
+    httpqq_client *client = client_with_timeout(2000);
+    httpqq_session *alice = login_alice(client);
+    httpqq_agent *bob = start_bob(client, 100, 1000, 0);
+    OK(httpqq_session_send_message(alice, 10002, "one"));
+    OK(httpqq_session_send_message(alice, 10002, "two"));
+    OK(httpqq_session_send_message(alice, 10002, "three"));
+    struct run_seen seen = {0, 0};
+    OK(httpqq_agent_run(bob, on_event, &seen));
+    CHECK(seen.messages == 2);
+    CHECK(seen.states >= 1);
+    /* The third waits for the next call. */
+    struct inbox inbox = {0};
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_MESSAGE, 5, &inbox));
+    CHECK(inbox.count == 1 && strcmp(inbox.texts[0], "three") == 0);
+    /* After stop, run delivers the rest and the stop, then returns OK. */
+    httpqq_agent_stop(bob);
+    seen.states = 0;
+    OK(httpqq_agent_run(bob, on_event, &seen));
+    CHECK(seen.states == 1);
+    EXPECT(HTTPQQ_STATUS_STOPPED, httpqq_agent_run(bob, on_event, &seen));
+    httpqq_agent_free(bob);
+
+    /* A refused login: run returns its status. */
+    httpqq_agent *wrong = NULL;
+    OK(httpqq_agent_start(client, 10002, "wrong", NULL, &wrong));
+    EXPECT(HTTPQQ_STATUS_LOGIN_FAILED, httpqq_agent_run(wrong, on_event, &seen));
+    httpqq_agent_free(wrong);
+    httpqq_session_logout(alice);
+    httpqq_session_free(alice);
+    httpqq_client_free(client);
+}
+
+static void test_misuse(void) {
+    httpqq_client *client = client_with_timeout(2000);
+    httpqq_agent *agent = (httpqq_agent *)0x1;
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(NULL, 10002, "demo", NULL, &agent));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(client, 10002, NULL, NULL, &agent));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(client, 10002, "bad \xfe", NULL, &agent));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(client, 10002, "demo", NULL, NULL));
+    CHECK(agent == (httpqq_agent *)0x1);
+    httpqq_agent_options *options = httpqq_agent_options_new();
+    OK(httpqq_agent_options_set_poll_interval_ms(options, 0));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &agent));
+    OK(httpqq_agent_options_set_poll_interval_ms(options, 100));
+    OK(httpqq_agent_options_set_backoff_ms(options, 0, 10));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &agent));
+    httpqq_agent_options_free(options);
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_relogin(NULL, true));
+    httpqq_event *event = NULL;
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_next_event(NULL, 0, &event));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_run(NULL, on_event, NULL));
+    uint32_t outcome = 0;
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(NULL, 1, "x", &outcome));
+    httpqq_agent_stop(NULL);
+    httpqq_agent_free(NULL);
+    httpqq_event_free(NULL);
+    httpqq_agent_options_free(NULL);
+    CHECK(!httpqq_agent_wait_stopped(NULL, 0));
+    CHECK(httpqq_agent_get_state(NULL) == HTTPQQ_AGENT_STATE_STOPPED);
+    CHECK(httpqq_event_get_kind(NULL) == 0);
+    CHECK(httpqq_event_message(NULL) == NULL);
+    CHECK(httpqq_event_error_message(NULL) == NULL);
+    CHECK_STR(httpqq_status_name(HTTPQQ_STATUS_STOPPED), "stopped");
+
+    OK(httpqq_agent_start(client, 10002, "demo", NULL, &agent));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(agent, 10001, NULL, &outcome));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(agent, 10001, "x", NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_run(agent, NULL, NULL));
+    CHECK(httpqq_agent_uin(agent) == 10002);
+    httpqq_agent_stop(agent);
+    CHECK(httpqq_agent_wait_stopped(agent, 5000));
+    httpqq_agent_free(agent);
+    httpqq_client_free(client);
+}
+
+int main(void) {
+    httpqq_server *server = NULL;
+    if (httpqq_server_start(NULL, NULL, &server) != HTTPQQ_STATUS_OK) {
+        fprintf(stderr, "cannot start the server: %s\n", httpqq_last_error_message());
+        return 1;
+    }
+    endpoint = httpqq_server_endpoint(server);
+
+    test_misuse();
+    test_run_callback();
+    test_restart(server);
+    test_expired_session(server);
+    test_throttled(server);
+    test_black_hole(server);
+    test_stop_during_backoff(server);
+    test_password_changed(server);
+
+    httpqq_server_free(server);
+    return finish("test_agent");
+}

@@ -1,0 +1,527 @@
+//! A bot built on the agent, through the trouble bots meet, against the
+//! reference server and its test controls: a restart, an expired session,
+//! a penalty, a black hole, a stop during backoff, a password changed while
+//! it was away; and many agents on few threads.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use httpqq::codec::Command;
+use httpqq::{
+    Agent, AgentBuilder, Backoff, Client, Error, Event, EventKind, Message, NoEvent, Outcome,
+    Runtime, State, StopReason, Uin,
+};
+use httpqq_server::{Config, Server};
+
+const ALICE: Uin = Uin::new(10001);
+const BOB: Uin = Uin::new(10002);
+
+fn server() -> Server {
+    Server::start(Config {
+        request_log: 100_000,
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+fn client(server: &Server, timeout: Duration) -> Client {
+    Client::builder()
+        .endpoint(server.local_addr().to_string())
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build()
+        .unwrap()
+}
+
+/// Bob's agent: quick polls, a backoff capped at `cap`.
+fn bob(client: &Client, cap: Duration) -> AgentBuilder {
+    Agent::builder(client, BOB, "demo")
+        .poll_interval(Duration::from_millis(100))
+        .backoff(Backoff {
+            initial: Duration::from_millis(100),
+            max: cap,
+            factor: 2.0,
+            jitter: 0.2,
+        })
+}
+
+/// Takes events until one matches, within `limit`; returns them all.
+fn until(agent: &Agent, limit: Duration, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
+    let deadline = Instant::now() + limit;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match agent.next_event_timeout(left) {
+            Ok(event) => {
+                let last = done(&event);
+                seen.push(event);
+                if last {
+                    return seen;
+                }
+            }
+            Err(why) => panic!("{why:?} while waiting; events so far: {seen:#?}"),
+        }
+    }
+}
+
+fn texts(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Message(Message::Text { text, .. }) => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Bob's requests in the server's log, as (time, command, result).
+fn bobs_requests(server: &Server) -> Vec<(Duration, Command, Option<u32>)> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.uin == Some(BOB))
+        .filter_map(|r| Some((r.at, r.command?, r.result)))
+        .collect()
+}
+
+#[test]
+fn a_restarted_server_is_reached_within_the_backoff_cap_and_nothing_after_it_is_lost_or_repeated() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let cap = Duration::from_secs(1);
+    let agent = bob(&client, cap).start().unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+
+    server.stop_listening();
+    let down = until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Reconnecting { attempt: 4, .. })
+    });
+    let attempts: Vec<u32> = down
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::Reconnecting { attempt, .. } => Some(attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts, [1, 2, 3, 4]);
+    assert_eq!(agent.state(), State::Reconnecting);
+    // Keep it down long enough to reach the cap.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    server.restart().unwrap();
+    let restarted = Instant::now();
+    let back = until(&agent, cap + Duration::from_secs(2), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    assert!(
+        restarted.elapsed() <= cap + Duration::from_secs(1),
+        "back after {:?}",
+        restarted.elapsed()
+    );
+    // The restart forgot the session: it was renewed on the way.
+    assert!(
+        back.iter()
+            .any(|e| matches!(e.kind, EventKind::SessionRenewed)),
+        "{back:#?}"
+    );
+
+    let alice = client.login(ALICE, "demo").unwrap();
+    let sent: Vec<String> = (0..40).map(|n| format!("after restart {n}")).collect();
+    for text in &sent {
+        alice.send_message(BOB, text).unwrap();
+    }
+    let mut got = Vec::new();
+    until(&agent, Duration::from_secs(10), |e| {
+        if let EventKind::Message(Message::Text { text, .. }) = &e.kind {
+            got.push(text.clone());
+        }
+        got.len() >= sent.len()
+    });
+    // Any repeat would come within a few more polls.
+    std::thread::sleep(Duration::from_millis(400));
+    while let Ok(event) = agent.next_event_timeout(Duration::ZERO) {
+        got.extend(texts(&[event]));
+    }
+    assert_eq!(got, sent, "each message once, in order");
+}
+
+#[test]
+fn an_expired_session_is_renewed_without_losing_a_message() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let agent = bob(&client, Duration::from_secs(1)).start().unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    let alice = client.login(ALICE, "demo").unwrap();
+    alice.send_message(BOB, "before").unwrap();
+    assert!(server.expire_session(BOB));
+    alice.send_message(BOB, "while expired").unwrap();
+    let events = until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::SessionRenewed)
+    });
+    alice.send_message(BOB, "after").unwrap();
+    let mut got = texts(&events);
+    let mut rest = Vec::new();
+    until(&agent, Duration::from_secs(5), |e| {
+        rest.extend(texts(std::slice::from_ref(e)));
+        got.len() + rest.len() >= 3
+    });
+    got.extend(rest);
+    assert_eq!(got, ["before", "while expired", "after"]);
+    // The renewal was one Login, after one RES=20.
+    let requests = bobs_requests(&server);
+    let refused = requests.iter().filter(|r| r.2 == Some(20)).count();
+    let logins = requests.iter().filter(|r| r.1 == Command::Login).count();
+    assert_eq!((refused, logins), (1, 2), "{requests:?}");
+}
+
+#[test]
+fn throttled_means_no_request_during_the_penalty_then_it_resumes() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let penalty = Duration::from_millis(700);
+    let agent = bob(&client, Duration::from_secs(1))
+        .throttle_penalty(penalty)
+        .start()
+        .unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    server.throttle(BOB, Duration::from_millis(1000));
+    let events = until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Throttled { .. })
+    });
+    assert!(matches!(
+        events.last().map(|e| &e.kind),
+        Some(EventKind::Throttled { retry_after }) if *retry_after == penalty
+    ));
+    // A send during the penalty is refused without a request.
+    let before = bobs_requests(&server).len();
+    match agent.send(ALICE, "too soon") {
+        Err(err @ Error::Throttled { retry_after }) => {
+            assert!(retry_after <= penalty);
+            assert_eq!(err.outcome(), Outcome::Refused);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        bobs_requests(&server).len(),
+        before,
+        "the refused send made a request"
+    );
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    let alice = client.login(ALICE, "demo").unwrap();
+    alice.send_message(BOB, "resumed").unwrap();
+    let events = until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Message(Message::Text { .. }))
+    });
+    assert_eq!(texts(&events), ["resumed"]);
+    agent.send(ALICE, "thanks").unwrap();
+    // After every RES=3, bob's next request came no sooner than the penalty.
+    let requests = bobs_requests(&server);
+    let mut penalties = 0;
+    for pair in requests.windows(2) {
+        if pair[0].2 == Some(3) {
+            penalties += 1;
+            let gap = pair[1].0 - pair[0].0;
+            assert!(
+                gap >= penalty - Duration::from_millis(20),
+                "a request {gap:?} after RES=3: {requests:?}"
+            );
+        }
+    }
+    assert!(penalties >= 1, "{requests:?}");
+}
+
+#[test]
+fn a_black_holed_server_gets_no_more_requests_than_the_backoff_allows() {
+    let server = server();
+    let timeout = Duration::from_millis(300);
+    let client = client(&server, timeout);
+    let backoff = Backoff {
+        initial: Duration::from_millis(200),
+        max: Duration::from_millis(400),
+        factor: 2.0,
+        jitter: 0.2,
+    };
+    let agent = bob(&client, backoff.max).backoff(backoff).start().unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    server.pause();
+    let before = server.connections_accepted();
+    let window = Duration::from_secs(3);
+    let started = Instant::now();
+    let mut failures = 0;
+    while started.elapsed() < window {
+        if let Ok(Event {
+            kind: EventKind::Reconnecting { error, .. },
+            ..
+        }) = agent.next_event_timeout(Duration::from_millis(50))
+        {
+            assert!(matches!(error, Error::Timeout { .. }), "{error}");
+            failures += 1;
+        }
+    }
+    let requests = server.connections_accepted() - before;
+    // Each try costs its timeout, then at least the first delay less its
+    // jitter: about 3 s / (0.3 + 0.16..0.48 s), plus the one in flight.
+    let most = (window.as_secs_f64() / (timeout.as_secs_f64() + 0.16)).ceil() as u64 + 1;
+    assert!(
+        requests >= 3 && requests <= most,
+        "{requests} requests (at most {most})"
+    );
+    assert!(failures >= 3, "{failures} failures reported");
+    server.resume();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+}
+
+#[test]
+fn stop_during_backoff_returns_within_100ms() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(1));
+    let agent = bob(&client, Duration::from_secs(5))
+        .backoff(Backoff {
+            initial: Duration::from_secs(3),
+            max: Duration::from_secs(5),
+            factor: 2.0,
+            jitter: 0.2,
+        })
+        .start()
+        .unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    server.stop_listening();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Reconnecting { .. })
+    });
+    let stop = agent.stop_handle();
+    let asked = Instant::now();
+    std::thread::spawn(move || {
+        stop.stop();
+        stop.stop(); // idempotent
+    });
+    let events = until(&agent, Duration::from_secs(2), |e| {
+        matches!(e.kind, EventKind::Stopped(_))
+    });
+    assert!(
+        asked.elapsed() <= Duration::from_millis(100),
+        "stopped after {:?}",
+        asked.elapsed()
+    );
+    assert!(matches!(
+        events.last().map(|e| &e.kind),
+        Some(EventKind::Stopped(StopReason::Requested))
+    ));
+    assert_eq!(
+        agent
+            .next_event_timeout(Duration::from_millis(10))
+            .unwrap_err(),
+        NoEvent::Finished
+    );
+    assert!(matches!(agent.send(ALICE, "late"), Err(Error::Stopped)));
+    assert_eq!(agent.state(), State::Stopped);
+}
+
+#[test]
+fn stop_while_online_logs_out() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let agent = bob(&client, Duration::from_secs(1))
+        .poll_interval(Duration::from_secs(30))
+        .start()
+        .unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    std::thread::sleep(Duration::from_millis(100)); // waiting for its interval
+    let asked = Instant::now();
+    agent.stop();
+    assert!(agent.wait_stopped(Duration::from_secs(2)));
+    assert!(
+        asked.elapsed() <= Duration::from_millis(100),
+        "{:?}",
+        asked.elapsed()
+    );
+    let last = bobs_requests(&server).pop().unwrap();
+    assert_eq!((last.1, last.2), (Command::Logout, Some(0)));
+}
+
+#[test]
+fn a_password_changed_while_away_stops_the_agent_with_the_reason_and_no_loop() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let agent = bob(&client, Duration::from_millis(300)).start().unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    server.stop_listening();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Reconnecting { .. })
+    });
+    assert!(server.change_password(BOB, "new secret"));
+    server.restart().unwrap();
+    let events = until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Stopped(_))
+    });
+    match &events.last().unwrap().kind {
+        EventKind::Stopped(reason @ StopReason::LoginRefused { reason: why }) => {
+            assert_eq!(why, "密码错误");
+            assert!(matches!(reason.error(), Some(Error::LoginFailed { .. })));
+        }
+        other => panic!("{other:?}"),
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let logins_refused = bobs_requests(&server)
+        .iter()
+        .filter(|r| r.1 == Command::Login && r.2 == Some(0))
+        .count();
+    // The first login, and one refused (RS=1 comes with RES=0).
+    assert_eq!(logins_refused, 2, "{:?}", bobs_requests(&server));
+    assert_eq!(
+        agent.next_event_timeout(Duration::ZERO).unwrap_err(),
+        NoEvent::Finished
+    );
+}
+
+#[test]
+fn a_wrong_password_at_start_is_final() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let agent = Agent::builder(&client, BOB, "wrong").start().unwrap();
+    let events = until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Stopped(_))
+    });
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert!(matches!(
+        &events[0].kind,
+        EventKind::Stopped(StopReason::LoginRefused { .. })
+    ));
+    assert_eq!(events[0].uin, BOB);
+    let unknown = Agent::builder(&client, Uin::new(99999), "x")
+        .start()
+        .unwrap();
+    let events = until(&unknown, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Stopped(_))
+    });
+    assert!(matches!(
+        &events[0].kind,
+        EventKind::Stopped(StopReason::UnknownUin)
+    ));
+}
+
+#[test]
+fn a_send_whose_reply_is_lost_has_an_unknown_outcome_and_is_not_resent() {
+    let server = server();
+    let client = client(&server, Duration::from_millis(400));
+    let agent = bob(&client, Duration::from_secs(1))
+        .poll_interval(Duration::from_secs(30))
+        .start()
+        .unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    server.set_latency(Duration::from_millis(800));
+    let err = agent.send(ALICE, "maybe").unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert_eq!(err.outcome(), Outcome::Unknown);
+    server.set_latency(Duration::ZERO);
+    // It was delivered, once.
+    let alice = client.login(ALICE, "demo").unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    let got: Vec<Message> = alice.fetch_messages().unwrap();
+    let maybes = got.iter().filter(|m| m.content() == "maybe").count();
+    assert_eq!(maybes, 1, "{got:?}");
+    let sends = bobs_requests(&server)
+        .iter()
+        .filter(|r| r.1 == Command::CltMsg)
+        .count();
+    assert_eq!(sends, 1);
+    // A refused one says so.
+    let refused = agent.send(Uin::new(99999), "nobody").unwrap_err();
+    assert!(matches!(refused, Error::InvalidUin));
+    assert_eq!(refused.outcome(), Outcome::Refused);
+}
+
+#[test]
+fn an_agent_on_a_session_gives_back_what_nobody_took() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let alice = client.login(ALICE, "demo").unwrap();
+    let session = std::sync::Arc::new(client.login(BOB, "demo").unwrap());
+    for n in 0..5 {
+        alice.send_message(BOB, &format!("m{n}")).unwrap();
+    }
+    let agent = Agent::for_session(session.clone())
+        .poll_interval(Duration::from_millis(100))
+        .start()
+        .unwrap();
+    let events = until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Message(_))
+    });
+    assert_eq!(texts(&events), ["m0"]);
+    drop(agent);
+    std::thread::sleep(Duration::from_millis(200));
+    let rest: Vec<String> = session
+        .fetch_messages()
+        .unwrap()
+        .iter()
+        .map(|m| m.content().into_owned())
+        .collect();
+    assert_eq!(rest, ["m1", "m2", "m3", "m4"]);
+    // The agent did not log the session out.
+    assert!(session.friends().is_ok());
+}
+
+#[test]
+fn many_agents_share_a_bounded_runtime() {
+    let server = Server::start(Config {
+        accounts: httpqq_server::Accounts {
+            accounts: (0..200)
+                .map(|n| httpqq_server::Account::new(20_000 + n, "pw", "bot"))
+                .collect(),
+        },
+        ..Config::default()
+    })
+    .unwrap();
+    let client = client(&server, Duration::from_secs(5));
+    let runtime = Runtime::new(4);
+    let agents: Vec<Agent> = (0..200)
+        .map(|n| {
+            Agent::builder(&client, Uin::new(20_000 + n), "pw")
+                .poll_interval(Duration::from_millis(200))
+                .runtime(&runtime)
+                .start()
+                .unwrap()
+        })
+        .collect();
+    let mut online: HashMap<Uin, bool> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while online.len() < agents.len() {
+        assert!(Instant::now() < deadline, "{} of 200 online", online.len());
+        for agent in &agents {
+            while let Ok(event) = agent.next_event_timeout(Duration::ZERO) {
+                if matches!(event.kind, EventKind::Online) {
+                    online.insert(event.uin, true);
+                }
+            }
+        }
+        assert!(runtime.threads() <= 5, "{} threads", runtime.threads());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(runtime.threads() <= 5);
+    for agent in &agents {
+        agent.stop();
+    }
+    for agent in &agents {
+        assert!(agent.wait_stopped(Duration::from_secs(10)));
+    }
+}
