@@ -5,7 +5,7 @@
 #   make bench        (or: sh bench/run.sh)
 #
 # Needs what `make test` needs, plus nginx and wrk for row 5 (installed with
-# apt-get when missing). Takes about three minutes.
+# apt-get when missing). Takes about five minutes.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -139,3 +139,10 @@ print(f"| 5 | server throughput, 32 connections, {mode} | {statistics.median(our
 PY
 done
 kill "$(cat "$nginx_pid_file")" 2>/dev/null || true
+
+# Row 9: 100, 1,000 and 5,000 agents in one process, polling every 2 s
+# against replies held back 100 ms (the server in a process of its own).
+"$bench" agents --counts 100,1000,5000
+# 5,000 agents keep their schedule only with enough requests in flight
+# (about polls per second × seconds per reply: 2,400 × 0.1 = 240).
+"$bench" agents --counts 5000 --max-in-flight 300

@@ -25,14 +25,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTPQQ_VERSION "0.1.0"
-#define HTTPQQ_VERSION_NUMBER (0 * 10000 + 1 * 100 + 0)
+#define HTTPQQ_VERSION "0.2.0"
+#define HTTPQQ_VERSION_NUMBER (0 * 10000 + 2 * 100 + 0)
 
 // The library's major version.
 #define HTTPQQ_VERSION_MAJOR 0
 
 // The library's minor version.
-#define HTTPQQ_VERSION_MINOR 1
+#define HTTPQQ_VERSION_MINOR 2
 
 // The library's patch version.
 #define HTTPQQ_VERSION_PATCH 0

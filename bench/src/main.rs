@@ -6,6 +6,7 @@
 //! processes of `bench/run.sh`, which measures the whole-process rows and
 //! prints the whole table (`make bench`).
 
+mod agents;
 mod alloc;
 mod codec;
 mod measure;
@@ -74,6 +75,23 @@ enum Command {
     /// A stand-in server for client-side benchmarks of large replies: a
     /// user with 500 friends and 500 pending messages (prints its port).
     Canned,
+    /// Row 9: many agents polling every 2 s against replies 100 ms late.
+    Agents {
+        /// How many agents, one run each.
+        #[arg(long, value_delimiter = ',', default_values_t = [100, 1000, 5000])]
+        counts: Vec<u64>,
+        /// The runtime's bound on requests in flight (so on threads).
+        #[arg(long, default_value_t = 60)]
+        max_in_flight: usize,
+        /// Seconds measured, after the agents settled.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
+    /// Row 9's server, in its own process (see `bench/src/agents.rs`).
+    AgentServer {
+        #[arg(long)]
+        accounts: u64,
+    },
 }
 
 fn main() {
@@ -122,6 +140,37 @@ fn main() {
                 .expect("login");
         }
         Command::Canned => canned(),
+        Command::Agents {
+            counts,
+            max_in_flight,
+            seconds,
+        } => agent_rows(&counts, max_in_flight, Duration::from_secs(seconds)),
+        Command::AgentServer { accounts } => agents::serve(accounts),
+    }
+}
+
+fn agent_rows(counts: &[u64], max_in_flight: usize, window: Duration) {
+    for &count in counts {
+        let a = agents::run(count, max_in_flight, window);
+        let goals = a.count == 1000;
+        let met = a.lateness_p99 <= Duration::from_secs(1) && a.threads <= 64 && a.cpu <= 0.10;
+        println!(
+            "| 9 | {} agents, each polling every {} s, replies {} ms late, at most {} requests in flight: poll lateness p50 / p99 / max; threads; CPU; heap per agent | {:.0} / {:.0} / {:.0} ms over {} polls; {} threads; {:.1}% of a core; {} B | the schedule itself | 0 ms | — | {} | {} |",
+            a.count,
+            agents::INTERVAL.as_secs(),
+            agents::LATENCY.as_millis(),
+            a.max_in_flight,
+            a.lateness_p50.as_secs_f64() * 1e3,
+            a.lateness_p99.as_secs_f64() * 1e3,
+            a.lateness_max.as_secs_f64() * 1e3,
+            a.polls,
+            a.threads,
+            a.cpu * 100.0,
+            a.heap_per_agent,
+            if goals { "p99 ≤ 1 s, ≤ 64 threads, ≤ 10% of a core; memory reported" } else { "(reported)" },
+            if goals { verdict(met) } else { "—" },
+        );
+        let _ = a.window;
     }
 }
 

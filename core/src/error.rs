@@ -157,6 +157,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in code order.
+    pub const ALL: [Outcome; 3] = [Outcome::Accepted, Outcome::Refused, Outcome::Unknown];
+
+    /// A number for the outcome (0 accepted, 1 refused, 2 unknown): what
+    /// the C and Python interfaces use.
+    pub const fn code(self) -> u32 {
+        match self {
+            Outcome::Accepted => 0,
+            Outcome::Refused => 1,
+            Outcome::Unknown => 2,
+        }
+    }
+
     /// What became of a request from its result.
     pub fn of<T>(result: &Result<T, Error>) -> Outcome {
         match result {

@@ -7,7 +7,7 @@ use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, CTex
 use crate::client::httpqq_client;
 use crate::millis;
 use crate::model::httpqq_message;
-use crate::status::{httpqq_outcome, httpqq_status, FfiError};
+use crate::status::{httpqq_status, FfiError};
 use httpqq::{Agent, AgentBuilder, Backoff, Event, EventKind, NoEvent, Outcome, State, Uin};
 use std::ffi::{c_char, c_int, c_void};
 use std::time::Duration;
@@ -77,7 +77,7 @@ pub struct httpqq_agent {
 /// `httpqq_agent_run` callback.
 pub struct httpqq_event {
     uin: u64,
-    kind: httpqq_event_kind,
+    kind: u32,
     message: Option<httpqq_message>,
     attempt: u32,
     delay: Duration,
@@ -90,7 +90,7 @@ impl httpqq_event {
     fn new(event: Event) -> Self {
         let mut out = httpqq_event {
             uin: event.uin.get(),
-            kind: httpqq_event_kind::Online,
+            kind: event.kind.code(),
             message: None,
             attempt: 0,
             delay: Duration::ZERO,
@@ -112,22 +112,18 @@ impl httpqq_event {
                 retry_in,
                 error,
             } => {
-                out.kind = httpqq_event_kind::Reconnecting;
                 out.attempt = attempt;
                 out.delay = retry_in;
                 failed(&mut out, error);
             }
             EventKind::Throttled { retry_after } => {
-                out.kind = httpqq_event_kind::Throttled;
                 out.delay = retry_after;
             }
-            EventKind::SessionRenewed => out.kind = httpqq_event_kind::SessionRenewed,
+            EventKind::SessionRenewed => {}
             EventKind::Message(message) => {
-                out.kind = httpqq_event_kind::Message;
                 out.message = Some(httpqq_message::new(message));
             }
             EventKind::Stopped(reason) => {
-                out.kind = httpqq_event_kind::Stopped;
                 if let Some(err) = reason.error() {
                     failed(&mut out, err);
                 }
@@ -337,14 +333,9 @@ pub unsafe extern "C" fn httpqq_agent_uin(agent: *const httpqq_agent) -> u64 {
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_get_state(agent: *const httpqq_agent) -> u32 {
-    let state = unsafe { agent.as_ref() }.map_or(State::Stopped, |a| a.agent.state());
-    (match state {
-        State::Connecting => httpqq_agent_state::Connecting,
-        State::Online => httpqq_agent_state::Online,
-        State::Reconnecting => httpqq_agent_state::Reconnecting,
-        State::Throttled => httpqq_agent_state::Throttled,
-        _ => httpqq_agent_state::Stopped,
-    }) as u32
+    unsafe { agent.as_ref() }
+        .map_or(State::Stopped, |a| a.agent.state())
+        .code()
 }
 
 /// Waits at most `timeout_ms` milliseconds for the agent's next event (0:
@@ -487,7 +478,7 @@ pub unsafe extern "C" fn httpqq_agent_send(
         // SAFETY: as above.
         let message = unsafe { text(message, "message") }?;
         let result = agent.send(Uin::new(target), message);
-        let outcome = httpqq_outcome::from(Outcome::of(&result)) as u32;
+        let outcome = Outcome::of(&result).code();
         // SAFETY: checked non-NULL; the caller promises it is writable.
         unsafe { outcome_out.write(outcome) };
         Ok(result?)
@@ -510,7 +501,7 @@ pub unsafe extern "C" fn httpqq_event_free(event: *mut httpqq_event) {
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_get_kind(event: *const httpqq_event) -> u32 {
-    unsafe { event.as_ref() }.map_or(0, |e| e.kind as u32)
+    unsafe { event.as_ref() }.map_or(0, |e| e.kind)
 }
 
 /// The account (UIN) the event is about; 0 for NULL.
@@ -595,4 +586,43 @@ pub unsafe extern "C" fn httpqq_event_reason(event: *const httpqq_event) -> *con
     unsafe { event.as_ref() }
         .and_then(|e| e.reason.as_ref())
         .map_or(std::ptr::null(), CText::as_ptr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_c_constants_are_the_cores_codes() {
+        use httpqq_event_kind as K;
+        let kinds = [
+            K::Online,
+            K::Reconnecting,
+            K::Throttled,
+            K::SessionRenewed,
+            K::Message,
+            K::Stopped,
+        ];
+        let codes: Vec<u32> = kinds.iter().map(|k| *k as u32).collect();
+        let core: Vec<u32> = EventKind::CODES.iter().map(|(code, _)| *code).collect();
+        assert_eq!(codes, core);
+        use httpqq_agent_state as S;
+        let states = [
+            S::Connecting,
+            S::Online,
+            S::Reconnecting,
+            S::Throttled,
+            S::Stopped,
+        ];
+        for (c, state) in states.iter().zip(State::ALL) {
+            assert_eq!(*c as u32, state.code());
+        }
+        use crate::status::httpqq_outcome as O;
+        for (c, outcome) in [O::Accepted, O::Refused, O::Unknown]
+            .iter()
+            .zip(Outcome::ALL)
+        {
+            assert_eq!(*c as u32, outcome.code());
+        }
+    }
 }

@@ -52,7 +52,7 @@ use std::ffi::{c_char, CString};
 /// The library's major version.
 pub const HTTPQQ_VERSION_MAJOR: u32 = 0;
 /// The library's minor version.
-pub const HTTPQQ_VERSION_MINOR: u32 = 1;
+pub const HTTPQQ_VERSION_MINOR: u32 = 2;
 /// The library's patch version.
 pub const HTTPQQ_VERSION_PATCH: u32 = 0;
 

@@ -275,9 +275,10 @@ pub extern "C" fn httpqq_last_error_outcome() -> u32 {
         .try_with(|cell| {
             cell.borrow()
                 .as_ref()
-                .map_or(httpqq_outcome::Accepted, |e| e.outcome.into())
+                .map_or(httpqq::Outcome::Accepted, |e| e.outcome)
         })
-        .unwrap_or(httpqq_outcome::Refused) as u32
+        .unwrap_or(httpqq::Outcome::Refused)
+        .code()
 }
 
 /// What became of a request (see `httpqq_last_error_outcome` and
@@ -294,16 +295,6 @@ pub enum httpqq_outcome {
     /// Sent, but no reply could be read: it may or may not have been
     /// carried out.
     Unknown = 2,
-}
-
-impl From<httpqq::Outcome> for httpqq_outcome {
-    fn from(outcome: httpqq::Outcome) -> Self {
-        match outcome {
-            httpqq::Outcome::Accepted => httpqq_outcome::Accepted,
-            httpqq::Outcome::Refused => httpqq_outcome::Refused,
-            httpqq::Outcome::Unknown => httpqq_outcome::Unknown,
-        }
-    }
 }
 
 /// A short English description of a status ("ok", "not logged in", …);

@@ -1,14 +1,31 @@
-"""An echo bot: answers every text message with the same text, until Ctrl-C.
+"""An echo bot: answers every text message with the same text, and keeps
+doing so through network failures, server restarts and penalties, until
+Ctrl-C (which logs it out).
 
-    python echo_bot.py 127.0.0.1 8000 10001 demo
+    HTTPQQ_PASSWORD=demo python echo_bot.py 127.0.0.1 8000 10001
 """
 
+import logging
+import os
 import sys
 
 import httpqq
 
-host, port, uin, password = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-with httpqq.Client(host, port).login(uin, password) as session:
-    for message in session.events(interval=session.heartbeat / 2):
-        if message.kind is httpqq.MessageKind.TEXT:
-            session.send(message.sender, f"echo: {message.text}")
+logging.basicConfig(level=logging.INFO)
+host, port, uin = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+bot = httpqq.Bot(httpqq.Client(host, port), uin, os.environ["HTTPQQ_PASSWORD"])
+
+
+@bot.on_message
+def echo(message: httpqq.Message) -> None:
+    if message.kind is httpqq.MessageKind.TEXT:
+        bot.send(message.sender, f"echo: {message.text}")
+
+
+@bot.on_state
+def report(event: httpqq.Event) -> None:
+    logging.info("%s", event)  # online, reconnecting (attempt, next try), throttled, …
+
+
+if (stopped_by := bot.run()) is not None:
+    sys.exit(f"stopped: {stopped_by}")

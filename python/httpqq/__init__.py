@@ -12,8 +12,20 @@ an in-process reference server, since the original is gone::
         for message in session.events(interval=1):   # forever; Ctrl-C or break
             print(message.sender, message.text)
 
-Every network call releases the GIL; clients and sessions may be shared
-between threads. Rust's log records reach :mod:`logging` under the logger
+A bot that must run for weeks uses an :class:`Agent` (or the decorator
+style of :class:`Bot`, or :mod:`httpqq.aio` with asyncio): it rides out
+network failures and server restarts with backoff, waits out penalties,
+logs in again, and reports it all as :class:`Event`\ s::
+
+    with httpqq.Agent(client, 10001, "demo") as agent:   # stops (logs out) on exit
+        for event in agent:                              # Ctrl-C interrupts
+            if event.message is not None:
+                agent.send(event.message.sender, "echo: " + event.message.text)
+            else:
+                print(event)                             # online, reconnecting, …
+
+Every network call releases the GIL and can be interrupted with Ctrl-C;
+clients, sessions and agents may be shared between threads. Rust's log records reach :mod:`logging` under the logger
 ``httpqq`` (``httpqq.server`` for the reference server); the levels are
 cached, so call :func:`refresh_logging` after changing them.
 """
@@ -21,7 +33,9 @@ cached, so call :func:`refresh_logging` after changing them.
 from __future__ import annotations
 
 from httpqq._native import (
+    Agent,
     Client,
+    Event,
     Events,
     LoginOutcome,
     Message,
@@ -34,13 +48,17 @@ from httpqq._native import (
     encode_request,
     refresh_logging,
 )
+from httpqq.bot import Bot
 from httpqq.enums import (
     AddFriendOutcome,
+    AgentState,
     BloodType,
     Constellation,
+    EventKind,
     Gender,
     InfoLevel,
     MessageKind,
+    Outcome,
     Status,
     Verification,
     Zodiac,
@@ -53,6 +71,7 @@ from httpqq.errors import (
     NoReply,
     NotLoggedIn,
     ProtocolError,
+    Stopped,
     Throttled,
     Timeout,
     TransportError,
@@ -63,6 +82,9 @@ __all__ = [
     "Client",
     "Session",
     "Events",
+    "Agent",
+    "Event",
+    "Bot",
     "Message",
     "OnlineFriend",
     "UserInfo",
@@ -80,6 +102,9 @@ __all__ = [
     "InfoLevel",
     "AddFriendOutcome",
     "Verification",
+    "Outcome",
+    "EventKind",
+    "AgentState",
     "Error",
     "NoReply",
     "NotLoggedIn",
@@ -90,4 +115,5 @@ __all__ = [
     "TransportError",
     "Timeout",
     "InvalidConfig",
+    "Stopped",
 ]

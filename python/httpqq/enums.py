@@ -19,6 +19,9 @@ __all__ = [
     "InfoLevel",
     "AddFriendOutcome",
     "Verification",
+    "Outcome",
+    "EventKind",
+    "AgentState",
 ]
 
 
@@ -131,3 +134,34 @@ class Verification(_Code):
     APPROVE = 0
     REJECT = 1
     REQUEST = 2
+
+
+class Outcome(_Code):
+    """What became of a request: ``ACCEPTED``; ``REFUSED`` (certainly not
+    carried out: a result code, a server that could not be reached);
+    ``UNKNOWN`` (sent, but no reply came: it may have been)."""
+
+    ACCEPTED = 0
+    REFUSED = 1
+    UNKNOWN = 2
+
+
+class EventKind(_Code):
+    """What an agent's :class:`~httpqq.Event` reports."""
+
+    ONLINE = 1
+    RECONNECTING = 2
+    THROTTLED = 3
+    SESSION_RENEWED = 4
+    MESSAGE = 5
+    STOPPED = 6
+
+
+class AgentState(_Code):
+    """Where an :class:`~httpqq.Agent` is."""
+
+    CONNECTING = 0
+    ONLINE = 1
+    RECONNECTING = 2
+    THROTTLED = 3
+    STOPPED = 4

@@ -1,10 +1,27 @@
 """The exceptions of httpqq: one base, :class:`Error`, and a class per
 failure a caller can act on. Network failures are also the standard
-``ConnectionError`` / ``TimeoutError``, so generic handlers catch them."""
+``ConnectionError`` / ``TimeoutError``, so generic handlers catch them.
+
+Every exception says what became of the request in ``outcome``: an
+:class:`~httpqq.Outcome`, ``REFUSED`` when it was certainly not carried out
+(a result code, a server that could not be reached, a bad setting) or
+``UNKNOWN`` when it was sent but no reply came, so it may have been (after
+a send: maybe delivered). httpqq never resends a request by itself::
+
+    try:
+        agent.send(10002, "hello")
+    except httpqq.Throttled as too_fast:
+        time.sleep(too_fast.retry_after)       # then try again
+    except httpqq.Error as failed:
+        if failed.outcome is httpqq.Outcome.UNKNOWN:
+            ...                                # maybe delivered: your call
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
+
+from httpqq.enums import Outcome
 
 __all__ = [
     "Error",
@@ -17,33 +34,67 @@ __all__ = [
     "TransportError",
     "Timeout",
     "InvalidConfig",
+    "Stopped",
 ]
 
 
 class Error(Exception):
-    """Base of every httpqq error. ``code`` is the protocol's result code
-    (``RES``) behind it, when there is one."""
+    """Base of every httpqq error.
+
+    ``code`` is the protocol's result code (``RES``) behind it, when there
+    is one; ``outcome`` says whether the request may have been carried out.
+    """
 
     code: Optional[int] = None
+    outcome: Outcome
+
+    def __init__(self, message: str = "", *, outcome: Outcome = Outcome.REFUSED) -> None:
+        super().__init__(message)
+        self.outcome = Outcome(outcome)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), dict(self.__dict__)))
+
+
+def _rebuild(cls: type[Error], message: str, state: dict[str, Any]) -> Error:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class NoReply(Error):
     """The server closed the connection without a reply (the protocol's
-    "NULL"): it could not accept the request."""
+    "NULL"). The original server did this for requests it could not accept,
+    but a server that went away after carrying the request out looks the
+    same, so the outcome is ``UNKNOWN``."""
 
 
 class NotLoggedIn(Error):
     """``RES=20``: not logged in from this address, or the session expired.
-    Log in again (or pass ``auto_relogin=True`` to the client)."""
+    Log in again (an :class:`~httpqq.Agent` does it for you)."""
 
     code = 20
 
 
 class Throttled(Error):
     """``RES=3``: refused for now (too fast, a repeated removal, an
-    unexpected verification). Slow down and retry later."""
+    unexpected verification). ``retry_after`` is how many seconds to send
+    nothing more for this session: the original server's penalty (20; 30
+    after a removal), or what is left of an agent's running penalty."""
 
     code = 3
+    retry_after: float
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retry_after: float = 20.0,
+        outcome: Outcome = Outcome.REFUSED,
+    ) -> None:
+        super().__init__(message, outcome=outcome)
+        self.retry_after = retry_after
 
 
 class InvalidUin(Error):
@@ -56,12 +107,11 @@ class LoginFailed(Error):
     """The server refused the login; ``reason`` is its reason, as sent
     (Chinese on the original server, e.g. ``密码错误``, "wrong password")."""
 
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+    reason: str
 
-    def __reduce__(self) -> tuple[type[LoginFailed], tuple[str, str]]:
-        return (type(self), (str(self), self.reason))
+    def __init__(self, message: str = "", reason: str = "", *, outcome: Outcome = Outcome.REFUSED) -> None:
+        super().__init__(message, outcome=outcome)
+        self.reason = reason
 
 
 class ProtocolError(Error):
@@ -69,12 +119,46 @@ class ProtocolError(Error):
 
 
 class TransportError(Error, ConnectionError):
-    """The connection could not be made, or broke."""
+    """The connection could not be made (``phase`` is ``"connecting"``:
+    nothing was sent), or broke later (the outcome is ``UNKNOWN``)."""
+
+    phase: str
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        phase: str = "connecting",
+        outcome: Outcome = Outcome.REFUSED,
+    ) -> None:
+        super().__init__(message, outcome=outcome)
+        self.phase = phase
 
 
 class Timeout(Error, TimeoutError):
-    """No complete reply within the client's ``timeout``."""
+    """No complete reply within the client's ``timeout``. ``phase`` says
+    what the client was doing: ``"connecting"`` (nothing was sent),
+    ``"sending the request"`` or ``"waiting for the reply"`` (the outcome
+    is ``UNKNOWN``)."""
+
+    phase: str
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        phase: str = "waiting for the reply",
+        outcome: Outcome = Outcome.UNKNOWN,
+    ) -> None:
+        super().__init__(message, outcome=outcome)
+        self.phase = phase
 
 
 class InvalidConfig(Error, ValueError):
-    """A client setting cannot be used (e.g. a host that is not a host)."""
+    """A setting cannot be used (e.g. a host that is not a host, a poll
+    interval that would be a busy loop)."""
+
+
+class Stopped(Error):
+    """The agent has stopped (it was told to, or its login was refused);
+    nothing was sent."""

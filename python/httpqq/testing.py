@@ -20,18 +20,40 @@
 The demo accounts are 10001 to 10005, password ``demo``: 10001 and 10002
 are friends, 10003 wants verification, 10004 refuses to be added, 10005
 accepts anyone.
+
+The server also rehearses the trouble a bot meets, offline::
+
+    server.stop_listening(); server.restart()   # a crash and a restart
+    server.expire_session(10002)                # the idle timeout, now
+    server.throttle(10002, 5)                   # RES=3 to everything, 5 s
+    server.set_latency(0.1)                     # a slow network
+    server.pause(); server.resume()             # a black hole
+    server.requests()                           # what it received
 """
 
 from __future__ import annotations
 
 import os
 from types import TracebackType
-from typing import Optional, Type, Union
+from typing import NamedTuple, Optional, Type, Union
 
 from httpqq._native import Client
 from httpqq._native import Server as _NativeServer
 
-__all__ = ["Server"]
+__all__ = ["Server", "LoggedRequest"]
+
+
+class LoggedRequest(NamedTuple):
+    """A request the server received (see :meth:`Server.requests`)."""
+
+    at: float
+    """When it was answered, in seconds since the server started."""
+    uin: Optional[int]
+    """Its UIN (``None`` if the body could not be read)."""
+    command: Optional[str]
+    """Its command's wire name, e.g. ``"GetMsgEx"``."""
+    result: Optional[int]
+    """The reply's ``RES``; ``None`` for the NULL (no reply)."""
 
 
 class Server:
@@ -87,6 +109,62 @@ class Server:
             keep_alive=keep_alive,
             auto_relogin=auto_relogin,
         )
+
+    def stop_listening(self) -> None:
+        """Stops listening as a crashed server would: connections close,
+        sessions are forgotten; accounts and queued messages stay (each
+        user's last fetched batch is delivered again). :meth:`restart`
+        listens again."""
+        self._server.stop_listening()
+
+    def restart(self) -> None:
+        """Listens again on the same port after :meth:`stop_listening`."""
+        self._server.restart()
+
+    def expire_session(self, uin: int) -> bool:
+        """Ends ``uin``'s session now, as its idle timeout would; whether it
+        had one."""
+        return self._server.expire_session(uin)
+
+    def throttle(self, uin: int, seconds: float) -> None:
+        """Answers every request of ``uin`` but Logout with ``RES=3`` for
+        ``seconds`` (0: no more)."""
+        self._server.throttle(uin, seconds)
+
+    def set_latency(self, seconds: float) -> None:
+        """Holds every reply back ``seconds`` longer (0: no more)."""
+        self._server.set_latency(seconds)
+
+    def pause(self) -> None:
+        """Accepts connections but answers nothing until :meth:`resume`
+        (a black hole: clients time out)."""
+        self._server.pause()
+
+    def resume(self) -> None:
+        """Answers again after :meth:`pause`."""
+        self._server.resume()
+
+    def change_password(self, uin: int, password: str) -> bool:
+        """Changes ``uin``'s password; whether the account exists."""
+        return self._server.change_password(uin, password)
+
+    def connections_accepted(self) -> int:
+        """Connections accepted since the start: with keep-alive off, one
+        per request a client made, answered or not."""
+        return self._server.connections_accepted()
+
+    def requests(self, uin: Optional[int] = None) -> list[LoggedRequest]:
+        """The requests received (the latest 100,000), oldest first; only
+        ``uin``'s when given."""
+        return [
+            LoggedRequest(*entry)
+            for entry in self._server.requests()
+            if uin is None or entry[1] == uin
+        ]
+
+    def clear_requests(self) -> None:
+        """Empties the request log."""
+        self._server.clear_requests()
 
     def stop(self) -> None:
         """Stops the server; requests in flight finish first. Idempotent."""

@@ -1,15 +1,14 @@
-//! `Client`, `Session` and the `Events` iterator: the core client with the
-//! GIL released around every network call.
+//! `Client`, `Session` and the `Events` iterator: the core client, every
+//! network call run on the core's runtime while Python waits for it in
+//! slices, without the GIL, interruptible by Ctrl-C.
 
 use crate::convert::{code, member, seconds};
-use crate::errors::{detached, to_py};
+use crate::errors::{blocking, to_py};
 use crate::model::{Message, OnlineFriend, UserInfo};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 /// A client of one HTTP QQ server. Safe to share between threads.
 #[pyclass(frozen, module = "httpqq")]
@@ -82,8 +81,9 @@ impl Client {
     /// Logs in; only the password's MD5 is sent.
     fn login(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, password: &str) -> PyResult<Session> {
         let uin = crate::convert::uin(uin, "uin")?;
-        let client = &self.client;
-        let session = detached(py, || client.login(uin, password))?;
+        let hash = httpqq::PasswordHash::from_password(password);
+        let client = self.client.clone();
+        let session = blocking(py, move || client.login_with_hash(uin, hash))?;
         Ok(Session::new(session))
     }
 
@@ -97,13 +97,20 @@ impl Client {
         let uin = crate::convert::uin(uin, "uin")?;
         let hash = httpqq::PasswordHash::from_md5_hex(password_md5)
             .ok_or_else(|| PyValueError::new_err("password_md5 must be 32 hexadecimal digits"))?;
-        let client = &self.client;
-        let session = detached(py, || client.login_with_hash(uin, hash))?;
+        let client = self.client.clone();
+        let session = blocking(py, move || client.login_with_hash(uin, hash))?;
         Ok(Session::new(session))
     }
 
     fn __repr__(&self) -> String {
         format!("Client(host={:?}, port={})", self.host, self.port)
+    }
+}
+
+impl Client {
+    /// The core client, for the agent.
+    pub(crate) fn core(&self) -> &httpqq::Client {
+        &self.client
     }
 }
 
@@ -116,19 +123,22 @@ pub(crate) struct Session {
 
 impl Session {
     fn new(session: httpqq::Session) -> Self {
-        Session {
-            session: Arc::new(session),
-        }
+        Session::shared(Arc::new(session))
     }
 
-    /// Runs a command without the GIL.
-    fn run<T: Send>(
+    /// A session object for a session shared with an agent.
+    pub(crate) fn shared(session: Arc<httpqq::Session>) -> Self {
+        Session { session }
+    }
+
+    /// Runs a command on the runtime, waiting for it interruptibly.
+    fn run<T: Send + 'static>(
         &self,
         py: Python<'_>,
-        command: impl FnOnce(&httpqq::Session) -> Result<T, httpqq::Error> + Send,
+        command: impl FnOnce(&httpqq::Session) -> Result<T, httpqq::Error> + Send + 'static,
     ) -> PyResult<T> {
-        let session = &*self.session;
-        detached(py, || command(session))
+        let session = Arc::clone(&self.session);
+        blocking(py, move || command(&session))
     }
 }
 
@@ -171,7 +181,7 @@ impl Session {
     #[pyo3(signature = (*, max = None))]
     fn friends(&self, py: Python<'_>, max: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<u64>> {
         let max = max.map(|m| code(m, "max")).transpose()?;
-        let uins = self.run(py, |s| match max {
+        let uins = self.run(py, move |s| match max {
             Some(max) => s.friends_max(max),
             None => s.friends(),
         })?;
@@ -191,7 +201,7 @@ impl Session {
         max: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<OnlineFriend>> {
         let max = max.map(|m| code(m, "max")).transpose()?;
-        let friends = self.run(py, |s| match max {
+        let friends = self.run(py, move |s| match max {
             Some(max) => s.online_friends_max(max),
             None => s.online_friends(),
         })?;
@@ -211,7 +221,7 @@ impl Session {
             None => httpqq::InfoLevel::Full,
             Some(level) => info_level(code(level, "level")?)?,
         };
-        Ok(self.run(py, |s| s.user_info(target, level))?.into())
+        Ok(self.run(py, move |s| s.user_info(target, level))?.into())
     }
 
     /// Adds a friend; gives an `AddFriendOutcome` (anything from `REFUSED`
@@ -222,21 +232,22 @@ impl Session {
         uin: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let target = crate::convert::uin(uin, "uin")?;
-        let outcome = self.run(py, |s| s.add_friend(target))?;
+        let outcome = self.run(py, move |s| s.add_friend(target))?;
         member(py, "AddFriendOutcome", outcome.code())
     }
 
     /// Approves a request to add you.
     fn approve(&self, py: Python<'_>, uin: &Bound<'_, PyAny>) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        self.run(py, |s| s.approve(target))
+        self.run(py, move |s| s.approve(target))
     }
 
     /// Rejects a request to add you, with a reason.
     #[pyo3(signature = (uin, reason = ""))]
     fn reject(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, reason: &str) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        self.run(py, |s| s.reject(target, reason))
+        let reason = reason.to_owned();
+        self.run(py, move |s| s.reject(target, &reason))
     }
 
     /// Asks a user who wants verification to accept you.
@@ -248,19 +259,20 @@ impl Session {
         reason: &str,
     ) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        self.run(py, |s| s.request_verification(target, reason))
+        let reason = reason.to_owned();
+        self.run(py, move |s| s.request_verification(target, &reason))
     }
 
     /// Removes a friend.
     fn remove_friend(&self, py: Python<'_>, uin: &Bound<'_, PyAny>) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        self.run(py, |s| s.remove_friend(target))
+        self.run(py, move |s| s.remove_friend(target))
     }
 
     /// Changes your status (`Status`).
     fn set_status(&self, py: Python<'_>, status: &Bound<'_, PyAny>) -> PyResult<()> {
         let status = httpqq::Status::from_code(code(status, "status")?);
-        self.run(py, |s| s.set_status(status))
+        self.run(py, move |s| s.set_status(status))
     }
 
     /// Fetches the pending messages, oldest first; each arrives once.
@@ -277,7 +289,8 @@ impl Session {
     /// Sends a text message.
     fn send(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, text: &str) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        self.run(py, |s| s.send_message(target, text))
+        let text = text.to_owned();
+        self.run(py, move |s| s.send_message(target, &text))
     }
 
     /// Logs out.
@@ -285,14 +298,19 @@ impl Session {
         self.run(py, |s| s.logout())
     }
 
-    /// Iterates over incoming messages forever, polling every `interval`
-    /// seconds while none arrive (which keeps the session alive).
+    /// Iterates over incoming messages forever: an agent on this session
+    /// (see `Agent`) that yields messages only. It polls every `interval`
+    /// seconds while none arrive (and as often as the session needs), rides
+    /// out network failures and server restarts with backoff, waits out
+    /// penalties and logs in again; it never ends on a transient failure.
     #[pyo3(signature = (*, interval = 1.0))]
     fn events(&self, interval: f64) -> PyResult<Events> {
+        let agent = httpqq::Agent::for_session(Arc::clone(&self.session))
+            .poll_interval(seconds(interval, "interval")?)
+            .start()
+            .map_err(|err| Python::attach(|py| to_py(py, err)))?;
         Ok(Events {
-            session: Arc::clone(&self.session),
-            interval: seconds(interval, "interval")?,
-            pending: Mutex::new(VecDeque::new()),
+            agent: std::sync::Mutex::new(Some(Arc::new(agent))),
         })
     }
 
@@ -310,11 +328,15 @@ impl Session {
         _exc: Option<&Bound<'_, PyAny>>,
         _traceback: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        let session = &*self.session;
-        match py.detach(|| session.logout()) {
-            Ok(()) | Err(httpqq::Error::NotLoggedIn) => Ok(false),
+        let session = Arc::clone(&self.session);
+        let logout = blocking(py, move || match session.logout() {
+            Err(httpqq::Error::NotLoggedIn) => Ok(()),
+            other => other,
+        });
+        match logout {
+            Ok(()) => Ok(false),
             Err(_) if exc_type.is_some() => Ok(false),
-            Err(err) => Err(to_py(py, err)),
+            Err(err) => Err(err),
         }
     }
 
@@ -339,17 +361,13 @@ pub(crate) fn info_level(code: u32) -> PyResult<httpqq::InfoLevel> {
 }
 
 /// Incoming messages, forever: `for message in session.events(): ...`.
-/// Stop with `break` (messages already fetched stay in the iterator: go on
-/// iterating it to get them) or Ctrl-C.
+/// Stop with `break` (messages already fetched stay: iterate again to get
+/// them, or, once the iterator is closed or dropped, they come first from
+/// the session's next `messages()`), `close()` or Ctrl-C.
 #[pyclass(frozen, module = "httpqq")]
 pub(crate) struct Events {
-    session: Arc<httpqq::Session>,
-    interval: Duration,
-    pending: Mutex<VecDeque<httpqq::Message>>,
+    agent: std::sync::Mutex<Option<Arc<httpqq::Agent>>>,
 }
-
-/// How long the iterator sleeps without checking for Ctrl-C.
-const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
 #[pymethods]
 impl Events {
@@ -357,38 +375,42 @@ impl Events {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<Message> {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Message>> {
         loop {
-            if let Some(message) = self.take_pending() {
-                return Ok(message.into());
-            }
-            let session = &*self.session;
-            let batch = detached(py, || session.poll())?;
-            if batch.is_empty() {
-                let until = Instant::now() + self.interval;
-                loop {
-                    let left = until.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
+            let Some(event) = crate::agent::next_event(py, &self.agent, None)? else {
+                return Ok(None);
+            };
+            match event.kind {
+                httpqq::EventKind::Message(message) => return Ok(Some(message.into())),
+                httpqq::EventKind::Stopped(reason) => {
+                    return match reason.error() {
+                        Some(err) => Err(to_py(py, err)),
+                        None => Ok(None),
                     }
-                    py.detach(|| std::thread::sleep(left.min(SIGNAL_CHECK)));
-                    py.check_signals()?;
                 }
-            } else {
-                self.pending
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .extend(batch);
+                _ => {}
             }
         }
     }
-}
 
-impl Events {
-    fn take_pending(&self) -> Option<httpqq::Message> {
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop_front()
+    /// Stops polling; messages already fetched stay with the session (its
+    /// next `messages()` gives them first). Idempotent.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        crate::agent::close(py, &self.agent)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _traceback: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
     }
 }

@@ -1,9 +1,14 @@
 //! The one mapping from the core's errors to the Python exceptions of
-//! `httpqq.errors`.
+//! `httpqq.errors` (with their attributes), and how a blocking call waits:
+//! on the core's runtime, in slices, so that Ctrl-C interrupts it.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::{PyDict, PyType};
+use std::time::Duration;
+
+/// How long a blocking call waits between looks for a signal (Ctrl-C).
+pub(crate) const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
 /// The exception class `name` of `httpqq.errors`.
 fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyType>> {
@@ -12,36 +17,68 @@ fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyType>> {
     Ok(module.bind(py).getattr(name)?.cast_into::<PyType>()?)
 }
 
-/// The Python exception for a core error.
+/// The Python exception for a core error: the class for its kind, the
+/// message, and its attributes (`outcome`; `retry_after`, `reason`,
+/// `phase` where they apply).
 pub(crate) fn to_py(py: Python<'_>, err: httpqq::Error) -> PyErr {
-    use httpqq::Error as E;
-    let message = err.to_string();
-    let raised = match &err {
-        E::NoReply => class(py, "NoReply").and_then(|c| c.call1((message,))),
-        E::NotLoggedIn => class(py, "NotLoggedIn").and_then(|c| c.call1((message,))),
-        E::Throttled { .. } => class(py, "Throttled").and_then(|c| c.call1((message,))),
-        E::InvalidUin => class(py, "InvalidUin").and_then(|c| c.call1((message,))),
-        E::LoginFailed { reason } => {
-            class(py, "LoginFailed").and_then(|c| c.call1((message, reason.as_str())))
-        }
-        E::Protocol(_) => class(py, "ProtocolError").and_then(|c| c.call1((message,))),
-        E::Transport { .. } => class(py, "TransportError").and_then(|c| c.call1((message,))),
-        E::Timeout { .. } => class(py, "Timeout").and_then(|c| c.call1((message,))),
-        E::InvalidConfig(_) => class(py, "InvalidConfig").and_then(|c| c.call1((message,))),
-        // A variant added to the core later: still an httpqq.Error.
-        _ => class(py, "Error").and_then(|c| c.call1((message,))),
-    };
-    match raised {
+    match exception(py, &err) {
         Ok(exception) => PyErr::from_value(exception),
         Err(import_failed) => import_failed,
     }
 }
 
-/// Runs `work` without the GIL (so other Python threads run meanwhile) and
-/// turns its error into the Python exception.
-pub(crate) fn detached<T: Send>(
+/// The exception object for a core error (for events that carry one).
+pub(crate) fn exception<'py>(py: Python<'py>, err: &httpqq::Error) -> PyResult<Bound<'py, PyAny>> {
+    use httpqq::Error as E;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item(
+        "outcome",
+        crate::convert::member(py, "Outcome", err.outcome().code())?,
+    )?;
+    let mut args = vec![err.to_string()];
+    let name = match err {
+        E::NoReply => "NoReply",
+        E::NotLoggedIn => "NotLoggedIn",
+        E::Throttled { retry_after } => {
+            kwargs.set_item("retry_after", retry_after.as_secs_f64())?;
+            "Throttled"
+        }
+        E::InvalidUin => "InvalidUin",
+        E::LoginFailed { reason } => {
+            args.push(reason.clone());
+            "LoginFailed"
+        }
+        E::Protocol(_) => "ProtocolError",
+        E::Transport { phase, .. } => {
+            kwargs.set_item("phase", phase.to_string())?;
+            "TransportError"
+        }
+        E::Timeout { phase, .. } => {
+            kwargs.set_item("phase", phase.to_string())?;
+            "Timeout"
+        }
+        E::InvalidConfig(_) => "InvalidConfig",
+        E::Stopped => "Stopped",
+        // A variant added to the core later: still an httpqq.Error.
+        _ => "Error",
+    };
+    class(py, name)?.call(pyo3::types::PyTuple::new(py, args)?, Some(&kwargs))
+}
+
+/// Runs blocking work on the core's runtime and waits for it in slices,
+/// without the GIL (so other Python threads run meanwhile), looking for
+/// signals in between: Ctrl-C raises `KeyboardInterrupt` within about
+/// [`SIGNAL_CHECK`] and the work finishes in the background (within the
+/// client's timeout). The work's error becomes its Python exception.
+pub(crate) fn blocking<T: Send + 'static>(
     py: Python<'_>,
-    work: impl FnOnce() -> Result<T, httpqq::Error> + Send,
+    work: impl FnOnce() -> Result<T, httpqq::Error> + Send + 'static,
 ) -> PyResult<T> {
-    py.detach(work).map_err(|err| to_py(py, err))
+    let pending = httpqq::Runtime::global().spawn(work);
+    loop {
+        if let Some(result) = py.detach(|| pending.wait_timeout(SIGNAL_CHECK)) {
+            return result.map_err(|err| to_py(py, err));
+        }
+        py.check_signals()?;
+    }
 }

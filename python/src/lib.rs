@@ -2,6 +2,7 @@
 //! reference server, for `httpqq.testing`). The package `httpqq` re-exports
 //! it with the enums, the exceptions and type hints.
 
+mod agent;
 mod client;
 mod codec;
 mod convert;
@@ -40,6 +41,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Client>()?;
     m.add_class::<client::Session>()?;
     m.add_class::<client::Events>()?;
+    m.add_class::<agent::Agent>()?;
+    m.add_class::<agent::Event>()?;
     m.add_class::<model::Message>()?;
     m.add_class::<model::OnlineFriend>()?;
     m.add_class::<model::UserInfo>()?;

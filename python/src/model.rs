@@ -74,7 +74,7 @@ impl Message {
         optional_member(py, "Status", self.status)
     }
 
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+    pub(crate) fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let mut fields = vec![
             ("kind", self.kind(py)?),
             ("sender", self.sender.into_pyobject(py)?.into_any()),
@@ -362,6 +362,29 @@ pub(crate) fn codes() -> Vec<(&'static str, Vec<(String, u32)>)> {
         (
             "MessageKind",
             table(&kinds, MessageKind::name, MessageKind::code),
+        ),
+        (
+            "Outcome",
+            table(
+                &httpqq::Outcome::ALL,
+                httpqq::Outcome::name,
+                httpqq::Outcome::code,
+            ),
+        ),
+        (
+            "EventKind",
+            httpqq::EventKind::CODES
+                .iter()
+                .map(|(code, name)| (name.to_uppercase().replace(' ', "_"), *code))
+                .collect(),
+        ),
+        (
+            "AgentState",
+            table(
+                &httpqq::State::ALL,
+                httpqq::State::name,
+                httpqq::State::code,
+            ),
         ),
         (
             "InfoLevel",

@@ -5,6 +5,9 @@ use pyo3::prelude::*;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+/// How many requests the in-process server's log keeps.
+const REQUEST_LOG: usize = 100_000;
+
 /// A running reference server (use `httpqq.testing.Server`).
 #[pyclass(frozen, module = "httpqq._native")]
 pub(crate) struct Server {
@@ -25,6 +28,7 @@ impl Server {
         idle_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let mut config = httpqq_server::Config {
+            request_log: REQUEST_LOG,
             listen: listen.parse().map_err(|_| {
                 PyValueError::new_err(format!(
                     "listen must be an address such as 127.0.0.1:0, not {listen:?}"
@@ -71,6 +75,82 @@ impl Server {
         self.port
     }
 
+    /// Test control: ends `uin`'s session now; whether it had one.
+    fn expire_session(&self, uin: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let uin = crate::convert::uin(uin, "uin")?;
+        self.control(|s| s.expire_session(uin))
+    }
+
+    /// Test control: `RES=3` to every request of `uin` but Logout for
+    /// `seconds` (0: no more).
+    fn throttle(&self, uin: &Bound<'_, PyAny>, seconds: f64) -> PyResult<()> {
+        let uin = crate::convert::uin(uin, "uin")?;
+        let duration = non_negative(seconds, "seconds")?;
+        self.control(|s| s.throttle(uin, duration))
+    }
+
+    /// Test control: holds every reply back `seconds` longer (0: no more).
+    fn set_latency(&self, seconds: f64) -> PyResult<()> {
+        let latency = non_negative(seconds, "seconds")?;
+        self.control(|s| s.set_latency(latency))
+    }
+
+    /// Test control: accepts connections, answers nothing until `resume`.
+    fn pause(&self) -> PyResult<()> {
+        self.control(httpqq_server::Server::pause)
+    }
+
+    /// Test control: answers again after `pause`.
+    fn resume(&self) -> PyResult<()> {
+        self.control(httpqq_server::Server::resume)
+    }
+
+    /// Test control: stops listening as a crashed server would (sessions
+    /// forgotten, data kept) until `restart`.
+    fn stop_listening(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.control(httpqq_server::Server::stop_listening))
+    }
+
+    /// Test control: listens again on the same address.
+    fn restart(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.control(|s| s.restart()))?
+            .map_err(|e| PyOSError::new_err(e.to_string()))
+    }
+
+    /// Changes `uin`'s password; whether the account exists.
+    fn change_password(&self, uin: &Bound<'_, PyAny>, password: &str) -> PyResult<bool> {
+        let uin = crate::convert::uin(uin, "uin")?;
+        self.control(|s| s.change_password(uin, password))
+    }
+
+    /// The connections accepted since the start.
+    fn connections_accepted(&self) -> PyResult<u64> {
+        self.control(httpqq_server::Server::connections_accepted)
+    }
+
+    /// The latest requests: (seconds since the start, UIN or None, command
+    /// or None, RES or None for the NULL), oldest first.
+    fn requests(&self) -> PyResult<Vec<LoggedRequest>> {
+        self.control(|s| {
+            s.requests()
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.at.as_secs_f64(),
+                        r.uin.map(|u| u.get()),
+                        r.command.map(|c| c.wire_name()),
+                        r.result,
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// Empties the request log.
+    fn clear_requests(&self) -> PyResult<()> {
+        self.control(httpqq_server::Server::clear_requests)
+    }
+
     /// Stops: requests in flight finish, connections close. Idempotent.
     fn stop(&self, py: Python<'_>) {
         let server = self.server.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -79,6 +159,29 @@ impl Server {
             py.detach(|| server.stop());
         }
     }
+}
+
+impl Server {
+    /// Runs a control on the running server.
+    fn control<T>(&self, act: impl FnOnce(&httpqq_server::Server) -> T) -> PyResult<T> {
+        let server = self.server.lock().unwrap_or_else(|p| p.into_inner());
+        server
+            .as_ref()
+            .map(act)
+            .ok_or_else(|| PyOSError::new_err("the server was stopped"))
+    }
+}
+
+/// One request of the log: (seconds since the start, UIN, command, RES),
+/// made a `httpqq.testing.LoggedRequest` by the package.
+type LoggedRequest = (f64, Option<u64>, Option<&'static str>, Option<u32>);
+
+/// A duration in seconds that may be zero.
+fn non_negative(seconds: f64, name: &str) -> PyResult<std::time::Duration> {
+    if seconds == 0.0 {
+        return Ok(std::time::Duration::ZERO);
+    }
+    crate::convert::seconds(seconds, name)
 }
 
 impl Drop for Server {

@@ -117,7 +117,7 @@ def test_adding_friends_and_the_verification_flow(
 def test_events_iterates_and_survives_break(alice: httpqq.Session, bob: httpqq.Session) -> None:
     for text in ("one", "two", "three"):
         alice.send(BOB, text)
-    events = bob.events(interval=0.05)
+    events = bob.events(interval=0.1)
     seen = []
     for message in events:
         seen.append(message.text)
@@ -126,6 +126,19 @@ def test_events_iterates_and_survives_break(alice: httpqq.Session, bob: httpqq.S
     # The rest of the batch stays in the iterator.
     seen.append(next(events).text)
     assert seen == ["one", "two", "three"]
+    events.close()
+
+
+def test_closing_events_hands_the_rest_back_to_the_session(
+    alice: httpqq.Session, bob: httpqq.Session
+) -> None:
+    for text in ("one", "two", "three"):
+        alice.send(BOB, text)
+    with bob.events(interval=0.1) as events:
+        assert next(events).text == "one"
+    assert [m.text for m in bob.messages()] == ["two", "three"]
+    with pytest.raises(ValueError):
+        bob.events(interval=0.01)  # a busy loop
 
 
 def test_session_context_manager_logs_out(client: httpqq.Client) -> None:

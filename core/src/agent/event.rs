@@ -24,6 +24,27 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, in code order.
+    pub const ALL: [State; 5] = [
+        State::Connecting,
+        State::Online,
+        State::Reconnecting,
+        State::Throttled,
+        State::Stopped,
+    ];
+
+    /// A number for the state (0 connecting, 1 online, 2 reconnecting,
+    /// 3 throttled, 4 stopped): what the C and Python interfaces use.
+    pub const fn code(self) -> u32 {
+        match self {
+            State::Connecting => 0,
+            State::Online => 1,
+            State::Reconnecting => 2,
+            State::Throttled => 3,
+            State::Stopped => 4,
+        }
+    }
+
     /// A lower-case English name.
     pub const fn name(self) -> &'static str {
         match self {
@@ -129,6 +150,31 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The kinds' codes and names, in code order (for interfaces that
+    /// mirror them as constants).
+    pub const CODES: [(u32, &'static str); 6] = [
+        (1, "online"),
+        (2, "reconnecting"),
+        (3, "throttled"),
+        (4, "session renewed"),
+        (5, "message"),
+        (6, "stopped"),
+    ];
+
+    /// A number for the kind (1 online, 2 reconnecting, 3 throttled,
+    /// 4 session renewed, 5 message, 6 stopped): what the C and Python
+    /// interfaces use.
+    pub const fn code(&self) -> u32 {
+        match self {
+            EventKind::Online => 1,
+            EventKind::Reconnecting { .. } => 2,
+            EventKind::Throttled { .. } => 3,
+            EventKind::SessionRenewed => 4,
+            EventKind::Message(_) => 5,
+            EventKind::Stopped(_) => 6,
+        }
+    }
+
     /// A lower-case English name of the kind: `"online"`, `"reconnecting"`,
     /// `"throttled"`, `"session renewed"`, `"message"`, `"stopped"`.
     pub const fn name(&self) -> &'static str {
