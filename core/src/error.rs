@@ -45,13 +45,17 @@ pub enum Error {
     /// status too fast, a repeated removal, or a verification it does not
     /// expect. The original server penalised the sender for a while after
     /// it; `retry_after` says how long to leave the session alone.
-    #[error("the server refused the request for now (RES=3): slow down, or check that the request makes sense, and retry in {retry_after:?}")]
+    #[error("the server refused the request for now (RES=3{}): slow down, or check that the request makes sense, and retry in {retry_after:?}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     Throttled {
         /// How long to send nothing more for this session: the penalty the
         /// original server imposed for this command (20 s; 30 s for
         /// DelFromList) unless the caller configured its own, or what is
         /// left of one already running.
         retry_after: Duration,
+        /// The server's reason, when it gave one (`RA`): the reference
+        /// server says [`QUEUE_FULL`](crate::codec::QUEUE_FULL) when the
+        /// recipient's queue is full, which waiting alone does not cure.
+        reason: Option<String>,
     },
 
     /// `RES=5`: the UIN is invalid or no such user exists.
@@ -140,7 +144,7 @@ impl fmt::Display for Phase {
 /// use httpqq::{Error, Outcome};
 /// use std::time::Duration;
 ///
-/// let refused = Error::Throttled { retry_after: Duration::from_secs(20) };
+/// let refused = Error::Throttled { retry_after: Duration::from_secs(20), reason: None };
 /// assert_eq!(refused.outcome(), Outcome::Refused);
 /// assert_eq!(Error::NoReply.outcome(), Outcome::Unknown);
 /// ```
@@ -193,7 +197,7 @@ impl Error {
     /// (`3`, `5` or `20`).
     ///
     /// ```
-    /// let throttled = httpqq::Error::Throttled { retry_after: std::time::Duration::from_secs(20) };
+    /// let throttled = httpqq::Error::Throttled { retry_after: std::time::Duration::from_secs(20), reason: None };
     /// assert_eq!(throttled.result_code(), Some(3));
     /// assert_eq!(httpqq::Error::NoReply.result_code(), None);
     /// ```

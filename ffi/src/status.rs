@@ -149,13 +149,17 @@ impl FfiError {
     fn reason(&self) -> Option<&str> {
         match self {
             FfiError::Core(httpqq::Error::LoginFailed { reason }) => Some(reason),
+            FfiError::Core(httpqq::Error::Throttled {
+                reason: Some(reason),
+                ..
+            }) => Some(reason),
             _ => None,
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            FfiError::Core(httpqq::Error::Throttled { retry_after }) => Some(*retry_after),
+            FfiError::Core(httpqq::Error::Throttled { retry_after, .. }) => Some(*retry_after),
             _ => None,
         }
     }
@@ -235,8 +239,9 @@ pub extern "C" fn httpqq_last_error_message() -> *const c_char {
 }
 
 /// The server's own reason (UTF-8, as sent; Chinese on the original server)
-/// when the last call on this thread failed with `HTTPQQ_STATUS_LOGIN_FAILED`;
-/// NULL otherwise.
+/// when the last call on this thread failed with `HTTPQQ_STATUS_LOGIN_FAILED`,
+/// or with `HTTPQQ_STATUS_THROTTLED` when the server gave one (the
+/// reference server says "the recipient's queue is full"); NULL otherwise.
 ///
 /// Borrowed: valid until the next `httpqq_` call on this thread.
 #[no_mangle]
@@ -333,6 +338,7 @@ mod tests {
             (
                 httpqq::Error::Throttled {
                     retry_after: Duration::from_secs(20),
+                    reason: None,
                 },
                 httpqq_status::Throttled,
             ),

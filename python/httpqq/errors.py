@@ -79,22 +79,28 @@ class NotLoggedIn(Error):
 
 class Throttled(Error):
     """``RES=3``: refused for now (too fast, a repeated removal, an
-    unexpected verification). ``retry_after`` is how many seconds to send
-    nothing more for this session: the original server's penalty (20; 30
-    after a removal), or what is left of an agent's running penalty."""
+    unexpected verification, a recipient whose queue is full).
+    ``retry_after`` is how many seconds to send nothing more for this
+    session: the original server's penalty (20; 30 after a removal), or
+    what is left of an agent's running penalty. ``reason`` is the server's
+    reason when it gave one (``"the recipient's queue is full"``), else
+    ``None``."""
 
     code = 3
     retry_after: float
+    reason: Optional[str]
 
     def __init__(
         self,
         message: str = "",
         *,
         retry_after: float = 20.0,
+        reason: Optional[str] = None,
         outcome: Outcome = Outcome.REFUSED,
     ) -> None:
         super().__init__(message, outcome=outcome)
         self.retry_after = retry_after
+        self.reason = reason
 
 
 class InvalidUin(Error):

@@ -39,8 +39,12 @@ pub(crate) fn exception<'py>(py: Python<'py>, err: &httpqq::Error) -> PyResult<B
     let name = match err {
         E::NoReply => "NoReply",
         E::NotLoggedIn => "NotLoggedIn",
-        E::Throttled { retry_after } => {
+        E::Throttled {
+            retry_after,
+            reason,
+        } => {
             kwargs.set_item("retry_after", retry_after.as_secs_f64())?;
+            kwargs.set_item("reason", reason.as_deref())?;
             "Throttled"
         }
         E::InvalidUin => "InvalidUin",

@@ -216,7 +216,7 @@ impl Machine {
             Err(Error::InvalidUin) if action == Action::Login => {
                 self.stopping = Some(StopReason::UnknownUin);
             }
-            Err(Error::Throttled { retry_after }) => {
+            Err(Error::Throttled { retry_after, .. }) => {
                 events.push(self.throttle(retry_after, now));
             }
             Err(err) => {
@@ -448,6 +448,7 @@ mod tests {
             Action::Poll,
             Err(Error::Throttled {
                 retry_after: Duration::from_secs(20),
+                reason: None,
             }),
             t0,
         );
@@ -475,6 +476,7 @@ mod tests {
             Action::Poll,
             Err(Error::Throttled {
                 retry_after: Duration::from_secs(20),
+                reason: None,
             }),
             t0,
         );

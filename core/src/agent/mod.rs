@@ -514,12 +514,15 @@ impl AgentCore {
                 return Err(Error::Stopped);
             }
             if let Some(left) = machine.penalty_left(Instant::now()) {
-                return Err(Error::Throttled { retry_after: left });
+                return Err(Error::Throttled {
+                    retry_after: left,
+                    reason: Some("the session's penalty is still running".to_owned()),
+                });
             }
         }
         let result = self.session.send_once(target, text);
         match &result {
-            Err(Error::Throttled { retry_after }) => {
+            Err(Error::Throttled { retry_after, .. }) => {
                 let event = self.machine().throttle(*retry_after, Instant::now());
                 self.push(vec![event]);
                 self.wake();

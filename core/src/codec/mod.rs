@@ -29,4 +29,6 @@ mod request;
 pub use encoding::{decode_form_value, decode_value, decode_value_strict, encode_value};
 pub use fields::{parse_decimal, trim_spaces, Fields, List};
 pub use reply::{decode_reply, Reply};
-pub use request::{encode_request, Command, Request, DEFAULT_MAX_ENTRIES, LOGIN_CODE, VERSION};
+pub use request::{
+    encode_request, Command, Request, DEFAULT_MAX_ENTRIES, LOGIN_CODE, QUEUE_FULL, VERSION,
+};

@@ -65,6 +65,7 @@ pub fn decode_reply(request: &Request, seq: u16, body: &[u8]) -> Result<Reply, E
         3 => {
             return Err(Error::Throttled {
                 retry_after: request.command().penalty(),
+                reason: fields.text("RA").map(|r| r.into_owned()),
             })
         }
         5 => return Err(Error::InvalidUin),

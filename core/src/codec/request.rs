@@ -12,6 +12,11 @@ pub const VERSION: &str = "1.1";
 /// The fixed `LC` value Login must carry, else the server answers NULL.
 pub const LOGIN_CODE: &str = "9326B87B234E7235";
 
+/// The reason (`RA`) the reference server gives with `RES=3` when the
+/// recipient's queue is full (DECISIONS.md 74): the sender must wait for
+/// the recipient to fetch, not only slow down.
+pub const QUEUE_FULL: &str = "the recipient's queue is full";
+
 /// What a period client asks for by default with List and Query_Stat (`TN`).
 pub const DEFAULT_MAX_ENTRIES: u32 = 160;
 
