@@ -1465,8 +1465,9 @@ enum httpqq_status httpqq_session_listen(const struct httpqq_session *session,
 const char *httpqq_last_error_message(void);
 
 // The server's own reason (UTF-8, as sent; Chinese on the original server)
-// when the last call on this thread failed with `HTTPQQ_STATUS_LOGIN_FAILED`;
-// NULL otherwise.
+// when the last call on this thread failed with `HTTPQQ_STATUS_LOGIN_FAILED`,
+// or with `HTTPQQ_STATUS_THROTTLED` when the server gave one (the
+// reference server says "the recipient's queue is full"); NULL otherwise.
 //
 // Borrowed: valid until the next `httpqq_` call on this thread.
 const char *httpqq_last_error_reason(void);

@@ -290,7 +290,7 @@ pub unsafe extern "C" fn httpqq_server_request_count(
             .iter()
             .filter(|r| r.uin == Some(Uin::new(uin)))
             .filter(|r| {
-                command.map_or(true, |c| {
+                command.is_none_or(|c| {
                     r.command
                         .is_some_and(|rc| rc.wire_name().eq_ignore_ascii_case(c))
                 })

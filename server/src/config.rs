@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::accounts::Accounts;
+use crate::passwords::HashCost;
 
 /// A rate limit: at most `count` events per `window`, per user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,10 +40,15 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The accounts.
     pub accounts: Accounts,
-    /// Where accounts, friend lists and undelivered messages are kept
-    /// across restarts (written atomically after every change); `None` keeps
-    /// them in memory only.
+    /// The database (SQLite) that keeps accounts, friend lists and
+    /// undelivered messages across restarts: every acknowledged change is
+    /// committed to it first. Created (mode `0600`, seeded with
+    /// `accounts`) when there is no file. `None`: a database in memory.
     pub state: Option<PathBuf>,
+    /// How costly the stored password hashes are. The default,
+    /// [`HashCost::Test`], suits tests only; the `httpqq-server` command
+    /// uses [`HashCost::Strong`].
+    pub hash_cost: HashCost,
     /// `LI`: a session silent this long ends (default 300 s).
     pub idle_timeout: Duration,
     /// `HI`: how often clients are told to poll (default 60 s).
@@ -50,14 +56,18 @@ pub struct Config {
     /// The most messages one GetMsgEx returns (default 32).
     pub max_messages_per_reply: usize,
     /// The most messages kept for one user; sending past it answers `RES=3`
-    /// (default 10,000).
+    /// with the reason that the queue is full (default 10,000).
     pub max_queued_messages: usize,
-    /// CLTMSG per sender (default 100 per 10 s).
+    /// The most bytes of text kept for one user, likewise (default 4 MiB).
+    pub max_queued_bytes: usize,
+    /// Messages per sender, CLTMSG and Ack_AddToList together (default 100
+    /// per 10 s).
     pub send_limit: RateLimit,
     /// Change_Stat per user (default 20 per 10 s).
     pub status_limit: RateLimit,
-    /// Wrong passwords per UIN before Login answers `RES=3` for the rest of
-    /// the window (default 10 per 60 s).
+    /// Wrong passwords per UIN and address before Login from that address
+    /// answers `RES=3` for the rest of the window (default 10 per 60 s); the
+    /// owner can still log in from elsewhere.
     pub login_limit: RateLimit,
     /// How long a `RES=3` reply is held back (the original: about 20 s;
     /// default 0).
@@ -94,10 +104,12 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             accounts: Accounts::demo(),
             state: None,
+            hash_cost: HashCost::Test,
             idle_timeout: Duration::from_secs(300),
             heartbeat: Duration::from_secs(60),
             max_messages_per_reply: 32,
             max_queued_messages: 10_000,
+            max_queued_bytes: 4 * 1024 * 1024,
             send_limit: RateLimit {
                 count: 100,
                 window: Duration::from_secs(10),

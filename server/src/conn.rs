@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::handler::{self, Answer};
+use crate::handler::{self, Answer, PasswordCheck};
 use crate::Shared;
 
 /// One framed request.
@@ -27,40 +27,45 @@ pub(crate) struct Response {
     pub(crate) delay: Duration,
 }
 
-/// Handles one request and builds its answer. With a state file, the
-/// change is on disk before anything is answered; if it cannot be written,
-/// the answer is the NULL.
+/// Handles one request and builds its answer. A Login's password is
+/// checked against its stored hash first, without the world's lock (a
+/// strong hash takes milliseconds). The request's changes are committed
+/// before anything is answered; if they cannot be, the answer is the NULL
+/// and nothing changed.
 pub(crate) fn respond(shared: &Shared, ip: IpAddr, request: &Request) -> Response {
     let started = Instant::now();
-    let (mut outcome, snapshot) = {
-        let mut world = shared.lock_world();
-        let before = world.generation;
-        let outcome = handler::handle(
-            &mut world,
-            &shared.config,
-            ip,
-            &request.body,
-            request.form,
-            Instant::now(),
-        );
-        let snapshot = match &shared.state {
-            Some(_) if world.generation != before => {
-                Some((world.generation, world.snapshot_toml()))
-            }
-            _ => None,
-        };
-        (outcome, snapshot)
-    };
-    if let (Some(state), Some((generation, text))) = (&shared.state, snapshot) {
-        let saved = text
-            .map_err(|e| std::io::Error::other(e.to_string()))
-            .and_then(|text| state.save(generation, &text));
-        if let Err(err) = saved {
-            // Never acknowledge what is not on disk.
-            log::error!(target: "httpqq::server", "cannot write {}: {err}", state.path().display());
-            outcome.answer = Answer::Null;
+    let outcome = match handler::parse(&request.body, request.form) {
+        Err(why) => handler::Outcome::null(why, None),
+        Ok(parsed) => {
+            let password = match parsed.login_attempt() {
+                None => PasswordCheck::NotNeeded,
+                Some(attempt) => {
+                    let uin = parsed.uin;
+                    handler::check_password(
+                        &attempt,
+                        || {
+                            let mut world = shared.lock_world();
+                            let stored = world.store.password(uin)?;
+                            Ok(stored.map(|stored| {
+                                let verified = world.verified(uin, &stored);
+                                (stored, verified)
+                            }))
+                        },
+                        shared.config.hash_cost,
+                    )
+                }
+            };
+            let mut world = shared.lock_world();
+            handler::handle(
+                &mut world,
+                &shared.config,
+                ip,
+                &parsed,
+                password,
+                Instant::now(),
+            )
         }
-    }
+    };
     log::info!(
         target: "httpqq::server",
         "{} from {ip} elapsed={:?}",
@@ -136,6 +141,10 @@ pub(crate) fn take_request(
     for header in parsed.headers.iter() {
         let value = std::str::from_utf8(header.value).unwrap_or("").trim();
         if header.name.eq_ignore_ascii_case("content-length") {
+            // Digits only: `+59` or ` 5` are not lengths (RFC 9110 §8.6).
+            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("bad Content-Length");
+            }
             let n: usize = value.parse().map_err(|_| "bad Content-Length")?;
             if length.is_some_and(|l| l != n) {
                 return Err("conflicting Content-Length");
@@ -271,6 +280,14 @@ mod tests {
             refused(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
             Some("conflicting Content-Length")
         );
+        for length in ["+5", "-5", "5 5", "0x5", "", "5.0"] {
+            let head = format!("POST / HTTP/1.1\r\nContent-Length: {length}\r\n\r\nA=1&B");
+            assert_eq!(
+                refused(head.as_bytes()),
+                Some("bad Content-Length"),
+                "{length:?}"
+            );
+        }
         // The probe's line without a target is a request like any other.
         let mut probe = b"POST HTTP/1.1\r\nContent-Length: 2\r\n\r\nA=".to_vec();
         assert!(take_request(&mut probe, &config).unwrap().is_some());

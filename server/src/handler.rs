@@ -1,5 +1,8 @@
 //! The commands: a request body in, a reply (or the NULL) out. No sockets
 //! here; the connection layer moves the bytes.
+//!
+//! Each request is one transaction ([`World::finish`]): if its writes
+//! cannot be committed, it is answered with the NULL and changes nothing.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -8,13 +11,15 @@ use std::time::{Duration, Instant};
 
 use httpqq::codec::{
     decode_form_value, decode_value_strict, encode_value, parse_decimal, trim_spaces as trim,
-    Command, Fields, LOGIN_CODE,
+    Command, Fields, LOGIN_CODE, QUEUE_FULL,
 };
-use httpqq::{InfoLevel, Status};
+use httpqq::{InfoLevel, PasswordHash, Status};
 
 use crate::accounts::AddPolicy;
 use crate::config::Config;
-use crate::world::{allow, recent, Queued, World};
+use crate::passwords::{self, Check};
+use crate::store::{AccountRow, Queued, StoreError};
+use crate::world::{allow, recent, Caps, Queuing, World};
 
 /// What to send back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +45,7 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    fn null(why: &str, request: Option<(Command, u64)>) -> Outcome {
+    pub(crate) fn null(why: &str, request: Option<(Command, u64)>) -> Outcome {
         Outcome {
             answer: Answer::Null,
             delay: Duration::ZERO,
@@ -61,14 +66,35 @@ impl Outcome {
     }
 }
 
+/// Why a request gets the NULL.
+#[derive(Debug)]
+enum Refusal {
+    /// The request breaks a rule of the protocol.
+    Malformed(&'static str),
+    /// The storage failed: nothing is acknowledged.
+    Store(StoreError),
+}
+
+impl From<&'static str> for Refusal {
+    fn from(why: &'static str) -> Self {
+        Refusal::Malformed(why)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(err: StoreError) -> Self {
+        Refusal::Store(err)
+    }
+}
+
 /// The wrong-password reason the original gave ("wrong password").
 const WRONG_PASSWORD: &str = "密码错误";
 
 /// A request whose envelope is valid.
-struct Parsed<'a> {
+pub(crate) struct Parsed<'a> {
     fields: Fields<'a>,
-    command: Command,
-    uin: u64,
+    pub(crate) command: Command,
+    pub(crate) uin: u64,
     /// `VER=…&CMD=…&SEQ=…&UIN=…`, the echo every reply starts with.
     head: String,
     form: bool,
@@ -108,11 +134,30 @@ impl Parsed<'_> {
         body.push_str(tail);
         body
     }
+
+    /// What a Login's password must be checked as, when the request gets
+    /// as far as that (right `LC`, a `PS`): the connection layer checks it
+    /// against the stored hash before taking the world's lock.
+    pub(crate) fn login_attempt(&self) -> Option<LoginAttempt> {
+        if self.command != Command::Login || self.fields.raw("LC") != Some(LOGIN_CODE.as_bytes()) {
+            return None;
+        }
+        let ps = self.fields.raw("PS").map(trim).unwrap_or_default();
+        if ps.is_empty() {
+            return None;
+        }
+        Some(
+            std::str::from_utf8(ps)
+                .ok()
+                .and_then(PasswordHash::from_md5_hex)
+                .map_or(LoginAttempt::NotAHash, LoginAttempt::Password),
+        )
+    }
 }
 
 /// Reads the envelope: `VER`, `CMD`, `SEQ`, `UIN`, and the numeric fields
 /// every command must get as numbers.
-fn parse(body: &[u8], form: bool) -> Result<Parsed<'_>, &'static str> {
+pub(crate) fn parse(body: &[u8], form: bool) -> Result<Parsed<'_>, &'static str> {
     let fields = Fields::parse(body).map_err(|_| "malformed body")?;
     let ver = fields.raw("VER").map(trim).ok_or("no VER")?;
     let ver = match ver {
@@ -141,19 +186,81 @@ fn parse(body: &[u8], form: bool) -> Result<Parsed<'_>, &'static str> {
     Ok(parsed)
 }
 
-/// Handles one request body from `ip`.
+/// The password a Login carries.
+#[derive(Debug)]
+pub(crate) enum LoginAttempt {
+    /// An MD5, to check against the stored hash.
+    Password(PasswordHash),
+    /// A `PS` that is not 32 hex digits: it matches no password.
+    NotAHash,
+}
+
+/// A Login's password, checked against the stored hash (outside the
+/// world's lock: a strong hash takes milliseconds).
+#[derive(Debug)]
+pub(crate) enum PasswordCheck {
+    /// Not a Login, or one refused before its password matters.
+    NotNeeded,
+    /// The account does not exist (as far as the check saw).
+    NoAccount,
+    /// Checked against `stored`: `matched` holds the MD5 when it matched;
+    /// `upgrade` is a stronger hash to store when the stored one is
+    /// cheaper than the server's cost.
+    Checked {
+        stored: String,
+        matched: Option<[u8; 16]>,
+        upgrade: Option<String>,
+    },
+    /// The storage could not be read.
+    Failed(StoreError),
+}
+
+/// Checks a Login's password: reads the stored hash under the lock (`read`
+/// runs with it), and hashes without it.
+pub(crate) fn check_password(
+    attempt: &LoginAttempt,
+    read: impl FnOnce() -> Result<Option<(String, Option<[u8; 16]>)>, StoreError>,
+    cost: passwords::HashCost,
+) -> PasswordCheck {
+    let (stored, verified) = match read() {
+        Ok(Some(found)) => found,
+        Ok(None) => return PasswordCheck::NoAccount,
+        Err(err) => return PasswordCheck::Failed(err),
+    };
+    let mismatch = |stored| PasswordCheck::Checked {
+        stored,
+        matched: None,
+        upgrade: None,
+    };
+    let LoginAttempt::Password(password) = attempt else {
+        return mismatch(stored);
+    };
+    if verified == Some(password.md5()) {
+        return PasswordCheck::Checked {
+            stored,
+            matched: Some(password.md5()),
+            upgrade: None,
+        };
+    }
+    match passwords::check(&stored, password, cost) {
+        Check::Match { upgrade } => PasswordCheck::Checked {
+            upgrade: upgrade.then(|| passwords::hash(password, cost)),
+            stored,
+            matched: Some(password.md5()),
+        },
+        Check::Mismatch | Check::Unreadable => mismatch(stored),
+    }
+}
+
+/// Handles one request from `ip`, as one transaction.
 pub(crate) fn handle(
     world: &mut World,
     config: &Config,
     ip: IpAddr,
-    body: &[u8],
-    form: bool,
+    parsed: &Parsed<'_>,
+    password: PasswordCheck,
     now: Instant,
 ) -> Outcome {
-    let parsed = match parse(body, form) {
-        Ok(parsed) => parsed,
-        Err(why) => return Outcome::null(why, None),
-    };
     let request = Some((parsed.command, parsed.uin));
     let mut delay = Duration::ZERO;
     let result = match parsed.command {
@@ -163,32 +270,17 @@ pub(crate) fn handle(
             delay = config.penalty_delay;
             Ok(Answer::Reply(parsed.reply("&RES=3")))
         }
-        Command::Login => login(world, config, &parsed, ip, now, &mut delay),
-        Command::Logout => {
-            if world
-                .sessions
-                .get(&parsed.uin)
-                .is_some_and(|live| live.ip == ip)
-            {
-                world.set_presence(parsed.uin, None, ip, now);
-                // The user polled and left: their last batch arrived.
-                if let Some(user) = world.users.get_mut(&parsed.uin) {
-                    if !user.in_flight.is_empty() {
-                        user.in_flight.clear();
-                        world.changed();
-                    }
-                }
-            }
-            Ok(Answer::Reply(parsed.reply("&RES=0")))
-        }
+        Command::Login => login(world, config, parsed, ip, now, password, &mut delay),
+        Command::Logout => logout(world, config, parsed, ip, now),
         _ => {
             if authenticate(world, config, parsed.uin, ip, now) {
-                command(world, config, &parsed, now, &mut delay)
+                command(world, config, parsed, now, &mut delay)
             } else {
                 Ok(Answer::Reply(parsed.reply("&RES=20")))
             }
         }
     };
+    let result = result.and_then(|answer| world.finish().map(|()| answer).map_err(Refusal::Store));
     match result {
         Ok(answer) => {
             let mut outcome = Outcome {
@@ -205,7 +297,22 @@ pub(crate) fn handle(
             );
             outcome
         }
-        Err(why) => Outcome::null(why, request),
+        Err(Refusal::Malformed(why)) => {
+            world.abort();
+            Outcome::null(why, request)
+        }
+        Err(Refusal::Store(err)) => {
+            world.abort();
+            log::error!(target: "httpqq::server", "storage failed, answering the NULL: {err}");
+            Outcome::null("storage failed", request)
+        }
+    }
+}
+
+fn caps(config: &Config) -> Caps {
+    Caps {
+        messages: config.max_queued_messages,
+        bytes: config.max_queued_bytes,
     }
 }
 
@@ -218,7 +325,7 @@ fn authenticate(world: &mut World, config: &Config, uin: u64, ip: IpAddr, now: I
         return false;
     }
     if now.duration_since(live.last_seen) > config.idle_timeout {
-        world.set_presence(uin, None, ip, now);
+        // The sweeper would end it soon anyway; its friends are told then.
         return false;
     }
     live.last_seen = now;
@@ -231,38 +338,76 @@ fn login(
     p: &Parsed<'_>,
     ip: IpAddr,
     now: Instant,
+    password: PasswordCheck,
     delay: &mut Duration,
-) -> Result<Answer, &'static str> {
+) -> Result<Answer, Refusal> {
     if p.fields.raw("LC") != Some(LOGIN_CODE.as_bytes()) {
-        return Err("wrong LC");
+        return Err("wrong LC".into());
     }
     let ps = p.fields.raw("PS").map(trim).unwrap_or_default();
     if ps.is_empty() {
-        return Err("empty PS");
+        return Err("empty PS".into());
     }
-    let Some(user) = world.users.get_mut(&p.uin) else {
-        return Ok(Answer::Reply(p.reply("&RES=5")));
+    let (stored, matched, upgrade) = match password {
+        PasswordCheck::Checked {
+            stored,
+            matched,
+            upgrade,
+        } => (stored, matched, upgrade),
+        PasswordCheck::NoAccount => return Ok(Answer::Reply(p.reply("&RES=5"))),
+        PasswordCheck::Failed(err) => return Err(err.into()),
+        PasswordCheck::NotNeeded => return Err("the password was not checked".into()),
     };
+    // The account may have been removed, or its password changed, since.
+    match world.store.password(p.uin)? {
+        None => return Ok(Answer::Reply(p.reply("&RES=5"))),
+        Some(now_stored) if now_stored != stored => {
+            return Err("the password changed during the login".into())
+        }
+        Some(_) => {}
+    }
     let limit = config.login_limit;
-    if recent(&mut user.failed_logins, limit.window, now) >= limit.count as usize {
+    if recent(world.failed_logins(p.uin, ip), limit.window, now) >= limit.count as usize {
         *delay = config.penalty_delay;
         return Ok(Answer::Reply(p.reply("&RES=3")));
     }
-    let matches = std::str::from_utf8(ps).is_ok_and(|hex| user.password.matches_hex(hex));
-    if !matches {
-        user.failed_logins.push_back(now);
+    let Some(md5) = matched else {
+        world.failed_logins(p.uin, ip).push_back(now);
         let mut tail = String::from("&RES=0&RS=1&RA=");
         encode_value(WRONG_PASSWORD, &mut tail);
         return Ok(Answer::Reply(p.reply(&tail)));
-    }
-    user.failed_logins.clear();
+    };
+    world.failed_logins(p.uin, ip).clear();
+    let stored = match upgrade {
+        Some(stronger) => {
+            world.store.set_password(p.uin, &stronger)?;
+            stronger
+        }
+        None => stored,
+    };
+    world.remember_verified(p.uin, stored, md5);
     // A login from anywhere replaces the old session; the user is online.
-    world.set_presence(p.uin, Some(Status::Online), ip, now);
+    world.set_presence(p.uin, Some(Status::Online), ip, now, caps(config))?;
     Ok(Answer::Reply(p.reply(&format!(
         "&RES=0&RS=0&HI={}&LI={}",
         config.heartbeat.as_secs(),
         config.idle_timeout.as_secs()
     ))))
+}
+
+fn logout(
+    world: &mut World,
+    config: &Config,
+    p: &Parsed<'_>,
+    ip: IpAddr,
+    now: Instant,
+) -> Result<Answer, Refusal> {
+    if world.sessions.get(&p.uin).is_some_and(|live| live.ip == ip) {
+        world.set_presence(p.uin, None, ip, now, caps(config))?;
+        // The user polled and left: their last batch arrived.
+        world.confirm(p.uin)?;
+    }
+    Ok(Answer::Reply(p.reply("&RES=0")))
 }
 
 fn command(
@@ -271,17 +416,17 @@ fn command(
     p: &Parsed<'_>,
     now: Instant,
     delay: &mut Duration,
-) -> Result<Answer, &'static str> {
+) -> Result<Answer, Refusal> {
     let me = p.uin;
     let reply = |tail: &str| Ok(Answer::Reply(p.reply(tail)));
     match p.command {
         Command::List => {
             let tn = p.number("TN")?.unwrap_or(0);
-            let friends = &world.users[&me].account.friends;
+            let friends = world.store.friends(me)?;
             if tn == 0 {
                 return reply(&format!("&RES=0&FN={}", friends.len()));
             }
-            let shown: Vec<u64> = friends.iter().copied().take(cap(tn)).collect();
+            let shown: Vec<u64> = friends.into_iter().take(cap(tn)).collect();
             let mut tail = format!("&RES=0&FN=1&SN={}&UN=", shown.len());
             for uin in shown {
                 let _ = write!(tail, "{uin},");
@@ -290,21 +435,15 @@ fn command(
         }
         Command::QueryStat => {
             let tn = p.number("TN")?.unwrap_or(0);
-            let online: Vec<(u32, Status, u64, &str)> = world.users[&me]
-                .account
-                .friends
-                .iter()
-                .filter_map(|&f| {
-                    let status = world.presence(f)?;
-                    let account = &world.users.get(&f)?.account;
-                    status.is_visible_online().then_some((
-                        account.face,
-                        status,
-                        f,
-                        account.nickname.as_str(),
-                    ))
-                })
-                .collect();
+            let mut online: Vec<(u32, Status, u64, String)> = Vec::new();
+            for friend in world.store.friends(me)? {
+                let Some(status) = world.presence(friend).filter(|s| s.is_visible_online()) else {
+                    continue;
+                };
+                if let Some(card) = world.store.card(friend)? {
+                    online.push((card.face, status, friend, card.nickname));
+                }
+            }
             if tn == 0 {
                 let first = p.reply(&format!("&RES=0&FN={}", online.len()));
                 let second = p.reply("&RES=0&FC=&FN=1&SN=0&ST=&UN=&NK=");
@@ -313,7 +452,7 @@ fn command(
             let shown = &online[..online.len().min(cap(tn))];
             let (mut fc, mut st, mut un, mut nk) =
                 (String::new(), String::new(), String::new(), String::new());
-            for &(face, status, uin, nick) in shown {
+            for (face, status, uin, nick) in shown {
                 let _ = write!(fc, "{face},");
                 let _ = write!(st, "{},", status.code());
                 let _ = write!(un, "{uin},");
@@ -328,19 +467,19 @@ fn command(
         Command::GetInfo => {
             let level = p.required("LV")?;
             let target = p.required("UN")?;
-            let Some(user) = world.users.get(&target) else {
+            let Some(account) = world.store.account(target)? else {
                 return reply("&RES=5");
             };
-            reply(&profile_fields(&user.account, level))
+            reply(&profile_fields(&account, level))
         }
         Command::AddToList => {
             let target = p.required("UN")?;
-            let Some(user) = world.users.get(&target) else {
+            let Some(card) = world.store.card(target)? else {
                 return reply("&RES=5");
             };
-            let code = match user.account.add_policy {
+            let code = match card.add_policy {
                 AddPolicy::Allow => {
-                    world.add_friend(me, target);
+                    world.store.add_friend(me, target)?;
                     0
                 }
                 AddPolicy::Verify => 1,
@@ -348,10 +487,10 @@ fn command(
             };
             reply(&format!("&RES=0&CD={code}&UN={target}"))
         }
-        Command::AckAddToList => verification(world, config, p, delay),
+        Command::AckAddToList => verification(world, config, p, now, delay),
         Command::DelFromList => {
             let target = p.required("UN")?;
-            if world.remove_friend(me, target) {
+            if world.store.remove_friend(me, target)? {
                 reply("&RES=0&")
             } else {
                 *delay = config.delete_penalty_delay;
@@ -365,58 +504,82 @@ fn command(
                 .ok()
                 .filter(|s| s.is_settable())
                 .ok_or("invalid status")?;
-            let user = world.users.get_mut(&me).ok_or("no such user")?;
-            if !allow(&mut user.status_changes, config.status_limit, now) {
+            if !allow(
+                &mut world.limits(me).status_changes,
+                config.status_limit,
+                now,
+            ) {
                 *delay = config.penalty_delay;
                 return reply("&RES=3");
             }
-            let ip = world.sessions[&me].ip;
-            world.set_presence(me, Some(status), ip, now);
+            let ip = world
+                .sessions
+                .get(&me)
+                .map(|live| live.ip)
+                .ok_or("no session")?;
+            world.set_presence(me, Some(status), ip, now, caps(config))?;
             reply("&RES=0&")
         }
         Command::GetMsgEx => {
-            let user = world.users.get_mut(&me).ok_or("no such user")?;
-            // This poll shows the last reply arrived: its messages are done.
-            let confirmed = !user.in_flight.is_empty();
-            user.in_flight.clear();
-            let count = user.queue.len().min(config.max_messages_per_reply);
+            let batch = world.take_batch(me, config.max_messages_per_reply)?;
             let (mut mt, mut un, mut mg) = (String::new(), String::new(), String::new());
-            user.in_flight.extend(user.queue.drain(..count));
-            for message in &user.in_flight {
+            for message in &batch {
                 let _ = write!(mt, "{},", message.kind);
                 let _ = write!(un, "{},", message.from);
                 encode_value(&message.text, &mut mg);
                 mg.push(',');
             }
-            if count > 0 || confirmed {
-                world.changed();
-            }
-            reply(&format!("&RES=0&MN={count}&MT={mt}&UN={un}&MG={mg}"))
+            reply(&format!(
+                "&RES=0&MN={}&MT={mt}&UN={un}&MG={mg}",
+                batch.len()
+            ))
         }
         Command::CltMsg => {
             let target = p.required("UN")?;
             let text = p.text("MG")?.ok_or("no MG")?.into_owned();
-            if !world.users.contains_key(&target) {
+            if world.store.card(target)?.is_none() {
                 return reply("&RES=5");
-            }
-            let user = world.users.get_mut(&me).ok_or("no such user")?;
-            if !allow(&mut user.sent, config.send_limit, now) {
-                *delay = config.penalty_delay;
-                return reply("&RES=3");
             }
             let message = Queued {
                 kind: 9,
                 from: me,
                 text,
             };
-            if world.enqueue(target, message, config.max_queued_messages) {
-                reply("&RES=0&")
-            } else {
-                *delay = config.penalty_delay;
-                reply("&RES=3")
+            match deliver(world, config, p, target, message, now, delay)? {
+                None => reply("&RES=0&"),
+                Some(refusal) => Ok(refusal),
             }
         }
-        Command::Login | Command::Logout => Err("unreachable command"),
+        Command::Login | Command::Logout => Err("unreachable command".into()),
+    }
+}
+
+/// Queues a message from the requester under the sender's rate limit and
+/// the recipient's caps: `None` when it was queued, else the refusal to
+/// answer (which says which refused it).
+fn deliver(
+    world: &mut World,
+    config: &Config,
+    p: &Parsed<'_>,
+    to: u64,
+    message: Queued,
+    now: Instant,
+    delay: &mut Duration,
+) -> Result<Option<Answer>, Refusal> {
+    if !allow(&mut world.limits(p.uin).sent, config.send_limit, now) {
+        *delay = config.penalty_delay;
+        return Ok(Some(Answer::Reply(p.reply("&RES=3"))));
+    }
+    match world.enqueue(to, message, caps(config))? {
+        Queuing::Queued => Ok(None),
+        Queuing::Full => {
+            // Its own answer: RES=3, which every client knows as "not now",
+            // with the reason (DECISIONS.md 74).
+            *delay = config.penalty_delay;
+            let mut tail = String::from("&RES=3&RA=");
+            encode_value(QUEUE_FULL, &mut tail);
+            Ok(Some(Answer::Reply(p.reply(&tail))))
+        }
     }
 }
 
@@ -425,8 +588,9 @@ fn verification(
     world: &mut World,
     config: &Config,
     p: &Parsed<'_>,
+    now: Instant,
     delay: &mut Duration,
-) -> Result<Answer, &'static str> {
+) -> Result<Answer, Refusal> {
     let me = p.uin;
     let peer = p.required("UN")?;
     let code = p.required("CD")?;
@@ -435,54 +599,43 @@ fn verification(
         *delay = config.penalty_delay;
         Ok(Answer::Reply(p.reply("&RES=3")))
     };
-    if !world.users.contains_key(&peer) {
+    if world.store.card(peer)?.is_none() {
         return Ok(Answer::Reply(p.reply("&RES=5")));
     }
-    let cap = config.max_queued_messages;
-    match code {
-        0 | 1 => {
-            let user = world.users.get_mut(&me).ok_or("no such user")?;
-            if !user.pending.remove(&peer) {
-                return refused(delay);
-            }
-            world.changed();
-            let message = if code == 0 {
-                world.add_friend(peer, me);
-                Queued {
-                    kind: 3,
-                    from: me,
-                    text: String::new(),
-                }
-            } else {
-                Queued {
-                    kind: 4,
-                    from: me,
-                    text: reason,
-                }
-            };
-            world.enqueue(peer, message, cap);
-        }
-        2 => {
-            if config.quirks.verification_twice {
-                let user = world.users.get_mut(&me).ok_or("no such user")?;
-                if user.asked_once.insert(peer) {
-                    return refused(delay);
-                }
-                user.asked_once.remove(&peer);
-            }
-            let message = Queued {
-                kind: 2,
-                from: me,
-                text: reason,
-            };
-            if !world.enqueue(peer, message, cap) {
-                return refused(delay);
-            }
-            if let Some(target) = world.users.get_mut(&peer) {
-                target.pending.insert(me);
-            }
-        }
+    // Every answer queues a message for the peer: under the same limits as
+    // CLTMSG, checked before anything else changes.
+    let message = match code {
+        0 | 1 if !world.store.has_pending(me, peer)? => return refused(delay),
+        0 => Queued {
+            kind: 3,
+            from: me,
+            text: String::new(),
+        },
+        1 => Queued {
+            kind: 4,
+            from: me,
+            text: reason,
+        },
+        2 if config.quirks.verification_twice && world.ask_once(me, peer) => return refused(delay),
+        2 => Queued {
+            kind: 2,
+            from: me,
+            text: reason,
+        },
         _ => return refused(delay),
+    };
+    if let Some(refusal) = deliver(world, config, p, peer, message, now, delay)? {
+        return Ok(refusal);
+    }
+    match code {
+        0 => {
+            world.store.take_pending(me, peer)?;
+            world.store.add_friend(peer, me)?;
+        }
+        1 => {
+            world.store.take_pending(me, peer)?;
+        }
+        _ => world.store.add_pending(peer, me)?,
     }
     Ok(Answer::Reply(p.reply("&RES=0")))
 }
@@ -494,7 +647,7 @@ fn cap(tn: u64) -> usize {
 
 /// The GetInfo fields after the echo, in the original's order
 /// (alphabetical, `NK` last).
-fn profile_fields(account: &crate::accounts::Account, level: u64) -> String {
+fn profile_fields(account: &AccountRow, level: u64) -> String {
     let pr = &account.profile;
     let mut out = String::from("&RES=0");
     let text = |out: &mut String, key: &str, value: &str| {

@@ -24,12 +24,14 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod admin;
 mod config;
 mod conn;
 mod controls;
 mod handler;
-mod persist;
+mod passwords;
 mod reactor;
+mod store;
 mod world;
 
 use std::collections::HashMap;
@@ -45,11 +47,11 @@ use httpqq::Uin;
 pub use accounts::{Account, Accounts, AccountsError, AddPolicy, Profile};
 pub use config::{Config, Quirks, RateLimit};
 pub use controls::LoggedRequest;
+pub use passwords::HashCost;
 
 use controls::Controls;
-
-use persist::StateFile;
-use world::{Snapshot, World};
+use store::{Sqlite, Storage};
+use world::{Caps, World};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -67,14 +69,15 @@ pub enum ServerError {
     /// The accounts are unusable.
     #[error(transparent)]
     Accounts(#[from] AccountsError),
-    /// The state file could not be read or written.
-    #[error("state file {path}: {source}")]
-    State {
-        /// The state file.
+    /// The database cannot be opened or used: it is damaged, or not an
+    /// httpqq database, or was made by a newer server. The server never
+    /// starts without the data it had.
+    #[error("database {path}: {reason}")]
+    Database {
+        /// The database (`:memory:` for one in memory).
         path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
+        /// Why, and what to do.
+        reason: String,
     },
 }
 
@@ -87,7 +90,6 @@ struct ReadmeExamples;
 pub(crate) struct Shared {
     pub(crate) config: Config,
     world: Mutex<World>,
-    pub(crate) state: Option<StateFile>,
     pub(crate) stopping: AtomicBool,
     /// Connections being served (not those closing).
     pub(crate) active: AtomicUsize,
@@ -97,6 +99,8 @@ pub(crate) struct Shared {
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// The test controls: pause, latency, the request log.
     pub(crate) controls: Controls,
+    /// The event loops serving now.
+    pub(crate) loops: Mutex<Vec<Arc<reactor::LoopShare>>>,
 }
 
 impl Shared {
@@ -123,11 +127,24 @@ impl Shared {
     }
 
     pub(crate) fn lock_world(&self) -> MutexGuard<'_, World> {
-        // A panic while holding the lock cannot leave the world half-changed
-        // in a way later requests could not handle; keep serving.
-        self.world
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        // A request that panicked while holding the lock may have left its
+        // transaction open: it is taken back, and serving goes on.
+        let mut world = self.world.lock().unwrap_or_else(|poisoned| {
+            let mut world = poisoned.into_inner();
+            world.abort();
+            world
+        });
+        if world.store.dirty() {
+            world.abort();
+        }
+        world
+    }
+
+    pub(crate) fn caps(&self) -> Caps {
+        Caps {
+            messages: self.config.max_queued_messages,
+            bytes: self.config.max_queued_bytes,
+        }
     }
 }
 
@@ -149,8 +166,8 @@ pub struct Server {
 
 /// The event loops and the expiry sweeper.
 struct Running {
-    /// One per event loop, to tell it the server is stopping.
-    wakers: Vec<mio::Waker>,
+    /// One per event loop, to wake it (to stop, say).
+    loops: Vec<Arc<reactor::LoopShare>>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -166,34 +183,16 @@ impl Server {
     /// Starts serving on `config.listen` (port 0: a free port, see
     /// [`Server::local_addr`]).
     ///
-    /// With `config.state`, an existing state file is restored (it holds
+    /// With `config.state`, an existing database is used as it is (it holds
     /// the accounts as they were changed, so it wins over `config.accounts`);
-    /// otherwise it is created from `config.accounts`.
+    /// a new one is created (mode `0600`) and seeded with `config.accounts`.
+    /// Without, a database in memory is seeded.
     ///
     /// # Errors
-    /// [`ServerError`] when the address is taken, the accounts are invalid
-    /// or the state file is unusable.
+    /// [`ServerError`] when the address is taken, the accounts are invalid,
+    /// or the database is unusable (damaged, empty, not ours, newer).
     pub fn start(config: Config) -> Result<Server, ServerError> {
-        let state = config.state.clone().map(StateFile::new);
-        let state_error = |path: &PathBuf, source| ServerError::State {
-            path: path.clone(),
-            source,
-        };
-        let restored = match (&state, &config.state) {
-            (Some(file), Some(path)) => file.load().map_err(|e| state_error(path, e))?,
-            _ => None,
-        };
-        let fresh = restored.is_none();
-        let world = World::new(restored.unwrap_or_else(|| Snapshot {
-            account: config.accounts.accounts.clone(),
-            ..Snapshot::default()
-        }))?;
-        if let (Some(file), Some(path), true) = (&state, &config.state, fresh) {
-            let text = world
-                .snapshot_toml()
-                .map_err(|e| state_error(path, std::io::Error::other(e.to_string())))?;
-            file.save(0, &text).map_err(|e| state_error(path, e))?;
-        }
+        let world = open_world(&config)?;
         let listener = TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
             addr: config.listen,
             source,
@@ -208,12 +207,12 @@ impl Server {
         let shared = Arc::new(Shared {
             config,
             world: Mutex::new(world),
-            state,
             stopping: AtomicBool::new(false),
             active: AtomicUsize::new(0),
             lingering: AtomicUsize::new(0),
             per_ip: Mutex::new(HashMap::new()),
             controls,
+            loops: Mutex::new(Vec::new()),
         });
         let running = serve(&shared, listener, addr)?;
         log::info!(target: "httpqq::server", "listening on {addr}");
@@ -245,8 +244,8 @@ impl Server {
             return;
         };
         self.shared.stopping.store(true, Ordering::SeqCst);
-        for waker in &running.wakers {
-            let _ = waker.wake();
+        for share in &running.loops {
+            share.wake();
         }
         // Each loop closes its idle connections at once and returns when
         // the others are done; every phase of a connection has a deadline.
@@ -264,7 +263,9 @@ impl Server {
     /// messages stay. [`Server::restart`] listens again.
     pub fn stop_listening(&self) {
         self.shutdown();
-        self.lock_world().forget_sessions();
+        if let Err(err) = self.lock_world().forget_sessions() {
+            log::error!(target: "httpqq::server", "cannot put in-flight batches back: {err}");
+        }
         log::info!(target: "httpqq::server", "stopped listening on {}", self.addr);
     }
 
@@ -297,7 +298,15 @@ impl Server {
         let Some(ip) = world.sessions.get(&uin.get()).map(|live| live.ip) else {
             return false;
         };
-        world.set_presence(uin.get(), None, ip, Instant::now());
+        let caps = self.shared.caps();
+        let ended = world
+            .set_presence(uin.get(), None, ip, Instant::now(), caps)
+            .and_then(|()| world.finish());
+        if let Err(err) = ended {
+            world.abort();
+            log::error!(target: "httpqq::server", "cannot end the session of {uin}: {err}");
+            return false;
+        }
         true
     }
 
@@ -312,19 +321,37 @@ impl Server {
         }
     }
 
-    /// Changes `uin`'s password (its stored MD5; the clear text is not
-    /// kept), as an administrator would; the session, if any, goes on.
-    /// Whether the account exists.
+    /// Changes `uin`'s password (a new salted hash is stored; the clear
+    /// text is not kept), as an administrator would; the session, if any,
+    /// goes on. Whether the account exists.
     pub fn change_password(&self, uin: Uin, password: &str) -> bool {
+        let hash = passwords::hash(
+            &httpqq::PasswordHash::from_password(password),
+            self.shared.config.hash_cost,
+        );
         let mut world = self.lock_world();
-        let Some(user) = world.users.get_mut(&uin.get()) else {
-            return false;
-        };
-        user.password = httpqq::PasswordHash::from_password(password);
-        user.account.password = None;
-        user.account.password_md5 = Some(user.password.to_md5_hex());
-        world.changed();
-        true
+        match world.store.set_password(uin.get(), &hash) {
+            Ok(true) => world.finish().is_ok(),
+            Ok(false) => {
+                world.abort();
+                false
+            }
+            Err(err) => {
+                world.abort();
+                log::error!(target: "httpqq::server", "cannot change the password of {uin}: {err}");
+                false
+            }
+        }
+    }
+
+    /// Test control: makes every write to the storage fail from now on
+    /// (`true`), as a full or read-only disk would, or work again. Requests
+    /// that would change something are answered with the NULL and change
+    /// nothing.
+    pub fn fail_storage(&self, on: bool) {
+        if let Err(err) = self.lock_world().store.fail_writes(on) {
+            log::error!(target: "httpqq::server", "cannot switch storage faults: {err}");
+        }
     }
 
     /// The connections accepted since the server started (those over a
@@ -352,8 +379,8 @@ impl Server {
     pub fn resume(&self) {
         self.shared.controls.set_paused(false);
         let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        for waker in running.iter().flat_map(|r| &r.wakers) {
-            let _ = waker.wake();
+        for share in running.iter().flat_map(|r| &r.loops) {
+            share.wake();
         }
     }
 
@@ -390,31 +417,32 @@ fn serve(
     listener.set_nonblocking(true).map_err(listen_error)?;
     let loops = thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     let mut running = Running {
-        wakers: Vec::new(),
+        loops: Vec::new(),
         threads: Vec::new(),
     };
     let stop_started = |running: Running| {
         shared.stopping.store(true, Ordering::SeqCst);
-        for waker in &running.wakers {
-            let _ = waker.wake();
+        for share in &running.loops {
+            share.wake();
         }
         for handle in running.threads {
             let _ = handle.join();
         }
     };
     for n in 0..loops {
-        let started = reactor::poll_and_waker().and_then(|(poll, waker)| {
+        let started = reactor::poll_and_share().and_then(|(poll, share)| {
             let listener = listener.try_clone()?;
             let for_loop = Arc::clone(shared);
+            let mine = Arc::clone(&share);
             let thread = thread::Builder::new()
                 .name(format!("httpqq-loop-{n}"))
-                .spawn(move || reactor::run(poll, listener, for_loop))?;
-            Ok((thread, waker))
+                .spawn(move || reactor::run(poll, listener, for_loop, mine))?;
+            Ok((thread, share))
         });
         match started {
-            Ok((thread, waker)) => {
+            Ok((thread, share)) => {
                 running.threads.push(thread);
-                running.wakers.push(waker);
+                running.loops.push(share);
             }
             Err(source) => {
                 // Stop the loops already running before failing.
@@ -424,6 +452,7 @@ fn serve(
         }
     }
     drop(listener);
+    *shared.loops.lock().unwrap_or_else(|p| p.into_inner()) = running.loops.clone();
     let sweeper = {
         let shared = Arc::clone(shared);
         thread::Builder::new()
@@ -440,6 +469,43 @@ fn serve(
     Ok(running)
 }
 
+/// Opens (or creates and seeds) the database and builds the world on it.
+fn open_world(config: &Config) -> Result<World, ServerError> {
+    let place = config
+        .state
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(":memory:"));
+    let failed = |reason: String| ServerError::Database {
+        path: place.clone(),
+        reason,
+    };
+    let mut store: Box<dyn Storage> = match &config.state {
+        Some(path) => Box::new(Sqlite::open(path).map_err(failed)?),
+        None => Box::new(Sqlite::in_memory().map_err(failed)?),
+    };
+    if store.is_new() {
+        let seeded = admin::seed(&mut *store, &config.accounts, config.hash_cost)
+            .map_err(|err| match err {
+                admin::AdminError::Accounts(err) => ServerError::Accounts(err),
+                other => failed(other.to_string()),
+            })
+            .and_then(|()| store.commit().map_err(|e| failed(e.0)));
+        if let Err(err) = seeded {
+            // Never leave a new, empty database behind to start from later.
+            drop(store);
+            if let Some(path) = &config.state {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut name = path.clone().into_os_string();
+                    name.push(suffix);
+                    let _ = std::fs::remove_file(name);
+                }
+            }
+            return Err(err);
+        }
+    }
+    World::new(store).map_err(|e| failed(e.0))
+}
+
 /// Ends idle sessions (telling their friends) until the server stops.
 fn sweep(shared: &Shared) {
     let every =
@@ -454,16 +520,15 @@ fn sweep(shared: &Shared) {
         }
         waited = Duration::ZERO;
         let mut world = shared.lock_world();
-        let before = world.generation;
-        world.expire(shared.config.idle_timeout, Instant::now());
-        if let (Some(state), true) = (&shared.state, world.generation != before) {
-            if let Ok(text) = world.snapshot_toml() {
-                let generation = world.generation;
-                drop(world);
-                if let Err(err) = state.save(generation, &text) {
-                    log::error!(target: "httpqq::server", "cannot write {}: {err}", state.path().display());
-                }
-            }
+        let now = Instant::now();
+        let expired = world
+            .expire(shared.config.idle_timeout, now, shared.caps())
+            .and_then(|_| world.finish());
+        if let Err(err) = expired {
+            // The sessions stay; the next sweep tries again.
+            world.abort();
+            log::error!(target: "httpqq::server", "cannot end idle sessions: {err}");
         }
+        world.prune(shared.config.login_limit.window, now);
     }
 }

@@ -1,23 +1,30 @@
-//! `httpqq-server`: the reference server as a command.
+//! `httpqq-server`: the reference server as a command, and the
+//! administration of its accounts (`httpqq-server accounts …`).
 
+use std::io::{BufRead, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
-use httpqq_server::{Accounts, Config, Server};
+use clap::{Parser, Subcommand, ValueEnum};
+use httpqq_server::admin::{AdminError, Database};
+use httpqq_server::{Account, Accounts, AddPolicy, Config, HashCost, Server};
 
 /// A faithful HTTP QQ 1.1 server (the protocol Tencent served at
-/// tqq.tencent.com:8000), for demos and tests.
+/// tqq.tencent.com:8000), for demos, tests and real use.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Address to listen on; port 0 picks a free port (printed at start).
     #[arg(long, default_value = "127.0.0.1:8000")]
     listen: SocketAddr,
 
-    /// TOML account file (see server/accounts.example.toml).
+    /// TOML account file (see server/accounts.example.toml): the accounts
+    /// of a new database.
     #[arg(long, value_name = "FILE", conflicts_with = "demo")]
     accounts: Option<PathBuf>,
 
@@ -26,8 +33,10 @@ struct Args {
     #[arg(long)]
     demo: bool,
 
-    /// Keep accounts, friend lists and undelivered messages in FILE across
-    /// restarts (written atomically after every change).
+    /// The database (SQLite) of accounts, friend lists and undelivered
+    /// messages, kept across restarts; created (mode 0600) and seeded with
+    /// the accounts when there is no file. Without it, everything lives in
+    /// memory.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
 
@@ -49,9 +58,105 @@ struct Args {
     #[arg(long, value_enum, value_name = "QUIRK")]
     quirk: Vec<Quirk>,
 
+    /// Store password hashes cheaply (for tests only: they resist guessing
+    /// far less).
+    #[arg(long)]
+    fast_hashing: bool,
+
     /// Log every request to standard error.
     #[arg(long, short)]
     verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Administer the accounts of a database (the server may be running).
+    /// Passwords are read from the environment variable HTTPQQ_PASSWORD, or
+    /// else from a line of standard input; never from the command line.
+    Accounts {
+        /// The database (created if there is none).
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
+        /// Store password hashes cheaply (for tests only).
+        #[arg(long)]
+        fast_hashing: bool,
+        #[command(subcommand)]
+        action: Action,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Add an account.
+    Add {
+        /// Its UIN (a number from 1).
+        uin: Uin,
+        /// Its nickname.
+        #[arg(long, default_value = "")]
+        nickname: String,
+        /// Its face id.
+        #[arg(long, default_value_t = 0)]
+        face: u32,
+        /// Who may add it as a friend.
+        #[arg(long, value_enum, default_value_t = Policy::Allow)]
+        policy: Policy,
+        /// A friend (an existing UIN; repeatable, in order).
+        #[arg(long = "friend", value_name = "UIN")]
+        friends: Vec<Uin>,
+    },
+    /// Change an account's password.
+    Passwd {
+        /// The account.
+        uin: Uin,
+    },
+    /// Remove an account, its friend list, its place in others' lists and
+    /// its undelivered messages.
+    Remove {
+        /// The account.
+        uin: Uin,
+    },
+    /// List every account: UIN and nickname.
+    List,
+    /// Show one account (never its password).
+    Show {
+        /// The account.
+        uin: Uin,
+    },
+    /// Import an account file (the format of --accounts), all or nothing.
+    Import {
+        /// The TOML account file.
+        file: PathBuf,
+    },
+    /// Import an httpqq-server 0.1 state file (accounts, friend lists,
+    /// undelivered messages) into a new database.
+    ImportState {
+        /// The TOML state file.
+        file: PathBuf,
+    },
+}
+
+/// A UIN given on the command line: a decimal number from 1.
+#[derive(Debug, Clone, Copy)]
+struct Uin(u64);
+
+impl std::str::FromStr for Uin {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.parse::<u64>() {
+            Ok(0) | Err(_) => Err(format!(
+                "{text:?} is not a UIN (a number from 1, e.g. 10001)"
+            )),
+            Ok(uin) => Ok(Uin(uin)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Policy {
+    Allow,
+    Verify,
+    Refuse,
 }
 
 /// The original's quirks.
@@ -83,6 +188,25 @@ fn main() -> ExitCode {
     } else {
         log::LevelFilter::Warn
     });
+    match args.command {
+        Some(Command::Accounts {
+            ref state,
+            fast_hashing,
+            ref action,
+        }) => administer(state, cost(fast_hashing), action),
+        None => serve(args),
+    }
+}
+
+fn cost(fast: bool) -> HashCost {
+    if fast {
+        HashCost::Test
+    } else {
+        HashCost::Strong
+    }
+}
+
+fn serve(args: Args) -> ExitCode {
     let accounts = match &args.accounts {
         Some(path) => match Accounts::load(path) {
             Ok(accounts) => accounts,
@@ -97,6 +221,7 @@ fn main() -> ExitCode {
         listen: args.listen,
         accounts,
         state: args.state,
+        hash_cost: cost(args.fast_hashing),
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         ..Config::default()
     };
@@ -117,9 +242,104 @@ fn main() -> ExitCode {
         }
     };
     println!("httpqq-server listening on {}", server.local_addr());
-    // Serve until the process is stopped. Every change is on disk (with
-    // --state) before it is acknowledged, so stopping by a signal is safe.
+    // Serve until the process is stopped. Every change is committed to the
+    // database before it is acknowledged, so stopping by a signal is safe.
     loop {
         std::thread::park();
     }
+}
+
+fn administer(state: &Path, cost: HashCost, action: &Action) -> ExitCode {
+    match run_admin(state, cost, action) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("httpqq-server: {err}");
+            ExitCode::from(match err {
+                AdminError::Database { .. } => 1,
+                _ => 2,
+            })
+        }
+    }
+}
+
+fn run_admin(state: &Path, cost: HashCost, action: &Action) -> Result<(), AdminError> {
+    let mut db = Database::open(state, cost)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match action {
+        Action::Add {
+            uin,
+            nickname,
+            face,
+            policy,
+            friends,
+        } => {
+            let mut account = Account::new(uin.0, &read_password()?, nickname);
+            account.face = *face;
+            account.add_policy = match policy {
+                Policy::Allow => AddPolicy::Allow,
+                Policy::Verify => AddPolicy::Verify,
+                Policy::Refuse => AddPolicy::Refuse,
+            };
+            account.friends = friends.iter().map(|f| f.0).collect();
+            db.add(&account)?;
+            let _ = writeln!(out, "added {}", uin.0);
+        }
+        Action::Passwd { uin } => {
+            db.set_password(uin.0, &read_password()?)?;
+            let _ = writeln!(out, "changed the password of {}", uin.0);
+        }
+        Action::Remove { uin } => {
+            db.remove(uin.0)?;
+            let _ = writeln!(out, "removed {}", uin.0);
+        }
+        Action::List => {
+            for (uin, nickname) in db.list()? {
+                let _ = writeln!(out, "{uin}\t{nickname}");
+            }
+        }
+        Action::Show { uin } => {
+            let info = db.show(uin.0)?;
+            let friends: Vec<String> = info.friends.iter().map(u64::to_string).collect();
+            let _ = writeln!(out, "uin       {}", info.uin);
+            let _ = writeln!(out, "nickname  {}", info.nickname);
+            let _ = writeln!(out, "face      {}", info.face);
+            let _ = writeln!(out, "policy    {:?}", info.add_policy);
+            let _ = writeln!(out, "friends   {}", friends.join(", "));
+            let _ = writeln!(out, "queued    {}", info.queued);
+        }
+        Action::Import { file } => {
+            let count = db.import(file)?;
+            let _ = writeln!(out, "imported {count} accounts");
+        }
+        Action::ImportState { file } => {
+            let (accounts, messages) = db.import_state(file)?;
+            let _ = writeln!(
+                out,
+                "imported {accounts} accounts and {messages} undelivered messages"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The password: `HTTPQQ_PASSWORD`, or a line of standard input.
+fn read_password() -> Result<String, AdminError> {
+    if let Ok(password) = std::env::var("HTTPQQ_PASSWORD") {
+        return Ok(password);
+    }
+    eprint!("password: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        AdminError::Accounts(httpqq_server::AccountsError::Invalid(format!(
+            "cannot read the password: {e}"
+        )))
+    })?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err(AdminError::Accounts(httpqq_server::AccountsError::Invalid(
+            "no password given (set HTTPQQ_PASSWORD, or type it on standard input)".into(),
+        )));
+    }
+    Ok(password)
 }

@@ -4,10 +4,11 @@
 //! connection costs no thread. Every connection moves through
 //! [`Phase`]s, each with a deadline: nothing waits unbounded.
 
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,47 @@ const LINGER_BYTES: usize = 64 * 1024;
 const MAX_LINGERING: usize = 1024;
 /// The longest a loop sleeps without looking at the clock.
 const TICK: Duration = Duration::from_millis(100);
+/// The requests one connection gets answered per turn of its loop: a client
+/// that pipelines thousands of requests waits its turn behind the others
+/// rather than holding the loop until it would block.
+const REQUESTS_PER_TURN: usize = 1;
+
+/// What other event loops may ask of one: to close connections that never
+/// sent a byte, when a connection accepted elsewhere is over the global
+/// cap (the kernel may have handed all the silent ones to this loop).
+pub(crate) struct LoopShare {
+    waker: Waker,
+    /// This loop's connections that never sent a byte.
+    silent: AtomicUsize,
+    /// How many of them others asked it to close.
+    evict: AtomicUsize,
+}
+
+impl LoopShare {
+    /// Wakes the loop (to stop, to resume, to evict).
+    pub(crate) fn wake(&self) {
+        let _ = self.waker.wake();
+    }
+}
+
+/// Asks the loop with the most silent connections (other than `me`) to
+/// close one; whether one was asked.
+fn evict_elsewhere(shared: &Shared, me: &Arc<LoopShare>) -> bool {
+    let loops = shared.loops.lock().unwrap_or_else(|p| p.into_inner());
+    let busiest = loops
+        .iter()
+        .filter(|other| !Arc::ptr_eq(other, me))
+        .filter(|other| other.silent.load(Ordering::SeqCst) > other.evict.load(Ordering::SeqCst))
+        .max_by_key(|other| other.silent.load(Ordering::SeqCst));
+    match busiest {
+        Some(other) => {
+            other.evict.fetch_add(1, Ordering::SeqCst);
+            other.wake();
+            true
+        }
+        None => false,
+    }
+}
 
 /// Where a connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +106,13 @@ struct Connection {
     /// (a closing connection gets no more service; [`MAX_LINGERING`]
     /// bounds those).
     counted: bool,
+    /// When it was accepted.
+    accepted: Instant,
+    /// It has sent a byte: a connection that never did is the first to go
+    /// when the caps are reached.
+    spoke: bool,
+    /// Its loop's share, where it is counted while silent.
+    share: Arc<LoopShare>,
 }
 
 /// What [`Connection::advance`] leaves behind.
@@ -71,13 +120,21 @@ struct Connection {
 enum Next {
     /// Wait for the socket or the deadline.
     Wait,
+    /// It has had its turn and has more to do: go on in the next turn,
+    /// after the others.
+    Yield,
     /// Done: close the socket now.
     Close,
 }
 
 /// One event loop; returns when the server stops and its connections are
 /// done.
-pub(crate) fn run(mut poll: Poll, listener: std::net::TcpListener, shared: Arc<Shared>) {
+pub(crate) fn run(
+    mut poll: Poll,
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    me: Arc<LoopShare>,
+) {
     let mut listener = Some(TcpListener::from_std(listener));
     if let Some(listener) = listener.as_mut() {
         if let Err(err) = poll
@@ -93,6 +150,8 @@ pub(crate) fn run(mut poll: Poll, listener: std::net::TcpListener, shared: Arc<S
     let mut events = Events::with_capacity(256);
     // The earliest deadline of any connection (a lower bound).
     let mut next_deadline = Instant::now() + TICK;
+    // Connections that had their turn with more to do.
+    let mut yielded: Vec<usize> = Vec::new();
     loop {
         let stopping = shared.stopping.load(Ordering::SeqCst);
         if stopping {
@@ -110,7 +169,11 @@ pub(crate) fn run(mut poll: Poll, listener: std::net::TcpListener, shared: Arc<S
             }
         }
         let now = Instant::now();
-        let wait = next_deadline.saturating_duration_since(now).min(TICK);
+        let wait = if yielded.is_empty() {
+            next_deadline.saturating_duration_since(now).min(TICK)
+        } else {
+            Duration::ZERO
+        };
         if let Err(err) = poll.poll(&mut events, Some(wait)) {
             if err.kind() != io::ErrorKind::Interrupted {
                 log::error!(target: "httpqq::server", "poll failed: {err}");
@@ -123,33 +186,62 @@ pub(crate) fn run(mut poll: Poll, listener: std::net::TcpListener, shared: Arc<S
             match event.token() {
                 LISTENER => {
                     if let Some(listener) = listener.as_ref() {
-                        accept(listener, &poll, &shared, &mut slots, &mut free, now);
+                        accept(listener, &poll, &shared, &me, &mut slots, &mut free, now);
                     }
                 }
                 WAKER => {
+                    // Others over the global cap asked for room.
+                    for _ in 0..me.evict.swap(0, Ordering::SeqCst) {
+                        match silent_to_evict(&slots, None) {
+                            Some(slot) => close(&mut slots, &mut free, slot, &shared),
+                            None => break,
+                        }
+                    }
                     // Stopping, or resuming after a pause: the connections
                     // that were left waiting for a request go on (epoll
                     // reports only new readiness).
                     for slot in 0..slots.len() {
-                        let Some(c) = slots[slot].as_mut() else {
-                            continue;
-                        };
-                        if c.phase == Phase::Reading && c.advance(&shared, now) == Next::Close {
-                            close(&mut slots, &mut free, slot, &shared);
+                        let reading = slots[slot]
+                            .as_ref()
+                            .is_some_and(|c| c.phase == Phase::Reading);
+                        if reading && !yielded.contains(&slot) {
+                            turn(
+                                &mut slots,
+                                &mut free,
+                                slot,
+                                &shared,
+                                &mut yielded,
+                                &mut next_deadline,
+                            );
                         }
                     }
                 }
                 Token(token) => {
                     let slot = token - FIRST;
-                    if let Some(Some(c)) = slots.get_mut(slot) {
-                        if c.advance(&shared, Instant::now()) == Next::Close {
-                            close(&mut slots, &mut free, slot, &shared);
-                        } else {
-                            next_deadline = next_deadline.min(c.deadline);
-                        }
+                    if !yielded.contains(&slot) {
+                        turn(
+                            &mut slots,
+                            &mut free,
+                            slot,
+                            &shared,
+                            &mut yielded,
+                            &mut next_deadline,
+                        );
                     }
                 }
             }
+        }
+        // Those that had their turn in the last round go on, once each.
+        let waiting = std::mem::take(&mut yielded);
+        for slot in waiting {
+            turn(
+                &mut slots,
+                &mut free,
+                slot,
+                &shared,
+                &mut yielded,
+                &mut next_deadline,
+            );
         }
         // (A new connection's first event comes from the poll: registering
         // it reports what is ready.) Now the clock: expired deadlines, and
@@ -161,9 +253,15 @@ pub(crate) fn run(mut poll: Poll, listener: std::net::TcpListener, shared: Arc<S
                 let Some(c) = slots[slot].as_mut() else {
                     continue;
                 };
-                if now >= c.deadline && c.expire(&shared, now) == Next::Close {
-                    close(&mut slots, &mut free, slot, &shared);
-                    continue;
+                if now >= c.deadline {
+                    match c.expire(&shared, now) {
+                        Next::Close => {
+                            close(&mut slots, &mut free, slot, &shared);
+                            continue;
+                        }
+                        Next::Yield if !yielded.contains(&slot) => yielded.push(slot),
+                        _ => {}
+                    }
                 }
                 next_deadline = next_deadline.min(c.deadline);
             }
@@ -186,11 +284,58 @@ pub(crate) fn run(mut poll: Poll, listener: std::net::TcpListener, shared: Arc<S
     }
 }
 
+/// Gives the connection in `slot` its turn.
+fn turn(
+    slots: &mut [Option<Connection>],
+    free: &mut Vec<usize>,
+    slot: usize,
+    shared: &Shared,
+    yielded: &mut Vec<usize>,
+    next_deadline: &mut Instant,
+) {
+    let Some(Some(c)) = slots.get_mut(slot) else {
+        return;
+    };
+    match c.advance(shared, Instant::now()) {
+        Next::Close => close(slots, free, slot, shared),
+        Next::Yield => {
+            yielded.push(slot);
+            *next_deadline = (*next_deadline).min(c.deadline);
+        }
+        Next::Wait => *next_deadline = (*next_deadline).min(c.deadline),
+    }
+}
+
+/// The connection to close to make room: one of this loop's that never
+/// sent a byte, the oldest, from `ip` when given, else from the address
+/// with the most of them.
+fn silent_to_evict(slots: &[Option<Connection>], ip: Option<IpAddr>) -> Option<usize> {
+    let silent = |c: &Connection| c.phase == Phase::Reading && !c.spoke && c.counted;
+    let from = match ip {
+        Some(ip) => ip,
+        None => {
+            let mut per_ip: HashMap<IpAddr, usize> = HashMap::new();
+            for c in slots.iter().flatten().filter(|c| silent(c)) {
+                *per_ip.entry(c.ip).or_default() += 1;
+            }
+            per_ip.into_iter().max_by_key(|&(_, n)| n)?.0
+        }
+    };
+    (0..slots.len())
+        .filter(|&slot| {
+            slots[slot]
+                .as_ref()
+                .is_some_and(|c| silent(c) && c.ip == from)
+        })
+        .min_by_key(|&slot| slots[slot].as_ref().map(|c| c.accepted))
+}
+
 /// Accepts every pending connection, within the caps.
 fn accept(
     listener: &TcpListener,
     poll: &Poll,
     shared: &Shared,
+    me: &Arc<LoopShare>,
     slots: &mut Vec<Option<Connection>>,
     free: &mut Vec<usize>,
     now: Instant,
@@ -208,13 +353,34 @@ fn accept(
             }
         };
         shared.controls.connection_accepted();
+        // At a cap, a connection that never sent a byte makes room (one
+        // from the same address for its own cap); only when there is none
+        // is the new one closed. Idle sockets cannot keep others out.
         if shared.active.load(Ordering::SeqCst) >= shared.config.max_connections {
-            log::warn!(target: "httpqq::server", "connection cap reached; closing a new connection");
-            continue;
+            match silent_to_evict(slots, None) {
+                Some(slot) => close(slots, free, slot, shared),
+                // Another loop closes one of its own: this one goes over
+                // the cap until it has.
+                None if evict_elsewhere(shared, me) => {}
+                None => {
+                    log::warn!(target: "httpqq::server", "connection cap reached; closing a new connection");
+                    continue;
+                }
+            }
         }
         if !shared.admit(peer.ip()) {
-            log::warn!(target: "httpqq::server", "connection cap for {} reached; closing a new connection", peer.ip());
-            continue;
+            match silent_to_evict(slots, Some(peer.ip())) {
+                Some(slot) => {
+                    close(slots, free, slot, shared);
+                    if !shared.admit(peer.ip()) {
+                        continue;
+                    }
+                }
+                None => {
+                    log::warn!(target: "httpqq::server", "connection cap for {} reached; closing a new connection", peer.ip());
+                    continue;
+                }
+            }
         }
         shared.active.fetch_add(1, Ordering::SeqCst);
         let _ = stream.set_nodelay(true);
@@ -243,7 +409,11 @@ fn accept(
             deadline: now + shared.config.read_timeout,
             lingered: 0,
             counted: true,
+            accepted: now,
+            spoke: false,
+            share: Arc::clone(me),
         });
+        me.silent.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -262,6 +432,7 @@ fn close(slots: &mut [Option<Connection>], free: &mut Vec<usize>, slot: usize, s
 impl Connection {
     /// Moves on as far as the socket allows without waiting.
     fn advance(&mut self, shared: &Shared, now: Instant) -> Next {
+        let mut served = 0;
         loop {
             match self.phase {
                 // Paused (a test control): requests wait unread.
@@ -270,12 +441,16 @@ impl Connection {
                 {
                     return Next::Wait
                 }
+                Phase::Reading if served >= REQUESTS_PER_TURN => return Next::Yield,
                 Phase::Reading => match conn::take_request(&mut self.buffer, &shared.config) {
                     Err(why) => {
                         log::info!(target: "httpqq::server", "NULL to {}: {why}", self.ip);
                         self.linger(shared);
                     }
-                    Ok(Some(request)) => self.answer(shared, &request, now),
+                    Ok(Some(request)) => {
+                        served += 1;
+                        self.answer(shared, &request, now);
+                    }
                     Ok(None) => {
                         if shared.stopping.load(Ordering::SeqCst) && self.buffer.is_empty() {
                             self.linger(shared);
@@ -357,6 +532,12 @@ impl Connection {
         loop {
             match self.stream.read(&mut chunk) {
                 Ok(n) => {
+                    if n > 0 && !self.spoke {
+                        self.spoke = true;
+                        if self.counted {
+                            self.share.silent.fetch_sub(1, Ordering::SeqCst);
+                        }
+                    }
                     self.buffer.extend_from_slice(&chunk[..n]);
                     return Ok(n);
                 }
@@ -401,6 +582,9 @@ impl Connection {
         if std::mem::take(&mut self.counted) {
             shared.release(self.ip);
             shared.active.fetch_sub(1, Ordering::SeqCst);
+            if !self.spoke {
+                self.share.silent.fetch_sub(1, Ordering::SeqCst);
+            }
         }
     }
 
@@ -419,9 +603,16 @@ impl Connection {
     }
 }
 
-/// A loop's poll and the waker that interrupts it.
-pub(crate) fn poll_and_waker() -> io::Result<(Poll, Waker)> {
+/// A loop's poll, and its share (with the waker that interrupts it).
+pub(crate) fn poll_and_share() -> io::Result<(Poll, Arc<LoopShare>)> {
     let poll = Poll::new()?;
     let waker = Waker::new(poll.registry(), WAKER)?;
-    Ok((poll, waker))
+    Ok((
+        poll,
+        Arc::new(LoopShare {
+            waker,
+            silent: AtomicUsize::new(0),
+            evict: AtomicUsize::new(0),
+        }),
+    ))
 }

@@ -1,91 +1,88 @@
-//! The server's state: accounts, friend lists, sessions, presence, message
-//! queues and pending verifications, with the rules that change them.
+//! The server's state: what survives a restart is in the
+//! [store](crate::store); what does not (sessions and presence, rate
+//! limits, the queue totals kept for speed) is here, in memory, with the
+//! rules that change them.
+//!
+//! One request is one transaction: the store's writes and the memory's
+//! changes are both undone if the commit fails ([`World::finish`]), so a
+//! request answered with the NULL changes nothing.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use httpqq::{PasswordHash, Status};
-use serde::{Deserialize, Serialize};
+use httpqq::Status;
 
-use crate::accounts::{Account, Accounts, AccountsError};
 use crate::config::RateLimit;
-
-/// One queued message for a user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Queued {
-    /// `MT`.
-    pub kind: u32,
-    /// `UN`: the sender.
-    pub from: u64,
-    /// `MG`: the content.
-    pub text: String,
-}
+use crate::store::{QueueTotals, Queued, Storage, StoreError};
 
 /// A logged-in user.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Live {
     pub ip: IpAddr,
     pub last_seen: Instant,
     pub status: Status,
 }
 
-/// Everything known about one user.
-#[derive(Debug)]
-pub(crate) struct User {
-    pub account: Account,
-    pub password: PasswordHash,
-    /// Who lists this user as a friend (the reverse of friend lists).
-    pub listed_by: BTreeSet<u64>,
-    pub queue: VecDeque<Queued>,
-    /// The messages the last GetMsgEx delivered, kept in the state file
-    /// until the user's next GetMsgEx (or Logout) shows the reply arrived:
-    /// a crash in between delivers them again rather than losing them.
-    pub in_flight: Vec<Queued>,
-    /// Who asked this user to approve them (Ack_AddToList `CD=2`).
-    pub pending: BTreeSet<u64>,
-    /// Peers this user already sent one verification request to (quirk).
-    pub asked_once: BTreeSet<u64>,
+/// What a user is limited by, in memory only.
+#[derive(Debug, Default)]
+pub(crate) struct Limits {
+    /// Messages and verification requests sent (the sender's rate limit).
     pub sent: VecDeque<Instant>,
     pub status_changes: VecDeque<Instant>,
-    pub failed_logins: VecDeque<Instant>,
+    /// Peers this user already sent one verification request to (quirk).
+    pub asked_once: BTreeSet<u64>,
 }
 
-/// What a state file holds: everything that must survive a restart.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub(crate) struct Snapshot {
-    #[serde(default)]
-    pub account: Vec<Account>,
-    #[serde(default)]
-    pub queued: Vec<QueuedFor>,
-    #[serde(default)]
-    pub pending: Vec<PendingFor>,
+/// How much a user's queue may hold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Caps {
+    pub messages: usize,
+    pub bytes: usize,
 }
 
-/// A queued message and its recipient, in a snapshot.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct QueuedFor {
-    pub to: u64,
-    #[serde(flatten)]
-    pub message: Queued,
+/// Whether a message was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Queuing {
+    Queued,
+    /// The recipient's queue is at its cap (by count or by bytes).
+    Full,
 }
 
-/// A pending verification request, in a snapshot.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct PendingFor {
-    pub to: u64,
-    pub from: u64,
+/// A change to memory, and how to take it back.
+#[derive(Debug)]
+enum Undo {
+    Session(u64, Option<Live>),
+    Queue(u64, QueueTotals),
+    AskedOnce(u64, u64, bool),
 }
 
 /// The whole state, behind the server's one lock.
-#[derive(Debug)]
 pub(crate) struct World {
-    pub users: HashMap<u64, User>,
+    pub store: Box<dyn Storage>,
     pub sessions: HashMap<u64, Live>,
     /// UINs answered `RES=3` to everything until then (a test control).
     pub held: HashMap<u64, Instant>,
-    /// Bumped by every change that a state file must record.
-    pub generation: u64,
+    /// The queue of every user who has one.
+    queues: HashMap<u64, QueueTotals>,
+    limits: HashMap<u64, Limits>,
+    /// Wrong passwords, per account and address: guessing from one address
+    /// cannot lock the owner out from another.
+    failed_logins: HashMap<(u64, IpAddr), VecDeque<Instant>>,
+    /// The stored hash and MD5 of each account's last successful login, so
+    /// that logging in again costs no slow hash (memory only; never
+    /// stored).
+    verified: HashMap<u64, (String, [u8; 16])>,
+    journal: Vec<Undo>,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("World")
+            .field("sessions", &self.sessions.len())
+            .field("queues", &self.queues.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The code friends are told for a presence (`None`: logged out).
@@ -99,13 +96,7 @@ fn announced(status: Option<Status>) -> u32 {
 
 /// Records an event if the limit allows it; `false` when over the limit.
 pub(crate) fn allow(times: &mut VecDeque<Instant>, limit: RateLimit, now: Instant) -> bool {
-    while times
-        .front()
-        .is_some_and(|&t| now.duration_since(t) >= limit.window)
-    {
-        times.pop_front();
-    }
-    if times.len() >= limit.count as usize {
+    if recent(times, limit.window, now) >= limit.count as usize {
         return false;
     }
     times.push_back(now);
@@ -124,150 +115,121 @@ pub(crate) fn recent(times: &mut VecDeque<Instant>, window: Duration, now: Insta
 }
 
 impl World {
-    /// A world from accounts (and, when restoring, queued messages and
-    /// pending requests).
-    pub(crate) fn new(snapshot: Snapshot) -> Result<World, AccountsError> {
-        let accounts = Accounts {
-            accounts: snapshot.account,
-        };
-        accounts.validate()?;
-        let mut users = HashMap::with_capacity(accounts.accounts.len());
-        for account in accounts.accounts {
-            let password = account.password_hash()?;
-            users.insert(
-                account.uin,
-                User {
-                    account,
-                    password,
-                    listed_by: BTreeSet::new(),
-                    queue: VecDeque::new(),
-                    in_flight: Vec::new(),
-                    pending: BTreeSet::new(),
-                    asked_once: BTreeSet::new(),
-                    sent: VecDeque::new(),
-                    status_changes: VecDeque::new(),
-                    failed_logins: VecDeque::new(),
-                },
-            );
-        }
-        let listings: Vec<(u64, u64)> = users
-            .values()
-            .flat_map(|u| u.account.friends.iter().map(move |&f| (f, u.account.uin)))
-            .collect();
-        for (friend, by) in listings {
-            if let Some(user) = users.get_mut(&friend) {
-                user.listed_by.insert(by);
-            }
-        }
-        for QueuedFor { to, message } in snapshot.queued {
-            if let Some(user) = users.get_mut(&to) {
-                user.queue.push_back(message);
-            }
-        }
-        for PendingFor { to, from } in snapshot.pending {
-            if let Some(user) = users.get_mut(&to) {
-                user.pending.insert(from);
-            }
-        }
+    /// The world over a store: every batch left in flight by a stop or a
+    /// crash goes back in front of its queue (DECISIONS.md 58).
+    pub(crate) fn new(mut store: Box<dyn Storage>) -> Result<World, StoreError> {
+        store.requeue_in_flight()?;
+        store.commit()?;
+        let queues = store.queue_totals()?.into_iter().collect();
         Ok(World {
-            users,
+            store,
             sessions: HashMap::new(),
             held: HashMap::new(),
-            generation: 0,
+            queues,
+            limits: HashMap::new(),
+            failed_logins: HashMap::new(),
+            verified: HashMap::new(),
+            journal: Vec::new(),
         })
     }
 
-    /// What a state file must hold, as TOML.
-    pub(crate) fn snapshot_toml(&self) -> Result<String, toml::ser::Error> {
-        let mut uins: Vec<u64> = self.users.keys().copied().collect();
-        uins.sort_unstable();
-        let mut snapshot = Snapshot::default();
-        for uin in uins {
-            let user = &self.users[&uin];
-            snapshot.account.push(user.account.clone());
-            snapshot
-                .queued
-                .extend(
-                    user.in_flight
-                        .iter()
-                        .chain(&user.queue)
-                        .map(|message| QueuedFor {
-                            to: uin,
-                            message: message.clone(),
-                        }),
-                );
-            snapshot.pending.extend(
-                user.pending
-                    .iter()
-                    .map(|&from| PendingFor { to: uin, from }),
-            );
+    /// Ends a request: commits its writes. If the commit fails, the writes
+    /// and the memory's changes are both taken back.
+    pub(crate) fn finish(&mut self) -> Result<(), StoreError> {
+        let committed = if self.store.dirty() {
+            self.store.commit()
+        } else {
+            Ok(())
+        };
+        if committed.is_err() {
+            self.undo();
         }
-        toml::to_string(&snapshot)
+        self.journal.clear();
+        committed
     }
 
-    pub(crate) fn changed(&mut self) {
-        self.generation += 1;
+    /// Abandons a request: its writes and memory changes are taken back.
+    pub(crate) fn abort(&mut self) {
+        self.store.rollback();
+        self.undo();
     }
 
-    /// The presence friends see: `None` when logged out.
-    pub(crate) fn presence(&self, uin: u64) -> Option<Status> {
-        self.sessions.get(&uin).map(|live| live.status)
-    }
-
-    /// Changes a user's presence and tells every logged-in user who lists
-    /// them, when what they are shown changes (invisible shows as offline).
-    pub(crate) fn set_presence(&mut self, uin: u64, new: Option<Status>, ip: IpAddr, now: Instant) {
-        let old = self.presence(uin);
-        match new {
-            Some(status) => {
-                self.sessions.insert(
-                    uin,
-                    Live {
-                        ip,
-                        last_seen: now,
-                        status,
-                    },
-                );
-            }
-            None => {
-                self.sessions.remove(&uin);
+    fn undo(&mut self) {
+        while let Some(change) = self.journal.pop() {
+            match change {
+                Undo::Session(uin, Some(live)) => {
+                    self.sessions.insert(uin, live);
+                }
+                Undo::Session(uin, None) => {
+                    self.sessions.remove(&uin);
+                }
+                Undo::Queue(uin, totals) => self.put_queue(uin, totals),
+                Undo::AskedOnce(uin, peer, added) => {
+                    let asked = &mut self.limits.entry(uin).or_default().asked_once;
+                    if added {
+                        asked.remove(&peer);
+                    } else {
+                        asked.insert(peer);
+                    }
+                }
             }
         }
-        let (before, after) = (announced(old), announced(new));
-        if before == after {
-            return;
+    }
+
+    fn put_queue(&mut self, uin: u64, totals: QueueTotals) {
+        if totals == QueueTotals::default() {
+            self.queues.remove(&uin);
+        } else {
+            self.queues.insert(uin, totals);
         }
-        let watchers: Vec<u64> = self
-            .users
+    }
+
+    fn change_queue(&mut self, uin: u64, change: impl FnOnce(&mut QueueTotals)) {
+        let before = self.queue(uin);
+        let mut after = before;
+        change(&mut after);
+        self.journal.push(Undo::Queue(uin, before));
+        self.put_queue(uin, after);
+    }
+
+    /// What is queued for `uin`.
+    pub(crate) fn queue(&self, uin: u64) -> QueueTotals {
+        self.queues.get(&uin).copied().unwrap_or_default()
+    }
+
+    pub(crate) fn limits(&mut self, uin: u64) -> &mut Limits {
+        self.limits.entry(uin).or_default()
+    }
+
+    /// Marks a first verification request to `peer` (the quirk); whether it
+    /// was the first.
+    pub(crate) fn ask_once(&mut self, uin: u64, peer: u64) -> bool {
+        let first = self.limits(uin).asked_once.insert(peer);
+        if first {
+            self.journal.push(Undo::AskedOnce(uin, peer, true));
+        } else {
+            self.limits(uin).asked_once.remove(&peer);
+            self.journal.push(Undo::AskedOnce(uin, peer, false));
+        }
+        first
+    }
+
+    /// The wrong passwords from `ip` for `uin` in the window.
+    pub(crate) fn failed_logins(&mut self, uin: u64, ip: IpAddr) -> &mut VecDeque<Instant> {
+        self.failed_logins.entry((uin, ip)).or_default()
+    }
+
+    /// The stored hash `uin` last logged in with and its MD5, if the stored
+    /// hash is still `stored`.
+    pub(crate) fn verified(&self, uin: u64, stored: &str) -> Option<[u8; 16]> {
+        self.verified
             .get(&uin)
-            .map(|u| u.listed_by.iter().copied().collect())
-            .unwrap_or_default();
-        for watcher in watchers {
-            if self.sessions.contains_key(&watcher) {
-                self.enqueue(
-                    watcher,
-                    Queued {
-                        kind: 99,
-                        from: uin,
-                        text: after.to_string(),
-                    },
-                    usize::MAX,
-                );
-            }
-        }
-        self.changed();
+            .filter(|(hash, _)| hash == stored)
+            .map(|(_, md5)| *md5)
     }
 
-    /// Queues a message; `false` when the recipient's queue is full.
-    pub(crate) fn enqueue(&mut self, to: u64, message: Queued, cap: usize) -> bool {
-        match self.users.get_mut(&to) {
-            Some(user) if user.queue.len() < cap => {
-                user.queue.push_back(message);
-                self.generation += 1;
-                true
-            }
-            _ => false,
-        }
+    pub(crate) fn remember_verified(&mut self, uin: u64, stored: String, md5: [u8; 16]) {
+        self.verified.insert(uin, (stored, md5));
     }
 
     /// Whether `uin` is held (answered `RES=3`) at `now`.
@@ -282,21 +244,121 @@ impl World {
         }
     }
 
-    /// Forgets every session, as a server restarted from its state file
-    /// would: nobody is told (nobody is connected), and each user's last
-    /// fetched batch, unconfirmed, goes back to the front of the queue.
-    pub(crate) fn forget_sessions(&mut self) {
-        self.sessions.clear();
-        for user in self.users.values_mut() {
-            let batch = std::mem::take(&mut user.in_flight);
-            for message in batch.into_iter().rev() {
-                user.queue.push_front(message);
+    /// The presence friends see: `None` when logged out.
+    pub(crate) fn presence(&self, uin: u64) -> Option<Status> {
+        self.sessions.get(&uin).map(|live| live.status)
+    }
+
+    /// Changes a user's presence and tells every logged-in user who lists
+    /// them, when what they are shown changes (invisible shows as offline).
+    pub(crate) fn set_presence(
+        &mut self,
+        uin: u64,
+        new: Option<Status>,
+        ip: IpAddr,
+        now: Instant,
+        caps: Caps,
+    ) -> Result<(), StoreError> {
+        let old = self.presence(uin);
+        let previous = match new {
+            Some(status) => self.sessions.insert(
+                uin,
+                Live {
+                    ip,
+                    last_seen: now,
+                    status,
+                },
+            ),
+            None => self.sessions.remove(&uin),
+        };
+        self.journal.push(Undo::Session(uin, previous));
+        let after = announced(new);
+        if announced(old) == after {
+            return Ok(());
+        }
+        for watcher in self.store.watchers(uin)? {
+            if self.sessions.contains_key(&watcher) {
+                self.notify(watcher, uin, after, caps)?;
             }
         }
+        Ok(())
+    }
+
+    /// Queues a status notice of `from` for `to`, replacing any older one
+    /// still waiting (only the latest status matters), within the cap.
+    fn notify(&mut self, to: u64, from: u64, status: u32, caps: Caps) -> Result<(), StoreError> {
+        let (dropped, bytes) = self.store.drop_status_notices(to, from)?;
+        if dropped > 0 {
+            self.change_queue(to, |q| {
+                q.count -= dropped;
+                q.bytes -= bytes;
+            });
+        }
+        let notice = Queued {
+            kind: 99,
+            from,
+            text: status.to_string(),
+        };
+        if self.enqueue(to, notice, caps)? == Queuing::Full {
+            log::info!(target: "httpqq::server", "status notice for {to} dropped: the queue is full");
+        }
+        Ok(())
+    }
+
+    /// Queues a message, unless the recipient's queue is at its cap.
+    pub(crate) fn enqueue(
+        &mut self,
+        to: u64,
+        message: Queued,
+        caps: Caps,
+    ) -> Result<Queuing, StoreError> {
+        let queue = self.queue(to);
+        let bytes = message.text.len();
+        if queue.count >= caps.messages || queue.bytes + bytes > caps.bytes {
+            return Ok(Queuing::Full);
+        }
+        self.store.enqueue(to, &message)?;
+        self.change_queue(to, |q| {
+            q.count += 1;
+            q.bytes += bytes;
+        });
+        Ok(Queuing::Queued)
+    }
+
+    /// Confirms the user's last batch (its reply arrived).
+    pub(crate) fn confirm(&mut self, uin: u64) -> Result<(), StoreError> {
+        if self.queue(uin).in_flight > 0 {
+            self.store.confirm(uin)?;
+            self.change_queue(uin, |q| q.in_flight = 0);
+        }
+        Ok(())
+    }
+
+    /// GetMsgEx: confirms the last batch, and takes the next (at most
+    /// `max`), which stays stored until confirmed.
+    pub(crate) fn take_batch(&mut self, uin: u64, max: usize) -> Result<Vec<Queued>, StoreError> {
+        self.confirm(uin)?;
+        if self.queue(uin).count == 0 {
+            return Ok(Vec::new());
+        }
+        let batch = self.store.take_batch(uin, max)?;
+        let bytes: usize = batch.iter().map(|m| m.text.len()).sum();
+        let taken = batch.len();
+        self.change_queue(uin, |q| {
+            q.count = q.count.saturating_sub(taken);
+            q.bytes = q.bytes.saturating_sub(bytes);
+            q.in_flight = taken;
+        });
+        Ok(batch)
     }
 
     /// Ends every session silent for longer than `idle`, as a logout.
-    pub(crate) fn expire(&mut self, idle: Duration, now: Instant) -> usize {
+    pub(crate) fn expire(
+        &mut self,
+        idle: Duration,
+        now: Instant,
+        caps: Caps,
+    ) -> Result<usize, StoreError> {
         let expired: Vec<(u64, IpAddr)> = self
             .sessions
             .iter()
@@ -305,45 +367,34 @@ impl World {
             .collect();
         for &(uin, ip) in &expired {
             log::info!(target: "httpqq::server", "session of {uin} expired");
-            self.set_presence(uin, None, ip, now);
+            self.set_presence(uin, None, ip, now, caps)?;
         }
-        expired.len()
+        Ok(expired.len())
     }
 
-    /// Adds `friend` to `uin`'s list (once).
-    pub(crate) fn add_friend(&mut self, uin: u64, friend: u64) {
-        let Some(user) = self.users.get_mut(&uin) else {
-            return;
-        };
-        if !user.account.friends.contains(&friend) {
-            user.account.friends.push(friend);
-        }
-        if let Some(target) = self.users.get_mut(&friend) {
-            target.listed_by.insert(uin);
-        }
-        self.changed();
+    /// Forgets every session, as a server restarted from its database
+    /// would, and puts each last batch back in front of its queue.
+    pub(crate) fn forget_sessions(&mut self) -> Result<(), StoreError> {
+        self.sessions.clear();
+        self.store.requeue_in_flight()?;
+        self.store.commit()?;
+        self.queues = self.store.queue_totals()?.into_iter().collect();
+        Ok(())
     }
 
-    /// Removes `friend` from `uin`'s list; `false` if it was not there.
-    pub(crate) fn remove_friend(&mut self, uin: u64, friend: u64) -> bool {
-        let Some(user) = self.users.get_mut(&uin) else {
-            return false;
-        };
-        let Some(at) = user.account.friends.iter().position(|&f| f == friend) else {
-            return false;
-        };
-        user.account.friends.remove(at);
-        if let Some(target) = self.users.get_mut(&friend) {
-            target.listed_by.remove(&uin);
-        }
-        self.changed();
-        true
+    /// Drops rate-limit and lockout records that no longer limit anything
+    /// (the expiry sweeper calls this), so that memory does not grow with
+    /// every address that ever guessed a password.
+    pub(crate) fn prune(&mut self, login_window: Duration, now: Instant) {
+        self.failed_logins
+            .retain(|_, times| recent(times, login_window, now) > 0);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Sqlite;
 
     #[test]
     fn rate_limit_slides() {
@@ -359,27 +410,67 @@ mod tests {
         assert!(allow(&mut times, limit, start + Duration::from_secs(10)));
     }
 
+    fn world() -> World {
+        World::new(Box::new(Sqlite::in_memory().unwrap())).unwrap()
+    }
+
+    const CAPS: Caps = Caps {
+        messages: 2,
+        bytes: 10,
+    };
+
+    fn text(text: &str) -> Queued {
+        Queued {
+            kind: 9,
+            from: 1,
+            text: text.into(),
+        }
+    }
+
     #[test]
-    fn snapshot_round_trips() {
-        let mut world = World::new(Snapshot {
-            account: Accounts::demo().accounts,
-            ..Default::default()
-        })
-        .unwrap();
-        world.enqueue(
-            10002,
-            Queued {
-                kind: 9,
-                from: 10001,
-                text: "a,b&c\r\n好".into(),
-            },
-            10,
+    fn queues_are_capped_by_count_and_by_bytes() {
+        let mut w = world();
+        assert_eq!(w.enqueue(2, text("12345"), CAPS).unwrap(), Queuing::Queued);
+        assert_eq!(
+            w.enqueue(2, text("123456"), CAPS).unwrap(),
+            Queuing::Full,
+            "bytes"
         );
-        world.users.get_mut(&10003).unwrap().pending.insert(10001);
-        let text = world.snapshot_toml().unwrap();
-        let back = World::new(toml::from_str(&text).unwrap()).unwrap();
-        assert_eq!(back.users[&10002].queue, world.users[&10002].queue);
-        assert!(back.users[&10003].pending.contains(&10001));
-        assert!(back.users[&10002].listed_by.contains(&10001));
+        assert_eq!(w.enqueue(2, text("1"), CAPS).unwrap(), Queuing::Queued);
+        assert_eq!(
+            w.enqueue(2, text("1"), CAPS).unwrap(),
+            Queuing::Full,
+            "count"
+        );
+        w.finish().unwrap();
+        assert_eq!(w.take_batch(2, 32).unwrap().len(), 2);
+        assert_eq!(w.queue(2).in_flight, 2);
+        assert_eq!(w.enqueue(2, text("1"), CAPS).unwrap(), Queuing::Queued);
+    }
+
+    #[test]
+    fn an_aborted_request_changes_nothing_in_memory_or_store() {
+        let mut w = world();
+        w.enqueue(2, text("kept"), CAPS).unwrap();
+        w.finish().unwrap();
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        let now = Instant::now();
+        w.set_presence(2, Some(Status::Online), ip, now, CAPS)
+            .unwrap();
+        let batch = w.take_batch(2, 32).unwrap();
+        assert_eq!(batch.len(), 1);
+        w.ask_once(2, 5);
+        w.abort();
+        assert!(w.sessions.is_empty());
+        assert_eq!(
+            w.queue(2),
+            QueueTotals {
+                count: 1,
+                bytes: 4,
+                in_flight: 0
+            }
+        );
+        assert!(w.limits(2).asked_once.is_empty());
+        assert_eq!(w.take_batch(2, 32).unwrap(), [text("kept")]);
     }
 }

@@ -201,7 +201,7 @@ fn throttled_means_no_request_during_the_penalty_then_it_resumes() {
     // A send during the penalty is refused without a request.
     let before = bobs_requests(&server).len();
     match agent.send(ALICE, "too soon") {
-        Err(err @ Error::Throttled { retry_after }) => {
+        Err(err @ Error::Throttled { retry_after, .. }) => {
             assert!(retry_after <= penalty);
             assert_eq!(err.outcome(), Outcome::Refused);
         }

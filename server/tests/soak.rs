@@ -57,6 +57,10 @@ struct Ledger {
     received: HashMap<(u64, u64), Vec<u64>>,
     /// Why sends failed: each error's text, counted.
     failures: HashMap<String, usize>,
+    /// In a run with a kill: clients that reach two thirds of their
+    /// messages wait for it (so that it lands mid-run however fast the
+    /// server is): `Some(false)` until the server was killed and restarted.
+    restarted: Option<bool>,
 }
 
 fn record(ledger: &Mutex<Ledger>, me: u64, batch: Vec<Message>) {
@@ -115,6 +119,14 @@ fn client_run(
     let mut random = Random(me * 2_654_435_761 + 1);
     let mut next_seq: HashMap<u64, u64> = HashMap::new();
     for n in 0..messages {
+        if n == messages * 2 / 3 {
+            let waiting = Instant::now();
+            while ledger.lock().unwrap().restarted == Some(false)
+                && waiting.elapsed() < Duration::from_secs(30)
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         let to = FIRST + (me - FIRST + 1 + random.below(clients as u64 - 1)) % clients as u64;
         let seq = next_seq.entry(to).or_insert(0);
         let text = format!("from {me} to {to}: 你好 & 1+1=2, #{n} {seq}");
@@ -259,7 +271,10 @@ fn a_sigkilled_server_loses_nothing_it_acknowledged() {
     let listen = format!("127.0.0.1:{port}");
 
     let mut child = start_command(&listen, &accounts_file, &state);
-    let ledger = Arc::new(Mutex::new(Ledger::default()));
+    let ledger = Arc::new(Mutex::new(Ledger {
+        restarted: Some(false),
+        ..Ledger::default()
+    }));
     let killer = {
         let (listen, accounts_file, state) = (listen.clone(), accounts_file.clone(), state.clone());
         let ledger = Arc::clone(&ledger);
@@ -281,7 +296,9 @@ fn a_sigkilled_server_loses_nothing_it_acknowledged() {
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
             std::thread::sleep(Duration::from_millis(300));
-            start_command(&listen, &accounts_file, &state)
+            let restarted = start_command(&listen, &accounts_file, &state);
+            ledger.lock().unwrap().restarted = Some(true);
+            restarted
         })
     };
     run_clients(&listen, clients, messages, &ledger);

@@ -46,6 +46,12 @@ impl PasswordHash {
         Some(PasswordHash(out))
     }
 
+    /// The 16 bytes of the MD5 (what a server stores a salted slow hash
+    /// of: the MD5 is what the protocol sends, so it is the credential).
+    pub const fn md5(&self) -> [u8; 16] {
+        self.0
+    }
+
     /// The 32 lower-case hex digits the protocol sends.
     ///
     /// ```

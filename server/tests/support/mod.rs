@@ -93,11 +93,16 @@ pub fn post(addr: SocketAddr, body: &str) -> String {
 
 /// Like [`post`], from another loopback address.
 pub fn post_from(ip: IpAddr, addr: SocketAddr, body: &str) -> String {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.bind(&SocketAddr::new(ip, 0).into()).unwrap();
-    socket.connect(&addr.into()).unwrap();
-    let mut stream: TcpStream = socket.into();
+    let mut stream = connect_from(ip, addr).expect("connect");
     split_reply(&exchange_on(&mut stream, &request(body)))
+}
+
+/// A connection to `addr` from another loopback address (127.0.0.x).
+pub fn connect_from(ip: IpAddr, addr: SocketAddr) -> Option<TcpStream> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).ok()?;
+    socket.bind(&SocketAddr::new(ip, 0).into()).ok()?;
+    socket.connect(&addr.into()).ok()?;
+    Some(socket.into())
 }
 
 /// Checks one whole reply and returns its body ("" for no bytes at all).

@@ -1,0 +1,167 @@
+//! `httpqq-server accounts …`: administration of a database by the command,
+//! with clear errors, and a server on the result.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use httpqq::{Client, Error, Uin};
+use httpqq_server::{Config, Server};
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("httpqq-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `httpqq-server accounts --state DB …`, the password (if any) on
+/// standard input.
+fn accounts(db: &Path, args: &[&str], password: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_httpqq-server"))
+        .arg("accounts")
+        .arg("--state")
+        .arg(db)
+        .arg("--fast-hashing")
+        .args(args)
+        .env_remove("HTTPQQ_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    if let Some(password) = password {
+        writeln!(stdin, "{password}").unwrap();
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn accounts_are_administered_from_the_command_line() {
+    let dir = Scratch::new("crud");
+    let db = dir.0.join("qq.db");
+    let ok = |out: &Output| assert!(out.status.success(), "{}", text(&out.stderr));
+    ok(&accounts(
+        &db,
+        &["add", "20001", "--nickname", "阿明"],
+        Some("first"),
+    ));
+    ok(&accounts(
+        &db,
+        &["add", "20002", "--friend", "20001", "--policy", "verify"],
+        Some("pw"),
+    ));
+
+    let taken = accounts(&db, &["add", "20001"], Some("x"));
+    assert_eq!(taken.status.code(), Some(2));
+    assert!(
+        text(&taken.stderr).contains("20001 is taken"),
+        "{}",
+        text(&taken.stderr)
+    );
+    let bad = accounts(&db, &["add", "abc"], Some("x"));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("not a UIN"));
+    let unknown = accounts(&db, &["add", "20003", "--friend", "7"], Some("x"));
+    assert!(text(&unknown.stderr).contains("unknown friend 7"));
+    let missing = accounts(&db, &["import", "/no/such/file.toml"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("cannot read account file"));
+    let no_password = accounts(&db, &["add", "20004"], None);
+    assert!(text(&no_password.stderr).contains("no password"));
+    let nobody = accounts(&db, &["remove", "29999"], None);
+    assert!(text(&nobody.stderr).contains("no account has UIN 29999"));
+
+    let list = accounts(&db, &["list"], None);
+    assert_eq!(text(&list.stdout), "20001\t阿明\n20002\t\n");
+    let show = text(&accounts(&db, &["show", "20002"], None).stdout);
+    assert!(
+        show.contains("friends   20001") && show.contains("Verify"),
+        "{show}"
+    );
+    assert!(!show.contains("argon2"), "never the password");
+    ok(&accounts(&db, &["passwd", "20001"], Some("second")));
+
+    // A server on it: the accounts as administered.
+    let server = Server::start(Config {
+        state: Some(db.clone()),
+        ..Config::default()
+    })
+    .unwrap();
+    let client = Client::new(server.local_addr().to_string()).unwrap();
+    assert!(matches!(
+        client.login(Uin::new(20001), "first"),
+        Err(Error::LoginFailed { .. })
+    ));
+    let ming = client.login(Uin::new(20001), "second").unwrap();
+    assert_eq!(
+        ming.user_info(Uin::new(20001), httpqq::InfoLevel::Brief)
+            .unwrap()
+            .nickname,
+        "阿明"
+    );
+    // Removing an account on a running server's database.
+    ok(&accounts(&db, &["remove", "20002"], None));
+    assert!(matches!(
+        client.login(Uin::new(20002), "pw"),
+        Err(Error::InvalidUin)
+    ));
+}
+
+#[test]
+fn an_account_file_is_imported_and_upgraded_at_first_login() {
+    let dir = Scratch::new("import");
+    let db = dir.0.join("qq.db");
+    let file = dir.0.join("accounts.toml");
+    let mut toml = String::new();
+    for n in 0..200 {
+        toml.push_str(&format!(
+            "[[account]]\nuin = {}\npassword = \"pw{n}\"\n",
+            30000 + n
+        ));
+    }
+    std::fs::write(&file, toml).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_httpqq-server"))
+        .args(["accounts", "--state"])
+        .arg(&db)
+        .arg("import")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "imported 200 accounts\n");
+    // Imported cheaply (strong hashing at import would take a second here)…
+    let stored = std::fs::read(&db).unwrap();
+    let cheap = b"m=256,t=1";
+    assert!(stored.windows(cheap.len()).any(|w| w == cheap));
+    // …and upgraded by the server's first login.
+    let server = Server::start(Config {
+        state: Some(db.clone()),
+        hash_cost: httpqq_server::HashCost::Strong,
+        ..Config::default()
+    })
+    .unwrap();
+    let client = Client::new(server.local_addr().to_string()).unwrap();
+    client.login(Uin::new(30007), "pw7").unwrap();
+    server.stop();
+    let mut after = std::fs::read(&db).unwrap();
+    after.extend(std::fs::read(dir.0.join("qq.db-wal")).unwrap_or_default());
+    let strong = b"m=8192,t=2";
+    assert!(after.windows(strong.len()).any(|w| w == strong));
+}
