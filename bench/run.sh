@@ -146,3 +146,8 @@ kill "$(cat "$nginx_pid_file")" 2>/dev/null || true
 # 5,000 agents keep their schedule only with enough requests in flight
 # (about polls per second × seconds per reply: 2,400 × 0.1 = 240).
 "$bench" agents --counts 5000 --max-in-flight 300
+
+# Rows 10 to 12: the storage (sends per second with a database on disk,
+# against 10 accounts and against plain SQLite commits), a client under a
+# pipelined flood, start-up on 1,000,000 accounts.
+"$bench" storage

@@ -12,6 +12,7 @@ mod codec;
 mod measure;
 mod roundtrip;
 mod scale;
+mod storage;
 
 use clap::{Parser, Subcommand};
 use std::io::{Read, Write};
@@ -92,6 +93,14 @@ enum Command {
         #[arg(long)]
         accounts: u64,
     },
+    /// Rows 10 to 12: the storage and fairness (sends per second with a
+    /// database, a client under a pipelined flood, start-up on 1,000,000
+    /// accounts).
+    Storage {
+        /// Accounts in row 12's database.
+        #[arg(long, default_value_t = 1_000_000)]
+        accounts: u64,
+    },
 }
 
 fn main() {
@@ -146,7 +155,44 @@ fn main() {
             seconds,
         } => agent_rows(&counts, max_in_flight, Duration::from_secs(seconds)),
         Command::AgentServer { accounts } => agents::serve(accounts),
+        Command::Storage { accounts } => storage_rows(accounts),
     }
+}
+
+fn storage_rows(accounts: u64) {
+    let s = storage::sends(3);
+    let scale = s.many / s.few;
+    let disk = s.many / s.commits;
+    println!(
+        "| 10 | acknowledged sends per second, database on disk, 100,000 accounts (8 senders, kept connections) | {:.0}/s | the same server with 10 accounts | {:.0}/s | {scale:.2}× | ≥ 0.9× | {} |",
+        s.many,
+        s.few,
+        verdict(scale >= 0.9)
+    );
+    println!(
+        "| 10 | the same, against the disk | {:.0}/s | single-row SQLite WAL commits, `synchronous=FULL` | {:.0}/s | {disk:.2}× | ≥ 0.5× | {} |",
+        s.many,
+        s.commits,
+        verdict(disk >= 0.5)
+    );
+    let f = storage::flood(2000);
+    let ratio = f.flooded.as_secs_f64() / f.quiet.as_secs_f64();
+    println!(
+        "| 11 | a client's GetMsgEx p99 while 4 connections pipeline GetMsgEx ({} flood replies meanwhile) | {:.0} µs | the same client, quiet server | {:.0} µs | {ratio:.2}× | ≤ 2× | {} |",
+        f.flood_replies,
+        f.flooded.as_secs_f64() * 1e6,
+        f.quiet.as_secs_f64() * 1e6,
+        verdict(ratio <= 2.0)
+    );
+    let up = storage::startup(accounts);
+    println!(
+        "| 12 | start-up on a database of {} accounts ({:.0} MB; seeded in {:.0} s) | {:.2} s | — | — | — | ≤ 2 s | {} |",
+        up.accounts,
+        up.bytes as f64 / 1e6,
+        up.seed_seconds,
+        up.seconds,
+        verdict(up.seconds <= 2.0)
+    );
 }
 
 fn agent_rows(counts: &[u64], max_in_flight: usize, window: Duration) {
