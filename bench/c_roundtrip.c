@@ -29,8 +29,8 @@ int main(int argc, char **argv) {
     int rounds = atoi(argv[2]), iterations = atoi(argv[3]);
     httpqq_client *client = NULL;
     httpqq_session *session = NULL;
-    if (httpqq_client_new(argv[1], &client) != HTTPQQ_STATUS_OK ||
-        httpqq_client_login(client, 10002, "demo", &session) != HTTPQQ_STATUS_OK) {
+    if (httpqq_client_new(argv[1], &client, NULL) != HTTPQQ_STATUS_OK ||
+        httpqq_client_login(client, 10002, "demo", &session, NULL) != HTTPQQ_STATUS_OK) {
         fprintf(stderr, "%s\n", httpqq_last_error_message());
         return 1;
     }
@@ -39,7 +39,7 @@ int main(int argc, char **argv) {
         double start = now();
         for (int i = 0; i < iterations; i++) {
             httpqq_message_list *messages = NULL;
-            if (httpqq_session_fetch_messages(session, &messages) != HTTPQQ_STATUS_OK) {
+            if (httpqq_session_fetch_messages(session, &messages, NULL) != HTTPQQ_STATUS_OK) {
                 fprintf(stderr, "%s\n", httpqq_last_error_message());
                 return 1;
             }

@@ -1,5 +1,10 @@
 #!/bin/sh
-# Installs libhttpqq (shared and static), httpqq.h and httpqq.pc into a prefix.
+# Installs libhttpqq (shared and static), httpqq.h, httpqq_cdef.h and two
+# pkg-config files into a prefix:
+#   httpqq.pc         the shared library, with an rpath (no LD_LIBRARY_PATH
+#                     needed to run what it linked)
+#   httpqq-static.pc  the static library, named by its path (so that it is
+#                     linked even where the .so sits beside it: cgo, -lhttpqq)
 #
 #   ffi/install.sh PREFIX CARGO_OUTPUT_DIR
 #
@@ -20,20 +25,33 @@ cp "$built/libhttpqq_ffi.a" "$prefix/lib/libhttpqq.a"
 cp "$built/libhttpqq_ffi.so" "$prefix/lib/libhttpqq.so.$version"
 ln -sf "libhttpqq.so.$version" "$prefix/lib/libhttpqq.so.$abi"
 ln -sf "libhttpqq.so.$abi" "$prefix/lib/libhttpqq.so"
-cp "$here/include/httpqq.h" "$prefix/include/httpqq.h"
+cp "$here/include/httpqq.h" "$here/include/httpqq_cdef.h" "$prefix/include/"
 
 # The system libraries the Rust standard library needs when linking
 # statically (`cargo rustc -- --print native-static-libs` on Linux/glibc).
+system_libs="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
+root=$(cd "$prefix" && pwd)
 cat > "$prefix/lib/pkgconfig/httpqq.pc" <<PC
-prefix=$(cd "$prefix" && pwd)
+prefix=$root
 libdir=\${prefix}/lib
 includedir=\${prefix}/include
 
 Name: httpqq
 Description: HTTP QQ 1.1 client, codec and reference server (C API)
 Version: $version
-Libs: -L\${libdir} -lhttpqq
-Libs.private: -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+Libs: -L\${libdir} -Wl,-rpath,\${libdir} -lhttpqq
+Libs.private: $system_libs
+Cflags: -I\${includedir}
+PC
+cat > "$prefix/lib/pkgconfig/httpqq-static.pc" <<PC
+prefix=$root
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: httpqq-static
+Description: HTTP QQ 1.1 client, codec and reference server (C API), linked statically
+Version: $version
+Libs: \${libdir}/libhttpqq.a $system_libs
 Cflags: -I\${includedir}
 PC
 echo "installed libhttpqq $version into $prefix"

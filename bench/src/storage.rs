@@ -116,8 +116,11 @@ fn commits_per_second(seconds: f64) -> f64 {
     let started = Instant::now();
     let mut commits = 0u64;
     while started.elapsed().as_secs_f64() < seconds {
-        db.execute("INSERT INTO message (text) VALUES ('hello, 你好, 1+1=2')", [])
-            .expect("insert");
+        db.execute(
+            "INSERT INTO message (text) VALUES ('hello, 你好, 1+1=2')",
+            [],
+        )
+        .expect("insert");
         commits += 1;
     }
     commits as f64 / started.elapsed().as_secs_f64()

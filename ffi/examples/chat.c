@@ -25,7 +25,7 @@ static void check(httpqq_status status, const char *what) {
 
 static void print_messages(const char *who, httpqq_session *session) {
     httpqq_message_list *messages = NULL;
-    check(httpqq_session_fetch_messages(session, &messages), "fetching messages");
+    check(httpqq_session_fetch_messages(session, &messages, NULL), "fetching messages");
     for (size_t i = 0; i < httpqq_message_list_len(messages); i++) {
         const httpqq_message *m = httpqq_message_list_get(messages, i);
         uint32_t kind = httpqq_message_get_kind(m);
@@ -47,19 +47,19 @@ int main(void) {
 
     /* The reference server with its demo accounts (password "demo"). */
     httpqq_server *server = NULL;
-    check(httpqq_server_start(NULL, NULL, &server), "starting the server");
+    check(httpqq_server_start(NULL, NULL, &server, NULL), "starting the server");
     const char *endpoint = httpqq_server_endpoint(server); /* borrowed */
     printf("server listening on %s\n", endpoint);
 
     httpqq_client *client = NULL;
-    check(httpqq_client_new(endpoint, &client), "making the client");
+    check(httpqq_client_new(endpoint, &client, NULL), "making the client");
 
     httpqq_session *alice = NULL, *bob = NULL;
-    check(httpqq_client_login(client, 10001, "demo", &alice), "Alice's login");
-    check(httpqq_client_login(client, 10002, "demo", &bob), "Bob's login");
+    check(httpqq_client_login(client, 10001, "demo", &alice, NULL), "Alice's login");
+    check(httpqq_client_login(client, 10002, "demo", &bob, NULL), "Bob's login");
 
     httpqq_online_list *online = NULL;
-    check(httpqq_session_online_friends(alice, 0, &online), "listing friends online");
+    check(httpqq_session_online_friends(alice, 0, &online, NULL), "listing friends online");
     for (size_t i = 0; i < httpqq_online_list_len(online); i++) {
         const httpqq_online_friend *f = httpqq_online_list_get(online, i);
         printf("Alice's friend %s (%llu) is %s\n", httpqq_online_friend_nickname(f),
@@ -68,16 +68,16 @@ int main(void) {
     }
     httpqq_online_list_free(online);
 
-    check(httpqq_session_send_message(alice, 10002, "你好, Bob"), "sending");
-    check(httpqq_session_send_message(alice, 10002, "1+1=2 & 2+2=4"), "sending");
+    check(httpqq_session_send_message(alice, 10002, "你好, Bob", NULL), "sending");
+    check(httpqq_session_send_message(alice, 10002, "1+1=2 & 2+2=4", NULL), "sending");
     print_messages("Bob", bob);
 
-    check(httpqq_session_set_status(bob, HTTPQQ_ONLINE_STATUS_BUSY), "changing status");
-    check(httpqq_session_send_message(bob, 10001, "busy now, talk later"), "sending");
+    check(httpqq_session_set_status(bob, HTTPQQ_ONLINE_STATUS_BUSY, NULL), "changing status");
+    check(httpqq_session_send_message(bob, 10001, "busy now, talk later", NULL), "sending");
     print_messages("Alice", alice);
 
-    check(httpqq_session_logout(alice), "Alice's logout");
-    check(httpqq_session_logout(bob), "Bob's logout");
+    check(httpqq_session_logout(alice, NULL), "Alice's logout");
+    check(httpqq_session_logout(bob, NULL), "Bob's logout");
     httpqq_session_free(alice);
     httpqq_session_free(bob);
     httpqq_client_free(client);

@@ -3,13 +3,13 @@
 //! at a time or through a callback. The loop itself is core's
 //! `httpqq::Agent`; this module converts types.
 
-use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, CText};
+use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, CText, ErrorOut};
 use crate::client::httpqq_client;
 use crate::millis;
 use crate::model::httpqq_message;
-use crate::status::{httpqq_status, FfiError};
+use crate::status::{httpqq_error, httpqq_status, FfiError};
 use httpqq::{Agent, AgentBuilder, Backoff, Event, EventKind, NoEvent, Outcome, State, Uin};
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
 /// What an event reports, as `httpqq_event_get_kind` gives it.
@@ -141,7 +141,7 @@ impl httpqq_event {
 /// running, and the events after this one wait for the next call).
 #[allow(non_camel_case_types)]
 pub type httpqq_event_callback =
-    Option<unsafe extern "C" fn(event: *const httpqq_event, user_data: *mut c_void) -> c_int>;
+    Option<unsafe extern "C" fn(event: *const httpqq_event, user_data: *mut c_void) -> i32>;
 
 /// Makes agent settings with the defaults: poll every 5000 ms (and as
 /// often as the session needs to stay alive), backoff from 1000 ms doubling
@@ -175,9 +175,10 @@ pub unsafe extern "C" fn httpqq_agent_options_free(options: *mut httpqq_agent_op
 /// `options` is NULL or live options not used by another thread.
 unsafe fn update(
     options: *mut httpqq_agent_options,
+    error: ErrorOut<'_>,
     change: impl FnOnce(&mut httpqq_agent_options),
-) -> httpqq_status {
-    run(|| {
+) -> i32 {
+    run(error, || {
         // SAFETY: the caller's promise.
         let options =
             unsafe { options.as_mut() }.ok_or_else(|| crate::boundary::null("options"))?;
@@ -195,9 +196,12 @@ unsafe fn update(
 pub unsafe extern "C" fn httpqq_agent_options_set_poll_interval_ms(
     options: *mut httpqq_agent_options,
     milliseconds: u64,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        update(options, |o| {
+        update(options, error, |o| {
             o.poll_interval = Duration::from_millis(milliseconds)
         })
     }
@@ -214,9 +218,12 @@ pub unsafe extern "C" fn httpqq_agent_options_set_backoff_ms(
     options: *mut httpqq_agent_options,
     initial_ms: u64,
     max_ms: u64,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        update(options, |o| {
+        update(options, error, |o| {
             o.backoff.initial = Duration::from_millis(initial_ms);
             o.backoff.max = Duration::from_millis(max_ms);
         })
@@ -233,9 +240,12 @@ pub unsafe extern "C" fn httpqq_agent_options_set_backoff_ms(
 pub unsafe extern "C" fn httpqq_agent_options_set_throttle_penalty_ms(
     options: *mut httpqq_agent_options,
     milliseconds: u64,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        update(options, |o| {
+        update(options, error, |o| {
             o.penalty = Some(Duration::from_millis(milliseconds))
         })
     }
@@ -250,8 +260,11 @@ pub unsafe extern "C" fn httpqq_agent_options_set_throttle_penalty_ms(
 pub unsafe extern "C" fn httpqq_agent_options_set_relogin(
     options: *mut httpqq_agent_options,
     on: bool,
-) -> httpqq_status {
-    unsafe { update(options, |o| o.relogin = on) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { update(options, error, |o| o.relogin = on) }
 }
 
 impl httpqq_agent_options {
@@ -288,9 +301,12 @@ pub unsafe extern "C" fn httpqq_agent_start(
     password: *const c_char,
     options: *const httpqq_agent_options,
     agent_out: *mut *mut httpqq_agent,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        run_out(agent_out, || {
+        run_out(agent_out, error, || {
             let client = borrow(client, "client")?;
             let password = text(password, "password")?;
             let mut builder = Agent::builder(client.client(), Uin::new(uin), password);
@@ -304,16 +320,22 @@ pub unsafe extern "C" fn httpqq_agent_start(
     }
 }
 
-/// Frees the agent; NULL is a no-op. A running agent is stopped first (as
-/// `httpqq_agent_stop`): it finishes on its own threads, logging out if
-/// the server is reachable; call `httpqq_agent_wait_stopped` before this
-/// to wait for that. Messages it fetched that were not taken are lost.
+/// Stops the agent (as `httpqq_agent_stop`), waits until it has finished
+/// (it logs out if the server is reachable: at most the client's timeout
+/// while a request is in flight, at once otherwise) and frees it; NULL is a
+/// no-op. Messages it fetched that were not taken are lost.
 ///
 /// # Safety
 /// `agent` is NULL or an agent from this library, not freed yet and not
 /// in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_free(agent: *mut httpqq_agent) {
+    if let Some(handle) = unsafe { agent.as_ref() } {
+        crate::boundary::run_value((), || {
+            handle.agent.stop();
+            handle.agent.wait_stopped(Duration::from_secs(24 * 3600));
+        });
+    }
     unsafe { free_handle(agent) }
 }
 
@@ -353,9 +375,12 @@ pub unsafe extern "C" fn httpqq_agent_next_event(
     agent: *const httpqq_agent,
     timeout_ms: u64,
     event_out: *mut *mut httpqq_event,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        run_out(event_out, || {
+        run_out(event_out, error, || {
             let agent = &borrow(agent, "agent")?.agent;
             match agent.next_event_timeout(Duration::from_millis(timeout_ms)) {
                 Ok(event) => Ok(into_handle(httpqq_event::new(event))),
@@ -387,8 +412,11 @@ pub unsafe extern "C" fn httpqq_agent_run(
     agent: *const httpqq_agent,
     callback: httpqq_event_callback,
     user_data: *mut c_void,
-) -> httpqq_status {
-    run(|| {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    run(error, || {
         // SAFETY: the caller's promise.
         let agent = &unsafe { borrow(agent, "agent") }?.agent;
         let callback = callback.ok_or_else(|| crate::boundary::null("callback"))?;
@@ -468,8 +496,11 @@ pub unsafe extern "C" fn httpqq_agent_send(
     target: u64,
     message: *const c_char,
     outcome_out: *mut u32,
-) -> httpqq_status {
-    run(|| {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    run(error, || {
         if outcome_out.is_null() {
             return Err(crate::boundary::null("outcome_out"));
         }
@@ -556,8 +587,8 @@ pub unsafe extern "C" fn httpqq_event_delay_ms(event: *const httpqq_event) -> u6
 /// # Safety
 /// `event` is NULL or a live event.
 #[no_mangle]
-pub unsafe extern "C" fn httpqq_event_error_status(event: *const httpqq_event) -> c_int {
-    unsafe { event.as_ref() }.map_or(httpqq_status::Ok, |e| e.error_status) as c_int
+pub unsafe extern "C" fn httpqq_event_error_status(event: *const httpqq_event) -> i32 {
+    unsafe { event.as_ref() }.map_or(httpqq_status::Ok, |e| e.error_status) as i32
 }
 
 /// What failed, in English, for the events that have an error status other

@@ -10,24 +10,29 @@
 //!   anything else is the caller's undefined behaviour, as in any C API);
 //! - out-parameters are written only after the work succeeded.
 
-use crate::status::{clear_last_error, httpqq_status, set_last_error, FfiError};
+#[cfg(test)]
+use crate::status::httpqq_status;
+use crate::status::{httpqq_error, report, FfiError};
 use std::any::Any;
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
-/// Runs a fallible entry point: clears the thread's last error, catches any
-/// panic (as `HTTPQQ_STATUS_INTERNAL`) and records the failure.
-pub(crate) fn run(body: impl FnOnce() -> Result<(), FfiError>) -> httpqq_status {
-    clear_last_error();
+/// Runs a fallible entry point: catches any panic (as
+/// `HTTPQQ_STATUS_INTERNAL`), and reports the result into `error` (when
+/// given) and as the thread's last error. Returns the status.
+pub(crate) fn run(error: ErrorOut<'_>, body: impl FnOnce() -> Result<(), FfiError>) -> i32 {
     let failure = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(())) => return httpqq_status::Ok,
-        Ok(Err(err)) => err,
-        Err(panic) => FfiError::Internal(panic_message(&*panic)),
+        Ok(Ok(())) => None,
+        Ok(Err(err)) => Some(err),
+        Err(panic) => Some(FfiError::Internal(panic_message(&*panic))),
     };
-    set_last_error(&failure);
-    failure.status()
+    report(error, failure.as_ref())
 }
+
+/// Where a fallible entry point reports its failure: the caller's error
+/// object, if it gave one.
+pub(crate) type ErrorOut<'a> = Option<&'a mut httpqq_error>;
 
 /// As [`run`], for an entry point with one out-parameter: checks `out` is
 /// not NULL before doing any work and writes the value only on success.
@@ -36,9 +41,10 @@ pub(crate) fn run(body: impl FnOnce() -> Result<(), FfiError>) -> httpqq_status 
 /// `out` is NULL or valid for writing a `T`.
 pub(crate) unsafe fn run_out<T>(
     out: *mut T,
+    error: ErrorOut<'_>,
     body: impl FnOnce() -> Result<T, FfiError>,
-) -> httpqq_status {
-    run(|| {
+) -> i32 {
+    run(error, || {
         if out.is_null() {
             return Err(null("the out-parameter"));
         }
@@ -195,8 +201,8 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_internal_with_its_message() {
-        let status = run(|| panic!("boom"));
-        assert_eq!(status, httpqq_status::Internal);
+        let status = run(None, || panic!("boom"));
+        assert_eq!(status, httpqq_status::Internal as i32);
         let message = unsafe { CStr::from_ptr(crate::status::httpqq_last_error_message()) };
         assert!(message.to_str().unwrap().contains("boom"), "{message:?}");
     }
@@ -204,20 +210,20 @@ mod tests {
     #[test]
     fn out_parameters_are_written_only_on_success() {
         let mut out = 7u32;
-        let status = unsafe { run_out(&mut out, || Err(null("x"))) };
-        assert_eq!(status, httpqq_status::InvalidArgument);
+        let status = unsafe { run_out(&mut out, None, || Err(null("x"))) };
+        assert_eq!(status, httpqq_status::InvalidArgument as i32);
         assert_eq!(out, 7);
-        let status = unsafe { run_out(&mut out, || Ok(9)) };
-        assert_eq!(status, httpqq_status::Ok);
+        let status = unsafe { run_out(&mut out, None, || Ok(9)) };
+        assert_eq!(status, httpqq_status::Ok as i32);
         assert_eq!(out, 9);
         let mut ran = false;
         let status = unsafe {
-            run_out(std::ptr::null_mut::<u32>(), || {
+            run_out(std::ptr::null_mut::<u32>(), None, || {
                 ran = true;
                 Ok(1)
             })
         };
-        assert_eq!(status, httpqq_status::InvalidArgument);
+        assert_eq!(status, httpqq_status::InvalidArgument as i32);
         assert!(
             !ran,
             "no work may be done when the result cannot be returned"

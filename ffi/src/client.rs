@@ -1,8 +1,8 @@
 //! The client and its builder, and logging in.
 
-use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text};
+use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, ErrorOut};
 use crate::session::httpqq_session;
-use crate::status::{httpqq_status, FfiError};
+use crate::status::{httpqq_error, FfiError};
 use httpqq::{Client, ClientBuilder, PasswordHash, Uin};
 use std::ffi::c_char;
 use std::time::Duration;
@@ -52,9 +52,10 @@ pub unsafe extern "C" fn httpqq_client_builder_free(builder: *mut httpqq_client_
 /// `builder` is NULL or a live builder not used by another thread.
 unsafe fn update(
     builder: *mut httpqq_client_builder,
+    error: ErrorOut<'_>,
     change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, FfiError>,
-) -> httpqq_status {
-    run(|| {
+) -> i32 {
+    run(error, || {
         // SAFETY: the caller's promise.
         let handle = unsafe { builder.as_mut() }.ok_or_else(|| crate::boundary::null("builder"))?;
         handle.builder = change(handle.builder.clone())?;
@@ -76,9 +77,12 @@ unsafe fn update(
 pub unsafe extern "C" fn httpqq_client_builder_set_endpoint(
     builder: *mut httpqq_client_builder,
     endpoint: *const c_char,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        update(builder, |b| {
+        update(builder, error, |b| {
             let endpoint = text(endpoint, "endpoint")?;
             Ok(b.endpoint(endpoint))
         })
@@ -93,9 +97,12 @@ pub unsafe extern "C" fn httpqq_client_builder_set_endpoint(
 pub unsafe extern "C" fn httpqq_client_builder_set_connect_timeout_ms(
     builder: *mut httpqq_client_builder,
     milliseconds: u64,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        update(builder, |b| {
+        update(builder, error, |b| {
             Ok(b.connect_timeout(Duration::from_millis(milliseconds)))
         })
     }
@@ -110,9 +117,12 @@ pub unsafe extern "C" fn httpqq_client_builder_set_connect_timeout_ms(
 pub unsafe extern "C" fn httpqq_client_builder_set_timeout_ms(
     builder: *mut httpqq_client_builder,
     milliseconds: u64,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        update(builder, |b| {
+        update(builder, error, |b| {
             Ok(b.timeout(Duration::from_millis(milliseconds)))
         })
     }
@@ -127,8 +137,11 @@ pub unsafe extern "C" fn httpqq_client_builder_set_timeout_ms(
 pub unsafe extern "C" fn httpqq_client_builder_set_keep_alive(
     builder: *mut httpqq_client_builder,
     on: bool,
-) -> httpqq_status {
-    unsafe { update(builder, |b| Ok(b.keep_alive(on))) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { update(builder, error, |b| Ok(b.keep_alive(on))) }
 }
 
 /// Turns automatic re-login on `RES=20` on (nonzero) or off (0, the
@@ -140,8 +153,11 @@ pub unsafe extern "C" fn httpqq_client_builder_set_keep_alive(
 pub unsafe extern "C" fn httpqq_client_builder_set_auto_relogin(
     builder: *mut httpqq_client_builder,
     on: bool,
-) -> httpqq_status {
-    unsafe { update(builder, |b| Ok(b.auto_relogin(on))) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { update(builder, error, |b| Ok(b.auto_relogin(on))) }
 }
 
 /// Sets the largest reply accepted, in bytes (default 16 MiB); a larger one
@@ -153,8 +169,11 @@ pub unsafe extern "C" fn httpqq_client_builder_set_auto_relogin(
 pub unsafe extern "C" fn httpqq_client_builder_set_max_reply_size(
     builder: *mut httpqq_client_builder,
     bytes: u64,
-) -> httpqq_status {
-    unsafe { update(builder, |b| Ok(b.max_reply_size(bytes))) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { update(builder, error, |b| Ok(b.max_reply_size(bytes))) }
 }
 
 /// Makes a client from the builder's settings. The builder is left as it
@@ -170,9 +189,12 @@ pub unsafe extern "C" fn httpqq_client_builder_set_max_reply_size(
 pub unsafe extern "C" fn httpqq_client_builder_build(
     builder: *const httpqq_client_builder,
     client_out: *mut *mut httpqq_client,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        run_out(client_out, || {
+        run_out(client_out, error, || {
             let builder = borrow(builder, "builder")?;
             let client = builder.builder.clone().build()?;
             Ok(into_handle(httpqq_client { client }))
@@ -193,9 +215,12 @@ pub unsafe extern "C" fn httpqq_client_builder_build(
 pub unsafe extern "C" fn httpqq_client_new(
     endpoint: *const c_char,
     client_out: *mut *mut httpqq_client,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        run_out(client_out, || {
+        run_out(client_out, error, || {
             let endpoint = text(endpoint, "endpoint")?;
             Ok(into_handle(httpqq_client {
                 client: Client::new(endpoint)?,
@@ -231,9 +256,12 @@ pub unsafe extern "C" fn httpqq_client_login(
     uin: u64,
     password: *const c_char,
     session_out: *mut *mut httpqq_session,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        run_out(session_out, || {
+        run_out(session_out, error, || {
             let client = borrow(client, "client")?;
             let password = text(password, "password")?;
             let session = client.client.login(Uin::new(uin), password)?;
@@ -256,9 +284,12 @@ pub unsafe extern "C" fn httpqq_client_login_md5(
     uin: u64,
     password_md5_hex: *const c_char,
     session_out: *mut *mut httpqq_session,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        run_out(session_out, || {
+        run_out(session_out, error, || {
             let client = borrow(client, "client")?;
             let hash = password_hash(text(password_md5_hex, "password_md5_hex")?)?;
             let session = client.client.login_with_hash(Uin::new(uin), hash)?;

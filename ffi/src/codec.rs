@@ -10,13 +10,15 @@
 //! if (httpqq_reply_decode(req, 7, reply_bytes, reply_len, &reply) == HTTPQQ_STATUS_OK) { ... }
 //! ```
 
-use crate::boundary::{borrow, free_handle, into_handle, owned_string, run, run_out, text};
+use crate::boundary::{
+    borrow, free_handle, into_handle, owned_string, run, run_out, text, ErrorOut,
+};
 use crate::client::password_hash;
 use crate::model::{
     httpqq_friend_list, httpqq_message_list, httpqq_online_list, httpqq_user_info, info_level,
     verification,
 };
-use crate::status::{httpqq_status, FfiError};
+use crate::status::{httpqq_error, FfiError};
 use httpqq::{codec, LoginOutcome, PasswordHash, Reply, Request, Status, Uin};
 use std::ffi::c_char;
 
@@ -111,10 +113,11 @@ impl ReplyContent {
 /// `out` is NULL or writable.
 unsafe fn make(
     out: *mut *mut httpqq_request,
+    error: ErrorOut<'_>,
     build: impl FnOnce() -> Result<Request, FfiError>,
-) -> httpqq_status {
+) -> i32 {
     unsafe {
-        run_out(out, || {
+        run_out(out, error, || {
             Ok(into_handle(httpqq_request { request: build()? }))
         })
     }
@@ -133,9 +136,12 @@ unsafe fn make(
 pub unsafe extern "C" fn httpqq_request_login(
     password: *const c_char,
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        make(request_out, || {
+        make(request_out, error, || {
             Ok(Request::Login {
                 password: PasswordHash::from_password(text(password, "password")?),
             })
@@ -151,9 +157,12 @@ pub unsafe extern "C" fn httpqq_request_login(
 pub unsafe extern "C" fn httpqq_request_login_md5(
     password_md5_hex: *const c_char,
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        make(request_out, || {
+        make(request_out, error, || {
             Ok(Request::Login {
                 password: password_hash(text(password_md5_hex, "password_md5_hex")?)?,
             })
@@ -168,8 +177,11 @@ pub unsafe extern "C" fn httpqq_request_login_md5(
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_request_friend_count(
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
-    unsafe { make(request_out, || Ok(Request::FriendCount)) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { make(request_out, error, || Ok(Request::FriendCount)) }
 }
 
 /// List: at most `max` friends (`max` 0: `HTTPQQ_STATUS_INVALID_ARGUMENT`,
@@ -181,9 +193,12 @@ pub unsafe extern "C" fn httpqq_request_friend_count(
 pub unsafe extern "C" fn httpqq_request_friend_list(
     max: u32,
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        make(request_out, || {
+        make(request_out, error, || {
             Ok(Request::FriendList {
                 max: positive(max)?,
             })
@@ -198,8 +213,11 @@ pub unsafe extern "C" fn httpqq_request_friend_list(
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_request_online_count(
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
-    unsafe { make(request_out, || Ok(Request::OnlineCount)) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { make(request_out, error, || Ok(Request::OnlineCount)) }
 }
 
 /// Query_Stat: at most `max` friends online (`max` > 0).
@@ -210,9 +228,12 @@ pub unsafe extern "C" fn httpqq_request_online_count(
 pub unsafe extern "C" fn httpqq_request_online_friends(
     max: u32,
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        make(request_out, || {
+        make(request_out, error, || {
             Ok(Request::OnlineFriends {
                 max: positive(max)?,
             })
@@ -239,9 +260,12 @@ pub unsafe extern "C" fn httpqq_request_user_info(
     target: u64,
     level: u32,
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        make(request_out, || {
+        make(request_out, error, || {
             let level = info_level(level).ok_or_else(|| {
                 FfiError::InvalidArgument(format!("level {level} is not 0, 2 or 3"))
             })?;
@@ -261,9 +285,12 @@ pub unsafe extern "C" fn httpqq_request_user_info(
 pub unsafe extern "C" fn httpqq_request_add_friend(
     target: u64,
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        make(request_out, || {
+        make(request_out, error, || {
             Ok(Request::AddFriend {
                 target: Uin::new(target),
             })
@@ -282,9 +309,12 @@ pub unsafe extern "C" fn httpqq_request_verify(
     action: u32,
     reason: *const c_char,
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        make(request_out, || {
+        make(request_out, error, || {
             let action = verification(action).ok_or_else(|| {
                 FfiError::InvalidArgument(format!("action {action} is not 0, 1 or 2"))
             })?;
@@ -305,9 +335,12 @@ pub unsafe extern "C" fn httpqq_request_verify(
 pub unsafe extern "C" fn httpqq_request_remove_friend(
     target: u64,
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        make(request_out, || {
+        make(request_out, error, || {
             Ok(Request::RemoveFriend {
                 target: Uin::new(target),
             })
@@ -323,9 +356,12 @@ pub unsafe extern "C" fn httpqq_request_remove_friend(
 pub unsafe extern "C" fn httpqq_request_set_status(
     status: u32,
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        make(request_out, || {
+        make(request_out, error, || {
             Ok(Request::SetStatus {
                 status: Status::from_code(status),
             })
@@ -340,8 +376,11 @@ pub unsafe extern "C" fn httpqq_request_set_status(
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_request_fetch_messages(
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
-    unsafe { make(request_out, || Ok(Request::FetchMessages)) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { make(request_out, error, || Ok(Request::FetchMessages)) }
 }
 
 /// CLTMSG: send `message` (UTF-8) to `target`.
@@ -354,9 +393,12 @@ pub unsafe extern "C" fn httpqq_request_send_message(
     target: u64,
     message: *const c_char,
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        make(request_out, || {
+        make(request_out, error, || {
             Ok(Request::SendMessage {
                 target: Uin::new(target),
                 text: text(message, "message")?.to_owned(),
@@ -372,8 +414,11 @@ pub unsafe extern "C" fn httpqq_request_send_message(
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_request_logout(
     request_out: *mut *mut httpqq_request,
-) -> httpqq_status {
-    unsafe { make(request_out, || Ok(Request::Logout)) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { make(request_out, error, || Ok(Request::Logout)) }
 }
 
 /// Frees the request; NULL is a no-op.
@@ -411,9 +456,12 @@ pub unsafe extern "C" fn httpqq_request_encode(
     uin: u64,
     seq: u16,
     body_out: *mut *mut c_char,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        run_out(body_out, || {
+        run_out(body_out, error, || {
             let request = borrow(request, "request")?;
             Ok(owned_string(&codec::encode_request(
                 Uin::new(uin),
@@ -443,9 +491,12 @@ pub unsafe extern "C" fn httpqq_reply_decode(
     body: *const u8,
     len: usize,
     reply_out: *mut *mut httpqq_reply,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        run_out(reply_out, || {
+        run_out(reply_out, error, || {
             let request = borrow(request, "request")?;
             let body: &[u8] = match (body.is_null(), len) {
                 (_, 0) => &[],
@@ -470,13 +521,14 @@ pub unsafe extern "C" fn httpqq_reply_free(reply: *mut httpqq_reply) {
     unsafe { free_handle(reply) }
 }
 
-/// What the reply holds; `HTTPQQ_REPLY_KIND_DONE` for NULL.
+/// What the reply holds, an `httpqq_reply_kind`; `HTTPQQ_REPLY_KIND_DONE`
+/// for NULL.
 ///
 /// # Safety
 /// `reply` is NULL or a live reply.
 #[no_mangle]
-pub unsafe extern "C" fn httpqq_reply_get_kind(reply: *const httpqq_reply) -> httpqq_reply_kind {
-    unsafe { reply.as_ref() }.map_or(httpqq_reply_kind::Done, |r| r.content.kind())
+pub unsafe extern "C" fn httpqq_reply_get_kind(reply: *const httpqq_reply) -> u32 {
+    unsafe { reply.as_ref() }.map_or(httpqq_reply_kind::Done, |r| r.content.kind()) as u32
 }
 
 /// Reads the reply's content of one kind.
@@ -487,10 +539,11 @@ unsafe fn read<T>(
     reply: *const httpqq_reply,
     out: *mut T,
     want: &str,
+    error: ErrorOut<'_>,
     pick: impl FnOnce(&ReplyContent) -> Option<T>,
-) -> httpqq_status {
+) -> i32 {
     unsafe {
-        run_out(out, || {
+        run_out(out, error, || {
             let reply = borrow(reply, "reply")?;
             pick(&reply.content).ok_or_else(|| {
                 FfiError::InvalidArgument(format!(
@@ -513,8 +566,11 @@ pub unsafe extern "C" fn httpqq_reply_login(
     reply: *const httpqq_reply,
     heartbeat_ms_out: *mut u64,
     idle_timeout_ms_out: *mut u64,
-) -> httpqq_status {
-    run(|| {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    run(error, || {
         let reply = unsafe { borrow(reply, "reply") }?;
         let ReplyContent::Login(outcome) = &reply.content else {
             return Err(FfiError::InvalidArgument(format!(
@@ -544,9 +600,12 @@ pub unsafe extern "C" fn httpqq_reply_login(
 pub unsafe extern "C" fn httpqq_reply_count(
     reply: *const httpqq_reply,
     count_out: *mut u32,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        read(reply, count_out, "a count", |c| match c {
+        read(reply, count_out, "a count", error, |c| match c {
             ReplyContent::FriendCount(n) | ReplyContent::OnlineCount(n) => Some(*n),
             _ => None,
         })
@@ -562,12 +621,21 @@ pub unsafe extern "C" fn httpqq_reply_count(
 pub unsafe extern "C" fn httpqq_reply_add_friend(
     reply: *const httpqq_reply,
     outcome_out: *mut u32,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        read(reply, outcome_out, "an add-friend outcome", |c| match c {
-            ReplyContent::AddFriend(code) => Some(*code),
-            _ => None,
-        })
+        read(
+            reply,
+            outcome_out,
+            "an add-friend outcome",
+            error,
+            |c| match c {
+                ReplyContent::AddFriend(code) => Some(*code),
+                _ => None,
+            },
+        )
     }
 }
 
@@ -581,9 +649,12 @@ pub unsafe extern "C" fn httpqq_reply_add_friend(
 pub unsafe extern "C" fn httpqq_reply_friend_list(
     reply: *const httpqq_reply,
     list_out: *mut *const httpqq_friend_list,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        read(reply, list_out, "a friend list", |c| match c {
+        read(reply, list_out, "a friend list", error, |c| match c {
             ReplyContent::FriendList(list) => Some(list as *const _),
             _ => None,
         })
@@ -600,9 +671,12 @@ pub unsafe extern "C" fn httpqq_reply_friend_list(
 pub unsafe extern "C" fn httpqq_reply_online_friends(
     reply: *const httpqq_reply,
     list_out: *mut *const httpqq_online_list,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        read(reply, list_out, "online friends", |c| match c {
+        read(reply, list_out, "online friends", error, |c| match c {
             ReplyContent::OnlineFriends(list) => Some(list as *const _),
             _ => None,
         })
@@ -619,9 +693,12 @@ pub unsafe extern "C" fn httpqq_reply_online_friends(
 pub unsafe extern "C" fn httpqq_reply_user_info(
     reply: *const httpqq_reply,
     info_out: *mut *const httpqq_user_info,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        read(reply, info_out, "a profile", |c| match c {
+        read(reply, info_out, "a profile", error, |c| match c {
             ReplyContent::UserInfo(info) => Some(&**info as *const _),
             _ => None,
         })
@@ -639,9 +716,12 @@ pub unsafe extern "C" fn httpqq_reply_user_info(
 pub unsafe extern "C" fn httpqq_reply_messages(
     reply: *const httpqq_reply,
     messages_out: *mut *const httpqq_message_list,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        read(reply, messages_out, "messages", |c| match c {
+        read(reply, messages_out, "messages", error, |c| match c {
             ReplyContent::Messages(list) => Some(list as *const _),
             _ => None,
         })
@@ -651,20 +731,29 @@ pub unsafe extern "C" fn httpqq_reply_messages(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::httpqq_status;
     use std::ffi::CStr;
     use std::ptr;
+
+    const OK: i32 = httpqq_status::Ok as i32;
+    const INVALID_ARGUMENT: i32 = httpqq_status::InvalidArgument as i32;
 
     #[test]
     fn encodes_a_message_with_reserved_characters() {
         let mut request = ptr::null_mut();
         let status = unsafe {
-            httpqq_request_send_message(10002, c"a&b=c,d%e+f 好".as_ptr(), &mut request)
+            httpqq_request_send_message(
+                10002,
+                c"a&b=c,d%e+f 好".as_ptr(),
+                &mut request,
+                ptr::null_mut(),
+            )
         };
-        assert_eq!(status, httpqq_status::Ok);
+        assert_eq!(status, OK);
         let mut body = ptr::null_mut();
         assert_eq!(
-            unsafe { httpqq_request_encode(request, 10001, 7, &mut body) },
-            httpqq_status::Ok
+            unsafe { httpqq_request_encode(request, 10001, 7, &mut body, ptr::null_mut()) },
+            OK
         );
         let text = unsafe { CStr::from_ptr(body) }.to_str().unwrap().to_owned();
         assert_eq!(
@@ -687,26 +776,34 @@ mod tests {
     #[test]
     fn decodes_messages_and_refuses_the_wrong_kind() {
         let mut request = ptr::null_mut();
-        unsafe { httpqq_request_fetch_messages(&mut request) };
+        unsafe { httpqq_request_fetch_messages(&mut request, ptr::null_mut()) };
         let body = b"VER=1.1&CMD=GETMSGEX&SEQ=4&UIN=1&RES=0&MN=1&MT=9,&UN=2,&MG=hi,";
         let mut reply = ptr::null_mut();
-        let status =
-            unsafe { httpqq_reply_decode(request, 4, body.as_ptr(), body.len(), &mut reply) };
-        assert_eq!(status, httpqq_status::Ok);
+        let status = unsafe {
+            httpqq_reply_decode(
+                request,
+                4,
+                body.as_ptr(),
+                body.len(),
+                &mut reply,
+                ptr::null_mut(),
+            )
+        };
+        assert_eq!(status, OK);
         assert_eq!(
             unsafe { httpqq_reply_get_kind(reply) },
-            httpqq_reply_kind::Messages
+            httpqq_reply_kind::Messages as u32
         );
         let mut count = 77;
         assert_eq!(
-            unsafe { httpqq_reply_count(reply, &mut count) },
-            httpqq_status::InvalidArgument
+            unsafe { httpqq_reply_count(reply, &mut count, ptr::null_mut()) },
+            INVALID_ARGUMENT
         );
         assert_eq!(count, 77);
         let mut list = ptr::null();
         assert_eq!(
-            unsafe { httpqq_reply_messages(reply, &mut list) },
-            httpqq_status::Ok
+            unsafe { httpqq_reply_messages(reply, &mut list, ptr::null_mut()) },
+            OK
         );
         assert_eq!(crate::model::httpqq_message_list_len(list), 1);
         unsafe {
@@ -718,12 +815,14 @@ mod tests {
     #[test]
     fn an_empty_body_is_no_reply_and_null_body_with_length_is_invalid() {
         let mut request = ptr::null_mut();
-        unsafe { httpqq_request_logout(&mut request) };
+        unsafe { httpqq_request_logout(&mut request, ptr::null_mut()) };
         let mut reply = ptr::null_mut();
-        let status = unsafe { httpqq_reply_decode(request, 1, ptr::null(), 0, &mut reply) };
-        assert_eq!(status, httpqq_status::NoReply);
-        let status = unsafe { httpqq_reply_decode(request, 1, ptr::null(), 5, &mut reply) };
-        assert_eq!(status, httpqq_status::InvalidArgument);
+        let status =
+            unsafe { httpqq_reply_decode(request, 1, ptr::null(), 0, &mut reply, ptr::null_mut()) };
+        assert_eq!(status, httpqq_status::NoReply as i32);
+        let status =
+            unsafe { httpqq_reply_decode(request, 1, ptr::null(), 5, &mut reply, ptr::null_mut()) };
+        assert_eq!(status, INVALID_ARGUMENT);
         assert!(reply.is_null());
         unsafe { httpqq_request_free(request) };
     }

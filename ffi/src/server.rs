@@ -1,7 +1,7 @@
 //! The in-process reference server, for C programs' own tests and demos.
 
 use crate::boundary::{free_handle, into_handle, optional_text, run_out, CText};
-use crate::status::{httpqq_status, FfiError};
+use crate::status::{httpqq_error, FfiError};
 use ::httpqq_server::{Accounts, Config, Server};
 use httpqq::Uin;
 use std::ffi::c_char;
@@ -47,9 +47,12 @@ pub unsafe extern "C" fn httpqq_server_start(
     listen: *const c_char,
     accounts_path: *const c_char,
     server_out: *mut *mut httpqq_server,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        run_out(server_out, || {
+        run_out(server_out, error, || {
             let mut config = Config {
                 request_log: REQUEST_LOG,
                 ..Config::default()
@@ -220,8 +223,13 @@ pub unsafe extern "C" fn httpqq_server_stop_listening(server: *const httpqq_serv
 /// # Safety
 /// `server` is NULL or a live server.
 #[no_mangle]
-pub unsafe extern "C" fn httpqq_server_restart(server: *const httpqq_server) -> httpqq_status {
-    crate::boundary::run(|| {
+pub unsafe extern "C" fn httpqq_server_restart(
+    server: *const httpqq_server,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    crate::boundary::run(error, || {
         // SAFETY: the caller's promise.
         let server = unsafe { server.as_ref() }
             .and_then(|s| s.server.as_ref())

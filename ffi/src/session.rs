@@ -1,15 +1,15 @@
 //! A logged-in session: every command of the protocol, the keep-alive poll
 //! and a loop delivering incoming messages to a callback.
 
-use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text};
+use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, ErrorOut};
 use crate::millis;
 use crate::model::{
     httpqq_friend_list, httpqq_message, httpqq_message_list, httpqq_online_list, httpqq_user_info,
     info_level, verification,
 };
-use crate::status::{httpqq_status, FfiError};
+use crate::status::{httpqq_error, FfiError};
 use httpqq::{Agent, EventKind, Session, Status, Uin};
-use std::ffi::{c_char, c_int, c_void};
+use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,7 +34,7 @@ impl httpqq_session {
 /// Return 0 to go on listening, nonzero to stop.
 #[allow(non_camel_case_types)]
 pub type httpqq_message_callback =
-    Option<unsafe extern "C" fn(message: *const httpqq_message, user_data: *mut c_void) -> c_int>;
+    Option<unsafe extern "C" fn(message: *const httpqq_message, user_data: *mut c_void) -> i32>;
 
 /// Runs a session command that returns nothing.
 ///
@@ -42,9 +42,12 @@ pub type httpqq_message_callback =
 /// `session` is NULL or a live session.
 unsafe fn command(
     session: *const httpqq_session,
+    error: ErrorOut<'_>,
     body: impl FnOnce(&Session) -> Result<(), FfiError>,
-) -> httpqq_status {
-    run(|| body(&unsafe { borrow(session, "session") }?.session))
+) -> i32 {
+    run(error, || {
+        body(&unsafe { borrow(session, "session") }?.session)
+    })
 }
 
 /// Runs a session command that returns a value through `out`.
@@ -54,9 +57,10 @@ unsafe fn command(
 unsafe fn query<T>(
     session: *const httpqq_session,
     out: *mut T,
+    error: ErrorOut<'_>,
     body: impl FnOnce(&Session) -> Result<T, FfiError>,
-) -> httpqq_status {
-    unsafe { run_out(out, || body(&borrow(session, "session")?.session)) }
+) -> i32 {
+    unsafe { run_out(out, error, || body(&borrow(session, "session")?.session)) }
 }
 
 /// Frees the session; NULL is a no-op. Does not log out: call
@@ -109,9 +113,12 @@ pub unsafe extern "C" fn httpqq_session_idle_timeout_ms(session: *const httpqq_s
 pub unsafe extern "C" fn httpqq_session_set_auto_relogin(
     session: *const httpqq_session,
     on: bool,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        command(session, |s| {
+        command(session, error, |s| {
             s.set_auto_relogin(on);
             Ok(())
         })
@@ -123,8 +130,13 @@ pub unsafe extern "C" fn httpqq_session_set_auto_relogin(
 /// # Safety
 /// `session` is NULL or a live session.
 #[no_mangle]
-pub unsafe extern "C" fn httpqq_session_relogin(session: *const httpqq_session) -> httpqq_status {
-    unsafe { command(session, |s| Ok(s.relogin()?)) }
+pub unsafe extern "C" fn httpqq_session_relogin(
+    session: *const httpqq_session,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { command(session, error, |s| Ok(s.relogin()?)) }
 }
 
 /// Writes the number of friends (List, `TN=0`) to `*count_out`.
@@ -135,8 +147,11 @@ pub unsafe extern "C" fn httpqq_session_relogin(session: *const httpqq_session) 
 pub unsafe extern "C" fn httpqq_session_friend_count(
     session: *const httpqq_session,
     count_out: *mut u32,
-) -> httpqq_status {
-    unsafe { query(session, count_out, |s| Ok(s.friend_count()?)) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { query(session, count_out, error, |s| Ok(s.friend_count()?)) }
 }
 
 /// Fetches the friends' UINs (List), at most `max` of them; `max` 0 means
@@ -152,9 +167,12 @@ pub unsafe extern "C" fn httpqq_session_friends(
     session: *const httpqq_session,
     max: u32,
     list_out: *mut *mut httpqq_friend_list,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        query(session, list_out, |s| {
+        query(session, list_out, error, |s| {
             let uins = if max == 0 {
                 s.friends()?
             } else {
@@ -174,8 +192,11 @@ pub unsafe extern "C" fn httpqq_session_friends(
 pub unsafe extern "C" fn httpqq_session_online_count(
     session: *const httpqq_session,
     count_out: *mut u32,
-) -> httpqq_status {
-    unsafe { query(session, count_out, |s| Ok(s.online_count()?)) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { query(session, count_out, error, |s| Ok(s.online_count()?)) }
 }
 
 /// Fetches the friends online (Query_Stat), at most `max` of them; `max` 0
@@ -191,9 +212,12 @@ pub unsafe extern "C" fn httpqq_session_online_friends(
     session: *const httpqq_session,
     max: u32,
     list_out: *mut *mut httpqq_online_list,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        query(session, list_out, |s| {
+        query(session, list_out, error, |s| {
             let friends = if max == 0 {
                 s.online_friends()?
             } else {
@@ -219,9 +243,12 @@ pub unsafe extern "C" fn httpqq_session_user_info(
     target: u64,
     level: u32,
     info_out: *mut *mut httpqq_user_info,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        query(session, info_out, |s| {
+        query(session, info_out, error, |s| {
             let level = info_level(level).ok_or_else(|| {
                 FfiError::InvalidArgument(format!("level {level} is not 0, 2 or 3"))
             })?;
@@ -242,9 +269,12 @@ pub unsafe extern "C" fn httpqq_session_add_friend(
     session: *const httpqq_session,
     target: u64,
     outcome_out: *mut u32,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        query(session, outcome_out, |s| {
+        query(session, outcome_out, error, |s| {
             Ok(s.add_friend(Uin::new(target))?.code())
         })
     }
@@ -258,8 +288,11 @@ pub unsafe extern "C" fn httpqq_session_add_friend(
 pub unsafe extern "C" fn httpqq_session_approve(
     session: *const httpqq_session,
     target: u64,
-) -> httpqq_status {
-    unsafe { command(session, |s| Ok(s.approve(Uin::new(target))?)) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { command(session, error, |s| Ok(s.approve(Uin::new(target))?)) }
 }
 
 /// Rejects `target`'s request to add you, with a reason in UTF-8
@@ -273,9 +306,12 @@ pub unsafe extern "C" fn httpqq_session_reject(
     session: *const httpqq_session,
     target: u64,
     reason: *const c_char,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        command(session, |s| {
+        command(session, error, |s| {
             let reason = text(reason, "reason")?;
             Ok(s.reject(Uin::new(target), reason)?)
         })
@@ -293,9 +329,12 @@ pub unsafe extern "C" fn httpqq_session_request_verification(
     session: *const httpqq_session,
     target: u64,
     reason: *const c_char,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        command(session, |s| {
+        command(session, error, |s| {
             let reason = text(reason, "reason")?;
             Ok(s.request_verification(Uin::new(target), reason)?)
         })
@@ -314,9 +353,12 @@ pub unsafe extern "C" fn httpqq_session_verify(
     target: u64,
     action: u32,
     reason: *const c_char,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        command(session, |s| {
+        command(session, error, |s| {
             let step = verification(action).ok_or_else(|| {
                 FfiError::InvalidArgument(format!("action {action} is not 0, 1 or 2"))
             })?;
@@ -335,8 +377,11 @@ pub unsafe extern "C" fn httpqq_session_verify(
 pub unsafe extern "C" fn httpqq_session_remove_friend(
     session: *const httpqq_session,
     target: u64,
-) -> httpqq_status {
-    unsafe { command(session, |s| Ok(s.remove_friend(Uin::new(target))?)) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { command(session, error, |s| Ok(s.remove_friend(Uin::new(target))?)) }
 }
 
 /// Changes your status (Change_Stat) to `status` (see
@@ -348,8 +393,15 @@ pub unsafe extern "C" fn httpqq_session_remove_friend(
 pub unsafe extern "C" fn httpqq_session_set_status(
     session: *const httpqq_session,
     status: u32,
-) -> httpqq_status {
-    unsafe { command(session, |s| Ok(s.set_status(Status::from_code(status))?)) }
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe {
+        command(session, error, |s| {
+            Ok(s.set_status(Status::from_code(status))?)
+        })
+    }
 }
 
 /// Fetches the pending messages (GetMsgEx), oldest first; each message is
@@ -364,9 +416,12 @@ pub unsafe extern "C" fn httpqq_session_set_status(
 pub unsafe extern "C" fn httpqq_session_fetch_messages(
     session: *const httpqq_session,
     messages_out: *mut *mut httpqq_message_list,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        query(session, messages_out, |s| {
+        query(session, messages_out, error, |s| {
             Ok(into_handle(httpqq_message_list::new(s.fetch_messages()?)))
         })
     }
@@ -382,9 +437,12 @@ pub unsafe extern "C" fn httpqq_session_fetch_messages(
 pub unsafe extern "C" fn httpqq_session_poll(
     session: *const httpqq_session,
     messages_out: *mut *mut httpqq_message_list,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        query(session, messages_out, |s| {
+        query(session, messages_out, error, |s| {
             Ok(into_handle(httpqq_message_list::new(s.poll()?)))
         })
     }
@@ -401,9 +459,12 @@ pub unsafe extern "C" fn httpqq_session_send_message(
     session: *const httpqq_session,
     target: u64,
     message: *const c_char,
-) -> httpqq_status {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
     unsafe {
-        command(session, |s| {
+        command(session, error, |s| {
             let message = text(message, "message")?;
             Ok(s.send_message(Uin::new(target), message)?)
         })
@@ -415,8 +476,13 @@ pub unsafe extern "C" fn httpqq_session_send_message(
 /// # Safety
 /// `session` is NULL or a live session.
 #[no_mangle]
-pub unsafe extern "C" fn httpqq_session_logout(session: *const httpqq_session) -> httpqq_status {
-    unsafe { command(session, |s| Ok(s.logout()?)) }
+pub unsafe extern "C" fn httpqq_session_logout(
+    session: *const httpqq_session,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    unsafe { command(session, error, |s| Ok(s.logout()?)) }
 }
 
 /// Polls for messages every `interval_ms` milliseconds while none arrive
@@ -449,8 +515,11 @@ pub unsafe extern "C" fn httpqq_session_listen(
     interval_ms: u64,
     callback: httpqq_message_callback,
     user_data: *mut c_void,
-) -> httpqq_status {
-    run(|| {
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    run(error, || {
         // SAFETY: the caller's promise.
         let session = &unsafe { borrow(session, "session") }?.session;
         let callback = callback.ok_or_else(|| crate::boundary::null("callback"))?;

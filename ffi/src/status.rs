@@ -1,17 +1,21 @@
-//! What every fallible C function returns, and the thread-local last error
-//! that carries the detail.
+//! What every fallible C function returns (an `httpqq_status`, as an
+//! `int32_t`), and the error object that carries the detail: the caller's
+//! own (`httpqq_error`, any thread), and the thread's last error (a
+//! convenience).
 //!
 //! The mapping from the Rust errors to [`httpqq_status`] is written once, in
 //! `FfiError::status`.
 
 use std::cell::RefCell;
-use std::ffi::{c_char, c_int, CString};
+use std::ffi::{c_char, CString};
 use std::time::Duration;
 
-/// The result of every fallible `httpqq_` function.
+/// The result of every fallible `httpqq_` function, returned as an
+/// `int32_t`.
 ///
 /// `HTTPQQ_STATUS_OK` is 0; every other value is a failure, described in
-/// words by `httpqq_last_error_message()` on the same thread.
+/// the error object the call was given (`httpqq_error_message`) and by
+/// `httpqq_last_error_message()` on the same thread.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +33,7 @@ pub enum httpqq_status {
     Throttled = 3,
     /// `RES=5`: the UIN is invalid or unknown.
     InvalidUin = 4,
-    /// The server refused the login; `httpqq_last_error_reason()` gives the
+    /// The server refused the login; `httpqq_error_reason` gives the
     /// server's reason.
     LoginFailed = 5,
     /// The reply does not follow the protocol.
@@ -55,8 +59,8 @@ pub enum httpqq_status {
 }
 
 impl httpqq_status {
-    /// The status for a C `int`, if it is one.
-    pub(crate) fn from_int(value: c_int) -> Option<Self> {
+    /// The status for its number, if it is one.
+    pub(crate) fn from_int(value: i32) -> Option<Self> {
         use httpqq_status::*;
         [
             Ok,
@@ -75,7 +79,7 @@ impl httpqq_status {
             Stopped,
         ]
         .into_iter()
-        .find(|s| *s as c_int == value)
+        .find(|s| *s as i32 == value)
     }
 
     /// A short lower-case description.
@@ -186,16 +190,49 @@ impl From<httpqq_server::ServerError> for FfiError {
     }
 }
 
-/// The last failure on this thread.
-struct LastError {
+/// What went wrong in a call: a status, a message for people, and what
+/// the server said. Made by `httpqq_error_new` and filled by every fallible
+/// function it is given to (the last argument, `error`), cleared by the
+/// ones that succeed. The caller owns it and frees it with
+/// `httpqq_error_free`.
+///
+/// Give each thread (goroutine, worker…) its own, or one per call: unlike
+/// the last error of `httpqq_last_error_message`, it does not depend on
+/// which thread the call ran on.
+pub struct httpqq_error {
+    status: httpqq_status,
     message: CString,
     reason: Option<CString>,
     retry_after: Option<Duration>,
     outcome: httpqq::Outcome,
 }
 
+impl httpqq_error {
+    fn ok() -> Self {
+        httpqq_error {
+            status: httpqq_status::Ok,
+            message: CString::default(),
+            reason: None,
+            retry_after: None,
+            outcome: httpqq::Outcome::Accepted,
+        }
+    }
+
+    fn of(err: &FfiError) -> Self {
+        httpqq_error {
+            status: err.status(),
+            message: c_string(&err.message()),
+            reason: err.reason().map(c_string),
+            retry_after: err.retry_after(),
+            outcome: err.outcome(),
+        }
+    }
+}
+
 thread_local! {
-    static LAST_ERROR: RefCell<Option<LastError>> = const { RefCell::new(None) };
+    /// The last failure on this thread (a convenience for single-threaded
+    /// callers).
+    static LAST_ERROR: RefCell<httpqq_error> = RefCell::new(httpqq_error::ok());
 }
 
 /// A C string of `text`, with any NUL (which C cannot hold) shown as U+FFFD.
@@ -203,87 +240,146 @@ pub(crate) fn c_string(text: &str) -> CString {
     CString::new(text.replace('\0', "\u{FFFD}")).unwrap_or_default()
 }
 
-/// Records `err` as this thread's last error.
-pub(crate) fn set_last_error(err: &FfiError) {
-    let last = LastError {
-        message: c_string(&err.message()),
-        reason: err.reason().map(c_string),
-        retry_after: err.retry_after(),
-        outcome: err.outcome(),
-    };
-    LAST_ERROR.with(|cell| *cell.borrow_mut() = Some(last));
-}
-
-/// Forgets this thread's last error (every entry point starts with this).
-pub(crate) fn clear_last_error() {
-    LAST_ERROR.with(|cell| *cell.borrow_mut() = None);
+/// Reports a call's result: into `error` when given, and as this thread's
+/// last error. Returns the status.
+pub(crate) fn report(error: Option<&mut httpqq_error>, result: Option<&FfiError>) -> i32 {
+    let filled = result.map_or_else(httpqq_error::ok, httpqq_error::of);
+    let status = filled.status;
+    if let Some(error) = error {
+        *error = result.map_or_else(httpqq_error::ok, httpqq_error::of);
+    }
+    let _ = LAST_ERROR.try_with(|cell| *cell.borrow_mut() = filled);
+    status as i32
 }
 
 /// Reads this thread's last error.
-fn with_last_error(read: impl FnOnce(Option<&LastError>) -> *const c_char) -> *const c_char {
+fn with_last_error<T>(read: impl FnOnce(&httpqq_error) -> T, fallback: T) -> T {
     LAST_ERROR
-        .try_with(|cell| read(cell.borrow().as_ref()))
-        .unwrap_or(c"".as_ptr())
+        .try_with(|cell| read(&cell.borrow()))
+        .unwrap_or(fallback)
 }
 
-/// What went wrong in the last `httpqq_` call on this thread that failed,
-/// in English, e.g. `"login refused by the server: 密码错误"`.
+/// Makes an error object (status `HTTPQQ_STATUS_OK`) to pass to fallible
+/// calls.
 ///
-/// Returns "" (never NULL) when the last call succeeded.
+/// The caller owns it and frees it with `httpqq_error_free`.
+#[no_mangle]
+pub extern "C" fn httpqq_error_new() -> *mut httpqq_error {
+    crate::boundary::into_handle(httpqq_error::ok())
+}
+
+/// Frees an error object; NULL is a no-op.
 ///
-/// Borrowed: valid until the next `httpqq_` call on this thread; copy it to
-/// keep it.
+/// # Safety
+/// `error` is NULL or an error object from `httpqq_error_new`, not freed
+/// yet.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_error_free(error: *mut httpqq_error) {
+    unsafe { crate::boundary::free_handle(error) }
+}
+
+/// The status of the last call the error object was given to: an
+/// `httpqq_status`, `HTTPQQ_STATUS_OK` after a success; -1 for NULL.
+///
+/// # Safety
+/// `error` is NULL or a live error object.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_error_status(error: *const httpqq_error) -> i32 {
+    unsafe { error.as_ref() }.map_or(-1, |e| e.status as i32)
+}
+
+/// What went wrong, in English, e.g. `"login refused by the server: 密码错误"`;
+/// "" after a success (never NULL but for a NULL error).
+///
+/// Borrowed: valid until the error object is given to another call or
+/// freed. Runtimes that marshal strings (C#'s `string`, say) must copy it
+/// and never free it: declare it as a pointer (`IntPtr`) and copy.
+///
+/// # Safety
+/// `error` is NULL or a live error object.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_error_message(error: *const httpqq_error) -> *const c_char {
+    unsafe { error.as_ref() }.map_or(std::ptr::null(), |e| e.message.as_ptr())
+}
+
+/// The server's own reason (UTF-8, as sent) when the call failed with
+/// `HTTPQQ_STATUS_LOGIN_FAILED` (e.g. `"密码错误"`, "wrong password"), or
+/// with `HTTPQQ_STATUS_THROTTLED` when the server gave one (the reference
+/// server says "the recipient's queue is full"); NULL otherwise.
+///
+/// Borrowed: as `httpqq_error_message`.
+///
+/// # Safety
+/// `error` is NULL or a live error object.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_error_reason(error: *const httpqq_error) -> *const c_char {
+    unsafe { error.as_ref() }
+        .and_then(|e| e.reason.as_ref())
+        .map_or(std::ptr::null(), |r| r.as_ptr())
+}
+
+/// After `HTTPQQ_STATUS_THROTTLED` (`RES=3`): how long to send nothing more
+/// for that session, in milliseconds (the original server's penalty,
+/// 20 000, or what is left of an agent's running penalty); 0 otherwise.
+///
+/// # Safety
+/// `error` is NULL or a live error object.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_error_retry_after_ms(error: *const httpqq_error) -> u64 {
+    unsafe { error.as_ref() }
+        .and_then(|e| e.retry_after)
+        .map_or(0, crate::millis)
+}
+
+/// What became of the request of the call that failed, an
+/// `httpqq_outcome`: `HTTPQQ_OUTCOME_REFUSED` (certainly not carried out: a
+/// result code, a server that could not be reached, a bad argument) or
+/// `HTTPQQ_OUTCOME_UNKNOWN` (sent, but no reply came: it may have been
+/// carried out; this library never resends by itself);
+/// `HTTPQQ_OUTCOME_ACCEPTED` after a success.
+///
+/// # Safety
+/// `error` is NULL or a live error object.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_error_outcome(error: *const httpqq_error) -> u32 {
+    unsafe { error.as_ref() }
+        .map_or(httpqq::Outcome::Refused, |e| e.outcome)
+        .code()
+}
+
+/// The message of the last call on this thread that failed, as
+/// `httpqq_error_message` (a convenience for single-threaded programs;
+/// runtimes that move calls between threads pass an error object instead).
+/// "" when the last call succeeded.
+///
+/// Borrowed: valid until the next `httpqq_` call on this thread.
 #[no_mangle]
 pub extern "C" fn httpqq_last_error_message() -> *const c_char {
-    with_last_error(|last| last.map_or(c"".as_ptr(), |e| e.message.as_ptr()))
+    with_last_error(|e| e.message.as_ptr(), c"".as_ptr())
 }
 
-/// The server's own reason (UTF-8, as sent; Chinese on the original server)
-/// when the last call on this thread failed with `HTTPQQ_STATUS_LOGIN_FAILED`,
-/// or with `HTTPQQ_STATUS_THROTTLED` when the server gave one (the
-/// reference server says "the recipient's queue is full"); NULL otherwise.
+/// The reason of the last call on this thread that failed, as
+/// `httpqq_error_reason`.
 ///
 /// Borrowed: valid until the next `httpqq_` call on this thread.
 #[no_mangle]
 pub extern "C" fn httpqq_last_error_reason() -> *const c_char {
-    with_last_error(|last| {
-        last.and_then(|e| e.reason.as_ref())
-            .map_or(std::ptr::null(), |r| r.as_ptr())
-    })
+    with_last_error(
+        |e| e.reason.as_ref().map_or(std::ptr::null(), |r| r.as_ptr()),
+        std::ptr::null(),
+    )
 }
 
-/// When the last call on this thread failed with `HTTPQQ_STATUS_THROTTLED`
-/// (`RES=3`): how long to send nothing more for that session, in
-/// milliseconds (the original server's penalty, 20 000, or what is left of
-/// an agent's running penalty); 0 otherwise.
+/// As `httpqq_error_retry_after_ms`, for the last call on this thread.
 #[no_mangle]
 pub extern "C" fn httpqq_last_error_retry_after_ms() -> u64 {
-    LAST_ERROR
-        .try_with(|cell| {
-            cell.borrow()
-                .as_ref()
-                .and_then(|e| e.retry_after)
-                .map_or(0, crate::millis)
-        })
-        .unwrap_or(0)
+    with_last_error(|e| e.retry_after.map_or(0, crate::millis), 0)
 }
 
-/// What became of the request of the last call on this thread that failed:
-/// `HTTPQQ_OUTCOME_REFUSED` (certainly not carried out: a result code, a
-/// server that could not be reached, a bad argument) or
-/// `HTTPQQ_OUTCOME_UNKNOWN` (sent, but no reply came: it may have been
-/// carried out; this library never resends by itself).
-/// `HTTPQQ_OUTCOME_ACCEPTED` when the last call succeeded.
+/// As `httpqq_error_outcome`, for the last call on this thread.
 #[no_mangle]
 pub extern "C" fn httpqq_last_error_outcome() -> u32 {
-    LAST_ERROR
-        .try_with(|cell| {
-            cell.borrow()
-                .as_ref()
-                .map_or(httpqq::Outcome::Accepted, |e| e.outcome)
-        })
-        .unwrap_or(httpqq::Outcome::Refused)
-        .code()
+    with_last_error(|e| e.outcome, httpqq::Outcome::Refused).code()
 }
 
 /// What became of a request (see `httpqq_last_error_outcome` and
@@ -307,7 +403,7 @@ pub enum httpqq_outcome {
 ///
 /// Static: never freed.
 #[no_mangle]
-pub extern "C" fn httpqq_status_name(status: c_int) -> *const c_char {
+pub extern "C" fn httpqq_status_name(status: i32) -> *const c_char {
     httpqq_status::from_int(status)
         .map_or(c"unknown status", httpqq_status::describe)
         .as_ptr()
@@ -322,7 +418,7 @@ mod tests {
     fn every_status_round_trips_through_int_and_has_a_name() {
         for value in 0..14 {
             let status = httpqq_status::from_int(value).expect("a status");
-            assert_eq!(status as c_int, value);
+            assert_eq!(status as i32, value);
             assert!(!status.describe().is_empty());
         }
         assert_eq!(httpqq_status::from_int(14), None);
@@ -360,12 +456,22 @@ mod tests {
 
     #[test]
     fn login_failure_keeps_the_reason_and_nul_cannot_truncate_it() {
-        set_last_error(&FfiError::from(httpqq::Error::LoginFailed {
+        let err = FfiError::from(httpqq::Error::LoginFailed {
             reason: "密码\0错误".into(),
-        }));
+        });
+        let object = httpqq_error_new();
+        assert_eq!(
+            report(unsafe { object.as_mut() }, Some(&err)),
+            httpqq_status::LoginFailed as i32
+        );
+        let reason = unsafe { CStr::from_ptr(httpqq_error_reason(object)) };
+        assert_eq!(reason.to_str(), Ok("密码\u{FFFD}错误"));
         let reason = unsafe { CStr::from_ptr(httpqq_last_error_reason()) };
         assert_eq!(reason.to_str(), Ok("密码\u{FFFD}错误"));
-        clear_last_error();
+        report(unsafe { object.as_mut() }, None);
+        assert!(unsafe { httpqq_error_reason(object) }.is_null());
+        assert_eq!(unsafe { httpqq_error_status(object) }, 0);
+        unsafe { httpqq_error_free(object) };
         assert!(httpqq_last_error_reason().is_null());
         let message = unsafe { CStr::from_ptr(httpqq_last_error_message()) };
         assert_eq!(message.to_bytes(), b"");

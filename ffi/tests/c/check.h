@@ -27,7 +27,7 @@ static int checks = 0;
 /* Expects a status, printing the library's message when it differs. */
 #define EXPECT(expected, call)                                                 \
     do {                                                                       \
-        httpqq_status got_ = (call);                                           \
+        int32_t got_ = (call);                                           \
         checks++;                                                              \
         if (got_ != (expected)) {                                              \
             failures++;                                                        \

@@ -13,9 +13,10 @@ mkdir -p "$out"
 
 cflags="-std=c99 -Wall -Wextra -Werror -pedantic -g $(pkg-config --cflags httpqq)"
 libdir=$(pkg-config --variable=libdir httpqq)
-shared_libs="$(pkg-config --libs httpqq) -Wl,-rpath,$libdir -lpthread"
-# -Bstatic picks libhttpqq.a over the .so beside it.
-static_libs=$(pkg-config --static --libs httpqq | sed 's/-lhttpqq/-Wl,-Bstatic -lhttpqq -Wl,-Bdynamic/')
+# Exactly what the README says: httpqq.pc carries the rpath, so the
+# programs run without LD_LIBRARY_PATH; httpqq-static.pc names the archive.
+shared_libs="$(pkg-config --libs httpqq) -lpthread"
+static_libs="$(pkg-config --libs httpqq-static)"
 
 for example in "$here/test_httpqq.c" "$here/test_agent.c" "$repo/ffi/examples/chat.c"; do
     name=$(basename "$example" .c)
@@ -30,6 +31,11 @@ if ldd "$out/test_httpqq_static" | grep -q libhttpqq; then
     echo "the static build links libhttpqq.so" >&2
     exit 1
 fi
+if ! ldd "$out/test_httpqq_shared" | grep -q "libhttpqq.so.* => $libdir"; then
+    echo "the shared build does not find libhttpqq.so by its rpath" >&2
+    exit 1
+fi
+unset LD_LIBRARY_PATH
 
 for suite in test_httpqq test_agent; do
     echo "== C suite $suite, shared library"

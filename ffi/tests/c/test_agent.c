@@ -18,10 +18,10 @@ static const char *endpoint;
 static httpqq_client *client_with_timeout(uint64_t timeout_ms) {
     httpqq_client_builder *builder = httpqq_client_builder_new();
     httpqq_client *client = NULL;
-    OK(httpqq_client_builder_set_endpoint(builder, endpoint));
-    OK(httpqq_client_builder_set_timeout_ms(builder, timeout_ms));
-    OK(httpqq_client_builder_set_connect_timeout_ms(builder, timeout_ms));
-    OK(httpqq_client_builder_build(builder, &client));
+    OK(httpqq_client_builder_set_endpoint(builder, endpoint, NULL));
+    OK(httpqq_client_builder_set_timeout_ms(builder, timeout_ms, NULL));
+    OK(httpqq_client_builder_set_connect_timeout_ms(builder, timeout_ms, NULL));
+    OK(httpqq_client_builder_build(builder, &client, NULL));
     httpqq_client_builder_free(builder);
     return client;
 }
@@ -30,13 +30,13 @@ static httpqq_client *client_with_timeout(uint64_t timeout_ms) {
 static httpqq_agent *start_bob(httpqq_client *client, uint64_t initial_ms, uint64_t max_ms,
                                uint64_t penalty_ms) {
     httpqq_agent_options *options = httpqq_agent_options_new();
-    OK(httpqq_agent_options_set_poll_interval_ms(options, 100));
-    OK(httpqq_agent_options_set_backoff_ms(options, initial_ms, max_ms));
+    OK(httpqq_agent_options_set_poll_interval_ms(options, 100, NULL));
+    OK(httpqq_agent_options_set_backoff_ms(options, initial_ms, max_ms, NULL));
     if (penalty_ms > 0) {
-        OK(httpqq_agent_options_set_throttle_penalty_ms(options, penalty_ms));
+        OK(httpqq_agent_options_set_throttle_penalty_ms(options, penalty_ms, NULL));
     }
     httpqq_agent *agent = NULL;
-    OK(httpqq_agent_start(client, 10002, "demo", options, &agent));
+    OK(httpqq_agent_start(client, 10002, "demo", options, &agent, NULL));
     httpqq_agent_options_free(options);
     return agent;
 }
@@ -61,7 +61,7 @@ static httpqq_event *wait_for(httpqq_agent *agent, uint32_t kind, double seconds
     double deadline = now() + seconds;
     while (now() < deadline) {
         httpqq_event *event = NULL;
-        httpqq_status status = httpqq_agent_next_event(agent, 50, &event);
+        httpqq_status status = httpqq_agent_next_event(agent, 50, &event, NULL);
         if (status != HTTPQQ_STATUS_OK) {
             fprintf(stderr, "next_event: %s\n", httpqq_last_error_message());
             return NULL;
@@ -96,7 +96,7 @@ static int count_text(const struct inbox *inbox, const char *text) {
 
 static httpqq_session *login_alice(httpqq_client *client) {
     httpqq_session *alice = NULL;
-    OK(httpqq_client_login(client, 10001, "demo", &alice));
+    OK(httpqq_client_login(client, 10001, "demo", &alice, NULL));
     return alice;
 }
 
@@ -120,7 +120,7 @@ static void test_restart(httpqq_server *server) {
     sleep_ms(1500);
     CHECK(httpqq_agent_get_state(bob) == HTTPQQ_AGENT_STATE_RECONNECTING);
 
-    OK(httpqq_server_restart(server));
+    OK(httpqq_server_restart(server, NULL));
     double restarted = now();
     CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 3, NULL));
     /* Within the backoff cap (1 s) and a second. */
@@ -130,7 +130,7 @@ static void test_restart(httpqq_server *server) {
     char text[32];
     for (int i = 0; i < 10; i++) {
         snprintf(text, sizeof text, "after restart %d", i);
-        OK(httpqq_session_send_message(alice, 10002, text));
+        OK(httpqq_session_send_message(alice, 10002, text, NULL));
     }
     struct inbox inbox = {0};
     double deadline = now() + 5;
@@ -139,7 +139,7 @@ static void test_restart(httpqq_server *server) {
     }
     sleep_ms(300);
     httpqq_event *more = NULL;
-    while (httpqq_agent_next_event(bob, 0, &more) == HTTPQQ_STATUS_OK && more != NULL) {
+    while (httpqq_agent_next_event(bob, 0, &more, NULL) == HTTPQQ_STATUS_OK && more != NULL) {
         note_message(&inbox, more);
         httpqq_event_free(more);
         more = NULL;
@@ -149,7 +149,7 @@ static void test_restart(httpqq_server *server) {
         snprintf(text, sizeof text, "after restart %d", i);
         CHECK(count_text(&inbox, text) == 1);
     }
-    httpqq_session_logout(alice);
+    httpqq_session_logout(alice, NULL);
     httpqq_session_free(alice);
     httpqq_agent_stop(bob);
     CHECK(httpqq_agent_wait_stopped(bob, 5000));
@@ -162,12 +162,12 @@ static void test_expired_session(httpqq_server *server) {
     httpqq_agent *bob = start_bob(client, 100, 1000, 0);
     CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
     httpqq_session *alice = login_alice(client);
-    OK(httpqq_session_send_message(alice, 10002, "before"));
+    OK(httpqq_session_send_message(alice, 10002, "before", NULL));
     CHECK(httpqq_server_expire_session(server, 10002));
-    OK(httpqq_session_send_message(alice, 10002, "while expired"));
+    OK(httpqq_session_send_message(alice, 10002, "while expired", NULL));
     struct inbox inbox = {0};
     CHECK(await(bob, HTTPQQ_EVENT_KIND_SESSION_RENEWED, 5, &inbox));
-    OK(httpqq_session_send_message(alice, 10002, "after"));
+    OK(httpqq_session_send_message(alice, 10002, "after", NULL));
     double deadline = now() + 5;
     while (inbox.count < 3 && now() < deadline) {
         await(bob, HTTPQQ_EVENT_KIND_MESSAGE, 1, &inbox);
@@ -176,7 +176,7 @@ static void test_expired_session(httpqq_server *server) {
     CHECK(count_text(&inbox, "before") == 1);
     CHECK(count_text(&inbox, "while expired") == 1);
     CHECK(count_text(&inbox, "after") == 1);
-    httpqq_session_logout(alice);
+    httpqq_session_logout(alice, NULL);
     httpqq_session_free(alice);
     httpqq_agent_free(bob);
     httpqq_client_free(client);
@@ -194,7 +194,7 @@ static void test_throttled(httpqq_server *server) {
     /* A send during the penalty is refused without a request. */
     uint64_t requests = httpqq_server_request_count(server, 10002, NULL, -1);
     uint32_t outcome = 99;
-    EXPECT(HTTPQQ_STATUS_THROTTLED, httpqq_agent_send(bob, 10001, "too soon", &outcome));
+    EXPECT(HTTPQQ_STATUS_THROTTLED, httpqq_agent_send(bob, 10001, "too soon", &outcome, NULL));
     CHECK(outcome == HTTPQQ_OUTCOME_REFUSED);
     CHECK(httpqq_last_error_retry_after_ms() > 0 && httpqq_last_error_retry_after_ms() <= 700);
     CHECK(httpqq_last_error_outcome() == HTTPQQ_OUTCOME_REFUSED);
@@ -204,16 +204,16 @@ static void test_throttled(httpqq_server *server) {
     CHECK(httpqq_server_request_count(server, 10002, NULL, -1) == requests);
     CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
     httpqq_session *alice = login_alice(client);
-    OK(httpqq_session_send_message(alice, 10002, "resumed"));
+    OK(httpqq_session_send_message(alice, 10002, "resumed", NULL));
     struct inbox inbox = {0};
     double deadline = now() + 5;
     while (inbox.count < 1 && now() < deadline) {
         await(bob, HTTPQQ_EVENT_KIND_MESSAGE, 1, &inbox);
     }
     CHECK(count_text(&inbox, "resumed") == 1);
-    OK(httpqq_agent_send(bob, 10001, "thanks", &outcome));
+    OK(httpqq_agent_send(bob, 10001, "thanks", &outcome, NULL));
     CHECK(outcome == HTTPQQ_OUTCOME_ACCEPTED);
-    httpqq_session_logout(alice);
+    httpqq_session_logout(alice, NULL);
     httpqq_session_free(alice);
     httpqq_agent_free(bob);
     httpqq_client_free(client);
@@ -229,7 +229,7 @@ static void test_black_hole(httpqq_server *server) {
     int failures_seen = 0;
     while (now() - started < 3.0) {
         httpqq_event *event = NULL;
-        if (httpqq_agent_next_event(bob, 50, &event) == HTTPQQ_STATUS_OK && event != NULL) {
+        if (httpqq_agent_next_event(bob, 50, &event, NULL) == HTTPQQ_STATUS_OK && event != NULL) {
             if (httpqq_event_get_kind(event) == HTTPQQ_EVENT_KIND_RECONNECTING) {
                 failures_seen++;
                 CHECK(httpqq_event_error_status(event) == HTTPQQ_STATUS_TIMEOUT);
@@ -270,15 +270,15 @@ static void test_stop_during_backoff(httpqq_server *server) {
     httpqq_event_free(stopped);
     pthread_join(stopper, NULL);
     httpqq_event *none = (httpqq_event *)0x1;
-    EXPECT(HTTPQQ_STATUS_STOPPED, httpqq_agent_next_event(bob, 10, &none));
+    EXPECT(HTTPQQ_STATUS_STOPPED, httpqq_agent_next_event(bob, 10, &none, NULL));
     CHECK(none == (httpqq_event *)0x1);
     uint32_t outcome = 99;
-    EXPECT(HTTPQQ_STATUS_STOPPED, httpqq_agent_send(bob, 10001, "late", &outcome));
+    EXPECT(HTTPQQ_STATUS_STOPPED, httpqq_agent_send(bob, 10001, "late", &outcome, NULL));
     CHECK(outcome == HTTPQQ_OUTCOME_REFUSED);
     CHECK(httpqq_agent_get_state(bob) == HTTPQQ_AGENT_STATE_STOPPED);
     httpqq_agent_free(bob);
     httpqq_client_free(client);
-    OK(httpqq_server_restart(server));
+    OK(httpqq_server_restart(server, NULL));
 }
 
 static void test_password_changed(httpqq_server *server) {
@@ -289,7 +289,7 @@ static void test_password_changed(httpqq_server *server) {
     httpqq_server_stop_listening(server);
     CHECK(await(bob, HTTPQQ_EVENT_KIND_RECONNECTING, 5, NULL));
     CHECK(httpqq_server_change_password(server, 10002, "new secret"));
-    OK(httpqq_server_restart(server));
+    OK(httpqq_server_restart(server, NULL));
     httpqq_event *stopped = wait_for(bob, HTTPQQ_EVENT_KIND_STOPPED, 5, NULL);
     CHECK(stopped != NULL);
     if (stopped != NULL) {
@@ -324,11 +324,11 @@ static void test_run_callback(void) {
     httpqq_client *client = client_with_timeout(2000);
     httpqq_session *alice = login_alice(client);
     httpqq_agent *bob = start_bob(client, 100, 1000, 0);
-    OK(httpqq_session_send_message(alice, 10002, "one"));
-    OK(httpqq_session_send_message(alice, 10002, "two"));
-    OK(httpqq_session_send_message(alice, 10002, "three"));
+    OK(httpqq_session_send_message(alice, 10002, "one", NULL));
+    OK(httpqq_session_send_message(alice, 10002, "two", NULL));
+    OK(httpqq_session_send_message(alice, 10002, "three", NULL));
     struct run_seen seen = {0, 0};
-    OK(httpqq_agent_run(bob, on_event, &seen));
+    OK(httpqq_agent_run(bob, on_event, &seen, NULL));
     CHECK(seen.messages == 2);
     CHECK(seen.states >= 1);
     /* The third waits for the next call. */
@@ -338,17 +338,17 @@ static void test_run_callback(void) {
     /* After stop, run delivers the rest and the stop, then returns OK. */
     httpqq_agent_stop(bob);
     seen.states = 0;
-    OK(httpqq_agent_run(bob, on_event, &seen));
+    OK(httpqq_agent_run(bob, on_event, &seen, NULL));
     CHECK(seen.states == 1);
-    EXPECT(HTTPQQ_STATUS_STOPPED, httpqq_agent_run(bob, on_event, &seen));
+    EXPECT(HTTPQQ_STATUS_STOPPED, httpqq_agent_run(bob, on_event, &seen, NULL));
     httpqq_agent_free(bob);
 
     /* A refused login: run returns its status. */
     httpqq_agent *wrong = NULL;
-    OK(httpqq_agent_start(client, 10002, "wrong", NULL, &wrong));
-    EXPECT(HTTPQQ_STATUS_LOGIN_FAILED, httpqq_agent_run(wrong, on_event, &seen));
+    OK(httpqq_agent_start(client, 10002, "wrong", NULL, &wrong, NULL));
+    EXPECT(HTTPQQ_STATUS_LOGIN_FAILED, httpqq_agent_run(wrong, on_event, &seen, NULL));
     httpqq_agent_free(wrong);
-    httpqq_session_logout(alice);
+    httpqq_session_logout(alice, NULL);
     httpqq_session_free(alice);
     httpqq_client_free(client);
 }
@@ -356,24 +356,24 @@ static void test_run_callback(void) {
 static void test_misuse(void) {
     httpqq_client *client = client_with_timeout(2000);
     httpqq_agent *agent = (httpqq_agent *)0x1;
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(NULL, 10002, "demo", NULL, &agent));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(client, 10002, NULL, NULL, &agent));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(client, 10002, "bad \xfe", NULL, &agent));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(client, 10002, "demo", NULL, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(NULL, 10002, "demo", NULL, &agent, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(client, 10002, NULL, NULL, &agent, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(client, 10002, "bad \xfe", NULL, &agent, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start(client, 10002, "demo", NULL, NULL, NULL));
     CHECK(agent == (httpqq_agent *)0x1);
     httpqq_agent_options *options = httpqq_agent_options_new();
-    OK(httpqq_agent_options_set_poll_interval_ms(options, 0));
-    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &agent));
-    OK(httpqq_agent_options_set_poll_interval_ms(options, 100));
-    OK(httpqq_agent_options_set_backoff_ms(options, 0, 10));
-    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &agent));
+    OK(httpqq_agent_options_set_poll_interval_ms(options, 0, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &agent, NULL));
+    OK(httpqq_agent_options_set_poll_interval_ms(options, 100, NULL));
+    OK(httpqq_agent_options_set_backoff_ms(options, 0, 10, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &agent, NULL));
     httpqq_agent_options_free(options);
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_relogin(NULL, true));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_relogin(NULL, true, NULL));
     httpqq_event *event = NULL;
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_next_event(NULL, 0, &event));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_run(NULL, on_event, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_next_event(NULL, 0, &event, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_run(NULL, on_event, NULL, NULL));
     uint32_t outcome = 0;
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(NULL, 1, "x", &outcome));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(NULL, 1, "x", &outcome, NULL));
     httpqq_agent_stop(NULL);
     httpqq_agent_free(NULL);
     httpqq_event_free(NULL);
@@ -385,10 +385,10 @@ static void test_misuse(void) {
     CHECK(httpqq_event_error_message(NULL) == NULL);
     CHECK_STR(httpqq_status_name(HTTPQQ_STATUS_STOPPED), "stopped");
 
-    OK(httpqq_agent_start(client, 10002, "demo", NULL, &agent));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(agent, 10001, NULL, &outcome));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(agent, 10001, "x", NULL));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_run(agent, NULL, NULL));
+    OK(httpqq_agent_start(client, 10002, "demo", NULL, &agent, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(agent, 10001, NULL, &outcome, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(agent, 10001, "x", NULL, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_run(agent, NULL, NULL, NULL));
     CHECK(httpqq_agent_uin(agent) == 10002);
     httpqq_agent_stop(agent);
     CHECK(httpqq_agent_wait_stopped(agent, 5000));
@@ -398,7 +398,7 @@ static void test_misuse(void) {
 
 int main(void) {
     httpqq_server *server = NULL;
-    if (httpqq_server_start(NULL, NULL, &server) != HTTPQQ_STATUS_OK) {
+    if (httpqq_server_start(NULL, NULL, &server, NULL) != HTTPQQ_STATUS_OK) {
         fprintf(stderr, "cannot start the server: %s\n", httpqq_last_error_message());
         return 1;
     }

@@ -24,14 +24,14 @@ static const char *endpoint;
 
 static httpqq_session *login(httpqq_client *client, uint64_t uin) {
     httpqq_session *session = NULL;
-    OK(httpqq_client_login(client, uin, "demo", &session));
+    OK(httpqq_client_login(client, uin, "demo", &session, NULL));
     return session;
 }
 
 /* Fetches until `want` messages arrived or 20 polls passed. */
 static httpqq_message_list *fetch(httpqq_session *session) {
     httpqq_message_list *list = NULL;
-    OK(httpqq_session_fetch_messages(session, &list));
+    OK(httpqq_session_fetch_messages(session, &list, NULL));
     return list;
 }
 
@@ -99,41 +99,41 @@ static void test_invalid_arguments(httpqq_client *client, httpqq_session *alice)
     httpqq_client *other = (httpqq_client *)0x1;
     uint32_t count = 4242;
 
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(NULL, 10001, "demo", &session));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(client, 10001, NULL, &session));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(client, 10001, "demo", NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(NULL, 10001, "demo", &session, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(client, 10001, NULL, &session, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(client, 10001, "demo", NULL, NULL));
     CHECK(strstr(httpqq_last_error_message(), "NULL") != NULL);
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(client, 10001, "de\xffmo", &session));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login(client, 10001, "de\xffmo", &session, NULL));
     CHECK(strstr(httpqq_last_error_message(), "UTF-8") != NULL);
     CHECK(session == (httpqq_session *)0x1);
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login_md5(client, 10001, "abc", &session));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_login_md5(client, 10001, "abc", &session, NULL));
     CHECK(session == (httpqq_session *)0x1);
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_new(NULL, &other));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_new("\xc3\x28", &other));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_new(NULL, &other, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_new("\xc3\x28", &other, NULL));
     CHECK(other == (httpqq_client *)0x1);
 
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_friend_count(NULL, &count));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_friend_count(alice, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_friend_count(NULL, &count, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_friend_count(alice, NULL, NULL));
     CHECK(count == 4242);
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_send_message(alice, 10002, NULL));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_send_message(alice, 10002, "bad \xfe utf-8"));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_reject(alice, 10002, NULL));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_verify(alice, 10002, 7, "x"));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_listen(alice, 10, NULL, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_send_message(alice, 10002, NULL, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_send_message(alice, 10002, "bad \xfe utf-8", NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_reject(alice, 10002, NULL, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_verify(alice, 10002, 7, "x", NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_listen(alice, 10, NULL, NULL, NULL));
     httpqq_user_info *info = NULL;
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_user_info(alice, 10001, 1, &info));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_user_info(alice, 10001, 1, &info, NULL));
     CHECK(info == NULL);
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_builder_set_endpoint(NULL, "x"));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_builder_set_endpoint(NULL, "x", NULL));
     CHECK(httpqq_user_info_get(NULL, "NK") == NULL);
 
     /* A successful call clears the last error. */
-    OK(httpqq_session_friend_count(alice, &count));
+    OK(httpqq_session_friend_count(alice, &count, NULL));
     CHECK_STR(httpqq_last_error_message(), "");
 }
 
 static void test_profile(httpqq_session *alice) {
     httpqq_user_info *info = NULL;
-    OK(httpqq_session_user_info(alice, 10001, HTTPQQ_INFO_LEVEL_FULL, &info));
+    OK(httpqq_session_user_info(alice, 10001, HTTPQQ_INFO_LEVEL_FULL, &info, NULL));
     CHECK(httpqq_user_info_uin(info) == 10001);
     CHECK(httpqq_user_info_level(info) == 3);
     CHECK_STR(httpqq_user_info_nickname(info), "Alice 爱丽丝");
@@ -170,32 +170,32 @@ static void test_profile(httpqq_session *alice) {
     CHECK(httpqq_user_info_field_key(info, n) == NULL);
     httpqq_user_info_free(info);
 
-    OK(httpqq_session_user_info(alice, 10002, HTTPQQ_INFO_LEVEL_BRIEF, &info));
+    OK(httpqq_session_user_info(alice, 10002, HTTPQQ_INFO_LEVEL_BRIEF, &info, NULL));
     CHECK_STR(httpqq_user_info_nickname(info), "Bob 鲍勃");
     CHECK(httpqq_user_info_email(info) == NULL);
     CHECK(httpqq_user_info_age(info) == -1);
     httpqq_user_info_free(info);
 
     info = NULL;
-    EXPECT(HTTPQQ_STATUS_INVALID_UIN, httpqq_session_user_info(alice, 99999, 0, &info));
+    EXPECT(HTTPQQ_STATUS_INVALID_UIN, httpqq_session_user_info(alice, 99999, 0, &info, NULL));
     CHECK(info == NULL);
 }
 
 static void test_lists(httpqq_session *alice) {
     uint32_t count = 0;
-    OK(httpqq_session_friend_count(alice, &count));
+    OK(httpqq_session_friend_count(alice, &count, NULL));
     CHECK(count == 1);
     httpqq_friend_list *friends = NULL;
-    OK(httpqq_session_friends(alice, 0, &friends));
+    OK(httpqq_session_friends(alice, 0, &friends, NULL));
     CHECK(httpqq_friend_list_len(friends) == 1);
     CHECK(httpqq_friend_list_get(friends, 0) == 10002);
     CHECK(httpqq_friend_list_get(friends, 1) == 0);
     httpqq_friend_list_free(friends);
 
-    OK(httpqq_session_online_count(alice, &count));
+    OK(httpqq_session_online_count(alice, &count, NULL));
     CHECK(count == 1);
     httpqq_online_list *online = NULL;
-    OK(httpqq_session_online_friends(alice, 10, &online));
+    OK(httpqq_session_online_friends(alice, 10, &online, NULL));
     CHECK(httpqq_online_list_len(online) == 1);
     const httpqq_online_friend *bob = httpqq_online_list_get(online, 0);
     CHECK(httpqq_online_friend_uin(bob) == 10002);
@@ -208,7 +208,7 @@ static void test_lists(httpqq_session *alice) {
 
 static void test_message_round_trip(httpqq_session *alice, httpqq_session *bob) {
     const char *text = "a&b=c,d%e+f 1+1=2\nnew line 你好 ünïcode";
-    OK(httpqq_session_send_message(alice, 10002, text));
+    OK(httpqq_session_send_message(alice, 10002, text, NULL));
     httpqq_message_list *list = fetch(bob);
     CHECK(httpqq_message_list_len(list) == 1);
     const httpqq_message *m = httpqq_message_list_get(list, 0);
@@ -229,9 +229,9 @@ static void test_message_round_trip(httpqq_session *alice, httpqq_session *bob) 
 static void test_status_change(httpqq_session *alice, httpqq_session *bob) {
     httpqq_message_list *drain = fetch(alice);
     httpqq_message_list_free(drain);
-    OK(httpqq_session_set_status(bob, HTTPQQ_ONLINE_STATUS_BUSY));
+    OK(httpqq_session_set_status(bob, HTTPQQ_ONLINE_STATUS_BUSY, NULL));
     httpqq_message_list *list = NULL;
-    OK(httpqq_session_poll(alice, &list));
+    OK(httpqq_session_poll(alice, &list, NULL));
     int seen = 0;
     for (size_t i = 0; i < httpqq_message_list_len(list); i++) {
         const httpqq_message *m = httpqq_message_list_get(list, i);
@@ -243,7 +243,7 @@ static void test_status_change(httpqq_session *alice, httpqq_session *bob) {
     }
     CHECK(seen);
     httpqq_message_list_free(list);
-    OK(httpqq_session_set_status(bob, HTTPQQ_ONLINE_STATUS_ONLINE));
+    OK(httpqq_session_set_status(bob, HTTPQQ_ONLINE_STATUS_ONLINE, NULL));
 }
 
 /* Returns the first message of `kind` from `from` in one fetch, as text. */
@@ -264,85 +264,85 @@ static int fetch_finds(httpqq_session *session, uint32_t kind, uint64_t from,
 static void test_friends_and_verification(httpqq_client *client, httpqq_session *alice,
                                           httpqq_session *bob) {
     uint32_t outcome = 99;
-    OK(httpqq_session_add_friend(alice, 10005, &outcome));
+    OK(httpqq_session_add_friend(alice, 10005, &outcome, NULL));
     CHECK(outcome == HTTPQQ_ADD_FRIEND_OUTCOME_ADDED);
-    OK(httpqq_session_add_friend(alice, 10004, &outcome));
+    OK(httpqq_session_add_friend(alice, 10004, &outcome, NULL));
     CHECK(outcome >= HTTPQQ_ADD_FRIEND_OUTCOME_REFUSED);
-    OK(httpqq_session_add_friend(alice, 10003, &outcome));
+    OK(httpqq_session_add_friend(alice, 10003, &outcome, NULL));
     CHECK(outcome == HTTPQQ_ADD_FRIEND_OUTCOME_NEEDS_VERIFICATION);
 
     httpqq_session *carol = login(client, 10003);
-    OK(httpqq_session_request_verification(alice, 10003, "我是 Alice & friends"));
+    OK(httpqq_session_request_verification(alice, 10003, "我是 Alice & friends", NULL));
     CHECK(fetch_finds(carol, HTTPQQ_MESSAGE_KIND_VERIFICATION_REQUEST, 10001,
                       "我是 Alice & friends"));
-    OK(httpqq_session_approve(carol, 10001));
+    OK(httpqq_session_approve(carol, 10001, NULL));
     CHECK(fetch_finds(alice, HTTPQQ_MESSAGE_KIND_APPROVED, 10003, ""));
 
-    OK(httpqq_session_add_friend(bob, 10003, &outcome));
-    OK(httpqq_session_verify(bob, 10003, 2, "Bob here"));
+    OK(httpqq_session_add_friend(bob, 10003, &outcome, NULL));
+    OK(httpqq_session_verify(bob, 10003, 2, "Bob here", NULL));
     CHECK(fetch_finds(carol, HTTPQQ_MESSAGE_KIND_VERIFICATION_REQUEST, 10002, "Bob here"));
-    OK(httpqq_session_reject(carol, 10002, "no, thanks"));
+    OK(httpqq_session_reject(carol, 10002, "no, thanks", NULL));
     CHECK(fetch_finds(bob, HTTPQQ_MESSAGE_KIND_REJECTED, 10003, "no, thanks"));
 
-    OK(httpqq_session_remove_friend(alice, 10005));
-    EXPECT(HTTPQQ_STATUS_THROTTLED, httpqq_session_remove_friend(alice, 10005));
+    OK(httpqq_session_remove_friend(alice, 10005, NULL));
+    EXPECT(HTTPQQ_STATUS_THROTTLED, httpqq_session_remove_friend(alice, 10005, NULL));
 
-    OK(httpqq_session_logout(carol));
+    OK(httpqq_session_logout(carol, NULL));
     httpqq_session_free(carol);
 }
 
 static void test_login_failures_and_logout(httpqq_client *client) {
     httpqq_session *session = NULL;
-    EXPECT(HTTPQQ_STATUS_LOGIN_FAILED, httpqq_client_login(client, 10005, "wrong", &session));
+    EXPECT(HTTPQQ_STATUS_LOGIN_FAILED, httpqq_client_login(client, 10005, "wrong", &session, NULL));
     CHECK(session == NULL);
     CHECK(httpqq_last_error_reason() != NULL && strlen(httpqq_last_error_reason()) > 0);
     CHECK(strstr(httpqq_last_error_message(), httpqq_last_error_reason()) != NULL);
 
     /* md5("demo") */
-    OK(httpqq_client_login_md5(client, 10005, "fe01ce2a7fbac8fafaed7c982a04e229", &session));
+    OK(httpqq_client_login_md5(client, 10005, "fe01ce2a7fbac8fafaed7c982a04e229", &session, NULL));
     CHECK(httpqq_session_uin(session) == 10005);
     CHECK(httpqq_session_heartbeat_ms(session) == 60000);
     CHECK(httpqq_session_idle_timeout_ms(session) == 300000);
-    OK(httpqq_session_logout(session));
+    OK(httpqq_session_logout(session, NULL));
     uint32_t count = 77;
-    EXPECT(HTTPQQ_STATUS_NOT_LOGGED_IN, httpqq_session_friend_count(session, &count));
+    EXPECT(HTTPQQ_STATUS_NOT_LOGGED_IN, httpqq_session_friend_count(session, &count, NULL));
     CHECK(count == 77);
     CHECK(httpqq_last_error_reason() == NULL);
-    OK(httpqq_session_relogin(session));
-    OK(httpqq_session_friend_count(session, &count));
-    OK(httpqq_session_logout(session));
-    OK(httpqq_session_set_auto_relogin(session, true));
-    OK(httpqq_session_friend_count(session, &count));
-    OK(httpqq_session_logout(session));
+    OK(httpqq_session_relogin(session, NULL));
+    OK(httpqq_session_friend_count(session, &count, NULL));
+    OK(httpqq_session_logout(session, NULL));
+    OK(httpqq_session_set_auto_relogin(session, true, NULL));
+    OK(httpqq_session_friend_count(session, &count, NULL));
+    OK(httpqq_session_logout(session, NULL));
     httpqq_session_free(session);
 }
 
 static void test_network_failures(void) {
     /* A port nobody listens on: stop a server and reuse its address. */
     httpqq_server *gone = NULL;
-    OK(httpqq_server_start(NULL, NULL, &gone));
+    OK(httpqq_server_start(NULL, NULL, &gone, NULL));
     char address[64];
     snprintf(address, sizeof address, "%s", httpqq_server_endpoint(gone));
     httpqq_server_free(gone);
     httpqq_client *client = NULL;
-    OK(httpqq_client_new(address, &client));
+    OK(httpqq_client_new(address, &client, NULL));
     httpqq_session *session = NULL;
-    EXPECT(HTTPQQ_STATUS_TRANSPORT, httpqq_client_login(client, 10001, "demo", &session));
+    EXPECT(HTTPQQ_STATUS_TRANSPORT, httpqq_client_login(client, 10001, "demo", &session, NULL));
     httpqq_client_free(client);
 
     /* A server that accepts (in the backlog) and never answers. */
     int silent = loopback_listener(address, sizeof address);
 
     httpqq_client_builder *builder = httpqq_client_builder_new();
-    OK(httpqq_client_builder_set_endpoint(builder, address));
-    OK(httpqq_client_builder_set_connect_timeout_ms(builder, 300));
-    OK(httpqq_client_builder_set_timeout_ms(builder, 400));
-    OK(httpqq_client_builder_set_keep_alive(builder, false));
-    OK(httpqq_client_builder_set_auto_relogin(builder, false));
-    OK(httpqq_client_builder_set_max_reply_size(builder, 1 << 20));
-    OK(httpqq_client_builder_build(builder, &client));
+    OK(httpqq_client_builder_set_endpoint(builder, address, NULL));
+    OK(httpqq_client_builder_set_connect_timeout_ms(builder, 300, NULL));
+    OK(httpqq_client_builder_set_timeout_ms(builder, 400, NULL));
+    OK(httpqq_client_builder_set_keep_alive(builder, false, NULL));
+    OK(httpqq_client_builder_set_auto_relogin(builder, false, NULL));
+    OK(httpqq_client_builder_set_max_reply_size(builder, 1 << 20, NULL));
+    OK(httpqq_client_builder_build(builder, &client, NULL));
     double start = now();
-    EXPECT(HTTPQQ_STATUS_TIMEOUT, httpqq_client_login(client, 10001, "demo", &session));
+    EXPECT(HTTPQQ_STATUS_TIMEOUT, httpqq_client_login(client, 10001, "demo", &session, NULL));
     double elapsed = now() - start;
     /* Within the limit (±10%; ±25% under valgrind, which slows the wake-up). */
     CHECK(elapsed >= 0.36 && elapsed <= 0.4 * (1 + timing_slack()));
@@ -350,10 +350,10 @@ static void test_network_failures(void) {
     close(silent);
 
     /* Settings that cannot be used. */
-    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_client_new("http://host/path", &client));
-    OK(httpqq_client_builder_set_timeout_ms(builder, 0));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_client_new("http://host/path", &client, NULL));
+    OK(httpqq_client_builder_set_timeout_ms(builder, 0, NULL));
     client = NULL;
-    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_client_builder_build(builder, &client));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_client_builder_build(builder, &client, NULL));
     CHECK(client == NULL);
     httpqq_client_builder_free(builder);
 }
@@ -377,9 +377,9 @@ static void test_no_reply_over_the_network(void) {
     CHECK(pthread_create(&peer, NULL, close_without_reply, &listener) == 0);
 
     httpqq_client *client = NULL;
-    OK(httpqq_client_new(address, &client));
+    OK(httpqq_client_new(address, &client, NULL));
     httpqq_session *session = NULL;
-    EXPECT(HTTPQQ_STATUS_NO_REPLY, httpqq_client_login(client, 10001, "demo", &session));
+    EXPECT(HTTPQQ_STATUS_NO_REPLY, httpqq_client_login(client, 10001, "demo", &session, NULL));
     CHECK(session == NULL);
     pthread_join(peer, NULL);
     close(listener);
@@ -431,14 +431,14 @@ static void expect_fault_flooding(const char *name, const char *reply, int stall
     CHECK(pthread_create(&thread, NULL, scripted_peer, &peer) == 0);
 
     httpqq_client_builder *builder = httpqq_client_builder_new();
-    OK(httpqq_client_builder_set_endpoint(builder, address));
-    OK(httpqq_client_builder_set_timeout_ms(builder, 400));
-    OK(httpqq_client_builder_set_max_reply_size(builder, 1 << 20));
+    OK(httpqq_client_builder_set_endpoint(builder, address, NULL));
+    OK(httpqq_client_builder_set_timeout_ms(builder, 400, NULL));
+    OK(httpqq_client_builder_set_max_reply_size(builder, 1 << 20, NULL));
     httpqq_client *client = NULL;
-    OK(httpqq_client_builder_build(builder, &client));
+    OK(httpqq_client_builder_build(builder, &client, NULL));
     httpqq_session *session = NULL;
     double start = now();
-    httpqq_status got = httpqq_client_login(client, 10001, "demo", &session);
+    httpqq_status got = httpqq_client_login(client, 10001, "demo", &session, NULL);
     double elapsed = now() - start;
     checks++;
     if (got != want) {
@@ -517,17 +517,17 @@ static void test_double_reply_on_a_kept_connection(void) {
     CHECK(pthread_create(&thread, NULL, double_replying_peer, &listener) == 0);
 
     httpqq_client_builder *builder = httpqq_client_builder_new();
-    OK(httpqq_client_builder_set_endpoint(builder, address));
-    OK(httpqq_client_builder_set_keep_alive(builder, true));
-    OK(httpqq_client_builder_set_timeout_ms(builder, 2000));
+    OK(httpqq_client_builder_set_endpoint(builder, address, NULL));
+    OK(httpqq_client_builder_set_keep_alive(builder, true, NULL));
+    OK(httpqq_client_builder_set_timeout_ms(builder, 2000, NULL));
     httpqq_client *client = NULL;
-    OK(httpqq_client_builder_build(builder, &client));
+    OK(httpqq_client_builder_build(builder, &client, NULL));
     httpqq_session *session = NULL;
-    OK(httpqq_client_login(client, 10001, "demo", &session));
+    OK(httpqq_client_login(client, 10001, "demo", &session, NULL));
     struct timespec pause = {0, 100 * 1000000L};
     nanosleep(&pause, NULL);
     uint32_t count = 0;
-    OK(httpqq_session_friend_count(session, &count));
+    OK(httpqq_session_friend_count(session, &count, NULL));
     CHECK(count == 3);
     httpqq_session_free(session);
     httpqq_client_free(client);
@@ -560,91 +560,91 @@ static void test_server_faults(void) {
 
 static void test_server_errors(void) {
     httpqq_server *server = NULL;
-    EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(endpoint, NULL, &server));
-    EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(NULL, "/nonexistent/accounts.toml", &server));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_server_start("not an address", NULL, &server));
+    EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(endpoint, NULL, &server, NULL));
+    EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(NULL, "/nonexistent/accounts.toml", &server, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_server_start("not an address", NULL, &server, NULL));
     CHECK(server == NULL);
 }
 
 static void test_codec(void) {
     httpqq_request *request = NULL;
     char *body = NULL;
-    OK(httpqq_request_send_message(10002, "1+1=2, 好", &request));
-    OK(httpqq_request_encode(request, 10001, 7, &body));
+    OK(httpqq_request_send_message(10002, "1+1=2, 好", &request, NULL));
+    OK(httpqq_request_encode(request, 10001, 7, &body, NULL));
     CHECK_STR(body, "VER=1.1&CMD=CLTMSG&SEQ=7&UIN=10001&UN=10002&MG=1%2B1%3D2%2C 好");
     CHECK(!httpqq_request_closes_connection(request));
     httpqq_string_free(body);
     httpqq_request_free(request);
 
-    OK(httpqq_request_online_count(&request));
+    OK(httpqq_request_online_count(&request, NULL));
     CHECK(httpqq_request_closes_connection(request));
     httpqq_request_free(request);
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_request_friend_list(0, &request));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_request_friend_list(0, &request, NULL));
 
     /* Every constructor gives a request that encodes. */
     httpqq_request *all[13] = {0};
-    OK(httpqq_request_login("demo", &all[0]));
-    OK(httpqq_request_login_md5("fe01ce2a7fbac8fafaed7c982a04e229", &all[1]));
-    OK(httpqq_request_friend_count(&all[2]));
-    OK(httpqq_request_friend_list(5, &all[3]));
-    OK(httpqq_request_online_friends(5, &all[4]));
-    OK(httpqq_request_user_info(10002, 2, &all[5]));
-    OK(httpqq_request_add_friend(10002, &all[6]));
-    OK(httpqq_request_verify(10002, 1, "no", &all[7]));
-    OK(httpqq_request_remove_friend(10002, &all[8]));
-    OK(httpqq_request_set_status(30, &all[9]));
-    OK(httpqq_request_fetch_messages(&all[10]));
-    OK(httpqq_request_logout(&all[11]));
-    OK(httpqq_request_online_count(&all[12]));
+    OK(httpqq_request_login("demo", &all[0], NULL));
+    OK(httpqq_request_login_md5("fe01ce2a7fbac8fafaed7c982a04e229", &all[1], NULL));
+    OK(httpqq_request_friend_count(&all[2], NULL));
+    OK(httpqq_request_friend_list(5, &all[3], NULL));
+    OK(httpqq_request_online_friends(5, &all[4], NULL));
+    OK(httpqq_request_user_info(10002, 2, &all[5], NULL));
+    OK(httpqq_request_add_friend(10002, &all[6], NULL));
+    OK(httpqq_request_verify(10002, 1, "no", &all[7], NULL));
+    OK(httpqq_request_remove_friend(10002, &all[8], NULL));
+    OK(httpqq_request_set_status(30, &all[9], NULL));
+    OK(httpqq_request_fetch_messages(&all[10], NULL));
+    OK(httpqq_request_logout(&all[11], NULL));
+    OK(httpqq_request_online_count(&all[12], NULL));
     for (int i = 0; i < 13; i++) {
-        OK(httpqq_request_encode(all[i], 10001, (uint16_t)(i + 1), &body));
+        OK(httpqq_request_encode(all[i], 10001, (uint16_t)(i + 1), &body, NULL));
         CHECK(body != NULL && strncmp(body, "VER=1.1&CMD=", 12) == 0);
         httpqq_string_free(body);
     }
     char *login_body = NULL;
-    OK(httpqq_request_encode(all[0], 10001, 1, &login_body));
+    OK(httpqq_request_encode(all[0], 10001, 1, &login_body, NULL));
     CHECK(strstr(login_body, "PS=fe01ce2a7fbac8fafaed7c982a04e229") != NULL);
     httpqq_string_free(login_body);
 
     /* Replies from the field notes. */
     const char *login_reply = "VER=1.1&CMD=LOGIN&SEQ=9&UIN=106814&RES=0&RS=0&HI=60&LI=300";
     httpqq_reply *reply = NULL;
-    OK(httpqq_reply_decode(all[0], 9, (const uint8_t *)login_reply, strlen(login_reply), &reply));
+    OK(httpqq_reply_decode(all[0], 9, (const uint8_t *)login_reply, strlen(login_reply), &reply, NULL));
     CHECK(httpqq_reply_get_kind(reply) == HTTPQQ_REPLY_KIND_LOGIN);
     uint64_t hi = 0, li = 0;
-    OK(httpqq_reply_login(reply, &hi, &li));
+    OK(httpqq_reply_login(reply, &hi, &li, NULL));
     CHECK(hi == 60000 && li == 300000);
     uint32_t n = 5;
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_reply_count(reply, &n));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_reply_count(reply, &n, NULL));
     CHECK(n == 5);
     httpqq_reply_free(reply);
 
     const char *msgs = "VER=1.1&CMD=GETMSGEX&SEQ=11&UIN=106814&RES=0& MN=2&MT=99,9,"
                        "&UN=36791785,106814,&MG= 20,hi ,";
-    OK(httpqq_reply_decode(all[10], 11, (const uint8_t *)msgs, strlen(msgs), &reply));
+    OK(httpqq_reply_decode(all[10], 11, (const uint8_t *)msgs, strlen(msgs), &reply, NULL));
     const httpqq_message_list *list = NULL;
-    OK(httpqq_reply_messages(reply, &list));
+    OK(httpqq_reply_messages(reply, &list, NULL));
     CHECK(httpqq_message_list_len(list) == 2);
     CHECK(httpqq_message_status(httpqq_message_list_get(list, 0)) == HTTPQQ_ONLINE_STATUS_OFFLINE);
     CHECK_STR(httpqq_message_text(httpqq_message_list_get(list, 1), NULL), "hi ");
     httpqq_reply_free(reply);
 
     const char *friends = "VER=1.1&CMD=LIST&SEQ=4&UIN=1&RES=0&FN=2&UN=5,6,";
-    OK(httpqq_reply_decode(all[3], 4, (const uint8_t *)friends, strlen(friends), &reply));
+    OK(httpqq_reply_decode(all[3], 4, (const uint8_t *)friends, strlen(friends), &reply, NULL));
     const httpqq_friend_list *uins = NULL;
-    OK(httpqq_reply_friend_list(reply, &uins));
+    OK(httpqq_reply_friend_list(reply, &uins, NULL));
     CHECK(httpqq_friend_list_len(uins) == 2 && httpqq_friend_list_get(uins, 1) == 6);
     httpqq_reply_free(reply);
 
     reply = NULL;
     const char *res20 = "VER=1.1&CMD=GETMSGEX&SEQ=11&UIN=1&RES=20";
     EXPECT(HTTPQQ_STATUS_NOT_LOGGED_IN,
-           httpqq_reply_decode(all[10], 11, (const uint8_t *)res20, strlen(res20), &reply));
-    EXPECT(HTTPQQ_STATUS_NO_REPLY, httpqq_reply_decode(all[10], 11, NULL, 0, &reply));
+           httpqq_reply_decode(all[10], 11, (const uint8_t *)res20, strlen(res20), &reply, NULL));
+    EXPECT(HTTPQQ_STATUS_NO_REPLY, httpqq_reply_decode(all[10], 11, NULL, 0, &reply, NULL));
     EXPECT(HTTPQQ_STATUS_PROTOCOL,
-           httpqq_reply_decode(all[10], 11, (const uint8_t *)"garbage", 7, &reply));
+           httpqq_reply_decode(all[10], 11, (const uint8_t *)"garbage", 7, &reply, NULL));
     EXPECT(HTTPQQ_STATUS_PROTOCOL,
-           httpqq_reply_decode(all[10], 12, (const uint8_t *)res20, strlen(res20), &reply));
+           httpqq_reply_decode(all[10], 12, (const uint8_t *)res20, strlen(res20), &reply, NULL));
     CHECK(reply == NULL);
     for (int i = 0; i < 13; i++) httpqq_request_free(all[i]);
 }
@@ -664,7 +664,7 @@ static void *send_many(void *arg) {
     char text[64];
     for (int i = 0; i < PER_THREAD; i++) {
         snprintf(text, sizeof text, "t%d-%d", s->id, i);
-        if (httpqq_session_send_message(s->session, 10002, text) != HTTPQQ_STATUS_OK) {
+        if (httpqq_session_send_message(s->session, 10002, text, NULL) != HTTPQQ_STATUS_OK) {
             fprintf(stderr, "thread %d: %s\n", s->id, httpqq_last_error_message());
             s->failed++;
         }
@@ -715,13 +715,13 @@ static int on_message(const httpqq_message *message, void *user_data) {
 
 static void test_listen(httpqq_session *alice, httpqq_session *bob) {
     struct listened seen = {0, ""};
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_listen(bob, 0, on_message, &seen));
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_listen(bob, 99, on_message, &seen));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_listen(bob, 0, on_message, &seen, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_session_listen(bob, 99, on_message, &seen, NULL));
     CHECK(seen.count == 0);
-    OK(httpqq_session_send_message(alice, 10002, "one"));
-    OK(httpqq_session_send_message(alice, 10002, "stop"));
-    OK(httpqq_session_send_message(alice, 10002, "after stop, same batch"));
-    OK(httpqq_session_listen(bob, 100, on_message, &seen));
+    OK(httpqq_session_send_message(alice, 10002, "one", NULL));
+    OK(httpqq_session_send_message(alice, 10002, "stop", NULL));
+    OK(httpqq_session_send_message(alice, 10002, "after stop, same batch", NULL));
+    OK(httpqq_session_listen(bob, 100, on_message, &seen, NULL));
     /* It stops at once; the rest of the batch stays with the session. */
     CHECK(seen.count == 2);
     CHECK_STR(seen.last, "stop");
@@ -730,23 +730,85 @@ static void test_listen(httpqq_session *alice, httpqq_session *bob) {
     CHECK_STR(httpqq_message_text(httpqq_message_list_get(rest, 0), NULL), "after stop, same batch");
     httpqq_message_list_free(rest);
     /* …and comes first from the next listen too, once. */
-    OK(httpqq_session_send_message(alice, 10002, "four"));
-    OK(httpqq_session_send_message(alice, 10002, "stop"));
-    OK(httpqq_session_send_message(alice, 10002, "six"));
+    OK(httpqq_session_send_message(alice, 10002, "four", NULL));
+    OK(httpqq_session_send_message(alice, 10002, "stop", NULL));
+    OK(httpqq_session_send_message(alice, 10002, "six", NULL));
     seen.count = 0;
-    OK(httpqq_session_listen(bob, 100, on_message, &seen));
+    OK(httpqq_session_listen(bob, 100, on_message, &seen, NULL));
     CHECK(seen.count == 2);
     seen.count = 0;
     strcpy(seen.last, "");
-    OK(httpqq_session_send_message(alice, 10002, "stop"));
-    OK(httpqq_session_listen(bob, 100, on_message, &seen));
+    OK(httpqq_session_send_message(alice, 10002, "stop", NULL));
+    OK(httpqq_session_listen(bob, 100, on_message, &seen, NULL));
     CHECK(seen.count == 2);
     CHECK_STR(seen.last, "stop");
 }
 
+/* Each thread fails its own way, many times, with its own error object:
+ * what it reads is always its own failure (a thread-local last error read
+ * from the wrong thread gave another goroutine's error in Go). */
+struct failing {
+    httpqq_client *client;
+    int bad_uin;
+    int mismatches;
+};
+
+static void *fail_repeatedly(void *arg) {
+    struct failing *f = arg;
+    httpqq_error *error = httpqq_error_new();
+    for (int i = 0; i < 200; i++) {
+        int32_t status;
+        if (f->bad_uin) {
+            httpqq_session *session = NULL;
+            status = httpqq_client_login(f->client, 99999, "x", &session, error);
+        } else {
+            status = httpqq_session_send_message(NULL, 10002, "x", error);
+        }
+        int32_t wanted = f->bad_uin ? HTTPQQ_STATUS_INVALID_UIN : HTTPQQ_STATUS_INVALID_ARGUMENT;
+        if (status != wanted || httpqq_error_status(error) != wanted) {
+            f->mismatches++;
+        }
+    }
+    httpqq_error_free(error);
+    return NULL;
+}
+
+static void test_error_objects_do_not_depend_on_the_thread(httpqq_client *client) {
+    struct failing a = {client, 1, 0}, b = {client, 0, 0};
+    pthread_t ta, tb;
+    CHECK(pthread_create(&ta, NULL, fail_repeatedly, &a) == 0);
+    CHECK(pthread_create(&tb, NULL, fail_repeatedly, &b) == 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    CHECK(a.mismatches == 0);
+    CHECK(b.mismatches == 0);
+
+    /* Filled on one thread, read on another. */
+    httpqq_error *error = httpqq_error_new();
+    CHECK(httpqq_error_status(error) == HTTPQQ_STATUS_OK);
+    CHECK_STR(httpqq_error_message(error), "");
+    httpqq_session *session = NULL;
+    EXPECT(HTTPQQ_STATUS_LOGIN_FAILED, httpqq_client_login(client, 10003, "wrong", &session, error));
+    CHECK(session == NULL);
+    CHECK(httpqq_error_status(error) == HTTPQQ_STATUS_LOGIN_FAILED);
+    CHECK_STR(httpqq_error_reason(error), "密码错误");
+    CHECK(strstr(httpqq_error_message(error), "密码错误") != NULL);
+    CHECK(httpqq_error_outcome(error) == HTTPQQ_OUTCOME_REFUSED);
+    /* A success clears it. */
+    OK(httpqq_client_login(client, 10003, "demo", &session, error));
+    CHECK(httpqq_error_status(error) == HTTPQQ_STATUS_OK);
+    CHECK(httpqq_error_reason(error) == NULL);
+    CHECK(httpqq_error_outcome(error) == HTTPQQ_OUTCOME_ACCEPTED);
+    httpqq_session_free(session);
+    httpqq_error_free(error);
+    httpqq_error_free(NULL);
+    CHECK(httpqq_error_status(NULL) == -1);
+    CHECK(httpqq_error_message(NULL) == NULL);
+}
+
 int main(void) {
     httpqq_server *server = NULL;
-    if (httpqq_server_start(NULL, NULL, &server) != HTTPQQ_STATUS_OK) {
+    if (httpqq_server_start(NULL, NULL, &server, NULL) != HTTPQQ_STATUS_OK) {
         fprintf(stderr, "cannot start the server: %s\n", httpqq_last_error_message());
         return 1;
     }
@@ -754,7 +816,7 @@ int main(void) {
     CHECK(httpqq_server_port(server) > 0);
 
     httpqq_client *client = NULL;
-    OK(httpqq_client_new(endpoint, &client));
+    OK(httpqq_client_new(endpoint, &client, NULL));
     httpqq_session *alice = login(client, 10001);
     httpqq_session *bob = login(client, 10002);
     if (!alice || !bob) {
@@ -778,9 +840,10 @@ int main(void) {
     test_codec();
     test_threads_share_a_session(alice, bob);
     test_listen(alice, bob);
+    test_error_objects_do_not_depend_on_the_thread(client);
 
-    OK(httpqq_session_logout(alice));
-    OK(httpqq_session_logout(bob));
+    OK(httpqq_session_logout(alice, NULL));
+    OK(httpqq_session_logout(bob, NULL));
     httpqq_session_free(alice);
     httpqq_session_free(bob);
     httpqq_client_free(client);
