@@ -12,12 +12,12 @@ C_TEST_DIR := $(TARGET_DIR)/c-test
 
 VENV := .venv
 
-.PHONY: demo test test-rust test-c test-python lint docs header install bench soak fuzz
+.PHONY: demo test test-rust test-c test-bindings c-prefix test-python lint docs header install bench soak fuzz
 
 demo:
 	$(CARGO) run --quiet --locked -p httpqq-server --example demo
 
-test: lint test-rust test-c test-python docs demo
+test: lint test-rust test-c test-bindings test-python docs demo
 	@echo "all tests passed"
 
 lint:
@@ -35,11 +35,20 @@ docs:
 # `make install` does, then the C suite and example are compiled against it
 # through pkg-config (shared and static), run, run under valgrind, and the
 # shared library is driven from Python's ctypes.
-test-c:
-	$(CARGO) build --locked -p httpqq-ffi
-	sh ffi/install.sh $(C_TEST_DIR)/prefix $(TARGET_DIR)/debug
+test-c: c-prefix
 	PKG_CONFIG_PATH=$(C_TEST_DIR)/prefix/lib/pkgconfig sh ffi/tests/c/run.sh $(C_TEST_DIR)/build
 	cc -std=c99 -Wall -Wextra -Werror -fsyntax-only -I$(C_TEST_DIR)/prefix/include bench/c_roundtrip.c
+
+# The C library in debug, installed into a scratch prefix as `make install`
+# lays it out; what the C and binding tests link and load.
+c-prefix:
+	$(CARGO) build --locked -p httpqq-ffi
+	sh ffi/install.sh $(C_TEST_DIR)/prefix $(TARGET_DIR)/debug
+
+# Every binding (bindings/: Node.js, LuaJIT, Go, Ruby, C++) over that
+# prefix; bindings/run.sh installs the toolchains it misses (apt-get, npm ci).
+test-bindings: c-prefix
+	sh bindings/run.sh $(C_TEST_DIR)/prefix $(TARGET_DIR)/bindings
 
 # Regenerates include/httpqq.h from ffi/ (commit the result).
 header:

@@ -1,0 +1,3 @@
+module httpqq
+
+go 1.19

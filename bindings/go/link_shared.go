@@ -1,0 +1,6 @@
+//go:build !httpqq_static
+
+package httpqq
+
+// #cgo pkg-config: httpqq
+import "C"

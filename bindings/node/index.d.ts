@@ -1,0 +1,116 @@
+// Type declarations of httpqq for Node.js (see index.js).
+
+/** What went wrong in libhttpqq. */
+export declare class HttpqqError extends Error {
+  /** The httpqq_status (see `constants.HTTPQQ_STATUS_*`). */
+  readonly status: number;
+  /** A short English name of the status ("login failed", …). */
+  readonly statusName: string;
+  /** The server's own reason, when it gave one (a refused login's, say). */
+  readonly reason: string | null;
+  /** After RES=3: how long to send nothing more for the session. */
+  readonly retryAfterMs: number;
+  /** 'refused': certainly not carried out; 'unknown': sent, but no reply
+   * came (it may have been; nothing is resent by itself). */
+  readonly outcome: 'accepted' | 'refused' | 'unknown';
+}
+export declare class NoReply extends HttpqqError {}
+export declare class NotLoggedIn extends HttpqqError {}
+export declare class Throttled extends HttpqqError {}
+export declare class InvalidUin extends HttpqqError {}
+export declare class LoginFailed extends HttpqqError {}
+export declare class ProtocolError extends HttpqqError {}
+export declare class TransportError extends HttpqqError {}
+export declare class TimeoutError extends HttpqqError {}
+export declare class InvalidConfig extends HttpqqError {}
+export declare class InvalidArgument extends HttpqqError {}
+export declare class ServerError extends HttpqqError {}
+export declare class InternalError extends HttpqqError {}
+export declare class StoppedError extends HttpqqError {}
+
+/** A QQ number: an integer below 2**53, or a bigint. */
+export type Uin = number | bigint;
+
+/** An incoming message. */
+export interface Message {
+  /** The MT code (constants.HTTPQQ_MESSAGE_KIND_*): 9 text, 99 a status change, … */
+  readonly kind: number;
+  readonly sender: number;
+  /** The text (or reason, or a status change's code as text), exactly as sent. */
+  readonly text: string;
+  /** A status change's new status; null otherwise. */
+  readonly status: number | null;
+}
+
+/** One thing an agent reports. */
+export interface AgentEvent {
+  readonly kind: 'online' | 'reconnecting' | 'throttled' | 'session renewed' | 'message' | 'stopped' | 'other';
+  readonly uin: number;
+  /** For 'message'. */
+  readonly message: Message | null;
+  /** For 'reconnecting': failures in a row, from 1. */
+  readonly attempt: number;
+  /** For 'reconnecting' (the backoff) and 'throttled' (the penalty). */
+  readonly delayMs: number;
+  /** For 'reconnecting' (what failed) and 'stopped' (why, unless asked to). */
+  readonly error: HttpqqError | null;
+}
+
+/** The reference server, in this process (for tests). */
+export declare class Server {
+  /** Starts it: `listen` ("127.0.0.1:0" by default) and an `accounts`
+   * file (the demo accounts 10001-10005, password "demo", by default). */
+  static start(options?: { listen?: string | null; accounts?: string | null }): Server;
+  /** "host:port". */
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+export interface ClientOptions {
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  keepAlive?: boolean;
+}
+
+export interface AgentOptions {
+  pollIntervalMs?: number;
+  /** [first retry, longest] in milliseconds. */
+  backoffMs?: [number, number];
+  throttlePenaltyMs?: number | null;
+}
+
+/** A client of one server. */
+export declare class Client {
+  constructor(endpoint: string, options?: ClientOptions);
+  /** Rejects with LoginFailed (with the server's `reason`) for a wrong password. */
+  login(uin: Uin, password: string): Promise<Session>;
+  /** An agent: a logged-in account that stays up. */
+  agent(uin: Uin, password: string, options?: AgentOptions): Agent;
+  close(): Promise<void>;
+}
+
+/** A logged-in account. */
+export declare class Session {
+  readonly uin: Uin;
+  send(to: Uin, text: string): Promise<void>;
+  messages(): Promise<Message[]>;
+  friends(): Promise<number[]>;
+  logout(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A logged-in account that stays up; its events end with 'stopped'. */
+export declare class Agent implements AsyncIterable<AgentEvent> {
+  readonly uin: Uin;
+  /** The next event, null if none came in time, undefined once the last was taken. */
+  nextEvent(timeoutMs?: number): Promise<AgentEvent | null | undefined>;
+  [Symbol.asyncIterator](): AsyncIterator<AgentEvent>;
+  send(to: Uin, text: string): Promise<void>;
+  stop(): void;
+  close(): Promise<void>;
+}
+
+/** Every HTTPQQ_ constant of the header, by name. */
+export declare const constants: Readonly<Record<string, number>>;
+/** libhttpqq's version, e.g. "0.2.0". */
+export declare const version: string;

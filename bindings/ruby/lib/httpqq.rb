@@ -1,0 +1,512 @@
+# frozen_string_literal: true
+
+# httpqq for Ruby: libhttpqq through the ffi gem.
+#
+# The declarations are read from the flat header libhttpqq installs
+# (httpqq_cdef.h), so this file holds no copy of them. Every call is
+# attached with `blocking: true`: it releases the GVL, so other Ruby threads
+# (and the main thread's signal handlers) run while one waits for the
+# network. Strings come back as UTF-8; failures are exceptions under
+# Httpqq::Error; handles are freed by #close (or a block form) and, as a
+# safety net, by the garbage collector.
+#
+# Where the library is: HTTPQQ_LIB (a path), else the system's loader
+# ("libhttpqq.so"). Where the declarations are: HTTPQQ_CDEF, else
+# ../include/httpqq_cdef.h beside HTTPQQ_LIB, else /usr/local/include and
+# /usr/include.
+#
+#   require "httpqq"
+#   Httpqq::Client.open("127.0.0.1:8000") do |client|
+#     client.login(10001, "demo") do |alice|
+#       alice.send_message(10002, "你好")
+#       alice.messages.each { |m| puts "#{m.sender}: #{m.text}" }
+#     end
+#   end
+
+require "ffi"
+
+module Httpqq
+  # The C library, its functions attached from httpqq_cdef.h.
+  module C
+    extend FFI::Library
+
+    LIB = ENV["HTTPQQ_LIB"] || "libhttpqq.so"
+
+    CDEF_PATH = [
+      ENV["HTTPQQ_CDEF"],
+      ENV["HTTPQQ_LIB"] && File.join(File.dirname(ENV["HTTPQQ_LIB"]), "..", "include", "httpqq_cdef.h"),
+      "/usr/local/include/httpqq_cdef.h",
+      "/usr/include/httpqq_cdef.h",
+    ].compact.find { |candidate| File.exist?(candidate) } or
+      raise LoadError, "httpqq: cannot find httpqq_cdef.h (set HTTPQQ_CDEF)"
+
+    DECLARATIONS = File.read(CDEF_PATH, encoding: "UTF-8")
+
+    ffi_lib LIB
+
+    # Every HTTPQQ_ constant of the header, by name.
+    CONSTANTS = DECLARATIONS.scan(/^\s*(HTTPQQ_\w+) = (-?\d+),/).to_h { |name, value| [name, Integer(value)] }.freeze
+
+    SCALARS = {
+      "void" => :void, "bool" => :bool, "size_t" => :size_t,
+      "int32_t" => :int32, "uint32_t" => :uint32, "int64_t" => :int64,
+      "uint64_t" => :uint64, "uint16_t" => :uint16,
+    }.freeze
+
+    # A C type as the ffi gem names it: pointers (strings included) stay
+    # pointers, except a `const char *` parameter, which takes a Ruby
+    # String (refused if it holds a NUL).
+    def self.ffi_type(type, parameter)
+      type = type.strip
+      return :string if parameter && type == "const char *"
+      return :pointer if type.include?("*") || type.end_with?("_callback")
+      SCALARS.fetch(type) { raise LoadError, "httpqq: #{CDEF_PATH}: unknown C type #{type}" }
+    end
+
+    DECLARATIONS.split(";").each do |raw|
+      declaration = raw.gsub(/\s+/, " ").strip
+      next if declaration.start_with?("typedef", "enum")
+      match = /\A(?<result>[\w\s*]+?)\s*\b(?<name>httpqq_\w+)\((?<params>.*)\)\z/.match(declaration) or next
+      params = match[:params] == "void" ? [] : match[:params].split(",").map { |p| p.sub(/\w+\s*\z/, "") }
+      attach_function match[:name].to_sym, params.map { |p| ffi_type(p, true) }, ffi_type(match[:result], false),
+                      blocking: true
+    end
+  end
+
+  # Every constant of the header without its prefix: Httpqq::STATUS_OK, …
+  C::CONSTANTS.each { |name, value| const_set(name.delete_prefix("HTTPQQ_"), value) }
+
+  VERSION = C.httpqq_version.read_string.force_encoding(Encoding::UTF_8)
+
+  # A failure of libhttpqq. #status is the httpqq_status, #status_name its
+  # name, #reason the server's words when it gave some, #retry_after the
+  # seconds a RES=3 penalty lasts, and #outcome :refused (certainly not
+  # carried out) or :unknown (sent, no reply: it may have been).
+  class Error < StandardError
+    attr_reader :status, :reason, :retry_after, :outcome
+
+    def initialize(message = nil, status: STATUS_INTERNAL, reason: nil, retry_after: 0.0, outcome: :refused)
+      super(message)
+      @status = status
+      @reason = reason
+      @retry_after = retry_after
+      @outcome = outcome
+    end
+
+    def status_name = Httpqq.string(C.httpqq_status_name(status))
+  end
+
+  class NoReply < Error; end
+  class NotLoggedIn < Error; end
+  class Throttled < Error; end
+  class InvalidUin < Error; end
+  class LoginFailed < Error; end
+  class ProtocolError < Error; end
+  class TransportError < Error; end
+  class TimeoutError < Error; end
+  class InvalidConfig < Error; end
+  class InvalidArgument < Error; end
+  class ServerError < Error; end
+  class InternalError < Error; end
+  class Stopped < Error; end
+
+  ERRORS = {
+    STATUS_NO_REPLY => NoReply, STATUS_NOT_LOGGED_IN => NotLoggedIn, STATUS_THROTTLED => Throttled,
+    STATUS_INVALID_UIN => InvalidUin, STATUS_LOGIN_FAILED => LoginFailed, STATUS_PROTOCOL => ProtocolError,
+    STATUS_TRANSPORT => TransportError, STATUS_TIMEOUT => TimeoutError, STATUS_INVALID_CONFIG => InvalidConfig,
+    STATUS_INVALID_ARGUMENT => InvalidArgument, STATUS_SERVER => ServerError, STATUS_INTERNAL => InternalError,
+    STATUS_STOPPED => Stopped,
+  }.freeze
+
+  OUTCOMES = { OUTCOME_ACCEPTED => :accepted, OUTCOME_REFUSED => :refused, OUTCOME_UNKNOWN => :unknown }.freeze
+
+  # A C string the library owns, copied as UTF-8; nil for NULL.
+  def self.string(pointer)
+    pointer.null? ? nil : pointer.read_string.force_encoding(Encoding::UTF_8)
+  end
+
+  # Calls a fallible function with an error object of its own (so the
+  # error is this call's, whatever thread ran it); raises what it holds.
+  def self.call(name, *args)
+    error = C.httpqq_error_new
+    begin
+      status = C.public_send(name, *args, error)
+      raise failure(error) unless status.zero?
+    ensure
+      C.httpqq_error_free(error)
+    end
+  end
+
+  def self.failure(error)
+    status = C.httpqq_error_status(error)
+    ERRORS.fetch(status, Error).new(
+      string(C.httpqq_error_message(error)),
+      status: status,
+      reason: string(C.httpqq_error_reason(error)),
+      retry_after: C.httpqq_error_retry_after_ms(error) / 1000.0,
+      outcome: OUTCOMES.fetch(C.httpqq_error_outcome(error), :unknown),
+    )
+  end
+
+  def self.uin(value, what = "uin")
+    unless value.is_a?(Integer)
+      raise TypeError, "httpqq: #{what} must be a QQ number (an Integer), not #{value.inspect}"
+    end
+    raise RangeError, "httpqq: #{what} must be from 0 to 2**64-1, not #{value}" unless value.between?(0, 2**64 - 1)
+
+    value
+  end
+
+  def self.text(value, what)
+    raise TypeError, "httpqq: #{what} must be a String, not #{value.class}" unless value.is_a?(String)
+    unless value.encoding == Encoding::UTF_8 || value.ascii_only?
+      value = value.encode(Encoding::UTF_8)
+    end
+    raise ArgumentError, "httpqq: #{what} is not valid UTF-8" unless value.valid_encoding?
+    raise ArgumentError, "httpqq: #{what} holds a NUL byte" if value.include?("\0")
+
+    value
+  end
+
+  def self.milliseconds(seconds, what)
+    raise TypeError, "httpqq: #{what} must be a number of seconds" unless seconds.is_a?(Numeric)
+    raise ArgumentError, "httpqq: #{what} must not be negative" if seconds.negative?
+
+    (seconds * 1000).round
+  end
+
+  # A libhttpqq handle: freed once, never while another thread's call uses
+  # it (close waits for those calls), and freed by the garbage collector if
+  # nobody closed it.
+  class Handle
+    def initialize(pointer, free, what)
+      @pointer = FFI::AutoPointer.new(pointer, C.method(free))
+      @what = what
+      @lock = Mutex.new
+      @idle = ConditionVariable.new
+      @busy = 0
+    end
+
+    # Runs the block with the pointer, held open meanwhile.
+    def use
+      @lock.synchronize do
+        raise IOError, "httpqq: the #{@what} is closed" if @pointer.nil?
+
+        @busy += 1
+      end
+      begin
+        yield @pointer
+      ensure
+        @lock.synchronize do
+          @busy -= 1
+          @idle.broadcast if @busy.zero?
+        end
+      end
+    end
+
+    def closed? = @lock.synchronize { @pointer.nil? }
+
+    # Frees it once the calls using it have returned; later calls raise
+    # IOError; closing twice does nothing.
+    def close
+      pointer = @lock.synchronize do
+        @idle.wait(@lock) until @busy.zero?
+        taken = @pointer
+        @pointer = nil
+        taken
+      end
+      pointer&.free
+      nil
+    end
+  end
+
+  # Opens a resource, yields it and closes it (the block forms).
+  module Closing
+    def self.around(resource)
+      return resource unless block_given?
+
+      begin
+        yield resource
+      ensure
+        resource.close
+      end
+    end
+  end
+
+  # A message: #kind is a Symbol (:text, :status_change, …), #status the
+  # new online status of a :status_change.
+  Message = Struct.new(:kind, :sender, :text, :status, keyword_init: true)
+
+  MESSAGE_KINDS = {
+    MESSAGE_KIND_VERIFICATION_REQUEST => :verification_request, MESSAGE_KIND_APPROVED => :approved,
+    MESSAGE_KIND_REJECTED => :rejected, MESSAGE_KIND_TEXT => :text, MESSAGE_KIND_STATUS_CHANGE => :status_change,
+  }.freeze
+
+  def self.message_of(pointer)
+    length = FFI::MemoryPointer.new(:size_t)
+    bytes = C.httpqq_message_text(pointer, length)
+    status = C.httpqq_message_status(pointer)
+    Message.new(
+      kind: MESSAGE_KINDS.fetch(C.httpqq_message_get_kind(pointer), :other),
+      sender: C.httpqq_message_sender(pointer),
+      text: bytes.read_bytes(length.read(:size_t)).force_encoding(Encoding::UTF_8),
+      status: status.zero? ? nil : status,
+    )
+  end
+
+  # The reference server, in this process (for tests).
+  class Server
+    # Starts it on listen ("127.0.0.1:0", a free port, by default) with an
+    # accounts file (TOML; by default the demo accounts 10001-10005, password
+    # "demo"). With a block: yields it and stops it after.
+    def self.start(listen: nil, accounts: nil, &block)
+      out = FFI::MemoryPointer.new(:pointer)
+      Httpqq.call(:httpqq_server_start, listen && Httpqq.text(listen, "listen"),
+                  accounts && Httpqq.text(accounts, "accounts"), out)
+      Closing.around(new(out.read_pointer), &block)
+    end
+
+    def initialize(pointer)
+      @handle = Handle.new(pointer, :httpqq_server_free, "server")
+    end
+
+    # "host:port".
+    def endpoint = @handle.use { |server| Httpqq.string(C.httpqq_server_endpoint(server)) }
+
+    def close = @handle.close
+    def closed? = @handle.closed?
+  end
+
+  # A client of one server: its settings and its connections.
+  class Client
+    # With a block: yields the client and closes it after.
+    def self.open(endpoint, **options, &block) = Closing.around(new(endpoint, **options), &block)
+
+    # timeout and connect_timeout in seconds.
+    def initialize(endpoint, timeout: 30, connect_timeout: 10, keep_alive: false)
+      builder = C.httpqq_client_builder_new
+      begin
+        Httpqq.call(:httpqq_client_builder_set_endpoint, builder, Httpqq.text(endpoint, "endpoint"))
+        Httpqq.call(:httpqq_client_builder_set_timeout_ms, builder, Httpqq.milliseconds(timeout, "timeout"))
+        Httpqq.call(:httpqq_client_builder_set_connect_timeout_ms, builder,
+                    Httpqq.milliseconds(connect_timeout, "connect_timeout"))
+        Httpqq.call(:httpqq_client_builder_set_keep_alive, builder, keep_alive ? true : false)
+        out = FFI::MemoryPointer.new(:pointer)
+        Httpqq.call(:httpqq_client_builder_build, builder, out)
+        @handle = Handle.new(out.read_pointer, :httpqq_client_free, "client")
+      ensure
+        C.httpqq_client_builder_free(builder)
+      end
+    end
+
+    # Logs in; the Session (with a block: yields it and closes it after).
+    # Raises LoginFailed, whose #reason is the server's, for a wrong
+    # password.
+    def login(who, password, &block)
+      number = Httpqq.uin(who)
+      password = Httpqq.text(password, "password")
+      session = @handle.use do |client|
+        out = FFI::MemoryPointer.new(:pointer)
+        Httpqq.call(:httpqq_client_login, client, number, password, out)
+        Session.new(out.read_pointer, number)
+      end
+      Closing.around(session, &block)
+    end
+
+    # An Agent: a logged-in account that stays up. poll_interval and
+    # backoff in seconds.
+    def agent(who, password, poll_interval: 5, backoff: [1, 30], throttle_penalty: nil, &block)
+      number = Httpqq.uin(who)
+      password = Httpqq.text(password, "password")
+      options = C.httpqq_agent_options_new
+      agent = begin
+        Httpqq.call(:httpqq_agent_options_set_poll_interval_ms, options,
+                    Httpqq.milliseconds(poll_interval, "poll_interval"))
+        Httpqq.call(:httpqq_agent_options_set_backoff_ms, options, Httpqq.milliseconds(backoff[0], "backoff"),
+                    Httpqq.milliseconds(backoff[1], "backoff"))
+        if throttle_penalty
+          Httpqq.call(:httpqq_agent_options_set_throttle_penalty_ms, options,
+                      Httpqq.milliseconds(throttle_penalty, "throttle_penalty"))
+        end
+        @handle.use do |client|
+          out = FFI::MemoryPointer.new(:pointer)
+          Httpqq.call(:httpqq_agent_start, client, number, password, options, out)
+          Agent.new(out.read_pointer, number)
+        end
+      ensure
+        C.httpqq_agent_options_free(options)
+      end
+      Closing.around(agent, &block)
+    end
+
+    def close = @handle.close
+    def closed? = @handle.closed?
+  end
+
+  # A logged-in account and its commands.
+  class Session
+    attr_reader :uin
+
+    def initialize(pointer, number)
+      @handle = Handle.new(pointer, :httpqq_session_free, "session")
+      @uin = number
+    end
+
+    # Sends a text message (named so, since Object#send is Ruby's).
+    def send_message(to, message)
+      target = Httpqq.uin(to, "to")
+      message = Httpqq.text(message, "message")
+      @handle.use { |session| Httpqq.call(:httpqq_session_send_message, session, target, message) }
+      nil
+    end
+
+    # The pending messages, oldest first: an Array of Message.
+    def messages
+      @handle.use do |session|
+        out = FFI::MemoryPointer.new(:pointer)
+        Httpqq.call(:httpqq_session_fetch_messages, session, out)
+        list = FFI::AutoPointer.new(out.read_pointer, C.method(:httpqq_message_list_free))
+        Array.new(C.httpqq_message_list_len(list)) { |n| Httpqq.message_of(C.httpqq_message_list_get(list, n)) }
+      ensure
+        list&.free
+      end
+    end
+
+    # The friends' UINs.
+    def friends
+      @handle.use do |session|
+        out = FFI::MemoryPointer.new(:pointer)
+        Httpqq.call(:httpqq_session_friends, session, 0, out)
+        list = FFI::AutoPointer.new(out.read_pointer, C.method(:httpqq_friend_list_free))
+        Array.new(C.httpqq_friend_list_len(list)) { |n| C.httpqq_friend_list_get(list, n) }
+      ensure
+        list&.free
+      end
+    end
+
+    # Logs out (the handle still needs #close).
+    def logout
+      @handle.use { |session| Httpqq.call(:httpqq_session_logout, session) }
+      nil
+    end
+
+    def close = @handle.close
+    def closed? = @handle.closed?
+  end
+
+  # What an agent reports. #kind is :online, :reconnecting, :throttled,
+  # :session_renewed, :message or :stopped; #error an Httpqq::Error (or nil).
+  Event = Struct.new(:kind, :uin, :message, :attempt, :delay, :error, keyword_init: true)
+
+  EVENT_KINDS = {
+    EVENT_KIND_ONLINE => :online, EVENT_KIND_RECONNECTING => :reconnecting, EVENT_KIND_THROTTLED => :throttled,
+    EVENT_KIND_SESSION_RENEWED => :session_renewed, EVENT_KIND_MESSAGE => :message, EVENT_KIND_STOPPED => :stopped,
+  }.freeze
+
+  def self.event_of(pointer)
+    message = C.httpqq_event_message(pointer)
+    status = C.httpqq_event_error_status(pointer)
+    error = unless status.zero?
+              ERRORS.fetch(status, Error).new(string(C.httpqq_event_error_message(pointer)),
+                                              status: status, reason: string(C.httpqq_event_reason(pointer)))
+            end
+    Event.new(
+      kind: EVENT_KINDS.fetch(C.httpqq_event_get_kind(pointer), :other),
+      uin: C.httpqq_event_uin(pointer),
+      message: message.null? ? nil : message_of(message),
+      attempt: C.httpqq_event_attempt(pointer),
+      delay: C.httpqq_event_delay_ms(pointer) / 1000.0,
+      error: error,
+    )
+  end
+
+  # A logged-in account that stays up: it polls, rides out failures with
+  # backoff, waits out penalties, logs in again, and reports it all as
+  # events:
+  #
+  #   client.agent(10002, "demo") do |bot|
+  #     bot.each_event do |event|
+  #       bot.send_message(event.message.sender, "got it") if event.kind == :message
+  #     end
+  #   end
+  class Agent
+    include Enumerable
+
+    attr_reader :uin
+
+    # How long one wait in C lasts, at most, in #each_event: Ctrl-C and
+    # Thread#raise land between two waits.
+    SLICE = 0.25
+
+    def initialize(pointer, number)
+      @handle = Handle.new(pointer, :httpqq_agent_free, "agent")
+      @uin = number
+    end
+
+    # The next Event; nil if none came within timeout seconds; false once
+    # the last one (:stopped) was taken.
+    def next_event(timeout: SLICE)
+      @handle.use do |agent|
+        out = FFI::MemoryPointer.new(:pointer)
+        begin
+          Httpqq.call(:httpqq_agent_next_event, agent, Httpqq.milliseconds(timeout, "timeout"), out)
+        rescue Stopped
+          return false
+        end
+        return nil if out.read_pointer.null?
+
+        event = FFI::AutoPointer.new(out.read_pointer, C.method(:httpqq_event_free))
+        begin
+          Httpqq.event_of(event)
+        ensure
+          event.free
+        end
+      end
+    end
+
+    # Yields every event until the agent stops (the last is :stopped);
+    # without a block, an Enumerator.
+    def each_event
+      return enum_for(:each_event) unless block_given?
+
+      loop do
+        event = next_event(timeout: SLICE)
+        break if event == false
+        next if event.nil?
+
+        yield event
+        break if event.kind == :stopped
+      end
+      self
+    end
+    alias each each_event
+
+    # Sends a text message; on failure the error's #outcome says :refused or
+    # :unknown (sent, no reply). Never resent by itself.
+    def send_message(to, message)
+      target = Httpqq.uin(to, "to")
+      message = Httpqq.text(message, "message")
+      outcome = FFI::MemoryPointer.new(:uint32)
+      @handle.use { |agent| Httpqq.call(:httpqq_agent_send, agent, target, message, outcome) }
+      nil
+    end
+
+    # Asks it to stop; returns at once. Its events end with :stopped.
+    def stop
+      @handle.use { |agent| C.httpqq_agent_stop(agent) }
+      nil
+    end
+
+    # Stops it, waits until it has finished (it logs out), and frees it.
+    def close
+      begin
+        stop
+      rescue IOError
+        # closed already
+      end
+      @handle.close
+    end
+
+    def closed? = @handle.closed?
+  end
+end
