@@ -1,4 +1,4 @@
-"""httpqq: HTTP QQ 1.1, typed and native.
+r"""httpqq: HTTP QQ 1.1, typed and native.
 
 A client of the plain-HTTP messaging interface Tencent served at
 ``tqq.tencent.com:8000``, its sans-I/O codec, and (in :mod:`httpqq.testing`)
@@ -25,14 +25,25 @@ logs in again, and reports it all as :class:`Event`\ s::
                 print(event)                             # online, reconnecting, …
 
 Every network call releases the GIL and can be interrupted with Ctrl-C;
-clients, sessions and agents may be shared between threads. Rust's log records reach :mod:`logging` under the logger
-``httpqq`` (``httpqq.server`` for the reference server); the levels are
-cached, so call :func:`refresh_logging` after changing them.
+clients, sessions and agents may be shared between threads. Rust's log
+records reach :mod:`logging` under the logger ``httpqq`` (``httpqq.server``
+for the reference server). Rust caches the loggers' levels so that a
+filtered record costs no GIL; a level set with ``Logger.setLevel``,
+``logging.disable``, ``basicConfig`` or ``dictConfig`` clears that cache at
+once (``refresh_logging()`` does it by hand, for a level assigned to
+``logger.level`` directly).
+
+``python -m httpqq`` (the ``httpqq`` command) is a command-line client:
+``httpqq --host HOST --uin UIN send|listen|friends|online|whois|add|status``.
+
 """
 
 from __future__ import annotations
 
+import logging as _logging
+
 from httpqq._native import (
+    MAX_BODY_BYTES,
     Agent,
     Client,
     Event,
@@ -79,6 +90,7 @@ from httpqq.errors import (
 
 __all__ = [
     "__version__",
+    "MAX_BODY_BYTES",
     "Client",
     "Session",
     "Events",
@@ -117,3 +129,24 @@ __all__ = [
     "InvalidConfig",
     "Stopped",
 ]
+
+
+def _follow_logging_levels() -> None:
+    """Makes every change of a logger's level reach the Rust side at once:
+    ``logging`` clears its own level cache through ``Manager._clear_cache``
+    on each such change (``setLevel``, ``disable``, the config functions),
+    and from now on that clears Rust's cache too."""
+    manager = _logging.Manager
+    clear = getattr(manager, "_clear_cache", None)
+    if clear is None or getattr(clear, "_httpqq", False):
+        return
+
+    def _clear_cache(self: _logging.Manager) -> None:
+        clear(self)
+        refresh_logging()
+
+    _clear_cache._httpqq = True  # type: ignore[attr-defined]
+    manager._clear_cache = _clear_cache  # type: ignore[attr-defined]
+
+
+_follow_logging_levels()

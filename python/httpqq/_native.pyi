@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from types import TracebackType
-from typing import Callable, Optional, Union, final
+from typing import Callable, Iterable, Mapping, Optional, Union, final
 
 from httpqq.enums import (
     AddFriendOutcome,
@@ -21,7 +21,9 @@ from httpqq.enums import (
 )
 
 __version__: str
+MAX_BODY_BYTES: int
 __all__ = [
+    "MAX_BODY_BYTES",
     "Agent",
     "Client",
     "Event",
@@ -150,6 +152,21 @@ class Agent:
 
 @final
 class Event:
+    def __new__(
+        cls,
+        uin: int,
+        kind: int,
+        message: Optional[Message] = None,
+        attempt: int = 0,
+        retry_in: Optional[float] = None,
+        error: Optional[BaseException] = None,
+    ) -> Event: ...
+    def __reduce__(
+        self,
+    ) -> tuple[
+        type[Event],
+        tuple[int, int, Optional[Message], int, Optional[float], Optional[BaseException]],
+    ]: ...
     @property
     def uin(self) -> int: ...
     @property
@@ -165,6 +182,10 @@ class Event:
 
 @final
 class Message:
+    def __new__(
+        cls, kind: int, sender: int, text: str, status: Optional[int] = None
+    ) -> Message: ...
+    def __reduce__(self) -> tuple[type[Message], tuple[int, int, str, Optional[int]]]: ...
     @property
     def kind(self) -> MessageKind: ...
     @property
@@ -178,6 +199,8 @@ class Message:
 
 @final
 class OnlineFriend:
+    def __new__(cls, uin: int, face: int, status: int, nickname: str) -> OnlineFriend: ...
+    def __reduce__(self) -> tuple[type[OnlineFriend], tuple[int, int, int, str]]: ...
     @property
     def uin(self) -> int: ...
     @property
@@ -191,6 +214,9 @@ class OnlineFriend:
 
 @final
 class LoginOutcome:
+    def __new__(cls, heartbeat: float, idle_timeout: float) -> LoginOutcome: ...
+    def __reduce__(self) -> tuple[type[LoginOutcome], tuple[float, float]]: ...
+    def __hash__(self) -> int: ...
     @property
     def heartbeat(self) -> float: ...
     @property
@@ -199,6 +225,11 @@ class LoginOutcome:
 
 @final
 class UserInfo:
+    def __new__(
+        cls, fields: Union[Mapping[str, str], Iterable[tuple[str, str]]]
+    ) -> UserInfo: ...
+    def __reduce__(self) -> tuple[type[UserInfo], tuple[list[tuple[str, str]]]]: ...
+    def __hash__(self) -> int: ...
     @property
     def level(self) -> int: ...
     @property

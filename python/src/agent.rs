@@ -8,6 +8,7 @@ use crate::convert::{member, seconds};
 use crate::errors::{blocking, exception, to_py, SIGNAL_CHECK};
 use crate::model::Message;
 use pyo3::prelude::*;
+use pyo3::types::PyType;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -173,6 +174,7 @@ impl Agent {
     /// is ever resent by itself.
     fn send(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, text: &str) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
+        crate::convert::message_text(target, text)?;
         let agent = live(&self.agent).ok_or_else(stopped)?;
         let text = text.to_owned();
         blocking(py, move || agent.send(target, &text))
@@ -182,6 +184,7 @@ impl Agent {
     /// or the exception, on another thread. For `httpqq.aio`.
     fn _send_then(&self, uin: &Bound<'_, PyAny>, text: &str, done: Py<PyAny>) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
+        crate::convert::message_text(target, text)?;
         let agent = live(&self.agent).ok_or_else(stopped)?;
         agent.send_later(target, text).then(move |result| {
             Python::try_attach(|py| {
@@ -335,6 +338,57 @@ impl Event {
 
 #[pymethods]
 impl Event {
+    /// An event as an agent would report it (for tests of your own code):
+    /// `kind` an `EventKind` (or its code).
+    #[new]
+    #[pyo3(signature = (uin, kind, message = None, attempt = 0, retry_in = None, error = None))]
+    fn py_new(
+        uin: &Bound<'_, PyAny>,
+        kind: &Bound<'_, PyAny>,
+        message: Option<Bound<'_, Message>>,
+        attempt: u32,
+        retry_in: Option<f64>,
+        error: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        Ok(Event {
+            uin: crate::convert::uin(uin, "uin")?.get(),
+            kind: crate::convert::code(kind, "kind")?,
+            message: message.map(|m| m.get().clone()),
+            attempt,
+            retry_in,
+            error,
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> (
+        Bound<'py, PyType>,
+        (
+            u64,
+            u32,
+            Option<Message>,
+            u32,
+            Option<f64>,
+            Option<Py<PyAny>>,
+        ),
+    ) {
+        let e = slf.get();
+        let error = e.error.as_ref().map(|err| err.clone_ref(slf.py()));
+        (
+            slf.as_any().get_type(),
+            (
+                e.uin,
+                e.kind,
+                e.message.clone(),
+                e.attempt,
+                e.retry_in,
+                error,
+            ),
+        )
+    }
+
     /// The account the event is about.
     #[getter]
     fn uin(&self) -> u64 {

@@ -40,11 +40,23 @@ impl Client {
         connect_timeout: f64,
         keep_alive: bool,
         auto_relogin: bool,
-        max_reply_size: u64,
+        max_reply_size: i64,
     ) -> PyResult<Self> {
-        let port = u16::try_from(port).map_err(|_| {
-            PyValueError::new_err(format!("port must be from 0 to 65535, not {port}"))
-        })?;
+        // Port 0 only means "any port" to a listener: nothing connects to it.
+        let port = u16::try_from(port)
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| {
+                PyValueError::new_err(format!("port must be from 1 to 65535, not {port}"))
+            })?;
+        let max_reply_size = u64::try_from(max_reply_size)
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "max_reply_size must be a positive number of bytes, not {max_reply_size}"
+                ))
+            })?;
         let endpoint = if host.contains(':') && !host.starts_with('[') {
             format!("[{host}]:{port}")
         } else {
@@ -271,7 +283,7 @@ impl Session {
 
     /// Changes your status (`Status`).
     fn set_status(&self, py: Python<'_>, status: &Bound<'_, PyAny>) -> PyResult<()> {
-        let status = httpqq::Status::from_code(code(status, "status")?);
+        let status = crate::convert::settable_status(status)?;
         self.run(py, move |s| s.set_status(status))
     }
 
@@ -289,6 +301,7 @@ impl Session {
     /// Sends a text message.
     fn send(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, text: &str) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
+        crate::convert::message_text(target, text)?;
         let text = text.to_owned();
         self.run(py, move |s| s.send_message(target, &text))
     }

@@ -61,3 +61,39 @@ pub(crate) fn optional_member<'py>(
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     code.map(|code| member(py, class, code)).transpose()
 }
+
+/// A text message as the server would take it: refused with `ValueError`
+/// when its request would pass the body limit the reference server reads
+/// (`httpqq.MAX_BODY_BYTES`), which the server answers with nothing.
+pub(crate) fn message_text(target: httpqq::Uin, text: &str) -> PyResult<()> {
+    let request = httpqq::Request::SendMessage {
+        target,
+        text: text.to_owned(),
+    };
+    let length = httpqq::codec::encode_request(target, 0, &request).len();
+    if length > httpqq::codec::MAX_BODY_BYTES {
+        return Err(PyValueError::new_err(format!(
+            "the message is too long: its request is {length} bytes once encoded, and a server \
+             reads at most {} (send it in parts)",
+            httpqq::codec::MAX_BODY_BYTES
+        )));
+    }
+    Ok(())
+}
+
+/// A status one can set: one the protocol lists (`Status`).
+pub(crate) fn settable_status(value: &Bound<'_, PyAny>) -> PyResult<httpqq::Status> {
+    let status = httpqq::Status::from_code(code(value, "status")?);
+    if httpqq::Status::ALL.contains(&status) {
+        return Ok(status);
+    }
+    let listed: Vec<String> = httpqq::Status::ALL
+        .iter()
+        .map(|s| format!("{} ({})", s.name().to_uppercase(), s.code()))
+        .collect();
+    Err(PyValueError::new_err(format!(
+        "status must be one of {}, not {}",
+        listed.join(", "),
+        status.code()
+    )))
+}

@@ -16,8 +16,9 @@ use pyo3::prelude::*;
 /// take the GIL to learn that a record is filtered out).
 static LOG_RESET: std::sync::OnceLock<pyo3_log::ResetHandle> = std::sync::OnceLock::new();
 
-/// Makes changes to the `logging` levels of the `httpqq` loggers take
-/// effect (the levels are cached for speed).
+/// Clears the cache of the `httpqq` loggers' levels, so that a level
+/// assigned to `logger.level` directly takes effect (`setLevel` and the
+/// `logging` config functions clear it by themselves).
 #[pyfunction]
 fn refresh_logging() {
     if let Some(reset) = LOG_RESET.get() {
@@ -38,6 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         .map_err(|err| pyo3::exceptions::PyRuntimeError::new_err(err.to_string()))?;
     let _ = LOG_RESET.set(reset);
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("MAX_BODY_BYTES", httpqq::codec::MAX_BODY_BYTES)?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::Session>()?;
     m.add_class::<client::Events>()?;

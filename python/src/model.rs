@@ -4,7 +4,19 @@
 
 use crate::convert::{member, optional_member};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyTuple, PyType};
+
+/// What `__reduce__` gives pickle: the class and its constructor's
+/// arguments, so a result is rebuilt by calling the class.
+type Reduced<'py> = (Bound<'py, PyType>, Bound<'py, PyTuple>);
+
+fn reduced<'py, T: pyo3::PyClass>(
+    slf: &Bound<'py, T>,
+    args: impl IntoPyObject<'py, Target = PyTuple, Output = Bound<'py, PyTuple>>,
+) -> PyResult<Reduced<'py>> {
+    let args = args.into_pyobject(slf.py()).map_err(Into::into)?;
+    Ok((slf.as_any().get_type(), args))
+}
 
 /// Formats a Python `repr` of a result: `Name(field=repr, ...)`.
 fn repr(py: Python<'_>, name: &str, fields: &[(&str, Bound<'_, PyAny>)]) -> PyResult<String> {
@@ -49,6 +61,32 @@ impl From<httpqq::Message> for Message {
 
 #[pymethods]
 impl Message {
+    /// A message as the server would deliver it (for tests of your own
+    /// code): `kind` a `MessageKind` (or its code), `status` the new
+    /// `Status` of a status change.
+    #[new]
+    #[pyo3(signature = (kind, sender, text, status = None))]
+    fn py_new(
+        kind: &Bound<'_, PyAny>,
+        sender: &Bound<'_, PyAny>,
+        text: String,
+        status: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        Ok(Message {
+            kind: crate::convert::code(kind, "kind")?,
+            sender: crate::convert::uin(sender, "sender")?.get(),
+            text,
+            status: status
+                .map(|s| crate::convert::code(s, "status"))
+                .transpose()?,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        let m = slf.get();
+        reduced(slf, (m.kind, m.sender, m.text.clone(), m.status))
+    }
+
     /// What kind of message this is (`MessageKind`).
     #[getter]
     fn kind<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -116,6 +154,28 @@ impl From<httpqq::OnlineFriend> for OnlineFriend {
 
 #[pymethods]
 impl OnlineFriend {
+    /// An online friend as the server would list one (for tests).
+    #[new]
+    #[pyo3(signature = (uin, face, status, nickname))]
+    fn py_new(
+        uin: &Bound<'_, PyAny>,
+        face: &Bound<'_, PyAny>,
+        status: &Bound<'_, PyAny>,
+        nickname: String,
+    ) -> PyResult<Self> {
+        Ok(OnlineFriend {
+            uin: crate::convert::uin(uin, "uin")?.get(),
+            face: crate::convert::code(face, "face")?,
+            status: crate::convert::code(status, "status")?,
+            nickname,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        let f = slf.get();
+        reduced(slf, (f.uin, f.face, f.status, f.nickname.clone()))
+    }
+
     /// Their `Status` (online or busy in practice).
     #[getter]
     fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -162,6 +222,30 @@ impl From<httpqq::LoginOutcome> for LoginOutcome {
 
 #[pymethods]
 impl LoginOutcome {
+    /// What a login gave (for tests): both in seconds.
+    #[new]
+    fn py_new(heartbeat: f64, idle_timeout: f64) -> PyResult<Self> {
+        crate::convert::seconds(heartbeat, "heartbeat")?;
+        crate::convert::seconds(idle_timeout, "idle_timeout")?;
+        Ok(LoginOutcome {
+            heartbeat,
+            idle_timeout,
+        })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        let o = slf.get();
+        reduced(slf, (o.heartbeat, o.idle_timeout))
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.heartbeat.to_bits().hash(&mut hasher);
+        self.idle_timeout.to_bits().hash(&mut hasher);
+        hasher.finish()
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "LoginOutcome(heartbeat={:?}, idle_timeout={:?})",
@@ -172,8 +256,8 @@ impl LoginOutcome {
 
 /// A user's profile (GetInfo). Fields the level did not include are
 /// `None`; every field of the reply is in `fields`.
-#[pyclass(frozen, eq, module = "httpqq")]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[pyclass(frozen, eq, hash, module = "httpqq")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct UserInfo {
     info: httpqq::UserInfo,
 }
@@ -186,6 +270,25 @@ impl From<httpqq::UserInfo> for UserInfo {
 
 #[pymethods]
 impl UserInfo {
+    /// A profile as the server would give it (for tests): `fields` are
+    /// its reply's fields after `RES` (a mapping or `(key, value)` pairs,
+    /// `UN` required), read exactly as the codec reads a reply:
+    /// `UserInfo({"UN": "10001", "NK": "Alice", "AG": "20"})`.
+    #[new]
+    fn py_new(fields: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let pairs: Vec<(String, String)> = match fields.cast::<PyDict>() {
+            Ok(dict) => dict.items().extract()?,
+            Err(_) => fields.extract()?,
+        };
+        httpqq::codec::user_info_from_fields(&pairs)
+            .map(UserInfo::from)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        reduced(slf, (slf.get().info.fields.clone(),))
+    }
+
     /// The level the server answered (`LV`).
     #[getter]
     fn level(&self) -> u32 {

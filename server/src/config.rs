@@ -129,7 +129,7 @@ impl Default for Config {
             max_connections: 512,
             max_connections_per_ip: 128,
             max_header_bytes: 8 * 1024,
-            max_body_bytes: 64 * 1024,
+            max_body_bytes: httpqq::codec::MAX_BODY_BYTES,
             read_timeout: Duration::from_secs(10),
             request_log: 0,
         }

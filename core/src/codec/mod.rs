@@ -26,9 +26,15 @@ mod fields;
 mod reply;
 mod request;
 
+/// The largest request body the reference server reads by default, and so
+/// the largest a client should send: the bindings refuse a longer message
+/// before it leaves (`ValueError` in Python). \[decision\]: the original
+/// server's limit was never measured.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 pub use encoding::{decode_form_value, decode_value, decode_value_strict, encode_value};
 pub use fields::{parse_decimal, trim_spaces, Fields, List};
-pub use reply::{decode_reply, Reply};
+pub use reply::{decode_reply, user_info_from_fields, Reply};
 pub use request::{
     encode_request, Command, Request, DEFAULT_MAX_ENTRIES, LOGIN_CODE, QUEUE_FULL, VERSION,
 };

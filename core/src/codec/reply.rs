@@ -320,6 +320,34 @@ fn unequal_lists() -> ProtocolError {
     }
 }
 
+/// A profile from the fields of its reply after `RES`, decoded (as
+/// [`UserInfo::fields`] holds them), read by the same rules as a reply:
+/// how a profile is rebuilt (a pickled one, one made for a test).
+///
+/// ```
+/// let fields = vec![("UN".to_owned(), "10001".to_owned()), ("NK".to_owned(), "a&b".to_owned())];
+/// let info = httpqq::codec::user_info_from_fields(&fields)?;
+/// assert_eq!((info.uin.get(), info.nickname.as_str()), (10001, "a&b"));
+/// assert_eq!(info.fields, fields);
+/// # Ok::<(), httpqq::ProtocolError>(())
+/// ```
+///
+/// # Errors
+/// As [`decode_reply`] for a profile: [`ProtocolError::MissingField`]
+/// without `UN`, [`ProtocolError::InvalidNumber`] for a numeric field
+/// that is not a number, [`ProtocolError::MalformedPair`] for a key that is
+/// not letters, digits and `_`.
+pub fn user_info_from_fields(fields: &[(String, String)]) -> Result<UserInfo, ProtocolError> {
+    let mut body = String::from("RES=0");
+    for (key, value) in fields {
+        body.push('&');
+        body.push_str(key);
+        body.push('=');
+        super::encode_value(value, &mut body);
+    }
+    user_info(&Fields::parse(body.as_bytes())?)
+}
+
 fn user_info(fields: &Fields<'_>) -> Result<UserInfo, ProtocolError> {
     let text = |key: &str| fields.text(key).map(|t| t.into_owned());
     // An empty numeric profile field means "not given". \[decision\]

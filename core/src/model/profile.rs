@@ -48,7 +48,7 @@ impl InfoLevel {
 /// (the documented but unexplained `CV`, `ID`, `MT`, `MV` included, and any
 /// key this library does not know) stays available, decoded, through
 /// [`UserInfo::get`].
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct UserInfo {
     /// `LV`: the level the server answered.
     pub level: u32,
