@@ -12,7 +12,7 @@ C_TEST_DIR := $(TARGET_DIR)/c-test
 
 VENV := .venv
 
-.PHONY: demo test test-rust test-c test-bindings c-prefix test-python lint docs header install bench soak fuzz
+.PHONY: demo test test-rust test-c test-bindings c-prefix test-python wheel lint docs header install bench soak fuzz
 
 demo:
 	$(CARGO) run --quiet --locked -p httpqq-server --example demo
@@ -67,20 +67,28 @@ $(VENV)/.installed: python/requirements-dev.txt
 	$(VENV)/bin/pip install -q -r python/requirements-dev.txt
 	touch $@
 
-# The Python package: a wheel built by maturin, installed into .venv, then
-# pytest, stubtest (the stubs match the module), mypy --strict over the tests
-# and examples, and the wheel in a fresh virtualenv without Rust on PATH.
-# Run from the repository's root so that python/httpqq (sources without the
-# native module) does not shadow the installed package.
+# The Python package: portable wheels (manylinux2014, x86_64 and aarch64,
+# through zig) and the sdist built by python/dist.sh in the dev profile;
+# this machine's wheel installed into .venv, then pytest, stubtest (the
+# stubs match the module), mypy --strict over the tests, examples and the
+# command-line client; the wheels' tags, ELF and metadata checked; and the
+# wheel and the sdist each installed in a fresh virtualenv without Rust on
+# PATH. Run from the repository's root so that python/httpqq (sources
+# without the native module) does not shadow the installed package.
 test-python: $(VENV)/.installed
-	rm -f $(TARGET_DIR)/wheels/httpqq-*.whl
-	$(VENV)/bin/maturin build --quiet --locked --profile dev -m python/Cargo.toml -o $(TARGET_DIR)/wheels
-	$(VENV)/bin/pip install -q --force-reinstall --no-deps $(TARGET_DIR)/wheels/httpqq-*.whl
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sh python/dist.sh dev $(TARGET_DIR)/dist
+	$(VENV)/bin/pip install -q --force-reinstall --no-deps $(TARGET_DIR)/dist/httpqq-*_$(shell uname -m).whl
 	$(VENV)/bin/pytest -q -p no:cacheprovider --rootdir python python/tests
 	$(VENV)/bin/python -m mypy.stubtest httpqq
-	$(VENV)/bin/mypy --strict --cache-dir $(TARGET_DIR)/mypy python/tests python/examples
+	$(VENV)/bin/mypy --strict --cache-dir $(TARGET_DIR)/mypy python/tests python/examples python/httpqq/cli.py
 	$(VENV)/bin/python -m py_compile bench/python_bench.py bench/pyclient.py
-	sh python/tests/clean_install.sh $(TARGET_DIR)/wheels $(TARGET_DIR)/py-clean
+	$(VENV)/bin/python python/tests/check_dist.py $(TARGET_DIR)/dist
+	sh python/tests/clean_install.sh $(TARGET_DIR)/dist $(TARGET_DIR)/py-clean
+
+# What the Python package ships, in release: the manylinux2014 wheels for
+# x86_64 and aarch64 Linux and the sdist, in target/dist.
+wheel: $(VENV)/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sh python/dist.sh release $(TARGET_DIR)/dist
 
 # The benchmarks (not part of `make test`, which only builds them): one
 # table, every figure beside its baseline from the same run.
