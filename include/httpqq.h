@@ -724,8 +724,8 @@ int32_t httpqq_request_login_md5(const char *password_md5_hex,
 int32_t httpqq_request_friend_count(httpqq_request **request_out,
                                     httpqq_error *error);
 
-// List: at most `max` friends (`max` 0: `HTTPQQ_STATUS_INVALID_ARGUMENT`,
-// use `httpqq_request_friend_count`).
+// List: at most `max` friends; `max` 0 means the default (160). (For the
+// number of friends, use `httpqq_request_friend_count`.)
 //
 // # Safety
 // `request_out` is NULL or writable.
@@ -740,7 +740,8 @@ int32_t httpqq_request_friend_list(uint32_t max,
 int32_t httpqq_request_online_count(httpqq_request **request_out,
                                     httpqq_error *error);
 
-// Query_Stat: at most `max` friends online (`max` > 0).
+// Query_Stat: at most `max` friends online; `max` 0 means the default
+// (160).
 //
 // # Safety
 // `request_out` is NULL or writable.

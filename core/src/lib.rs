@@ -76,7 +76,7 @@ pub use codec::{Reply, Request};
 pub use error::{Error, Outcome, Phase, ProtocolError};
 pub use model::{
     AddFriendOutcome, BloodType, Constellation, Face, Gender, InfoLevel, LoginOutcome, Message,
-    MessageKind, OnlineFriend, ParseUinError, PasswordHash, Status, Uin, UserInfo, Verification,
-    Zodiac,
+    MessageKind, OnlineFriend, ParseUinError, PasswordHash, Status, Uin, UnknownCode, UserInfo,
+    Verification, Zodiac,
 };
 pub use session::Session;

@@ -221,7 +221,8 @@ impl Session {
         self.friends_max(DEFAULT_MAX_ENTRIES)
     }
 
-    /// Your friends' UINs, at most `max` (`TN`).
+    /// Your friends' UINs, at most `max` (`TN`); 0 asks for the default
+    /// (160).
     ///
     /// # Errors
     /// As [`Session::friend_count`].
@@ -246,7 +247,8 @@ impl Session {
         self.online_friends_max(DEFAULT_MAX_ENTRIES)
     }
 
-    /// The friends online, at most `max` (`TN`).
+    /// The friends online, at most `max` (`TN`); 0 asks for the default
+    /// (160).
     ///
     /// # Errors
     /// As [`Session::friend_count`].

@@ -14,12 +14,11 @@ use crate::boundary::{
     borrow, free_handle, into_handle, owned_string, run, run_out, text, ErrorOut,
 };
 use crate::client::password_hash;
-use crate::model::{
-    httpqq_friend_list, httpqq_message_list, httpqq_online_list, httpqq_user_info, info_level,
-    verification,
-};
+use crate::model::{httpqq_friend_list, httpqq_message_list, httpqq_online_list, httpqq_user_info};
 use crate::status::{httpqq_error, FfiError};
-use httpqq::{codec, LoginOutcome, PasswordHash, Reply, Request, Status, Uin};
+use httpqq::{
+    codec, InfoLevel, LoginOutcome, PasswordHash, Reply, Request, Status, Uin, Verification,
+};
 use std::ffi::c_char;
 
 /// A request to encode, made by one of the `httpqq_request_` constructors.
@@ -184,8 +183,8 @@ pub unsafe extern "C" fn httpqq_request_friend_count(
     unsafe { make(request_out, error, || Ok(Request::FriendCount)) }
 }
 
-/// List: at most `max` friends (`max` 0: `HTTPQQ_STATUS_INVALID_ARGUMENT`,
-/// use `httpqq_request_friend_count`).
+/// List: at most `max` friends; `max` 0 means the default (160). (For the
+/// number of friends, use `httpqq_request_friend_count`.)
 ///
 /// # Safety
 /// `request_out` is NULL or writable.
@@ -197,13 +196,7 @@ pub unsafe extern "C" fn httpqq_request_friend_list(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
-    unsafe {
-        make(request_out, error, || {
-            Ok(Request::FriendList {
-                max: positive(max)?,
-            })
-        })
-    }
+    unsafe { make(request_out, error, || Ok(Request::FriendList { max })) }
 }
 
 /// Query_Stat with `TN=0`: the number of friends online.
@@ -220,7 +213,8 @@ pub unsafe extern "C" fn httpqq_request_online_count(
     unsafe { make(request_out, error, || Ok(Request::OnlineCount)) }
 }
 
-/// Query_Stat: at most `max` friends online (`max` > 0).
+/// Query_Stat: at most `max` friends online; `max` 0 means the default
+/// (160).
 ///
 /// # Safety
 /// `request_out` is NULL or writable.
@@ -232,23 +226,7 @@ pub unsafe extern "C" fn httpqq_request_online_friends(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
-    unsafe {
-        make(request_out, error, || {
-            Ok(Request::OnlineFriends {
-                max: positive(max)?,
-            })
-        })
-    }
-}
-
-fn positive(max: u32) -> Result<u32, FfiError> {
-    if max == 0 {
-        Err(FfiError::InvalidArgument(
-            "max is 0 (TN=0 asks for the count: use the _count request)".into(),
-        ))
-    } else {
-        Ok(max)
-    }
+    unsafe { make(request_out, error, || Ok(Request::OnlineFriends { max })) }
 }
 
 /// GetInfo of `target` at `level` (0, 2 or 3, see `httpqq_info_level`).
@@ -266,9 +244,7 @@ pub unsafe extern "C" fn httpqq_request_user_info(
     let error = unsafe { error.as_mut() };
     unsafe {
         make(request_out, error, || {
-            let level = info_level(level).ok_or_else(|| {
-                FfiError::InvalidArgument(format!("level {level} is not 0, 2 or 3"))
-            })?;
+            let level = InfoLevel::try_from(level)?;
             Ok(Request::UserInfo {
                 target: Uin::new(target),
                 level,
@@ -315,9 +291,7 @@ pub unsafe extern "C" fn httpqq_request_verify(
     let error = unsafe { error.as_mut() };
     unsafe {
         make(request_out, error, || {
-            let action = verification(action).ok_or_else(|| {
-                FfiError::InvalidArgument(format!("action {action} is not 0, 1 or 2"))
-            })?;
+            let action = Verification::try_from(action)?;
             Ok(Request::Verify {
                 target: Uin::new(target),
                 action,

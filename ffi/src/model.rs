@@ -4,8 +4,7 @@
 
 use crate::boundary::{free_handle, run_value, static_name, CText};
 use httpqq::{
-    BloodType, Constellation, Gender, InfoLevel, Message, MessageKind, OnlineFriend, Status,
-    UserInfo, Verification, Zodiac,
+    BloodType, Constellation, Gender, Message, MessageKind, OnlineFriend, Status, UserInfo, Zodiac,
 };
 use std::ffi::{c_char, CStr};
 use std::ptr;
@@ -70,24 +69,6 @@ pub enum httpqq_add_friend_outcome {
     NeedsVerification = 1,
     /// They refuse to be added.
     Refused = 2,
-}
-
-/// The info level for a C code: exactly 0, 2 or 3.
-pub(crate) fn info_level(code: u32) -> Option<InfoLevel> {
-    [InfoLevel::Brief, InfoLevel::Normal, InfoLevel::Full]
-        .into_iter()
-        .find(|level| level.code() == code)
-}
-
-/// The verification action for a C code: exactly 0, 1 or 2.
-pub(crate) fn verification(code: u32) -> Option<Verification> {
-    [
-        Verification::Approve,
-        Verification::Reject,
-        Verification::Request,
-    ]
-    .into_iter()
-    .find(|action| *action as u32 == code)
 }
 
 /// A list of friends' UINs. Free with `httpqq_friend_list_free`.
@@ -709,13 +690,12 @@ mod tests {
             assert_eq!(c as u32, core.code(), "{core:?}");
         }
         for (c, core) in [
-            (httpqq_info_level::Brief, InfoLevel::Brief),
-            (httpqq_info_level::Normal, InfoLevel::Normal),
-            (httpqq_info_level::Full, InfoLevel::Full),
+            (httpqq_info_level::Brief, httpqq::InfoLevel::Brief),
+            (httpqq_info_level::Normal, httpqq::InfoLevel::Normal),
+            (httpqq_info_level::Full, httpqq::InfoLevel::Full),
         ] {
-            assert_eq!(info_level(c as u32), Some(core));
+            assert_eq!(c as u32, core.code());
         }
-        assert_eq!(info_level(1), None);
         for (c, core) in [
             (
                 httpqq_add_friend_outcome::Added,
@@ -732,8 +712,6 @@ mod tests {
         ] {
             assert_eq!(c as u32, core.code());
         }
-        assert_eq!(verification(1), Some(Verification::Reject));
-        assert_eq!(verification(3), None);
     }
 
     #[test]

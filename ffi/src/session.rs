@@ -5,10 +5,9 @@ use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, Erro
 use crate::millis;
 use crate::model::{
     httpqq_friend_list, httpqq_message, httpqq_message_list, httpqq_online_list, httpqq_user_info,
-    info_level, verification,
 };
 use crate::status::{httpqq_error, FfiError};
-use httpqq::{Agent, EventKind, Session, Status, Uin};
+use httpqq::{Agent, EventKind, InfoLevel, Session, Status, Uin, Verification};
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
@@ -173,11 +172,7 @@ pub unsafe extern "C" fn httpqq_session_friends(
     let error = unsafe { error.as_mut() };
     unsafe {
         query(session, list_out, error, |s| {
-            let uins = if max == 0 {
-                s.friends()?
-            } else {
-                s.friends_max(max)?
-            };
+            let uins = s.friends_max(max)?;
             Ok(into_handle(httpqq_friend_list::new(&uins)))
         })
     }
@@ -218,11 +213,7 @@ pub unsafe extern "C" fn httpqq_session_online_friends(
     let error = unsafe { error.as_mut() };
     unsafe {
         query(session, list_out, error, |s| {
-            let friends = if max == 0 {
-                s.online_friends()?
-            } else {
-                s.online_friends_max(max)?
-            };
+            let friends = s.online_friends_max(max)?;
             Ok(into_handle(httpqq_online_list::new(friends)))
         })
     }
@@ -249,9 +240,7 @@ pub unsafe extern "C" fn httpqq_session_user_info(
     let error = unsafe { error.as_mut() };
     unsafe {
         query(session, info_out, error, |s| {
-            let level = info_level(level).ok_or_else(|| {
-                FfiError::InvalidArgument(format!("level {level} is not 0, 2 or 3"))
-            })?;
+            let level = InfoLevel::try_from(level)?;
             let info = s.user_info(Uin::new(target), level)?;
             Ok(into_handle(httpqq_user_info::new(info)))
         })
@@ -359,9 +348,7 @@ pub unsafe extern "C" fn httpqq_session_verify(
     let error = unsafe { error.as_mut() };
     unsafe {
         command(session, error, |s| {
-            let step = verification(action).ok_or_else(|| {
-                FfiError::InvalidArgument(format!("action {action} is not 0, 1 or 2"))
-            })?;
+            let step = Verification::try_from(action)?;
             let reason = text(reason, "reason")?;
             Ok(s.verify(Uin::new(target), step, reason)?)
         })

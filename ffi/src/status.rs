@@ -178,6 +178,13 @@ impl FfiError {
     }
 }
 
+/// A code that names none of a type's values, given by C: refused.
+impl From<httpqq::UnknownCode> for FfiError {
+    fn from(err: httpqq::UnknownCode) -> Self {
+        FfiError::InvalidArgument(err.to_string())
+    }
+}
+
 impl From<httpqq::Error> for FfiError {
     fn from(err: httpqq::Error) -> Self {
         FfiError::Core(err)

@@ -359,18 +359,7 @@ impl Session {
 }
 
 pub(crate) fn info_level(code: u32) -> PyResult<httpqq::InfoLevel> {
-    [
-        httpqq::InfoLevel::Brief,
-        httpqq::InfoLevel::Normal,
-        httpqq::InfoLevel::Full,
-    ]
-    .into_iter()
-    .find(|l| l.code() == code)
-    .ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "level must be an InfoLevel (0, 2 or 3), not {code}"
-        ))
-    })
+    httpqq::InfoLevel::try_from(code).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// Incoming messages, forever: `for message in session.events(): ...`.

@@ -20,18 +20,7 @@ fn made(request: httpqq::Request) -> Request {
 }
 
 fn verification(action: u32) -> PyResult<httpqq::Verification> {
-    [
-        httpqq::Verification::Approve,
-        httpqq::Verification::Reject,
-        httpqq::Verification::Request,
-    ]
-    .into_iter()
-    .find(|v| *v as u32 == action)
-    .ok_or_else(|| {
-        PyValueError::new_err(format!(
-            "action must be a Verification (0, 1 or 2), not {action}"
-        ))
-    })
+    httpqq::Verification::try_from(action).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 #[pymethods]
@@ -50,13 +39,12 @@ impl Request {
         made(httpqq::Request::FriendCount)
     }
 
-    /// At most `max` friends (List).
+    /// At most `max` friends (List); `None` or 0: the default (160).
     #[staticmethod]
-    #[pyo3(signature = (*, max = 160))]
-    fn friends(max: u32) -> PyResult<Request> {
-        Ok(made(httpqq::Request::FriendList {
-            max: positive(max)?,
-        }))
+    #[pyo3(signature = (*, max = None))]
+    fn friends(max: Option<&Bound<'_, PyAny>>) -> PyResult<Request> {
+        let max = max.map(|m| code(m, "max")).transpose()?.unwrap_or(0);
+        Ok(made(httpqq::Request::FriendList { max }))
     }
 
     /// The number of friends online (Query_Stat, `TN=0`).
@@ -65,13 +53,12 @@ impl Request {
         made(httpqq::Request::OnlineCount)
     }
 
-    /// At most `max` friends online (Query_Stat).
+    /// At most `max` friends online (Query_Stat); `None` or 0: the default.
     #[staticmethod]
-    #[pyo3(signature = (*, max = 160))]
-    fn online_friends(max: u32) -> PyResult<Request> {
-        Ok(made(httpqq::Request::OnlineFriends {
-            max: positive(max)?,
-        }))
+    #[pyo3(signature = (*, max = None))]
+    fn online_friends(max: Option<&Bound<'_, PyAny>>) -> PyResult<Request> {
+        let max = max.map(|m| code(m, "max")).transpose()?.unwrap_or(0);
+        Ok(made(httpqq::Request::OnlineFriends { max }))
     }
 
     /// A profile (GetInfo).
@@ -167,27 +154,17 @@ impl Request {
     }
 }
 
-fn positive(max: u32) -> PyResult<u32> {
-    if max == 0 {
-        Err(PyValueError::new_err(
-            "max must be at least 1 (use the _count request for the number)",
-        ))
-    } else {
-        Ok(max)
-    }
-}
-
 /// The body to POST for `request`, from `uin`, with sequence number `seq`.
 #[pyfunction]
 #[pyo3(signature = (request, *, uin, seq))]
 pub(crate) fn encode_request(
     request: &Request,
     uin: &Bound<'_, PyAny>,
-    seq: u16,
+    seq: &Bound<'_, PyAny>,
 ) -> PyResult<String> {
     Ok(httpqq::codec::encode_request(
         crate::convert::uin(uin, "uin")?,
-        seq,
+        crate::convert::seq(seq)?,
         &request.request,
     ))
 }
@@ -202,9 +179,10 @@ pub(crate) fn decode_reply<'py>(
     py: Python<'py>,
     request: &Request,
     body: &[u8],
-    seq: u16,
+    seq: &Bound<'_, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     use httpqq::Reply;
+    let seq = crate::convert::seq(seq)?;
     let reply =
         httpqq::codec::decode_reply(&request.request, seq, body).map_err(|e| to_py(py, e))?;
     Ok(match reply {

@@ -19,6 +19,11 @@ pub(crate) fn code(value: &Bound<'_, PyAny>, name: &str) -> PyResult<u32> {
     integer::<u32>(value, name, "a non-negative integer below 2**32")
 }
 
+/// A sequence number (`SEQ`): an `int` from 0 to 65535.
+pub(crate) fn seq(value: &Bound<'_, PyAny>) -> PyResult<u16> {
+    integer::<u16>(value, "seq", "a sequence number from 0 to 65535")
+}
+
 fn integer<T>(value: &Bound<'_, PyAny>, name: &str, what: &str) -> PyResult<T>
 where
     for<'a, 'py> T: FromPyObject<'a, 'py>,

@@ -92,8 +92,10 @@ def test_requests_know_their_command_and_the_double_reply() -> None:
     assert not Request.online_friends().closes_connection
     assert Request.logout().command == "Logout"
     assert repr(Request.fetch_messages()) == "Request(GetMsgEx)"
+    # max=0 asks for the default (160), as Session.friends(max=0) does.
+    assert "&TN=160&" in httpqq.encode_request(Request.friends(max=0), uin=1, seq=1)
     with pytest.raises(ValueError):
-        Request.friends(max=0)
+        Request.friends(max=-1)
 
 
 def test_decode_messages_gives_typed_messages() -> None:

@@ -104,6 +104,12 @@ def test_intervals_sizes_and_ports_are_checked(server: Server, alice: httpqq.Ses
         httpqq.Client("127.0.0.1", 8000, max_reply_size=0)
     with pytest.raises(ValueError, match="max"):
         alice.friends(max=-1)
+    with pytest.raises(ValueError, match="max"):
+        httpqq.Request.online_friends(max=-5)
+    with pytest.raises(ValueError, match="seq"):
+        httpqq.encode_request(httpqq.Request.logout(), uin=ALICE, seq=-1)
+    with pytest.raises(ValueError, match="seq"):
+        httpqq.decode_reply(httpqq.Request.logout(), b"", seq=70000)
     for port in (0, -1, 65536):
         with pytest.raises(ValueError, match="port must be from 1 to 65535"):
             httpqq.Client("127.0.0.1", port)

@@ -150,8 +150,10 @@ pub enum Request {
     },
     /// List with `TN=0`: the number of friends.
     FriendCount,
-    /// List with `TN=max`: the friends' UINs, at most `max` of them (0 is
-    /// sent as 1; ask [`Request::FriendCount`] for the count).
+    /// List with `TN=max`: the friends' UINs, at most `max` of them; `max`
+    /// 0 asks for the default, [`DEFAULT_MAX_ENTRIES`] (`TN=0` would ask
+    /// for the count: that is [`Request::FriendCount`]). The one home of
+    /// this rule: every skin passes 0 through.
     FriendList {
         /// The most entries to return (`TN`).
         max: u32,
@@ -160,7 +162,8 @@ pub enum Request {
     /// answers this one with two HTTP replies; see
     /// [`Request::closes_connection`].
     OnlineCount,
-    /// Query_Stat with `TN=max`: the friends online (0 is sent as 1).
+    /// Query_Stat with `TN=max`: the friends online, at most `max`; 0 asks
+    /// for the default, as for [`Request::FriendList`].
     OnlineFriends {
         /// The most entries to return (`TN`).
         max: u32,
@@ -265,7 +268,7 @@ pub fn encode_request(uin: Uin, seq: u16, request: &Request) -> String {
         }
         Request::FriendCount | Request::OnlineCount => write!(body, "&TN=0&UN=0"),
         Request::FriendList { max } | Request::OnlineFriends { max } => {
-            write!(body, "&TN={}&UN=0", (*max).max(1))
+            write!(body, "&TN={}&UN=0", list_limit(*max))
         }
         Request::UserInfo { target, level } => {
             write!(body, "&LV={}&UN={target}", level.code())
@@ -291,6 +294,15 @@ pub fn encode_request(uin: Uin, seq: u16, request: &Request) -> String {
         Request::FetchMessages | Request::Logout => Ok(()),
     };
     body
+}
+
+/// The `TN` of a list request: `max`, or [`DEFAULT_MAX_ENTRIES`] for 0.
+const fn list_limit(max: u32) -> u32 {
+    if max == 0 {
+        DEFAULT_MAX_ENTRIES
+    } else {
+        max
+    }
 }
 
 fn text_len(request: &Request) -> usize {
@@ -329,7 +341,7 @@ mod tests {
             ),
             (
                 Request::FriendList { max: 0 },
-                "List&SEQ=4321&UIN=106814&TN=1&UN=0",
+                "List&SEQ=4321&UIN=106814&TN=160&UN=0",
             ),
             (
                 Request::OnlineCount,

@@ -90,3 +90,15 @@ impl Verification {
         }
     }
 }
+
+/// Exactly the three `CD` codes; what a caller asks for.
+impl TryFrom<u32> for Verification {
+    type Error = super::UnknownCode;
+
+    fn try_from(code: u32) -> Result<Self, Self::Error> {
+        Verification::from_code(code).ok_or(super::UnknownCode {
+            code,
+            what: "a Verification (0, 1 or 2)",
+        })
+    }
+}

@@ -15,6 +15,26 @@ pub use login::{LoginOutcome, PasswordHash};
 pub use message::{Message, MessageKind};
 pub use profile::{InfoLevel, UserInfo};
 
+/// A code a caller gave that names none of a type's values: what
+/// `TryFrom<u32>` for [`InfoLevel`] and [`Verification`] returns. The
+/// message lists the codes there are.
+///
+/// ```
+/// use httpqq::InfoLevel;
+/// let err = InfoLevel::try_from(1).unwrap_err();
+/// assert_eq!(err.to_string(), "1 is not an InfoLevel (0, 2 or 3)");
+/// assert_eq!(httpqq::Verification::try_from(2), Ok(httpqq::Verification::Request));
+/// assert!(httpqq::Verification::try_from(3).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code} is not {what}")]
+pub struct UnknownCode {
+    /// The code given.
+    pub code: u32,
+    /// What was expected, with its codes: "an InfoLevel (0, 2 or 3)".
+    pub what: &'static str,
+}
+
 /// A QQ number (UIN): an unsigned decimal, 5–10 digits in practice.
 ///
 /// ```

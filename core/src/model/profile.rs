@@ -32,12 +32,31 @@ impl InfoLevel {
     }
 
     /// The level an `LV` code asks for: 0–1 brief, 2 normal, 3 and above
-    /// full.
+    /// full (how a server reads a request; a caller's code is checked with
+    /// `InfoLevel::try_from`).
     pub const fn from_code(code: u32) -> Self {
         match code {
             0 | 1 => InfoLevel::Brief,
             2 => InfoLevel::Normal,
             _ => InfoLevel::Full,
+        }
+    }
+}
+
+/// Exactly the three codes [`InfoLevel::code`] gives (0, 2, 3): what a
+/// caller asks for, where another number is a mistake.
+impl TryFrom<u32> for InfoLevel {
+    type Error = super::UnknownCode;
+
+    fn try_from(code: u32) -> Result<Self, Self::Error> {
+        match code {
+            0 => Ok(InfoLevel::Brief),
+            2 => Ok(InfoLevel::Normal),
+            3 => Ok(InfoLevel::Full),
+            _ => Err(super::UnknownCode {
+                code,
+                what: "an InfoLevel (0, 2 or 3)",
+            }),
         }
     }
 }

@@ -579,7 +579,12 @@ static void test_codec(void) {
     OK(httpqq_request_online_count(&request, NULL));
     CHECK(httpqq_request_closes_connection(request));
     httpqq_request_free(request);
-    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_request_friend_list(0, &request, NULL));
+    /* max 0 asks for the default, as in the session functions. */
+    OK(httpqq_request_friend_list(0, &request, NULL));
+    OK(httpqq_request_encode(request, 10001, 1, &body, NULL));
+    CHECK(strstr(body, "&TN=160&") != NULL);
+    httpqq_string_free(body);
+    httpqq_request_free(request);
 
     /* Every constructor gives a request that encodes. */
     httpqq_request *all[13] = {0};
