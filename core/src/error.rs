@@ -202,12 +202,13 @@ impl Error {
     /// assert_eq!(httpqq::Error::NoReply.result_code(), None);
     /// ```
     pub fn result_code(&self) -> Option<u32> {
-        match self {
-            Error::Throttled { .. } => Some(3),
-            Error::InvalidUin => Some(5),
-            Error::NotLoggedIn => Some(20),
-            _ => None,
-        }
+        let code = match self {
+            Error::Throttled { .. } => crate::codec::ResultCode::Throttled,
+            Error::InvalidUin => crate::codec::ResultCode::InvalidUin,
+            Error::NotLoggedIn => crate::codec::ResultCode::NotLoggedIn,
+            _ => return None,
+        };
+        Some(code.code())
     }
 
     /// Whether the failed request may still have been carried out (see

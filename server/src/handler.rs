@@ -5,15 +5,17 @@
 //! cannot be committed, it is answered with the NULL and changes nothing.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use httpqq::codec::{
-    decode_form_value, decode_value_strict, encode_value, parse_decimal, trim_spaces as trim,
-    Command, Fields, LOGIN_CODE, QUEUE_FULL,
+    decode_form_value, decode_value_strict, encode_reply, parse_decimal, trim_spaces as trim,
+    Answer as Body, Command, Fields, ReplyHead, ResultCode, LOGIN_CODE, QUEUE_FULL,
 };
-use httpqq::{InfoLevel, PasswordHash, Status};
+use httpqq::{
+    AddFriendOutcome, BloodType, Constellation, Face, Gender, InfoLevel, LoginOutcome, Message,
+    MessageKind, OnlineFriend, PasswordHash, Status, Uin, UserInfo, Zodiac,
+};
 
 use crate::accounts::AddPolicy;
 use crate::config::Config;
@@ -95,8 +97,9 @@ pub(crate) struct Parsed<'a> {
     fields: Fields<'a>,
     pub(crate) command: Command,
     pub(crate) uin: u64,
-    /// `VER=…&CMD=…&SEQ=…&UIN=…`, the echo every reply starts with.
-    head: String,
+    /// The request's `VER` and `SEQ`, echoed by the reply.
+    version: &'a str,
+    seq: u64,
     form: bool,
 }
 
@@ -128,11 +131,20 @@ impl Parsed<'_> {
         decoded.map(Some).ok_or("text is not UTF-8")
     }
 
-    fn reply(&self, tail: &str) -> String {
-        let mut body = String::with_capacity(self.head.len() + tail.len());
-        body.push_str(&self.head);
-        body.push_str(tail);
-        body
+    /// The reply saying `body`, written by core's codec.
+    fn reply(&self, body: &Body<'_>) -> String {
+        let head = ReplyHead {
+            version: self.version,
+            command: self.command,
+            seq: self.seq,
+            uin: self.uin,
+        };
+        encode_reply(&head, body)
+    }
+
+    /// A reply with a result code alone (`RES=3`, `5`, `20`).
+    fn refuse(&self, code: ResultCode) -> String {
+        self.reply(&Body::Refused { code, reason: None })
     }
 
     /// What a Login's password must be checked as, when the request gets
@@ -174,7 +186,8 @@ pub(crate) fn parse(body: &[u8], form: bool) -> Result<Parsed<'_>, &'static str>
     let uin = fields.raw("UIN").map(trim).ok_or("no UIN")?;
     let uin = parse_decimal(uin).ok_or("UIN is not a number")?;
     let parsed = Parsed {
-        head: format!("VER={ver}&CMD={}&SEQ={seq}&UIN={uin}", command.reply_name()),
+        version: ver,
+        seq,
         fields,
         command,
         uin,
@@ -268,7 +281,7 @@ pub(crate) fn handle(
         // Logout (which is always answered).
         command if command != Command::Logout && world.is_held(parsed.uin, now) => {
             delay = config.penalty_delay;
-            Ok(Answer::Reply(parsed.reply("&RES=3")))
+            Ok(Answer::Reply(parsed.refuse(ResultCode::Throttled)))
         }
         Command::Login => login(world, config, parsed, ip, now, password, &mut delay),
         Command::Logout => logout(world, config, parsed, ip, now),
@@ -276,7 +289,7 @@ pub(crate) fn handle(
             if authenticate(world, config, parsed.uin, ip, now) {
                 command(world, config, parsed, now, &mut delay)
             } else {
-                Ok(Answer::Reply(parsed.reply("&RES=20")))
+                Ok(Answer::Reply(parsed.refuse(ResultCode::NotLoggedIn)))
             }
         }
     };
@@ -354,13 +367,13 @@ fn login(
             matched,
             upgrade,
         } => (stored, matched, upgrade),
-        PasswordCheck::NoAccount => return Ok(Answer::Reply(p.reply("&RES=5"))),
+        PasswordCheck::NoAccount => return Ok(Answer::Reply(p.refuse(ResultCode::InvalidUin))),
         PasswordCheck::Failed(err) => return Err(err.into()),
         PasswordCheck::NotNeeded => return Err("the password was not checked".into()),
     };
     // The account may have been removed, or its password changed, since.
     match world.store.password(p.uin)? {
-        None => return Ok(Answer::Reply(p.reply("&RES=5"))),
+        None => return Ok(Answer::Reply(p.refuse(ResultCode::InvalidUin))),
         Some(now_stored) if now_stored != stored => {
             return Err("the password changed during the login".into())
         }
@@ -369,13 +382,13 @@ fn login(
     let limit = config.login_limit;
     if recent(world.failed_logins(p.uin, ip), limit.window, now) >= limit.count as usize {
         *delay = config.penalty_delay;
-        return Ok(Answer::Reply(p.reply("&RES=3")));
+        return Ok(Answer::Reply(p.refuse(ResultCode::Throttled)));
     }
     let Some(md5) = matched else {
         world.failed_logins(p.uin, ip).push_back(now);
-        let mut tail = String::from("&RES=0&RS=1&RA=");
-        encode_value(WRONG_PASSWORD, &mut tail);
-        return Ok(Answer::Reply(p.reply(&tail)));
+        return Ok(Answer::Reply(p.reply(&Body::LoginRefused {
+            reason: WRONG_PASSWORD,
+        })));
     };
     world.failed_logins(p.uin, ip).clear();
     let stored = match upgrade {
@@ -388,11 +401,10 @@ fn login(
     world.remember_verified(p.uin, stored, md5);
     // A login from anywhere replaces the old session; the user is online.
     world.set_presence(p.uin, Some(Status::Online), ip, now, caps(config))?;
-    Ok(Answer::Reply(p.reply(&format!(
-        "&RES=0&RS=0&HI={}&LI={}",
-        config.heartbeat.as_secs(),
-        config.idle_timeout.as_secs()
-    ))))
+    Ok(Answer::Reply(p.reply(&Body::Login(&LoginOutcome {
+        heartbeat: config.heartbeat,
+        idle_timeout: config.idle_timeout,
+    }))))
 }
 
 fn logout(
@@ -407,7 +419,7 @@ fn logout(
         // The user polled and left: their last batch arrived.
         world.confirm(p.uin)?;
     }
-    Ok(Answer::Reply(p.reply("&RES=0")))
+    Ok(Answer::Reply(p.reply(&Body::Done)))
 }
 
 fn command(
@@ -418,83 +430,78 @@ fn command(
     delay: &mut Duration,
 ) -> Result<Answer, Refusal> {
     let me = p.uin;
-    let reply = |tail: &str| Ok(Answer::Reply(p.reply(tail)));
+    let reply = |body: &Body<'_>| Ok(Answer::Reply(p.reply(body)));
+    let refuse = |code: ResultCode| Ok(Answer::Reply(p.refuse(code)));
     match p.command {
         Command::List => {
             let tn = p.number("TN")?.unwrap_or(0);
             let friends = world.store.friends(me)?;
             if tn == 0 {
-                return reply(&format!("&RES=0&FN={}", friends.len()));
+                return reply(&Body::Count(count(friends.len())));
             }
-            let shown: Vec<u64> = friends.into_iter().take(cap(tn)).collect();
-            let mut tail = format!("&RES=0&FN=1&SN={}&UN=", shown.len());
-            for uin in shown {
-                let _ = write!(tail, "{uin},");
-            }
-            reply(&tail)
+            let shown: Vec<Uin> = friends.into_iter().take(cap(tn)).map(Uin::new).collect();
+            reply(&Body::FriendList(&shown))
         }
         Command::QueryStat => {
             let tn = p.number("TN")?.unwrap_or(0);
-            let mut online: Vec<(u32, Status, u64, String)> = Vec::new();
+            let mut online: Vec<OnlineFriend> = Vec::new();
             for friend in world.store.friends(me)? {
                 let Some(status) = world.presence(friend).filter(|s| s.is_visible_online()) else {
                     continue;
                 };
                 if let Some(card) = world.store.card(friend)? {
-                    online.push((card.face, status, friend, card.nickname));
+                    online.push(OnlineFriend {
+                        face: Face::new(card.face),
+                        status,
+                        uin: Uin::new(friend),
+                        nickname: card.nickname,
+                    });
                 }
             }
             if tn == 0 {
-                let first = p.reply(&format!("&RES=0&FN={}", online.len()));
-                let second = p.reply("&RES=0&FC=&FN=1&SN=0&ST=&UN=&NK=");
+                // The original's two replies: the count, then an empty list.
+                let first = p.reply(&Body::Count(count(online.len())));
+                let second = p.reply(&Body::OnlineFriends(&[]));
                 return Ok(Answer::Double(first, second));
             }
             let shown = &online[..online.len().min(cap(tn))];
-            let (mut fc, mut st, mut un, mut nk) =
-                (String::new(), String::new(), String::new(), String::new());
-            for (face, status, uin, nick) in shown {
-                let _ = write!(fc, "{face},");
-                let _ = write!(st, "{},", status.code());
-                let _ = write!(un, "{uin},");
-                encode_value(nick, &mut nk);
-                nk.push(',');
-            }
-            reply(&format!(
-                "&RES=0&FC={fc}&FN=1&SN={}&ST={st}&UN={un}&NK={nk}",
-                shown.len()
-            ))
+            reply(&Body::OnlineFriends(shown))
         }
         Command::GetInfo => {
             let level = p.required("LV")?;
             let target = p.required("UN")?;
+            let level = u32::try_from(level).map_err(|_| "LV is out of range")?;
             let Some(account) = world.store.account(target)? else {
-                return reply("&RES=5");
+                return refuse(ResultCode::InvalidUin);
             };
-            reply(&profile_fields(&account, level))
+            reply(&Body::UserInfo(&profile(&account, level)))
         }
         Command::AddToList => {
             let target = p.required("UN")?;
             let Some(card) = world.store.card(target)? else {
-                return reply("&RES=5");
+                return refuse(ResultCode::InvalidUin);
             };
-            let code = match card.add_policy {
+            let outcome = match card.add_policy {
                 AddPolicy::Allow => {
                     world.store.add_friend(me, target)?;
-                    0
+                    AddFriendOutcome::Added
                 }
-                AddPolicy::Verify => 1,
-                AddPolicy::Refuse => 2,
+                AddPolicy::Verify => AddFriendOutcome::NeedsVerification,
+                AddPolicy::Refuse => AddFriendOutcome::Refused { code: 2 },
             };
-            reply(&format!("&RES=0&CD={code}&UN={target}"))
+            reply(&Body::AddFriend {
+                outcome,
+                target: Uin::new(target),
+            })
         }
         Command::AckAddToList => verification(world, config, p, now, delay),
         Command::DelFromList => {
             let target = p.required("UN")?;
             if world.store.remove_friend(me, target)? {
-                reply("&RES=0&")
+                reply(&Body::Done)
             } else {
                 *delay = config.delete_penalty_delay;
-                reply("&RES=3")
+                refuse(ResultCode::Throttled)
             }
         }
         Command::ChangeStat => {
@@ -510,7 +517,7 @@ fn command(
                 now,
             ) {
                 *delay = config.penalty_delay;
-                return reply("&RES=3");
+                return refuse(ResultCode::Throttled);
             }
             let ip = world
                 .sessions
@@ -518,35 +525,29 @@ fn command(
                 .map(|live| live.ip)
                 .ok_or("no session")?;
             world.set_presence(me, Some(status), ip, now, caps(config))?;
-            reply("&RES=0&")
+            reply(&Body::Done)
         }
         Command::GetMsgEx => {
-            let batch = world.take_batch(me, config.max_messages_per_reply)?;
-            let (mut mt, mut un, mut mg) = (String::new(), String::new(), String::new());
-            for message in &batch {
-                let _ = write!(mt, "{},", message.kind);
-                let _ = write!(un, "{},", message.from);
-                encode_value(&message.text, &mut mg);
-                mg.push(',');
-            }
-            reply(&format!(
-                "&RES=0&MN={}&MT={mt}&UN={un}&MG={mg}",
-                batch.len()
-            ))
+            let batch: Vec<Message> = world
+                .take_batch(me, config.max_messages_per_reply)?
+                .into_iter()
+                .map(|q| Message::from_wire(q.kind, Uin::new(q.from), q.text))
+                .collect();
+            reply(&Body::Messages(&batch))
         }
         Command::CltMsg => {
             let target = p.required("UN")?;
             let text = p.text("MG")?.ok_or("no MG")?.into_owned();
             if world.store.card(target)?.is_none() {
-                return reply("&RES=5");
+                return refuse(ResultCode::InvalidUin);
             }
             let message = Queued {
-                kind: 9,
+                kind: MessageKind::Text.code(),
                 from: me,
                 text,
             };
             match deliver(world, config, p, target, message, now, delay)? {
-                None => reply("&RES=0&"),
+                None => reply(&Body::Done),
                 Some(refusal) => Ok(refusal),
             }
         }
@@ -568,7 +569,7 @@ fn deliver(
 ) -> Result<Option<Answer>, Refusal> {
     if !allow(&mut world.limits(p.uin).sent, config.send_limit, now) {
         *delay = config.penalty_delay;
-        return Ok(Some(Answer::Reply(p.reply("&RES=3"))));
+        return Ok(Some(Answer::Reply(p.refuse(ResultCode::Throttled))));
     }
     match world.enqueue(to, message, caps(config))? {
         Queuing::Queued => Ok(None),
@@ -576,9 +577,10 @@ fn deliver(
             // Its own answer: RES=3, which every client knows as "not now",
             // with the reason (DECISIONS.md 74).
             *delay = config.penalty_delay;
-            let mut tail = String::from("&RES=3&RA=");
-            encode_value(QUEUE_FULL, &mut tail);
-            Ok(Some(Answer::Reply(p.reply(&tail))))
+            Ok(Some(Answer::Reply(p.reply(&Body::Refused {
+                code: ResultCode::Throttled,
+                reason: Some(QUEUE_FULL),
+            }))))
         }
     }
 }
@@ -597,28 +599,28 @@ fn verification(
     let reason = p.text("RS")?.unwrap_or_default().into_owned();
     let refused = |delay: &mut Duration| {
         *delay = config.penalty_delay;
-        Ok(Answer::Reply(p.reply("&RES=3")))
+        Ok(Answer::Reply(p.refuse(ResultCode::Throttled)))
     };
     if world.store.card(peer)?.is_none() {
-        return Ok(Answer::Reply(p.reply("&RES=5")));
+        return Ok(Answer::Reply(p.refuse(ResultCode::InvalidUin)));
     }
     // Every answer queues a message for the peer: under the same limits as
     // CLTMSG, checked before anything else changes.
     let message = match code {
         0 | 1 if !world.store.has_pending(me, peer)? => return refused(delay),
         0 => Queued {
-            kind: 3,
+            kind: MessageKind::Approved.code(),
             from: me,
             text: String::new(),
         },
         1 => Queued {
-            kind: 4,
+            kind: MessageKind::Rejected.code(),
             from: me,
             text: reason,
         },
         2 if config.quirks.verification_twice && world.ask_once(me, peer) => return refused(delay),
         2 => Queued {
-            kind: 2,
+            kind: MessageKind::VerificationRequest.code(),
             from: me,
             text: reason,
         },
@@ -637,7 +639,7 @@ fn verification(
         }
         _ => world.store.add_pending(peer, me)?,
     }
-    Ok(Answer::Reply(p.reply("&RES=0")))
+    Ok(Answer::Reply(p.reply(&Body::Done)))
 }
 
 /// `TN` as a count of entries.
@@ -645,62 +647,57 @@ fn cap(tn: u64) -> usize {
     usize::try_from(tn).unwrap_or(usize::MAX)
 }
 
-/// The GetInfo fields after the echo, in the original's order
-/// (alphabetical, `NK` last).
-fn profile_fields(account: &AccountRow, level: u64) -> String {
+/// `n` as a count (`FN`).
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// An account's profile as GetInfo shows it at `level`: brief (UIN and
+/// nickname), normal (the public fields) or full (everything). Core's
+/// encoder writes the fields present in the original's order.
+fn profile(account: &AccountRow, level: u32) -> UserInfo {
     let pr = &account.profile;
-    let mut out = String::from("&RES=0");
-    let text = |out: &mut String, key: &str, value: &str| {
-        let _ = write!(out, "&{key}=");
-        encode_value(value, out);
+    let shown = InfoLevel::from_code(level);
+    let normal = shown != InfoLevel::Brief;
+    let full = shown == InfoLevel::Full;
+    let text = |on: bool, value: &str| on.then(|| value.to_owned());
+    let number = |on: bool, value: u32| on.then_some(value);
+    let fields = if full {
+        [
+            ("CV", &pr.cv),
+            ("ID", &pr.id),
+            ("MT", &pr.mt),
+            ("MV", &pr.mv),
+        ]
+        .into_iter()
+        .map(|(key, value)| (key.to_owned(), value.clone()))
+        .collect()
+    } else {
+        Vec::new()
     };
-    match InfoLevel::from_code(u32::try_from(level).unwrap_or(u32::MAX)) {
-        InfoLevel::Brief => {}
-        InfoLevel::Normal => {
-            text(&mut out, "AD", &pr.address);
-            let _ = write!(out, "&AG={}", pr.age);
-            text(&mut out, "EM", &pr.email);
-            let _ = write!(out, "&FC={}", account.face);
-            text(&mut out, "HP", &pr.homepage);
-            text(&mut out, "JB", &pr.occupation);
-        }
-        InfoLevel::Full => {
-            text(&mut out, "AD", &pr.address);
-            let _ = write!(
-                out,
-                "&AG={}&BT={}&CO={}",
-                pr.age, pr.blood_type, pr.constellation
-            );
-            text(&mut out, "CT", &pr.city);
-            text(&mut out, "CV", &pr.cv);
-            text(&mut out, "CY", &pr.country);
-            text(&mut out, "EM", &pr.email);
-            let _ = write!(out, "&FC={}", account.face);
-            text(&mut out, "HP", &pr.homepage);
-            text(&mut out, "ID", &pr.id);
-            text(&mut out, "JB", &pr.occupation);
-        }
+    UserInfo {
+        level,
+        uin: Uin::new(account.uin),
+        nickname: account.nickname.clone(),
+        address: text(normal, &pr.address),
+        age: number(normal, pr.age),
+        blood_type: number(full, pr.blood_type).map(BloodType::from_code),
+        constellation: number(full, pr.constellation).map(Constellation::from_code),
+        city: text(full, &pr.city),
+        country: text(full, &pr.country),
+        email: text(normal, &pr.email),
+        face: number(normal, account.face).map(Face::new),
+        homepage: text(normal, &pr.homepage),
+        occupation: text(normal, &pr.occupation),
+        mobile: text(full, &pr.mobile),
+        postal_code: text(normal, &pr.postal_code),
+        phone: text(normal, &pr.phone),
+        introduction: text(normal, &pr.introduction),
+        province: text(normal, &pr.province),
+        real_name: text(normal, &pr.real_name),
+        school: text(normal, &pr.school),
+        zodiac: number(full, pr.zodiac).map(Zodiac::from_code),
+        gender: number(normal, pr.gender).map(Gender::from_code),
+        fields,
     }
-    let _ = write!(out, "&LV={level}");
-    let full = InfoLevel::from_code(u32::try_from(level).unwrap_or(u32::MAX));
-    if full == InfoLevel::Full {
-        text(&mut out, "MO", &pr.mobile);
-        text(&mut out, "MT", &pr.mt);
-        text(&mut out, "MV", &pr.mv);
-    }
-    if full != InfoLevel::Brief {
-        text(&mut out, "PC", &pr.postal_code);
-        text(&mut out, "PH", &pr.phone);
-        text(&mut out, "PR", &pr.introduction);
-        text(&mut out, "PV", &pr.province);
-        text(&mut out, "RN", &pr.real_name);
-        text(&mut out, "SC", &pr.school);
-        if full == InfoLevel::Full {
-            let _ = write!(out, "&SH={}", pr.zodiac);
-        }
-        let _ = write!(out, "&SX={}", pr.gender);
-    }
-    let _ = write!(out, "&UN={}", account.uin);
-    text(&mut out, "NK", &account.nickname);
-    out
 }

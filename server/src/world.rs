@@ -295,7 +295,7 @@ impl World {
             });
         }
         let notice = Queued {
-            kind: 99,
+            kind: httpqq::MessageKind::StatusChange.code(),
             from,
             text: status.to_string(),
         };
@@ -421,7 +421,7 @@ mod tests {
 
     fn text(text: &str) -> Queued {
         Queued {
-            kind: 9,
+            kind: httpqq::MessageKind::Text.code(),
             from: 1,
             text: text.into(),
         }

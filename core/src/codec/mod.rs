@@ -21,10 +21,12 @@
 //! [`encode_value`] / [`decode_value`] implement the value encoding of
 //! PROTOCOL.md §2.2.
 
+mod answer;
 mod encoding;
 mod fields;
 mod reply;
 mod request;
+mod result;
 
 /// The largest request body the reference server reads by default, and so
 /// the largest a client should send: the bindings refuse a longer message
@@ -32,9 +34,11 @@ mod request;
 /// server's limit was never measured.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+pub use answer::{encode_reply, Answer, ReplyHead};
 pub use encoding::{decode_form_value, decode_value, decode_value_strict, encode_value};
 pub use fields::{parse_decimal, trim_spaces, Fields, List};
 pub use reply::{decode_reply, user_info_from_fields, Reply};
 pub use request::{
     encode_request, Command, Request, DEFAULT_MAX_ENTRIES, LOGIN_CODE, QUEUE_FULL, VERSION,
 };
+pub use result::ResultCode;

@@ -3,6 +3,7 @@
 use super::encoding::{decode_text, decode_value};
 use super::fields::{number, Fields, List};
 use super::request::{Command, Request};
+use super::result::ResultCode;
 use crate::error::{excerpt, Error, ProtocolError};
 use crate::model::{
     AddFriendOutcome, BloodType, Constellation, Face, Gender, LoginOutcome, Message, OnlineFriend,
@@ -60,17 +61,18 @@ pub fn decode_reply(request: &Request, seq: u16, body: &[u8]) -> Result<Reply, E
     }
     let fields = Fields::parse(body)?;
     check_echo(&fields, request.command(), seq)?;
-    match fields.require_number("RES")? {
-        0 => {}
-        3 => {
+    let code = fields.require_number("RES")?;
+    match ResultCode::from_code(code) {
+        Some(ResultCode::Ok) => {}
+        Some(ResultCode::Throttled) => {
             return Err(Error::Throttled {
                 retry_after: request.command().penalty(),
                 reason: fields.text("RA").map(|r| r.into_owned()),
             })
         }
-        5 => return Err(Error::InvalidUin),
-        20 => return Err(Error::NotLoggedIn),
-        code => {
+        Some(ResultCode::InvalidUin) => return Err(Error::InvalidUin),
+        Some(ResultCode::NotLoggedIn) => return Err(Error::NotLoggedIn),
+        None => {
             return Err(ProtocolError::UnknownResult {
                 code: u32::try_from(code).unwrap_or(u32::MAX),
             }
