@@ -948,10 +948,16 @@ int32_t httpqq_reply_messages(const httpqq_reply *reply,
                               httpqq_error *error);
 
 // The number of UINs in the list; 0 for NULL.
+//
+// # Safety
+// `list` is NULL or a live friend list.
 size_t httpqq_friend_list_len(const httpqq_friend_list *list);
 
 // The UIN at `index`; 0 (never a valid UIN) for NULL or an index out of
 // range.
+//
+// # Safety
+// `list` is NULL or a live friend list.
 uint64_t httpqq_friend_list_get(const httpqq_friend_list *list,
                                 size_t index);
 
@@ -962,11 +968,17 @@ uint64_t httpqq_friend_list_get(const httpqq_friend_list *list,
 void httpqq_friend_list_free(httpqq_friend_list *list);
 
 // The number of friends in the list; 0 for NULL.
+//
+// # Safety
+// `list` is NULL or a live online list.
 size_t httpqq_online_list_len(const httpqq_online_list *list);
 
 // The friend at `index`, or NULL for NULL or an index out of range.
 //
 // Borrowed: valid until the list is freed.
+//
+// # Safety
+// `list` is NULL or a live online list.
 const httpqq_online_friend *httpqq_online_list_get(const httpqq_online_list *list,
                                                    size_t index);
 
@@ -977,26 +989,44 @@ const httpqq_online_friend *httpqq_online_list_get(const httpqq_online_list *lis
 void httpqq_online_list_free(httpqq_online_list *list);
 
 // The friend's UIN (`UN`); 0 for NULL.
+//
+// # Safety
+// `friend` is NULL or a live online friend (borrowed from a live list).
 uint64_t httpqq_online_friend_uin(const httpqq_online_friend *friend_);
 
 // The friend's face id (`FC`); 0 for NULL. Its picture is `face / 3 + 1`.
+//
+// # Safety
+// `friend` is NULL or a live online friend (borrowed from a live list).
 uint32_t httpqq_online_friend_face(const httpqq_online_friend *friend_);
 
 // The friend's status code (`ST`, see `httpqq_online_status`); 0 for NULL.
+//
+// # Safety
+// `friend` is NULL or a live online friend (borrowed from a live list).
 uint32_t httpqq_online_friend_status(const httpqq_online_friend *friend_);
 
 // The friend's nickname (`NK`), UTF-8; NULL for NULL.
 //
 // Borrowed: valid until the list is freed.
+//
+// # Safety
+// `friend` is NULL or a live online friend (borrowed from a live list).
 const char *httpqq_online_friend_nickname(const httpqq_online_friend *friend_);
 
 // The number of messages in the list; 0 for NULL.
+//
+// # Safety
+// `list` is NULL or a live message list.
 size_t httpqq_message_list_len(const httpqq_message_list *list);
 
 // The message at `index` (oldest first), or NULL for NULL or an index out
 // of range.
 //
 // Borrowed: valid until the list is freed.
+//
+// # Safety
+// `list` is NULL or a live message list.
 const httpqq_message *httpqq_message_list_get(const httpqq_message_list *list,
                                               size_t index);
 
@@ -1007,9 +1037,15 @@ const httpqq_message *httpqq_message_list_get(const httpqq_message_list *list,
 void httpqq_message_list_free(httpqq_message_list *list);
 
 // The message's kind code (`MT`, see `httpqq_message_kind`); 0 for NULL.
+//
+// # Safety
+// `message` is NULL or a live message (borrowed from a live list or event).
 uint32_t httpqq_message_get_kind(const httpqq_message *message);
 
 // Who sent the message (`UN`); 0 for NULL.
+//
+// # Safety
+// `message` is NULL or a live message (borrowed from a live list or event).
 uint64_t httpqq_message_sender(const httpqq_message *message);
 
 // The message's text (`MG`), UTF-8: the chat text, the reason of a
@@ -1022,13 +1058,17 @@ uint64_t httpqq_message_sender(const httpqq_message *message);
 // Borrowed: valid until the list is freed.
 //
 // # Safety
-// `len` is NULL or valid for writing.
+// `message` is NULL or a live message; `len` is NULL or valid for
+// writing.
 const char *httpqq_message_text(const httpqq_message *message,
                                 size_t *len);
 
 // For a status change (`HTTPQQ_MESSAGE_KIND_STATUS_CHANGE`), the new
 // status code (see `httpqq_online_status`); 0 for any other message or
 // NULL.
+//
+// # Safety
+// `message` is NULL or a live message (borrowed from a live list or event).
 uint32_t httpqq_message_status(const httpqq_message *message);
 
 // Frees the profile; NULL is a no-op.
@@ -1038,9 +1078,15 @@ uint32_t httpqq_message_status(const httpqq_message *message);
 void httpqq_user_info_free(httpqq_user_info *info);
 
 // The level the server answered (`LV`); 0 for NULL.
+//
+// # Safety
+// `info` is NULL or a live profile.
 uint32_t httpqq_user_info_level(const httpqq_user_info *info);
 
 // Whose profile this is (`UN`); 0 for NULL.
+//
+// # Safety
+// `info` is NULL or a live profile.
 uint64_t httpqq_user_info_uin(const httpqq_user_info *info);
 
 // The value of any field of the reply by its key (e.g. `"NK"`, `"CV"`),
@@ -1056,83 +1102,152 @@ const char *httpqq_user_info_get(const httpqq_user_info *info,
                                  const char *key);
 
 // The number of fields of the reply after `RES`; 0 for NULL.
+//
+// # Safety
+// `info` is NULL or a live profile.
 size_t httpqq_user_info_field_count(const httpqq_user_info *info);
 
 // The key of the field at `index`, in reply order; NULL when out of range.
 //
 // Borrowed: valid until the profile is freed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_field_key(const httpqq_user_info *info,
                                        size_t index);
 
 // The decoded value of the field at `index`; NULL when out of range.
 //
 // Borrowed: valid until the profile is freed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_field_value(const httpqq_user_info *info,
                                          size_t index);
 
 // The nickname (`NK`); NULL for NULL. Borrowed: valid until the profile is
 // freed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_nickname(const httpqq_user_info *info);
 
 // The address (`AD`); NULL when absent. Borrowed: valid until the profile
 // is freed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_address(const httpqq_user_info *info);
 
 // The city (`CT`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_city(const httpqq_user_info *info);
 
 // The country (`CY`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_country(const httpqq_user_info *info);
 
 // The e-mail address (`EM`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_email(const httpqq_user_info *info);
 
 // The home page (`HP`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_homepage(const httpqq_user_info *info);
 
 // The occupation (`JB`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_occupation(const httpqq_user_info *info);
 
 // The mobile phone (`MO`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_mobile(const httpqq_user_info *info);
 
 // The postal code (`PC`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_postal_code(const httpqq_user_info *info);
 
 // The phone (`PH`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_phone(const httpqq_user_info *info);
 
 // The self-introduction (`PR`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_introduction(const httpqq_user_info *info);
 
 // The province (`PV`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_province(const httpqq_user_info *info);
 
 // The real name (`RN`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_real_name(const httpqq_user_info *info);
 
 // The school (`SC`); NULL when absent. Borrowed.
+//
+// # Safety
+// `info` is NULL or a live profile.
 const char *httpqq_user_info_school(const httpqq_user_info *info);
 
 // The age (`AG`); -1 when absent or for NULL.
+//
+// # Safety
+// `info` is NULL or a live profile.
 int64_t httpqq_user_info_age(const httpqq_user_info *info);
 
 // The face id (`FC`); -1 when absent or for NULL.
+//
+// # Safety
+// `info` is NULL or a live profile.
 int64_t httpqq_user_info_face(const httpqq_user_info *info);
 
 // The gender code (`SX`, name by `httpqq_gender_name`); -1 when absent.
+//
+// # Safety
+// `info` is NULL or a live profile.
 int64_t httpqq_user_info_gender(const httpqq_user_info *info);
 
 // The blood type code (`BT`, name by `httpqq_blood_type_name`); -1 when
 // absent.
+//
+// # Safety
+// `info` is NULL or a live profile.
 int64_t httpqq_user_info_blood_type(const httpqq_user_info *info);
 
 // The constellation code (`CO`, name by `httpqq_constellation_name`); -1
 // when absent.
+//
+// # Safety
+// `info` is NULL or a live profile.
 int64_t httpqq_user_info_constellation(const httpqq_user_info *info);
 
 // The Chinese zodiac code (`SH`, name by `httpqq_zodiac_name`); -1 when
 // absent.
+//
+// # Safety
+// `info` is NULL or a live profile.
 int64_t httpqq_user_info_zodiac(const httpqq_user_info *info);
 
 // The English name of a status code ("online", "busy", …; "other" for a

@@ -166,6 +166,7 @@ pub extern "C" fn httpqq_agent_options_new() -> *mut httpqq_agent_options {
 /// `options` is NULL or options from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_options_free(options: *mut httpqq_agent_options) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(options) }
 }
 
@@ -200,6 +201,7 @@ pub unsafe extern "C" fn httpqq_agent_options_set_poll_interval_ms(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe {
         update(options, error, |o| {
             o.poll_interval = Duration::from_millis(milliseconds)
@@ -222,6 +224,7 @@ pub unsafe extern "C" fn httpqq_agent_options_set_backoff_ms(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe {
         update(options, error, |o| {
             o.backoff.initial = Duration::from_millis(initial_ms);
@@ -244,6 +247,7 @@ pub unsafe extern "C" fn httpqq_agent_options_set_throttle_penalty_ms(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe {
         update(options, error, |o| {
             o.penalty = Some(Duration::from_millis(milliseconds))
@@ -264,6 +268,7 @@ pub unsafe extern "C" fn httpqq_agent_options_set_relogin(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe { update(options, error, |o| o.relogin = on) }
 }
 
@@ -305,6 +310,7 @@ pub unsafe extern "C" fn httpqq_agent_start(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(agent_out, error, || {
             let client = borrow(client, "client")?;
@@ -330,12 +336,14 @@ pub unsafe extern "C" fn httpqq_agent_start(
 /// in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_free(agent: *mut httpqq_agent) {
+    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     if let Some(handle) = unsafe { agent.as_ref() } {
         crate::boundary::run_value((), || {
             handle.agent.stop();
             handle.agent.wait_stopped(Duration::from_secs(24 * 3600));
         });
     }
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(agent) }
 }
 
@@ -345,6 +353,7 @@ pub unsafe extern "C" fn httpqq_agent_free(agent: *mut httpqq_agent) {
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_uin(agent: *const httpqq_agent) -> u64 {
+    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { agent.as_ref() }.map_or(0, |a| a.agent.uin().get())
 }
 
@@ -355,6 +364,7 @@ pub unsafe extern "C" fn httpqq_agent_uin(agent: *const httpqq_agent) -> u64 {
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_get_state(agent: *const httpqq_agent) -> u32 {
+    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { agent.as_ref() }
         .map_or(State::Stopped, |a| a.agent.state())
         .code()
@@ -379,6 +389,7 @@ pub unsafe extern "C" fn httpqq_agent_next_event(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(event_out, error, || {
             let agent = &borrow(agent, "agent")?.agent;
@@ -453,6 +464,7 @@ pub unsafe extern "C" fn httpqq_agent_run(
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_stop(agent: *const httpqq_agent) {
+    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     if let Some(agent) = unsafe { agent.as_ref() } {
         crate::boundary::run_value((), || agent.agent.stop());
     }
@@ -469,6 +481,7 @@ pub unsafe extern "C" fn httpqq_agent_wait_stopped(
     agent: *const httpqq_agent,
     timeout_ms: u64,
 ) -> bool {
+    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { agent.as_ref() }.is_some_and(|a| {
         crate::boundary::run_value(false, || {
             a.agent.wait_stopped(Duration::from_millis(timeout_ms))
@@ -523,6 +536,7 @@ pub unsafe extern "C" fn httpqq_agent_send(
 /// `event` is NULL or an owned event, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_free(event: *mut httpqq_event) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(event) }
 }
 
@@ -532,6 +546,7 @@ pub unsafe extern "C" fn httpqq_event_free(event: *mut httpqq_event) {
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_get_kind(event: *const httpqq_event) -> u32 {
+    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { event.as_ref() }.map_or(0, |e| e.kind)
 }
 
@@ -541,6 +556,7 @@ pub unsafe extern "C" fn httpqq_event_get_kind(event: *const httpqq_event) -> u3
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_uin(event: *const httpqq_event) -> u64 {
+    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { event.as_ref() }.map_or(0, |e| e.uin)
 }
 
@@ -553,6 +569,7 @@ pub unsafe extern "C" fn httpqq_event_uin(event: *const httpqq_event) -> u64 {
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_message(event: *const httpqq_event) -> *const httpqq_message {
+    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { event.as_ref() }
         .and_then(|e| e.message.as_ref())
         .map_or(std::ptr::null(), |m| m as *const httpqq_message)
@@ -565,6 +582,7 @@ pub unsafe extern "C" fn httpqq_event_message(event: *const httpqq_event) -> *co
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_attempt(event: *const httpqq_event) -> u32 {
+    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { event.as_ref() }.map_or(0, |e| e.attempt)
 }
 
@@ -576,6 +594,7 @@ pub unsafe extern "C" fn httpqq_event_attempt(event: *const httpqq_event) -> u32
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_delay_ms(event: *const httpqq_event) -> u64 {
+    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { event.as_ref() }.map_or(0, |e| millis(e.delay))
 }
 
@@ -588,6 +607,7 @@ pub unsafe extern "C" fn httpqq_event_delay_ms(event: *const httpqq_event) -> u6
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_error_status(event: *const httpqq_event) -> i32 {
+    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { event.as_ref() }.map_or(httpqq_status::Ok, |e| e.error_status) as i32
 }
 
@@ -600,6 +620,7 @@ pub unsafe extern "C" fn httpqq_event_error_status(event: *const httpqq_event) -
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_error_message(event: *const httpqq_event) -> *const c_char {
+    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { event.as_ref() }
         .and_then(|e| e.error_message.as_ref())
         .map_or(std::ptr::null(), CText::as_ptr)
@@ -614,6 +635,7 @@ pub unsafe extern "C" fn httpqq_event_error_message(event: *const httpqq_event) 
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_reason(event: *const httpqq_event) -> *const c_char {
+    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { event.as_ref() }
         .and_then(|e| e.reason.as_ref())
         .map_or(std::ptr::null(), CText::as_ptr)

@@ -203,6 +203,7 @@ mod tests {
     fn a_panic_becomes_internal_with_its_message() {
         let status = run(None, || panic!("boom"));
         assert_eq!(status, httpqq_status::Internal as i32);
+        // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let message = unsafe { CStr::from_ptr(crate::status::httpqq_last_error_message()) };
         assert!(message.to_str().unwrap().contains("boom"), "{message:?}");
     }
@@ -210,13 +211,16 @@ mod tests {
     #[test]
     fn out_parameters_are_written_only_on_success() {
         let mut out = 7u32;
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `run_out` allows.
         let status = unsafe { run_out(&mut out, None, || Err(null("x"))) };
         assert_eq!(status, httpqq_status::InvalidArgument as i32);
         assert_eq!(out, 7);
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `run_out` allows.
         let status = unsafe { run_out(&mut out, None, || Ok(9)) };
         assert_eq!(status, httpqq_status::Ok as i32);
         assert_eq!(out, 9);
         let mut ran = false;
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `run_out` allows.
         let status = unsafe {
             run_out(std::ptr::null_mut::<u32>(), None, || {
                 ran = true;
@@ -232,14 +236,17 @@ mod tests {
 
     #[test]
     fn text_rejects_null_and_invalid_utf8_and_names_the_argument() {
+        // SAFETY: `text` takes NULL or a NUL-terminated string; these are.
         let err = unsafe { text(std::ptr::null(), "the password") }.unwrap_err();
         assert!(matches!(&err, FfiError::InvalidArgument(m) if m == "the password is NULL"));
         let bad = c"ok\xff";
+        // SAFETY: `text` takes NULL or a NUL-terminated string; these are.
         let err = unsafe { text(bad.as_ptr(), "the text") }.unwrap_err();
         assert!(
             matches!(&err, FfiError::InvalidArgument(m) if m.contains("offset 2")),
             "{err:?}"
         );
+        // SAFETY: `text` takes NULL or a NUL-terminated string; these are.
         assert_eq!(unsafe { text(c"好".as_ptr(), "t") }.unwrap(), "好");
     }
 
@@ -247,8 +254,10 @@ mod tests {
     fn ctext_keeps_interior_nul_in_its_length() {
         let text = CText::new("a\0b");
         let mut len = 0usize;
+        // SAFETY: `text` takes NULL or a NUL-terminated string; these are.
         let ptr = unsafe { text.with_len(&mut len) };
         assert_eq!(len, 3);
+        // SAFETY: `ptr` points to the text's bytes, `len` of them, alive while `text` is.
         let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), 4) };
         assert_eq!(bytes, b"a\0b\0");
     }
@@ -256,6 +265,7 @@ mod tests {
     #[test]
     fn static_names_are_interned() {
         assert_eq!(static_name("online"), static_name("online"));
+        // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let name = unsafe { CStr::from_ptr(static_name("上线")) };
         assert_eq!(name.to_str(), Ok("上线"));
     }

@@ -43,6 +43,7 @@ pub extern "C" fn httpqq_client_builder_new() -> *mut httpqq_client_builder {
 /// `builder` is NULL or a builder from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_client_builder_free(builder: *mut httpqq_client_builder) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(builder) }
 }
 
@@ -81,6 +82,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_endpoint(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe {
         update(builder, error, |b| {
             let endpoint = text(endpoint, "endpoint")?;
@@ -101,6 +103,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_connect_timeout_ms(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe {
         update(builder, error, |b| {
             Ok(b.connect_timeout(Duration::from_millis(milliseconds)))
@@ -121,6 +124,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_timeout_ms(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe {
         update(builder, error, |b| {
             Ok(b.timeout(Duration::from_millis(milliseconds)))
@@ -141,6 +145,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_keep_alive(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe { update(builder, error, |b| Ok(b.keep_alive(on))) }
 }
 
@@ -157,6 +162,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_auto_relogin(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe { update(builder, error, |b| Ok(b.auto_relogin(on))) }
 }
 
@@ -173,6 +179,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_max_reply_size(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe { update(builder, error, |b| Ok(b.max_reply_size(bytes))) }
 }
 
@@ -193,6 +200,7 @@ pub unsafe extern "C" fn httpqq_client_builder_build(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(client_out, error, || {
             let builder = borrow(builder, "builder")?;
@@ -219,6 +227,7 @@ pub unsafe extern "C" fn httpqq_client_new(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(client_out, error, || {
             let endpoint = text(endpoint, "endpoint")?;
@@ -237,6 +246,7 @@ pub unsafe extern "C" fn httpqq_client_new(
 /// in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_client_free(client: *mut httpqq_client) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(client) }
 }
 
@@ -260,6 +270,7 @@ pub unsafe extern "C" fn httpqq_client_login(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(session_out, error, || {
             let client = borrow(client, "client")?;
@@ -288,6 +299,7 @@ pub unsafe extern "C" fn httpqq_client_login_md5(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(session_out, error, || {
             let client = borrow(client, "client")?;

@@ -115,6 +115,7 @@ unsafe fn make(
     error: ErrorOut<'_>,
     build: impl FnOnce() -> Result<Request, FfiError>,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(out, error, || {
             Ok(into_handle(httpqq_request { request: build()? }))
@@ -139,6 +140,7 @@ pub unsafe extern "C" fn httpqq_request_login(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe {
         make(request_out, error, || {
             Ok(Request::Login {
@@ -160,6 +162,7 @@ pub unsafe extern "C" fn httpqq_request_login_md5(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe {
         make(request_out, error, || {
             Ok(Request::Login {
@@ -180,6 +183,7 @@ pub unsafe extern "C" fn httpqq_request_friend_count(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe { make(request_out, error, || Ok(Request::FriendCount)) }
 }
 
@@ -196,6 +200,7 @@ pub unsafe extern "C" fn httpqq_request_friend_list(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe { make(request_out, error, || Ok(Request::FriendList { max })) }
 }
 
@@ -210,6 +215,7 @@ pub unsafe extern "C" fn httpqq_request_online_count(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe { make(request_out, error, || Ok(Request::OnlineCount)) }
 }
 
@@ -226,6 +232,7 @@ pub unsafe extern "C" fn httpqq_request_online_friends(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe { make(request_out, error, || Ok(Request::OnlineFriends { max })) }
 }
 
@@ -242,6 +249,7 @@ pub unsafe extern "C" fn httpqq_request_user_info(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe {
         make(request_out, error, || {
             let level = InfoLevel::try_from(level)?;
@@ -265,6 +273,7 @@ pub unsafe extern "C" fn httpqq_request_add_friend(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe {
         make(request_out, error, || {
             Ok(Request::AddFriend {
@@ -289,6 +298,7 @@ pub unsafe extern "C" fn httpqq_request_verify(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe {
         make(request_out, error, || {
             let action = Verification::try_from(action)?;
@@ -313,6 +323,7 @@ pub unsafe extern "C" fn httpqq_request_remove_friend(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe {
         make(request_out, error, || {
             Ok(Request::RemoveFriend {
@@ -334,6 +345,7 @@ pub unsafe extern "C" fn httpqq_request_set_status(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe {
         make(request_out, error, || {
             Ok(Request::SetStatus {
@@ -354,6 +366,7 @@ pub unsafe extern "C" fn httpqq_request_fetch_messages(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe { make(request_out, error, || Ok(Request::FetchMessages)) }
 }
 
@@ -371,6 +384,7 @@ pub unsafe extern "C" fn httpqq_request_send_message(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe {
         make(request_out, error, || {
             Ok(Request::SendMessage {
@@ -392,6 +406,7 @@ pub unsafe extern "C" fn httpqq_request_logout(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
     unsafe { make(request_out, error, || Ok(Request::Logout)) }
 }
 
@@ -401,6 +416,7 @@ pub unsafe extern "C" fn httpqq_request_logout(
 /// `request` is NULL or a request from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_request_free(request: *mut httpqq_request) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(request) }
 }
 
@@ -412,6 +428,7 @@ pub unsafe extern "C" fn httpqq_request_free(request: *mut httpqq_request) {
 /// `request` is NULL or a live request.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_request_closes_connection(request: *const httpqq_request) -> bool {
+    // SAFETY: `request` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { request.as_ref() }.is_some_and(|r| r.request.closes_connection())
 }
 
@@ -434,6 +451,7 @@ pub unsafe extern "C" fn httpqq_request_encode(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(body_out, error, || {
             let request = borrow(request, "request")?;
@@ -469,6 +487,7 @@ pub unsafe extern "C" fn httpqq_reply_decode(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(reply_out, error, || {
             let request = borrow(request, "request")?;
@@ -492,6 +511,7 @@ pub unsafe extern "C" fn httpqq_reply_decode(
 /// `reply` is NULL or a reply from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_reply_free(reply: *mut httpqq_reply) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(reply) }
 }
 
@@ -502,6 +522,7 @@ pub unsafe extern "C" fn httpqq_reply_free(reply: *mut httpqq_reply) {
 /// `reply` is NULL or a live reply.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_reply_get_kind(reply: *const httpqq_reply) -> u32 {
+    // SAFETY: `reply` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { reply.as_ref() }.map_or(httpqq_reply_kind::Done, |r| r.content.kind()) as u32
 }
 
@@ -516,6 +537,7 @@ unsafe fn read<T>(
     error: ErrorOut<'_>,
     pick: impl FnOnce(&ReplyContent) -> Option<T>,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(out, error, || {
             let reply = borrow(reply, "reply")?;
@@ -545,6 +567,7 @@ pub unsafe extern "C" fn httpqq_reply_login(
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
     run(error, || {
+        // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `borrow` relies on.
         let reply = unsafe { borrow(reply, "reply") }?;
         let ReplyContent::Login(outcome) = &reply.content else {
             return Err(FfiError::InvalidArgument(format!(
@@ -578,6 +601,7 @@ pub unsafe extern "C" fn httpqq_reply_count(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
     unsafe {
         read(reply, count_out, "a count", error, |c| match c {
             ReplyContent::FriendCount(n) | ReplyContent::OnlineCount(n) => Some(*n),
@@ -599,6 +623,7 @@ pub unsafe extern "C" fn httpqq_reply_add_friend(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
     unsafe {
         read(
             reply,
@@ -627,6 +652,7 @@ pub unsafe extern "C" fn httpqq_reply_friend_list(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
     unsafe {
         read(reply, list_out, "a friend list", error, |c| match c {
             ReplyContent::FriendList(list) => Some(list as *const _),
@@ -649,6 +675,7 @@ pub unsafe extern "C" fn httpqq_reply_online_friends(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
     unsafe {
         read(reply, list_out, "online friends", error, |c| match c {
             ReplyContent::OnlineFriends(list) => Some(list as *const _),
@@ -671,6 +698,7 @@ pub unsafe extern "C" fn httpqq_reply_user_info(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
     unsafe {
         read(reply, info_out, "a profile", error, |c| match c {
             ReplyContent::UserInfo(info) => Some(&**info as *const _),
@@ -694,6 +722,7 @@ pub unsafe extern "C" fn httpqq_reply_messages(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
     unsafe {
         read(reply, messages_out, "messages", error, |c| match c {
             ReplyContent::Messages(list) => Some(list as *const _),
@@ -715,6 +744,7 @@ mod tests {
     #[test]
     fn encodes_a_message_with_reserved_characters() {
         let mut request = ptr::null_mut();
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_request_send_message` allows.
         let status = unsafe {
             httpqq_request_send_message(
                 10002,
@@ -726,9 +756,11 @@ mod tests {
         assert_eq!(status, OK);
         let mut body = ptr::null_mut();
         assert_eq!(
+            // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_request_encode` allows.
             unsafe { httpqq_request_encode(request, 10001, 7, &mut body, ptr::null_mut()) },
             OK
         );
+        // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let text = unsafe { CStr::from_ptr(body) }.to_str().unwrap().to_owned();
         assert_eq!(
             text,
@@ -741,6 +773,7 @@ mod tests {
                 }
             )
         );
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `crate::httpqq_string_free` allows.
         unsafe {
             crate::httpqq_string_free(body);
             httpqq_request_free(request);
@@ -750,9 +783,11 @@ mod tests {
     #[test]
     fn decodes_messages_and_refuses_the_wrong_kind() {
         let mut request = ptr::null_mut();
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_request_fetch_messages` allows.
         unsafe { httpqq_request_fetch_messages(&mut request, ptr::null_mut()) };
         let body = b"VER=1.1&CMD=GETMSGEX&SEQ=4&UIN=1&RES=0&MN=1&MT=9,&UN=2,&MG=hi,";
         let mut reply = ptr::null_mut();
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_reply_decode` allows.
         let status = unsafe {
             httpqq_reply_decode(
                 request,
@@ -765,21 +800,26 @@ mod tests {
         };
         assert_eq!(status, OK);
         assert_eq!(
+            // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_reply_get_kind` allows.
             unsafe { httpqq_reply_get_kind(reply) },
             httpqq_reply_kind::Messages as u32
         );
         let mut count = 77;
         assert_eq!(
+            // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_reply_count` allows.
             unsafe { httpqq_reply_count(reply, &mut count, ptr::null_mut()) },
             INVALID_ARGUMENT
         );
         assert_eq!(count, 77);
         let mut list = ptr::null();
         assert_eq!(
+            // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_reply_messages` allows.
             unsafe { httpqq_reply_messages(reply, &mut list, ptr::null_mut()) },
             OK
         );
-        assert_eq!(crate::model::httpqq_message_list_len(list), 1);
+        // SAFETY: `list` is borrowed from `reply`, freed below.
+        assert_eq!(unsafe { crate::model::httpqq_message_list_len(list) }, 1);
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_reply_free` allows.
         unsafe {
             httpqq_reply_free(reply);
             httpqq_request_free(request);
@@ -789,15 +829,19 @@ mod tests {
     #[test]
     fn an_empty_body_is_no_reply_and_null_body_with_length_is_invalid() {
         let mut request = ptr::null_mut();
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_request_logout` allows.
         unsafe { httpqq_request_logout(&mut request, ptr::null_mut()) };
         let mut reply = ptr::null_mut();
         let status =
+            // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_reply_decode` allows.
             unsafe { httpqq_reply_decode(request, 1, ptr::null(), 0, &mut reply, ptr::null_mut()) };
         assert_eq!(status, httpqq_status::NoReply as i32);
         let status =
+            // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_reply_decode` allows.
             unsafe { httpqq_reply_decode(request, 1, ptr::null(), 5, &mut reply, ptr::null_mut()) };
         assert_eq!(status, INVALID_ARGUMENT);
         assert!(reply.is_null());
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_request_free` allows.
         unsafe { httpqq_request_free(request) };
     }
 }

@@ -8,8 +8,10 @@
 //! - every function and type is prefixed `httpqq_`, every constant
 //!   `HTTPQQ_`;
 //! - fallible functions return an [`httpqq_status`](status::httpqq_status)
-//!   and write their results through out-parameters, only on success;
-//!   `httpqq_last_error_message()` says what went wrong;
+//!   as an `int32_t`, write their results through out-parameters only on
+//!   success, and take a last argument `httpqq_error *error` (NULL, or an
+//!   error object that receives what went wrong whatever the thread);
+//!   `httpqq_last_error_message()` is a convenience for one thread;
 //! - every object you receive has one `_free` function, and freeing NULL
 //!   does nothing; returned strings are borrowed from the object that holds
 //!   them unless the function says the caller owns them (then
@@ -17,26 +19,34 @@
 //! - NULL pointers and text that is not UTF-8 are
 //!   `HTTPQQ_STATUS_INVALID_ARGUMENT`, and a panic inside the library is
 //!   `HTTPQQ_STATUS_INTERNAL`: nothing crashes the caller;
-//! - clients, sessions and requests may be used from several threads at
-//!   once.
+//! - clients, sessions, agents, requests and servers may be used from
+//!   several threads at once.
+//!
+//! In Rust, every function that reads through a pointer is an `unsafe fn`
+//! whose `# Safety` section says what the pointer must be (NULL or live,
+//! NULL or writable), and every `unsafe` block says why it holds
+//! (`clippy::undocumented_unsafe_blocks` is denied).
 //!
 //! ```c
 //! #include <httpqq.h>
 //!
+//! httpqq_error *error = httpqq_error_new();
 //! httpqq_client *client = NULL;
 //! httpqq_session *session = NULL;
-//! if (httpqq_client_new("127.0.0.1:8000", &client) != HTTPQQ_STATUS_OK ||
-//!     httpqq_client_login(client, 10001, "demo", &session) != HTTPQQ_STATUS_OK) {
-//!     fprintf(stderr, "%s\n", httpqq_last_error_message());
+//! if (httpqq_client_new("127.0.0.1:8000", &client, error) != HTTPQQ_STATUS_OK ||
+//!     httpqq_client_login(client, 10001, "demo", &session, error) != HTTPQQ_STATUS_OK) {
+//!     fprintf(stderr, "%s\n", httpqq_error_message(error));
 //! }
-//! httpqq_session_send_message(session, 10002, "你好, Bob");
-//! httpqq_session_logout(session);
+//! httpqq_session_send_message(session, 10002, "你好, Bob", error);
+//! httpqq_session_logout(session, error);
 //! httpqq_session_free(session);
 //! httpqq_client_free(client);
+//! httpqq_error_free(error);
 //! ```
 
 #![allow(non_camel_case_types)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod agent;
 mod boundary;
@@ -99,6 +109,7 @@ mod tests {
             super::HTTPQQ_VERSION_PATCH.to_string(),
             env!("CARGO_PKG_VERSION_PATCH")
         );
+        // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let version = unsafe { std::ffi::CStr::from_ptr(super::httpqq_version()) };
         assert_eq!(version.to_str(), Ok(env!("CARGO_PKG_VERSION")));
     }

@@ -211,8 +211,11 @@ impl httpqq_user_info {
 }
 
 /// Reads through a handle pointer that may be NULL.
-fn with<T, R>(handle: *const T, fallback: R, read: impl FnOnce(&T) -> R) -> R {
-    // SAFETY: the header's contract: NULL or a live handle of this type.
+///
+/// # Safety
+/// `handle` is NULL or a live handle of type `T`.
+unsafe fn with<T, R>(handle: *const T, fallback: R, read: impl FnOnce(&T) -> R) -> R {
+    // SAFETY: `handle` is NULL or live (this function's contract).
     match unsafe { handle.as_ref() } {
         Some(handle) => run_value(fallback, || read(handle)),
         None => fallback,
@@ -222,16 +225,27 @@ fn with<T, R>(handle: *const T, fallback: R, read: impl FnOnce(&T) -> R) -> R {
 // ---- friend lists ---------------------------------------------------------
 
 /// The number of UINs in the list; 0 for NULL.
+///
+/// # Safety
+/// `list` is NULL or a live friend list.
 #[no_mangle]
-pub extern "C" fn httpqq_friend_list_len(list: *const httpqq_friend_list) -> usize {
-    with(list, 0, |list| list.uins.len())
+pub unsafe extern "C" fn httpqq_friend_list_len(list: *const httpqq_friend_list) -> usize {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(list, 0, |list| list.uins.len()) }
 }
 
 /// The UIN at `index`; 0 (never a valid UIN) for NULL or an index out of
 /// range.
+///
+/// # Safety
+/// `list` is NULL or a live friend list.
 #[no_mangle]
-pub extern "C" fn httpqq_friend_list_get(list: *const httpqq_friend_list, index: usize) -> u64 {
-    with(list, 0, |list| list.uins.get(index).copied().unwrap_or(0))
+pub unsafe extern "C" fn httpqq_friend_list_get(
+    list: *const httpqq_friend_list,
+    index: usize,
+) -> u64 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(list, 0, |list| list.uins.get(index).copied().unwrap_or(0)) }
 }
 
 /// Frees the list; NULL is a no-op.
@@ -240,30 +254,41 @@ pub extern "C" fn httpqq_friend_list_get(list: *const httpqq_friend_list, index:
 /// `list` is NULL or a list from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_friend_list_free(list: *mut httpqq_friend_list) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(list) }
 }
 
 // ---- online friends -------------------------------------------------------
 
 /// The number of friends in the list; 0 for NULL.
+///
+/// # Safety
+/// `list` is NULL or a live online list.
 #[no_mangle]
-pub extern "C" fn httpqq_online_list_len(list: *const httpqq_online_list) -> usize {
-    with(list, 0, |list| list.friends.len())
+pub unsafe extern "C" fn httpqq_online_list_len(list: *const httpqq_online_list) -> usize {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(list, 0, |list| list.friends.len()) }
 }
 
 /// The friend at `index`, or NULL for NULL or an index out of range.
 ///
 /// Borrowed: valid until the list is freed.
+///
+/// # Safety
+/// `list` is NULL or a live online list.
 #[no_mangle]
-pub extern "C" fn httpqq_online_list_get(
+pub unsafe extern "C" fn httpqq_online_list_get(
     list: *const httpqq_online_list,
     index: usize,
 ) -> *const httpqq_online_friend {
-    with(list, ptr::null(), |list| {
-        list.friends
-            .get(index)
-            .map_or(ptr::null(), |f| f as *const _)
-    })
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(list, ptr::null(), |list| {
+            list.friends
+                .get(index)
+                .map_or(ptr::null(), |f| f as *const _)
+        })
+    }
 }
 
 /// Frees the list and the friends borrowed from it; NULL is a no-op.
@@ -272,59 +297,86 @@ pub extern "C" fn httpqq_online_list_get(
 /// `list` is NULL or a list from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_online_list_free(list: *mut httpqq_online_list) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(list) }
 }
 
 /// The friend's UIN (`UN`); 0 for NULL.
+///
+/// # Safety
+/// `friend` is NULL or a live online friend (borrowed from a live list).
 #[no_mangle]
-pub extern "C" fn httpqq_online_friend_uin(friend: *const httpqq_online_friend) -> u64 {
-    with(friend, 0, |f| f.friend.uin.get())
+pub unsafe extern "C" fn httpqq_online_friend_uin(friend: *const httpqq_online_friend) -> u64 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(friend, 0, |f| f.friend.uin.get()) }
 }
 
 /// The friend's face id (`FC`); 0 for NULL. Its picture is `face / 3 + 1`.
+///
+/// # Safety
+/// `friend` is NULL or a live online friend (borrowed from a live list).
 #[no_mangle]
-pub extern "C" fn httpqq_online_friend_face(friend: *const httpqq_online_friend) -> u32 {
-    with(friend, 0, |f| f.friend.face.id())
+pub unsafe extern "C" fn httpqq_online_friend_face(friend: *const httpqq_online_friend) -> u32 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(friend, 0, |f| f.friend.face.id()) }
 }
 
 /// The friend's status code (`ST`, see `httpqq_online_status`); 0 for NULL.
+///
+/// # Safety
+/// `friend` is NULL or a live online friend (borrowed from a live list).
 #[no_mangle]
-pub extern "C" fn httpqq_online_friend_status(friend: *const httpqq_online_friend) -> u32 {
-    with(friend, 0, |f| f.friend.status.code())
+pub unsafe extern "C" fn httpqq_online_friend_status(friend: *const httpqq_online_friend) -> u32 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(friend, 0, |f| f.friend.status.code()) }
 }
 
 /// The friend's nickname (`NK`), UTF-8; NULL for NULL.
 ///
 /// Borrowed: valid until the list is freed.
+///
+/// # Safety
+/// `friend` is NULL or a live online friend (borrowed from a live list).
 #[no_mangle]
-pub extern "C" fn httpqq_online_friend_nickname(
+pub unsafe extern "C" fn httpqq_online_friend_nickname(
     friend: *const httpqq_online_friend,
 ) -> *const c_char {
-    with(friend, ptr::null(), |f| f.nickname.as_ptr())
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(friend, ptr::null(), |f| f.nickname.as_ptr()) }
 }
 
 // ---- messages -------------------------------------------------------------
 
 /// The number of messages in the list; 0 for NULL.
+///
+/// # Safety
+/// `list` is NULL or a live message list.
 #[no_mangle]
-pub extern "C" fn httpqq_message_list_len(list: *const httpqq_message_list) -> usize {
-    with(list, 0, |list| list.messages.len())
+pub unsafe extern "C" fn httpqq_message_list_len(list: *const httpqq_message_list) -> usize {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(list, 0, |list| list.messages.len()) }
 }
 
 /// The message at `index` (oldest first), or NULL for NULL or an index out
 /// of range.
 ///
 /// Borrowed: valid until the list is freed.
+///
+/// # Safety
+/// `list` is NULL or a live message list.
 #[no_mangle]
-pub extern "C" fn httpqq_message_list_get(
+pub unsafe extern "C" fn httpqq_message_list_get(
     list: *const httpqq_message_list,
     index: usize,
 ) -> *const httpqq_message {
-    with(list, ptr::null(), |list| {
-        list.messages
-            .get(index)
-            .map_or(ptr::null(), |m| m as *const _)
-    })
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(list, ptr::null(), |list| {
+            list.messages
+                .get(index)
+                .map_or(ptr::null(), |m| m as *const _)
+        })
+    }
 }
 
 /// Frees the list and the messages borrowed from it; NULL is a no-op.
@@ -333,19 +385,28 @@ pub extern "C" fn httpqq_message_list_get(
 /// `list` is NULL or a list from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_message_list_free(list: *mut httpqq_message_list) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(list) }
 }
 
 /// The message's kind code (`MT`, see `httpqq_message_kind`); 0 for NULL.
+///
+/// # Safety
+/// `message` is NULL or a live message (borrowed from a live list or event).
 #[no_mangle]
-pub extern "C" fn httpqq_message_get_kind(message: *const httpqq_message) -> u32 {
-    with(message, 0, |m| m.message.kind().code())
+pub unsafe extern "C" fn httpqq_message_get_kind(message: *const httpqq_message) -> u32 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(message, 0, |m| m.message.kind().code()) }
 }
 
 /// Who sent the message (`UN`); 0 for NULL.
+///
+/// # Safety
+/// `message` is NULL or a live message (borrowed from a live list or event).
 #[no_mangle]
-pub extern "C" fn httpqq_message_sender(message: *const httpqq_message) -> u64 {
-    with(message, 0, |m| m.message.sender().get())
+pub unsafe extern "C" fn httpqq_message_sender(message: *const httpqq_message) -> u64 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(message, 0, |m| m.message.sender().get()) }
 }
 
 /// The message's text (`MG`), UTF-8: the chat text, the reason of a
@@ -358,24 +419,33 @@ pub extern "C" fn httpqq_message_sender(message: *const httpqq_message) -> u64 {
 /// Borrowed: valid until the list is freed.
 ///
 /// # Safety
-/// `len` is NULL or valid for writing.
+/// `message` is NULL or a live message; `len` is NULL or valid for
+/// writing.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_message_text(
     message: *const httpqq_message,
     len: *mut usize,
 ) -> *const c_char {
-    with(message, ptr::null(), |m| unsafe { m.content.with_len(len) })
+    // SAFETY: `message` is NULL or live and `len` NULL or writable (this
+    // function's contract), which is what `with` and `with_len` need.
+    unsafe { with(message, ptr::null(), |m| m.content.with_len(len)) }
 }
 
 /// For a status change (`HTTPQQ_MESSAGE_KIND_STATUS_CHANGE`), the new
 /// status code (see `httpqq_online_status`); 0 for any other message or
 /// NULL.
+///
+/// # Safety
+/// `message` is NULL or a live message (borrowed from a live list or event).
 #[no_mangle]
-pub extern "C" fn httpqq_message_status(message: *const httpqq_message) -> u32 {
-    with(message, 0, |m| match &m.message {
-        Message::StatusChange { status, .. } => status.code(),
-        _ => 0,
-    })
+pub unsafe extern "C" fn httpqq_message_status(message: *const httpqq_message) -> u32 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(message, 0, |m| match &m.message {
+            Message::StatusChange { status, .. } => status.code(),
+            _ => 0,
+        })
+    }
 }
 
 // ---- user info ------------------------------------------------------------
@@ -386,19 +456,28 @@ pub extern "C" fn httpqq_message_status(message: *const httpqq_message) -> u32 {
 /// `info` is NULL or a profile from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_free(info: *mut httpqq_user_info) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(info) }
 }
 
 /// The level the server answered (`LV`); 0 for NULL.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_level(info: *const httpqq_user_info) -> u32 {
-    with(info, 0, |i| i.info.level)
+pub unsafe extern "C" fn httpqq_user_info_level(info: *const httpqq_user_info) -> u32 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, 0, |i| i.info.level) }
 }
 
 /// Whose profile this is (`UN`); 0 for NULL.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_uin(info: *const httpqq_user_info) -> u64 {
-    with(info, 0, |i| i.info.uin.get())
+pub unsafe extern "C" fn httpqq_user_info_uin(info: *const httpqq_user_info) -> u64 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, 0, |i| i.info.uin.get()) }
 }
 
 /// The value of any field of the reply by its key (e.g. `"NK"`, `"CV"`),
@@ -422,172 +501,281 @@ pub unsafe extern "C" fn httpqq_user_info_get(
     let Ok(key) = unsafe { CStr::from_ptr(key) }.to_str() else {
         return ptr::null();
     };
-    with(info, ptr::null(), |i| i.field(key))
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| i.field(key)) }
 }
 
 /// The number of fields of the reply after `RES`; 0 for NULL.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_field_count(info: *const httpqq_user_info) -> usize {
-    with(info, 0, |i| i.fields.len())
+pub unsafe extern "C" fn httpqq_user_info_field_count(info: *const httpqq_user_info) -> usize {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, 0, |i| i.fields.len()) }
 }
 
 /// The key of the field at `index`, in reply order; NULL when out of range.
 ///
 /// Borrowed: valid until the profile is freed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_field_key(
+pub unsafe extern "C" fn httpqq_user_info_field_key(
     info: *const httpqq_user_info,
     index: usize,
 ) -> *const c_char {
-    with(info, ptr::null(), |i| {
-        i.fields.get(index).map_or(ptr::null(), |(k, _)| k.as_ptr())
-    })
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(info, ptr::null(), |i| {
+            i.fields.get(index).map_or(ptr::null(), |(k, _)| k.as_ptr())
+        })
+    }
 }
 
 /// The decoded value of the field at `index`; NULL when out of range.
 ///
 /// Borrowed: valid until the profile is freed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_field_value(
+pub unsafe extern "C" fn httpqq_user_info_field_value(
     info: *const httpqq_user_info,
     index: usize,
 ) -> *const c_char {
-    with(info, ptr::null(), |i| {
-        i.fields.get(index).map_or(ptr::null(), |(_, v)| v.as_ptr())
-    })
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(info, ptr::null(), |i| {
+            i.fields.get(index).map_or(ptr::null(), |(_, v)| v.as_ptr())
+        })
+    }
 }
 
 /// Reads one of the profile's optional number fields, -1 when absent.
-fn optional_code(
+///
+/// # Safety
+/// `info` is NULL or a live profile.
+unsafe fn optional_code(
     info: *const httpqq_user_info,
     read: impl FnOnce(&UserInfo) -> Option<u32>,
 ) -> i64 {
-    with(info, -1, |i| read(&i.info).map_or(-1, i64::from))
+    // SAFETY: `info` is NULL or live (this function's contract).
+    unsafe { with(info, -1, |i| read(&i.info).map_or(-1, i64::from)) }
 }
 
 /// The nickname (`NK`); NULL for NULL. Borrowed: valid until the profile is
 /// freed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_nickname(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| i.texts.nickname.as_ptr())
+pub unsafe extern "C" fn httpqq_user_info_nickname(info: *const httpqq_user_info) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| i.texts.nickname.as_ptr()) }
 }
 
 /// The address (`AD`); NULL when absent. Borrowed: valid until the profile
 /// is freed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_address(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.address))
+pub unsafe extern "C" fn httpqq_user_info_address(info: *const httpqq_user_info) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.address)) }
 }
 
 /// The city (`CT`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_city(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.city))
+pub unsafe extern "C" fn httpqq_user_info_city(info: *const httpqq_user_info) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.city)) }
 }
 
 /// The country (`CY`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_country(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.country))
+pub unsafe extern "C" fn httpqq_user_info_country(info: *const httpqq_user_info) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.country)) }
 }
 
 /// The e-mail address (`EM`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_email(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.email))
+pub unsafe extern "C" fn httpqq_user_info_email(info: *const httpqq_user_info) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.email)) }
 }
 
 /// The home page (`HP`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_homepage(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.homepage))
+pub unsafe extern "C" fn httpqq_user_info_homepage(info: *const httpqq_user_info) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.homepage)) }
 }
 
 /// The occupation (`JB`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_occupation(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.occupation))
+pub unsafe extern "C" fn httpqq_user_info_occupation(
+    info: *const httpqq_user_info,
+) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.occupation)) }
 }
 
 /// The mobile phone (`MO`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_mobile(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.mobile))
+pub unsafe extern "C" fn httpqq_user_info_mobile(info: *const httpqq_user_info) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.mobile)) }
 }
 
 /// The postal code (`PC`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_postal_code(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.postal_code))
+pub unsafe extern "C" fn httpqq_user_info_postal_code(
+    info: *const httpqq_user_info,
+) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.postal_code)) }
 }
 
 /// The phone (`PH`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_phone(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.phone))
+pub unsafe extern "C" fn httpqq_user_info_phone(info: *const httpqq_user_info) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.phone)) }
 }
 
 /// The self-introduction (`PR`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_introduction(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.introduction))
+pub unsafe extern "C" fn httpqq_user_info_introduction(
+    info: *const httpqq_user_info,
+) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.introduction)) }
 }
 
 /// The province (`PV`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_province(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.province))
+pub unsafe extern "C" fn httpqq_user_info_province(info: *const httpqq_user_info) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.province)) }
 }
 
 /// The real name (`RN`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_real_name(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.real_name))
+pub unsafe extern "C" fn httpqq_user_info_real_name(
+    info: *const httpqq_user_info,
+) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.real_name)) }
 }
 
 /// The school (`SC`); NULL when absent. Borrowed.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_school(info: *const httpqq_user_info) -> *const c_char {
-    with(info, ptr::null(), |i| optional_ptr(&i.texts.school))
+pub unsafe extern "C" fn httpqq_user_info_school(info: *const httpqq_user_info) -> *const c_char {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.school)) }
 }
 
 /// The age (`AG`); -1 when absent or for NULL.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_age(info: *const httpqq_user_info) -> i64 {
-    optional_code(info, |i| i.age)
+pub unsafe extern "C" fn httpqq_user_info_age(info: *const httpqq_user_info) -> i64 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
+    unsafe { optional_code(info, |i| i.age) }
 }
 
 /// The face id (`FC`); -1 when absent or for NULL.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_face(info: *const httpqq_user_info) -> i64 {
-    optional_code(info, |i| i.face.map(|f| f.id()))
+pub unsafe extern "C" fn httpqq_user_info_face(info: *const httpqq_user_info) -> i64 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
+    unsafe { optional_code(info, |i| i.face.map(|f| f.id())) }
 }
 
 /// The gender code (`SX`, name by `httpqq_gender_name`); -1 when absent.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_gender(info: *const httpqq_user_info) -> i64 {
-    optional_code(info, |i| i.gender.map(Gender::code))
+pub unsafe extern "C" fn httpqq_user_info_gender(info: *const httpqq_user_info) -> i64 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
+    unsafe { optional_code(info, |i| i.gender.map(Gender::code)) }
 }
 
 /// The blood type code (`BT`, name by `httpqq_blood_type_name`); -1 when
 /// absent.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_blood_type(info: *const httpqq_user_info) -> i64 {
-    optional_code(info, |i| i.blood_type.map(BloodType::code))
+pub unsafe extern "C" fn httpqq_user_info_blood_type(info: *const httpqq_user_info) -> i64 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
+    unsafe { optional_code(info, |i| i.blood_type.map(BloodType::code)) }
 }
 
 /// The constellation code (`CO`, name by `httpqq_constellation_name`); -1
 /// when absent.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_constellation(info: *const httpqq_user_info) -> i64 {
-    optional_code(info, |i| i.constellation.map(Constellation::code))
+pub unsafe extern "C" fn httpqq_user_info_constellation(info: *const httpqq_user_info) -> i64 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
+    unsafe { optional_code(info, |i| i.constellation.map(Constellation::code)) }
 }
 
 /// The Chinese zodiac code (`SH`, name by `httpqq_zodiac_name`); -1 when
 /// absent.
+///
+/// # Safety
+/// `info` is NULL or a live profile.
 #[no_mangle]
-pub extern "C" fn httpqq_user_info_zodiac(info: *const httpqq_user_info) -> i64 {
-    optional_code(info, |i| i.zodiac.map(Zodiac::code))
+pub unsafe extern "C" fn httpqq_user_info_zodiac(info: *const httpqq_user_info) -> i64 {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
+    unsafe { optional_code(info, |i| i.zodiac.map(Zodiac::code)) }
 }
 
 // ---- names ----------------------------------------------------------------
@@ -716,23 +904,27 @@ mod tests {
 
     #[test]
     fn accessors_are_safe_on_null_and_out_of_range() {
-        assert_eq!(httpqq_friend_list_len(ptr::null()), 0);
-        assert_eq!(httpqq_friend_list_get(ptr::null(), 3), 0);
-        assert!(httpqq_message_list_get(ptr::null(), 0).is_null());
-        assert!(unsafe { httpqq_message_text(ptr::null(), ptr::null_mut()) }.is_null());
-        assert_eq!(httpqq_user_info_age(ptr::null()), -1);
         let list = httpqq_message_list::new(vec![Message::Approved {
             from: httpqq::Uin::new(5),
         }]);
-        assert_eq!(httpqq_message_list_len(&list), 1);
-        assert!(httpqq_message_list_get(&list, 1).is_null());
-        let message = httpqq_message_list_get(&list, 0);
-        assert_eq!(httpqq_message_sender(message), 5);
-        assert_eq!(httpqq_message_get_kind(message), 3);
-        let mut len = 99;
-        let text = unsafe { httpqq_message_text(message, &mut len) };
-        assert_eq!(len, 0);
-        assert_eq!(unsafe { CStr::from_ptr(text) }.to_bytes(), b"");
+        // SAFETY: every pointer is NULL, or `list` (alive to the end) and
+        // the message borrowed from it; `len` is a local.
+        unsafe {
+            assert_eq!(httpqq_friend_list_len(ptr::null()), 0);
+            assert_eq!(httpqq_friend_list_get(ptr::null(), 3), 0);
+            assert!(httpqq_message_list_get(ptr::null(), 0).is_null());
+            assert!(httpqq_message_text(ptr::null(), ptr::null_mut()).is_null());
+            assert_eq!(httpqq_user_info_age(ptr::null()), -1);
+            assert_eq!(httpqq_message_list_len(&list), 1);
+            assert!(httpqq_message_list_get(&list, 1).is_null());
+            let message = httpqq_message_list_get(&list, 0);
+            assert_eq!(httpqq_message_sender(message), 5);
+            assert_eq!(httpqq_message_get_kind(message), 3);
+            let mut len = 99;
+            let text = httpqq_message_text(message, &mut len);
+            assert_eq!(len, 0);
+            assert_eq!(CStr::from_ptr(text).to_bytes(), b"");
+        }
     }
 
     #[test]
@@ -748,23 +940,25 @@ mod tests {
             ],
             ..Default::default()
         });
-        let read = |p: *const c_char| unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned();
-        assert_eq!(read(httpqq_user_info_nickname(&info)), "小明");
-        assert_eq!(read(httpqq_user_info_city(&info)), "深圳");
-        assert!(httpqq_user_info_email(&info).is_null());
-        assert_eq!(httpqq_user_info_age(&info), 30);
-        assert_eq!(httpqq_user_info_gender(&info), -1);
-        assert_eq!(httpqq_user_info_field_count(&info), 3);
-        assert_eq!(read(httpqq_user_info_field_key(&info, 2)), "AG");
-        assert!(httpqq_user_info_field_value(&info, 3).is_null());
-        assert_eq!(
-            read(unsafe { httpqq_user_info_get(&info, c"CT".as_ptr()) }),
-            "深圳"
-        );
+        // SAFETY: `info` is alive to the end of the test; the strings read
+        // are NUL-terminated and borrowed from it.
+        unsafe {
+            let read = |p: *const c_char| CStr::from_ptr(p).to_str().unwrap().to_owned();
+            assert_eq!(read(httpqq_user_info_nickname(&info)), "小明");
+            assert_eq!(read(httpqq_user_info_city(&info)), "深圳");
+            assert!(httpqq_user_info_email(&info).is_null());
+            assert_eq!(httpqq_user_info_age(&info), 30);
+            assert_eq!(httpqq_user_info_gender(&info), -1);
+            assert_eq!(httpqq_user_info_field_count(&info), 3);
+            assert_eq!(read(httpqq_user_info_field_key(&info, 2)), "AG");
+            assert!(httpqq_user_info_field_value(&info, 3).is_null());
+            assert_eq!(read(httpqq_user_info_get(&info, c"CT".as_ptr())), "深圳");
+        }
     }
 
     #[test]
     fn names_come_from_the_core() {
+        // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let read = |p: *const c_char| unsafe { CStr::from_ptr(p) }.to_str().unwrap();
         assert_eq!(read(httpqq_online_status_name(30)), Status::Busy.name());
         assert_eq!(read(httpqq_online_status_chinese_name(10)), "上线");

@@ -51,6 +51,7 @@ pub unsafe extern "C" fn httpqq_server_start(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe {
         run_out(server_out, error, || {
             let mut config = Config {
@@ -87,6 +88,7 @@ pub unsafe extern "C" fn httpqq_server_start(
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_endpoint(server: *const httpqq_server) -> *const c_char {
+    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { server.as_ref() }.map_or(std::ptr::null(), |s| s.endpoint.as_ptr())
 }
 
@@ -96,6 +98,7 @@ pub unsafe extern "C" fn httpqq_server_endpoint(server: *const httpqq_server) ->
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_port(server: *const httpqq_server) -> u16 {
+    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { server.as_ref() }
         .and_then(|s| s.server.as_ref())
         .map_or(0, |s| s.local_addr().port())
@@ -108,6 +111,7 @@ pub unsafe extern "C" fn httpqq_server_port(server: *const httpqq_server) -> u16
 /// `server` is NULL or a server from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_free(server: *mut httpqq_server) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(server) }
 }
 
@@ -116,6 +120,7 @@ pub unsafe extern "C" fn httpqq_server_free(server: *mut httpqq_server) {
 /// # Safety
 /// `server` is NULL or a live server.
 unsafe fn control(server: *const httpqq_server, act: impl FnOnce(&Server) -> bool) -> bool {
+    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { server.as_ref() }
         .and_then(|s| s.server.as_ref())
         .is_some_and(|s| crate::boundary::run_value(false, || act(s)))
@@ -131,6 +136,7 @@ pub unsafe extern "C" fn httpqq_server_expire_session(
     server: *const httpqq_server,
     uin: u64,
 ) -> bool {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
     unsafe { control(server, |s| s.expire_session(Uin::new(uin))) }
 }
 
@@ -145,6 +151,7 @@ pub unsafe extern "C" fn httpqq_server_throttle(
     uin: u64,
     duration_ms: u64,
 ) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
     unsafe {
         control(server, |s| {
             s.throttle(Uin::new(uin), Duration::from_millis(duration_ms));
@@ -163,6 +170,7 @@ pub unsafe extern "C" fn httpqq_server_set_latency_ms(
     server: *const httpqq_server,
     latency_ms: u64,
 ) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
     unsafe {
         control(server, |s| {
             s.set_latency(Duration::from_millis(latency_ms));
@@ -178,6 +186,7 @@ pub unsafe extern "C" fn httpqq_server_set_latency_ms(
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_pause(server: *const httpqq_server) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
     unsafe {
         control(server, |s| {
             s.pause();
@@ -192,6 +201,7 @@ pub unsafe extern "C" fn httpqq_server_pause(server: *const httpqq_server) {
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_resume(server: *const httpqq_server) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
     unsafe {
         control(server, |s| {
             s.resume();
@@ -208,6 +218,7 @@ pub unsafe extern "C" fn httpqq_server_resume(server: *const httpqq_server) {
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_stop_listening(server: *const httpqq_server) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
     unsafe {
         control(server, |s| {
             s.stop_listening();
@@ -254,6 +265,7 @@ pub unsafe extern "C" fn httpqq_server_change_password(
     let Ok(password) = (unsafe { crate::boundary::text(password, "password") }) else {
         return false;
     };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
     unsafe { control(server, |s| s.change_password(Uin::new(uin), password)) }
 }
 
@@ -264,6 +276,7 @@ pub unsafe extern "C" fn httpqq_server_change_password(
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_connections_accepted(server: *const httpqq_server) -> u64 {
+    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { server.as_ref() }
         .and_then(|s| s.server.as_ref())
         .map_or(0, Server::connections_accepted)
@@ -289,6 +302,7 @@ pub unsafe extern "C" fn httpqq_server_request_count(
     let Ok(command) = (unsafe { optional_text(command, "command") }) else {
         return 0;
     };
+    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     let Some(server) = (unsafe { server.as_ref() }).and_then(|s| s.server.as_ref()) else {
         return 0;
     };

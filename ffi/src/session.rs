@@ -45,6 +45,7 @@ unsafe fn command(
     body: impl FnOnce(&Session) -> Result<(), FfiError>,
 ) -> i32 {
     run(error, || {
+        // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `borrow` relies on.
         body(&unsafe { borrow(session, "session") }?.session)
     })
 }
@@ -59,6 +60,7 @@ unsafe fn query<T>(
     error: ErrorOut<'_>,
     body: impl FnOnce(&Session) -> Result<T, FfiError>,
 ) -> i32 {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
     unsafe { run_out(out, error, || body(&borrow(session, "session")?.session)) }
 }
 
@@ -71,6 +73,7 @@ unsafe fn query<T>(
 /// in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_session_free(session: *mut httpqq_session) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
     unsafe { free_handle(session) }
 }
 
@@ -80,6 +83,7 @@ pub unsafe extern "C" fn httpqq_session_free(session: *mut httpqq_session) {
 /// `session` is NULL or a live session.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_session_uin(session: *const httpqq_session) -> u64 {
+    // SAFETY: `session` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { session.as_ref() }.map_or(0, |s| s.session.uin().get())
 }
 
@@ -90,6 +94,7 @@ pub unsafe extern "C" fn httpqq_session_uin(session: *const httpqq_session) -> u
 /// `session` is NULL or a live session.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_session_heartbeat_ms(session: *const httpqq_session) -> u64 {
+    // SAFETY: `session` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { session.as_ref() }.map_or(0, |s| millis(s.session.heartbeat()))
 }
 
@@ -100,6 +105,7 @@ pub unsafe extern "C" fn httpqq_session_heartbeat_ms(session: *const httpqq_sess
 /// `session` is NULL or a live session.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_session_idle_timeout_ms(session: *const httpqq_session) -> u64 {
+    // SAFETY: `session` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { session.as_ref() }.map_or(0, |s| millis(s.session.idle_timeout()))
 }
 
@@ -116,6 +122,7 @@ pub unsafe extern "C" fn httpqq_session_set_auto_relogin(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
     unsafe {
         command(session, error, |s| {
             s.set_auto_relogin(on);
@@ -135,6 +142,7 @@ pub unsafe extern "C" fn httpqq_session_relogin(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
     unsafe { command(session, error, |s| Ok(s.relogin()?)) }
 }
 
@@ -150,6 +158,7 @@ pub unsafe extern "C" fn httpqq_session_friend_count(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
     unsafe { query(session, count_out, error, |s| Ok(s.friend_count()?)) }
 }
 
@@ -170,6 +179,7 @@ pub unsafe extern "C" fn httpqq_session_friends(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
     unsafe {
         query(session, list_out, error, |s| {
             let uins = s.friends_max(max)?;
@@ -191,6 +201,7 @@ pub unsafe extern "C" fn httpqq_session_online_count(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
     unsafe { query(session, count_out, error, |s| Ok(s.online_count()?)) }
 }
 
@@ -211,6 +222,7 @@ pub unsafe extern "C" fn httpqq_session_online_friends(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
     unsafe {
         query(session, list_out, error, |s| {
             let friends = s.online_friends_max(max)?;
@@ -238,6 +250,7 @@ pub unsafe extern "C" fn httpqq_session_user_info(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
     unsafe {
         query(session, info_out, error, |s| {
             let level = InfoLevel::try_from(level)?;
@@ -262,6 +275,7 @@ pub unsafe extern "C" fn httpqq_session_add_friend(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
     unsafe {
         query(session, outcome_out, error, |s| {
             Ok(s.add_friend(Uin::new(target))?.code())
@@ -281,6 +295,7 @@ pub unsafe extern "C" fn httpqq_session_approve(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
     unsafe { command(session, error, |s| Ok(s.approve(Uin::new(target))?)) }
 }
 
@@ -299,6 +314,7 @@ pub unsafe extern "C" fn httpqq_session_reject(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
     unsafe {
         command(session, error, |s| {
             let reason = text(reason, "reason")?;
@@ -322,6 +338,7 @@ pub unsafe extern "C" fn httpqq_session_request_verification(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
     unsafe {
         command(session, error, |s| {
             let reason = text(reason, "reason")?;
@@ -346,6 +363,7 @@ pub unsafe extern "C" fn httpqq_session_verify(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
     unsafe {
         command(session, error, |s| {
             let step = Verification::try_from(action)?;
@@ -368,6 +386,7 @@ pub unsafe extern "C" fn httpqq_session_remove_friend(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
     unsafe { command(session, error, |s| Ok(s.remove_friend(Uin::new(target))?)) }
 }
 
@@ -384,6 +403,7 @@ pub unsafe extern "C" fn httpqq_session_set_status(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
     unsafe {
         command(session, error, |s| {
             Ok(s.set_status(Status::from_code(status))?)
@@ -407,6 +427,7 @@ pub unsafe extern "C" fn httpqq_session_fetch_messages(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
     unsafe {
         query(session, messages_out, error, |s| {
             Ok(into_handle(httpqq_message_list::new(s.fetch_messages()?)))
@@ -428,6 +449,7 @@ pub unsafe extern "C" fn httpqq_session_poll(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
     unsafe {
         query(session, messages_out, error, |s| {
             Ok(into_handle(httpqq_message_list::new(s.poll()?)))
@@ -450,6 +472,7 @@ pub unsafe extern "C" fn httpqq_session_send_message(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
     unsafe {
         command(session, error, |s| {
             let message = text(message, "message")?;
@@ -469,6 +492,7 @@ pub unsafe extern "C" fn httpqq_session_logout(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
     unsafe { command(session, error, |s| Ok(s.logout()?)) }
 }
 

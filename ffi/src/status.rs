@@ -282,6 +282,7 @@ pub extern "C" fn httpqq_error_new() -> *mut httpqq_error {
 /// yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_free(error: *mut httpqq_error) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `crate::boundary::free_handle` relies on.
     unsafe { crate::boundary::free_handle(error) }
 }
 
@@ -292,6 +293,7 @@ pub unsafe extern "C" fn httpqq_error_free(error: *mut httpqq_error) {
 /// `error` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_status(error: *const httpqq_error) -> i32 {
+    // SAFETY: `error` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { error.as_ref() }.map_or(-1, |e| e.status as i32)
 }
 
@@ -306,6 +308,7 @@ pub unsafe extern "C" fn httpqq_error_status(error: *const httpqq_error) -> i32 
 /// `error` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_message(error: *const httpqq_error) -> *const c_char {
+    // SAFETY: `error` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { error.as_ref() }.map_or(std::ptr::null(), |e| e.message.as_ptr())
 }
 
@@ -320,6 +323,7 @@ pub unsafe extern "C" fn httpqq_error_message(error: *const httpqq_error) -> *co
 /// `error` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_reason(error: *const httpqq_error) -> *const c_char {
+    // SAFETY: `error` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { error.as_ref() }
         .and_then(|e| e.reason.as_ref())
         .map_or(std::ptr::null(), |r| r.as_ptr())
@@ -333,6 +337,7 @@ pub unsafe extern "C" fn httpqq_error_reason(error: *const httpqq_error) -> *con
 /// `error` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_retry_after_ms(error: *const httpqq_error) -> u64 {
+    // SAFETY: `error` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { error.as_ref() }
         .and_then(|e| e.retry_after)
         .map_or(0, crate::millis)
@@ -349,6 +354,7 @@ pub unsafe extern "C" fn httpqq_error_retry_after_ms(error: *const httpqq_error)
 /// `error` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_outcome(error: *const httpqq_error) -> u32 {
+    // SAFETY: `error` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { error.as_ref() }
         .map_or(httpqq::Outcome::Refused, |e| e.outcome)
         .code()
@@ -429,6 +435,7 @@ mod tests {
             assert!(!status.describe().is_empty());
         }
         assert_eq!(httpqq_status::from_int(14), None);
+        // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let unknown = unsafe { CStr::from_ptr(httpqq_status_name(-1)) };
         assert_eq!(unknown.to_str(), Ok("unknown status"));
     }
@@ -468,18 +475,26 @@ mod tests {
         });
         let object = httpqq_error_new();
         assert_eq!(
+            // SAFETY: the test passes objects it made and has not freed, or NULL, as `object` allows.
             report(unsafe { object.as_mut() }, Some(&err)),
             httpqq_status::LoginFailed as i32
         );
+        // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let reason = unsafe { CStr::from_ptr(httpqq_error_reason(object)) };
         assert_eq!(reason.to_str(), Ok("密码\u{FFFD}错误"));
+        // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let reason = unsafe { CStr::from_ptr(httpqq_last_error_reason()) };
         assert_eq!(reason.to_str(), Ok("密码\u{FFFD}错误"));
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `object` allows.
         report(unsafe { object.as_mut() }, None);
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_error_reason` allows.
         assert!(unsafe { httpqq_error_reason(object) }.is_null());
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_error_status` allows.
         assert_eq!(unsafe { httpqq_error_status(object) }, 0);
+        // SAFETY: the test passes objects it made and has not freed, or NULL, as `httpqq_error_free` allows.
         unsafe { httpqq_error_free(object) };
         assert!(httpqq_last_error_reason().is_null());
+        // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let message = unsafe { CStr::from_ptr(httpqq_last_error_message()) };
         assert_eq!(message.to_bytes(), b"");
     }
