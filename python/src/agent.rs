@@ -4,7 +4,7 @@
 //! blocking a thread.
 
 use crate::client::{Client, Session};
-use crate::convert::{member, seconds};
+use crate::convert::{member, seconds, EnumClass};
 use crate::errors::{blocking, exception, to_py, SIGNAL_CHECK};
 use crate::model::Message;
 use pyo3::prelude::*;
@@ -136,7 +136,7 @@ impl Agent {
     #[getter]
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let state = live(&self.agent).map_or(httpqq::State::Stopped, |a| a.state());
-        member(py, "AgentState", state.code())
+        member(py, EnumClass::AgentState, state.code())
     }
 
     /// The session the agent polls, for the commands it does not make
@@ -398,7 +398,7 @@ impl Event {
     /// What happened (`EventKind`).
     #[getter]
     fn kind<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        member(py, "EventKind", self.kind)
+        member(py, EnumClass::EventKind, self.kind)
     }
 
     /// The incoming message of a `MESSAGE` event; `None` otherwise.

@@ -2,7 +2,7 @@
 //! network call run on the core's runtime while Python waits for it in
 //! slices, without the GIL, interruptible by Ctrl-C.
 
-use crate::convert::{code, member, seconds};
+use crate::convert::{code, member, seconds, EnumClass};
 use crate::errors::{blocking, to_py};
 use crate::model::{Message, OnlineFriend, UserInfo};
 use pyo3::exceptions::PyValueError;
@@ -245,7 +245,7 @@ impl Session {
     ) -> PyResult<Bound<'py, PyAny>> {
         let target = crate::convert::uin(uin, "uin")?;
         let outcome = self.run(py, move |s| s.add_friend(target))?;
-        member(py, "AddFriendOutcome", outcome.code())
+        member(py, EnumClass::AddFriendOutcome, outcome.code())
     }
 
     /// Approves a request to add you.

@@ -3,7 +3,7 @@
 //! `decode_reply` reads the reply.
 
 use crate::client::info_level;
-use crate::convert::{code, member};
+use crate::convert::{code, member, EnumClass};
 use crate::errors::to_py;
 use crate::model::{LoginOutcome, Message, OnlineFriend, UserInfo};
 use pyo3::exceptions::PyValueError;
@@ -201,7 +201,7 @@ pub(crate) fn decode_reply<'py>(
             .into_pyobject(py)?
             .into_any(),
         Reply::UserInfo(info) => UserInfo::from(*info).into_pyobject(py)?.into_any(),
-        Reply::AddFriend(outcome) => member(py, "AddFriendOutcome", outcome.code())?,
+        Reply::AddFriend(outcome) => member(py, EnumClass::AddFriendOutcome, outcome.code())?,
         Reply::Messages(messages) => messages
             .into_iter()
             .map(Message::from)

@@ -50,18 +50,90 @@ pub(crate) fn seconds(value: f64, name: &str) -> PyResult<Duration> {
         .map_err(|_| PyValueError::new_err(format!("{name} of {value} seconds is too long")))
 }
 
+/// The enums of `httpqq.enums` the native module hands out, by type: a
+/// name is written once, here, and every one is looked up when the module
+/// is imported ([`resolve_all`]), so a missing one fails the import rather
+/// than the line that first needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EnumClass {
+    Status,
+    MessageKind,
+    Gender,
+    BloodType,
+    Constellation,
+    Zodiac,
+    AddFriendOutcome,
+    Outcome,
+    EventKind,
+    AgentState,
+}
+
+impl EnumClass {
+    const ALL: [EnumClass; 10] = [
+        EnumClass::Status,
+        EnumClass::MessageKind,
+        EnumClass::Gender,
+        EnumClass::BloodType,
+        EnumClass::Constellation,
+        EnumClass::Zodiac,
+        EnumClass::AddFriendOutcome,
+        EnumClass::Outcome,
+        EnumClass::EventKind,
+        EnumClass::AgentState,
+    ];
+
+    /// Its name in `httpqq.enums`.
+    const fn name(self) -> &'static str {
+        match self {
+            EnumClass::Status => "Status",
+            EnumClass::MessageKind => "MessageKind",
+            EnumClass::Gender => "Gender",
+            EnumClass::BloodType => "BloodType",
+            EnumClass::Constellation => "Constellation",
+            EnumClass::Zodiac => "Zodiac",
+            EnumClass::AddFriendOutcome => "AddFriendOutcome",
+            EnumClass::Outcome => "Outcome",
+            EnumClass::EventKind => "EventKind",
+            EnumClass::AgentState => "AgentState",
+        }
+    }
+}
+
+static ENUMS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+
+/// Looks up every [`EnumClass`] in `httpqq.enums`; called when the native
+/// module is imported.
+pub(crate) fn resolve_all(py: Python<'_>) -> PyResult<()> {
+    ENUMS.get_or_try_init(py, || {
+        let module = py.import("httpqq.enums")?;
+        EnumClass::ALL
+            .iter()
+            .map(|class| module.getattr(class.name()).map(Bound::unbind))
+            .collect::<PyResult<Vec<_>>>()
+    })?;
+    Ok(())
+}
+
 /// The member of the `httpqq` enum `class` for `code` (an unlisted code
 /// gives a member named `OTHER_<code>`).
-pub(crate) fn member<'py>(py: Python<'py>, class: &str, code: u32) -> PyResult<Bound<'py, PyAny>> {
-    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    let module = MODULE.get_or_try_init(py, || py.import("httpqq.enums").map(Bound::unbind))?;
-    module.bind(py).getattr(class)?.call1((code,))
+pub(crate) fn member<'py>(
+    py: Python<'py>,
+    class: EnumClass,
+    code: u32,
+) -> PyResult<Bound<'py, PyAny>> {
+    resolve_all(py)?;
+    let classes = ENUMS.get(py).expect("resolved above");
+    let index = EnumClass::ALL
+        .iter()
+        .position(|c| *c == class)
+        .expect("every class is in ALL");
+    classes[index].bind(py).call1((code,))
 }
 
 /// As [`member`], for a code that may be absent.
 pub(crate) fn optional_member<'py>(
     py: Python<'py>,
-    class: &str,
+    class: EnumClass,
     code: Option<u32>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     code.map(|code| member(py, class, code)).transpose()

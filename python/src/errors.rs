@@ -10,11 +10,86 @@ use std::time::Duration;
 /// How long a blocking call waits between looks for a signal (Ctrl-C).
 pub(crate) const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
-/// The exception class `name` of `httpqq.errors`.
-fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyType>> {
-    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    let module = MODULE.get_or_try_init(py, || py.import("httpqq.errors").map(Bound::unbind))?;
-    Ok(module.bind(py).getattr(name)?.cast_into::<PyType>()?)
+/// The exception classes of `httpqq.errors`, by type: each name is written
+/// once, here, and all are looked up when the native module is imported
+/// ([`resolve_all`]), so a missing one fails the import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ErrorClass {
+    Error,
+    NoReply,
+    NotLoggedIn,
+    Throttled,
+    InvalidUin,
+    LoginFailed,
+    ProtocolError,
+    TransportError,
+    Timeout,
+    InvalidConfig,
+    Stopped,
+}
+
+impl ErrorClass {
+    const ALL: [ErrorClass; 11] = [
+        ErrorClass::Error,
+        ErrorClass::NoReply,
+        ErrorClass::NotLoggedIn,
+        ErrorClass::Throttled,
+        ErrorClass::InvalidUin,
+        ErrorClass::LoginFailed,
+        ErrorClass::ProtocolError,
+        ErrorClass::TransportError,
+        ErrorClass::Timeout,
+        ErrorClass::InvalidConfig,
+        ErrorClass::Stopped,
+    ];
+
+    /// Its name in `httpqq.errors`.
+    const fn name(self) -> &'static str {
+        match self {
+            ErrorClass::Error => "Error",
+            ErrorClass::NoReply => "NoReply",
+            ErrorClass::NotLoggedIn => "NotLoggedIn",
+            ErrorClass::Throttled => "Throttled",
+            ErrorClass::InvalidUin => "InvalidUin",
+            ErrorClass::LoginFailed => "LoginFailed",
+            ErrorClass::ProtocolError => "ProtocolError",
+            ErrorClass::TransportError => "TransportError",
+            ErrorClass::Timeout => "Timeout",
+            ErrorClass::InvalidConfig => "InvalidConfig",
+            ErrorClass::Stopped => "Stopped",
+        }
+    }
+}
+
+static CLASSES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
+
+/// Looks up every [`ErrorClass`] in `httpqq.errors` (and every enum of
+/// `httpqq.enums`); called when the native module is imported.
+pub(crate) fn resolve_all(py: Python<'_>) -> PyResult<()> {
+    CLASSES.get_or_try_init(py, || {
+        let module = py.import("httpqq.errors")?;
+        ErrorClass::ALL
+            .iter()
+            .map(|class| {
+                Ok(module
+                    .getattr(class.name())?
+                    .cast_into::<PyType>()?
+                    .unbind())
+            })
+            .collect::<PyResult<Vec<_>>>()
+    })?;
+    crate::convert::resolve_all(py)
+}
+
+/// The exception class for `class`.
+fn class(py: Python<'_>, class: ErrorClass) -> PyResult<Bound<'_, PyType>> {
+    resolve_all(py)?;
+    let classes = CLASSES.get(py).expect("resolved above");
+    let index = ErrorClass::ALL
+        .iter()
+        .position(|c| *c == class)
+        .expect("every class is in ALL");
+    Ok(classes[index].bind(py).clone())
 }
 
 /// The Python exception for a core error: the class for its kind, the
@@ -33,38 +108,38 @@ pub(crate) fn exception<'py>(py: Python<'py>, err: &httpqq::Error) -> PyResult<B
     let kwargs = PyDict::new(py);
     kwargs.set_item(
         "outcome",
-        crate::convert::member(py, "Outcome", err.outcome().code())?,
+        crate::convert::member(py, crate::convert::EnumClass::Outcome, err.outcome().code())?,
     )?;
     let mut args = vec![err.to_string()];
     let name = match err {
-        E::NoReply => "NoReply",
-        E::NotLoggedIn => "NotLoggedIn",
+        E::NoReply => ErrorClass::NoReply,
+        E::NotLoggedIn => ErrorClass::NotLoggedIn,
         E::Throttled {
             retry_after,
             reason,
         } => {
             kwargs.set_item("retry_after", retry_after.as_secs_f64())?;
             kwargs.set_item("reason", reason.as_deref())?;
-            "Throttled"
+            ErrorClass::Throttled
         }
-        E::InvalidUin => "InvalidUin",
+        E::InvalidUin => ErrorClass::InvalidUin,
         E::LoginFailed { reason } => {
             args.push(reason.clone());
-            "LoginFailed"
+            ErrorClass::LoginFailed
         }
-        E::Protocol(_) => "ProtocolError",
+        E::Protocol(_) => ErrorClass::ProtocolError,
         E::Transport { phase, .. } => {
             kwargs.set_item("phase", phase.to_string())?;
-            "TransportError"
+            ErrorClass::TransportError
         }
         E::Timeout { phase, .. } => {
             kwargs.set_item("phase", phase.to_string())?;
-            "Timeout"
+            ErrorClass::Timeout
         }
-        E::InvalidConfig(_) => "InvalidConfig",
-        E::Stopped => "Stopped",
+        E::InvalidConfig(_) => ErrorClass::InvalidConfig,
+        E::Stopped => ErrorClass::Stopped,
         // A variant added to the core later: still an httpqq.Error.
-        _ => "Error",
+        _ => ErrorClass::Error,
     };
     class(py, name)?.call(pyo3::types::PyTuple::new(py, args)?, Some(&kwargs))
 }

@@ -55,5 +55,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(codec::decode_reply, m)?)?;
     m.add_function(wrap_pyfunction!(model::codes, m)?)?;
     m.add_function(wrap_pyfunction!(refresh_logging, m)?)?;
+    // The Python classes the module hands out, looked up now: a missing one
+    // fails the import, not the first call that needs it.
+    errors::resolve_all(m.py())?;
     Ok(())
 }

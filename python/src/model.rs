@@ -2,7 +2,7 @@
 //! hashing, and the code tables the `httpqq.enums` classes are checked
 //! against.
 
-use crate::convert::{member, optional_member};
+use crate::convert::{member, optional_member, EnumClass};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
@@ -90,7 +90,7 @@ impl Message {
     /// What kind of message this is (`MessageKind`).
     #[getter]
     fn kind<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        member(py, "MessageKind", self.kind)
+        member(py, EnumClass::MessageKind, self.kind)
     }
 
     /// Who sent it (a UIN).
@@ -109,7 +109,7 @@ impl Message {
     /// For a status change, the new `Status`; otherwise `None`.
     #[getter]
     fn status<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        optional_member(py, "Status", self.status)
+        optional_member(py, EnumClass::Status, self.status)
     }
 
     pub(crate) fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -179,7 +179,7 @@ impl OnlineFriend {
     /// Their `Status` (online or busy in practice).
     #[getter]
     fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        member(py, "Status", self.status)
+        member(py, EnumClass::Status, self.status)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
@@ -317,14 +317,18 @@ impl UserInfo {
     /// Blood type (`BT`).
     #[getter]
     fn blood_type<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        optional_member(py, "BloodType", self.info.blood_type.map(|v| v.code()))
+        optional_member(
+            py,
+            EnumClass::BloodType,
+            self.info.blood_type.map(|v| v.code()),
+        )
     }
     /// Constellation (`CO`).
     #[getter]
     fn constellation<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         optional_member(
             py,
-            "Constellation",
+            EnumClass::Constellation,
             self.info.constellation.map(|v| v.code()),
         )
     }
@@ -396,12 +400,12 @@ impl UserInfo {
     /// Chinese zodiac (`SH`).
     #[getter]
     fn zodiac<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        optional_member(py, "Zodiac", self.info.zodiac.map(|v| v.code()))
+        optional_member(py, EnumClass::Zodiac, self.info.zodiac.map(|v| v.code()))
     }
     /// Gender (`SX`).
     #[getter]
     fn gender<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        optional_member(py, "Gender", self.info.gender.map(|v| v.code()))
+        optional_member(py, EnumClass::Gender, self.info.gender.map(|v| v.code()))
     }
     /// Every field of the reply after `RES`, decoded, in reply order.
     #[getter]
