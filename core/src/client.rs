@@ -211,7 +211,7 @@ impl ClientBuilder {
     }
 
     /// The largest reply body accepted, in bytes (default 16 MiB); a larger
-    /// one is [`ProtocolError::ReplyTooLarge`](crate::ProtocolError::ReplyTooLarge).
+    /// one is [`HttpError::TooLarge`](crate::HttpError::TooLarge).
     pub fn max_reply_size(mut self, bytes: u64) -> Self {
         self.max_reply_size = bytes;
         self

@@ -76,6 +76,16 @@ pub enum Error {
     #[error("protocol error: {0}")]
     Protocol(#[from] ProtocolError),
 
+    /// The HTTP exchange around the reply failed: a status other than 200,
+    /// bytes that are not HTTP, or a reply past the client's size limit.
+    #[error("HTTP error: {0}")]
+    Http(#[from] HttpError),
+
+    /// A bug in httpqq itself (say, a reply decoded as the wrong kind for
+    /// its request); please report it. The request was sent.
+    #[error("a bug in httpqq: {0} (please report it)")]
+    Internal(String),
+
     /// The network failed: the connection could not be made
     /// ([`Phase::Connecting`]: nothing was sent), or broke later.
     #[error("transport error {phase}: {message}")]
@@ -230,7 +240,9 @@ impl Error {
                 Phase::Connecting => Outcome::Refused,
                 Phase::Sending | Phase::Receiving => Outcome::Unknown,
             },
-            Error::NoReply | Error::Protocol(_) => Outcome::Unknown,
+            Error::NoReply | Error::Protocol(_) | Error::Http(_) | Error::Internal(_) => {
+                Outcome::Unknown
+            }
         }
     }
 
@@ -241,7 +253,11 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Error::Transport { .. } | Error::Timeout { .. } | Error::NoReply | Error::Protocol(_)
+            Error::Transport { .. }
+                | Error::Timeout { .. }
+                | Error::NoReply
+                | Error::Protocol(_)
+                | Error::Http(_)
         )
     }
 
@@ -308,22 +324,6 @@ pub enum ProtocolError {
         /// Which lists and lengths disagree.
         detail: String,
     },
-    /// The server answered with an HTTP status other than 200.
-    HttpStatus {
-        /// The HTTP status code.
-        status: u16,
-    },
-    /// The bytes received are not an HTTP reply.
-    MalformedHttp {
-        /// What was wrong.
-        detail: String,
-    },
-    /// The reply is larger than the client accepts
-    /// ([`ClientBuilder::max_reply_size`](crate::ClientBuilder::max_reply_size)).
-    ReplyTooLarge {
-        /// The limit in bytes.
-        limit: u64,
-    },
 }
 
 impl fmt::Display for ProtocolError {
@@ -353,20 +353,37 @@ impl fmt::Display for ProtocolError {
             ProtocolError::ListLengthMismatch { detail } => {
                 write!(f, "inconsistent lists in the reply: {detail}")
             }
-            ProtocolError::HttpStatus { status } => {
-                write!(f, "the server answered HTTP status {status} instead of 200")
-            }
-            ProtocolError::MalformedHttp { detail } => {
-                write!(f, "the server's HTTP reply is malformed: {detail}")
-            }
-            ProtocolError::ReplyTooLarge { limit } => {
-                write!(f, "the reply is larger than the {limit}-byte limit")
-            }
         }
     }
 }
 
 impl std::error::Error for ProtocolError {}
+
+/// What went wrong in the HTTP exchange around a reply (the transport's,
+/// not the protocol's: the codec never returns these).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The server answered with an HTTP status other than 200.
+    #[error("the server answered HTTP status {status} instead of 200")]
+    Status {
+        /// The HTTP status code.
+        status: u16,
+    },
+    /// The bytes received are not an HTTP reply.
+    #[error("the server's HTTP reply is malformed: {detail}")]
+    Malformed {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The reply is larger than the client accepts
+    /// ([`ClientBuilder::max_reply_size`](crate::ClientBuilder::max_reply_size)).
+    #[error("the reply is larger than the {limit}-byte limit")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+}
 
 /// Shortens received bytes for an error message: lossy UTF-8, at most 64
 /// characters.

@@ -4,7 +4,7 @@
 use std::io;
 use std::time::Duration;
 
-use crate::error::{Error, Phase, ProtocolError};
+use crate::error::{Error, HttpError, Phase};
 use crate::socket::ConnectFailed;
 
 /// Resolves an IP address given as the host at once, and only names
@@ -230,7 +230,7 @@ impl Transport {
             .map_err(|e| self.map_error(e, Stage::Head))?;
         let status = response.status().as_u16();
         if status != 200 {
-            return Err(ProtocolError::HttpStatus { status }.into());
+            return Err(HttpError::Status { status }.into());
         }
         response
             .body_mut()
@@ -259,7 +259,7 @@ impl Transport {
                 };
                 Error::Timeout { phase, limit }
             }
-            ureq::Error::BodyExceedsLimit(limit) => ProtocolError::ReplyTooLarge { limit }.into(),
+            ureq::Error::BodyExceedsLimit(limit) => HttpError::TooLarge { limit }.into(),
             ureq::Error::HostNotFound => {
                 unreachable(format!("could not resolve the host of {authority}"))
             }
@@ -279,7 +279,7 @@ impl Transport {
                 },
             },
             ureq::Error::Io(io) => self.map_io(io, stage),
-            ureq::Error::Protocol(proto) => ProtocolError::MalformedHttp {
+            ureq::Error::Protocol(proto) => HttpError::Malformed {
                 detail: proto.to_string(),
             }
             .into(),

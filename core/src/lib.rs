@@ -73,7 +73,7 @@ pub use agent::{
 };
 pub use client::{Client, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_PORT};
 pub use codec::{Reply, Request};
-pub use error::{Error, Outcome, Phase, ProtocolError};
+pub use error::{Error, HttpError, Outcome, Phase, ProtocolError};
 pub use model::{
     AddFriendOutcome, BloodType, Constellation, Face, Gender, InfoLevel, LoginOutcome, Message,
     MessageKind, OnlineFriend, ParseUinError, PasswordHash, Status, Uin, UnknownCode, UserInfo,

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::client::Client;
 use crate::codec::{Reply, Request, DEFAULT_MAX_ENTRIES};
-use crate::error::{Error, ProtocolError};
+use crate::error::Error;
 use crate::model::{
     AddFriendOutcome, InfoLevel, LoginOutcome, Message, OnlineFriend, PasswordHash, Status, Uin,
     UserInfo, Verification,
@@ -393,8 +393,7 @@ impl Session {
 }
 
 fn unexpected(reply: &Reply) -> Error {
-    ProtocolError::MalformedHttp {
-        detail: format!("a reply of the wrong kind was decoded: {reply:?}"),
-    }
-    .into()
+    Error::Internal(format!(
+        "the decoder gave a reply of the wrong kind for the request: {reply:?}"
+    ))
 }

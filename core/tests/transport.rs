@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use httpqq::{Client, Error, ProtocolError, Request, Uin};
+use httpqq::{Client, Error, HttpError, ProtocolError, Request, Uin};
 
 /// Accepts `connections` connections and runs `script` on each, after
 /// reading the request head and body.
@@ -148,12 +148,15 @@ fn close_in_the_middle_of_the_body_is_a_transport_error() {
 }
 
 #[test]
-fn garbage_instead_of_http_is_a_protocol_error() {
+fn garbage_instead_of_http_is_an_http_error() {
     let addr = peer(1, |s, _| {
         let _ = s.write_all(b"\x00\x01garbage that is not HTTP at all\r\n\r\n");
     });
     let err = logout_error(addr);
-    assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+    assert!(
+        matches!(err, Error::Http(HttpError::Malformed { .. })),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -161,10 +164,7 @@ fn http_error_status_is_reported_with_its_code() {
     let addr = peer(1, |s, _| reply(s, "503 Service Unavailable", "busy"));
     let err = logout_error(addr);
     assert!(
-        matches!(
-            err,
-            Error::Protocol(ProtocolError::HttpStatus { status: 503 })
-        ),
+        matches!(err, Error::Http(HttpError::Status { status: 503 })),
         "{err:?}"
     );
 }
@@ -187,10 +187,7 @@ fn oversized_reply_is_refused_at_the_limit() {
         .unwrap();
     let err = client.call(Uin::new(1), &Request::Logout).unwrap_err();
     assert!(
-        matches!(
-            err,
-            Error::Protocol(ProtocolError::ReplyTooLarge { limit: 1048576 })
-        ),
+        matches!(err, Error::Http(HttpError::TooLarge { limit: 1048576 })),
         "{err:?}"
     );
 }

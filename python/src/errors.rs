@@ -127,7 +127,7 @@ pub(crate) fn exception<'py>(py: Python<'py>, err: &httpqq::Error) -> PyResult<B
             args.push(reason.clone());
             ErrorClass::LoginFailed
         }
-        E::Protocol(_) => ErrorClass::ProtocolError,
+        E::Protocol(_) | E::Http(_) => ErrorClass::ProtocolError,
         E::Transport { phase, .. } => {
             kwargs.set_item("phase", phase.to_string())?;
             ErrorClass::TransportError
