@@ -63,6 +63,7 @@ from httpqq.bot import Bot
 from httpqq.enums import (
     AddFriendOutcome,
     AgentState,
+    Phase,
     BloodType,
     Constellation,
     EventKind,
@@ -117,6 +118,7 @@ __all__ = [
     "Outcome",
     "EventKind",
     "AgentState",
+    "Phase",
     "Error",
     "NoReply",
     "NotLoggedIn",

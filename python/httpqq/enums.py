@@ -6,7 +6,7 @@ lost. The test suite checks every class against the core's tables
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import Enum, IntEnum
 from typing import Optional
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Outcome",
     "EventKind",
     "AgentState",
+    "Phase",
 ]
 
 
@@ -165,3 +166,14 @@ class AgentState(_Code):
     RECONNECTING = 2
     THROTTLED = 3
     STOPPED = 4
+
+
+class Phase(str, Enum):
+    """Where in an exchange a network failure happened (the ``phase`` of
+    :class:`~httpqq.TransportError` and :class:`~httpqq.Timeout`). Each
+    member equals its text, so ``error.phase == "connecting"`` holds too."""
+
+    CONNECTING = "connecting"
+    """Nothing of the request reached the server."""
+    SENDING = "sending the request"
+    RECEIVING = "waiting for the reply"

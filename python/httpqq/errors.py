@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from httpqq.enums import Outcome
+from httpqq.enums import Outcome, Phase
 
 __all__ = [
     "Error",
@@ -125,39 +125,40 @@ class ProtocolError(Error):
 
 
 class TransportError(Error, ConnectionError):
-    """The connection could not be made (``phase`` is ``"connecting"``:
-    nothing was sent), or broke later (the outcome is ``UNKNOWN``)."""
+    """The connection could not be made (``phase`` is
+    :attr:`Phase.CONNECTING`: nothing was sent), or broke later (the
+    outcome is ``UNKNOWN``)."""
 
-    phase: str
+    phase: Phase
 
     def __init__(
         self,
         message: str = "",
         *,
-        phase: str = "connecting",
+        phase: Phase = Phase.CONNECTING,
         outcome: Outcome = Outcome.REFUSED,
     ) -> None:
         super().__init__(message, outcome=outcome)
-        self.phase = phase
+        self.phase = Phase(phase)
 
 
 class Timeout(Error, TimeoutError):
     """No complete reply within the client's ``timeout``. ``phase`` says
-    what the client was doing: ``"connecting"`` (nothing was sent),
-    ``"sending the request"`` or ``"waiting for the reply"`` (the outcome
-    is ``UNKNOWN``)."""
+    what the client was doing (a :class:`Phase`): connecting (nothing was
+    sent), sending the request or waiting for the reply (the outcome is
+    ``UNKNOWN``)."""
 
-    phase: str
+    phase: Phase
 
     def __init__(
         self,
         message: str = "",
         *,
-        phase: str = "waiting for the reply",
+        phase: Phase = Phase.RECEIVING,
         outcome: Outcome = Outcome.UNKNOWN,
     ) -> None:
         super().__init__(message, outcome=outcome)
-        self.phase = phase
+        self.phase = Phase(phase)
 
 
 class InvalidConfig(Error, ValueError):

@@ -66,10 +66,11 @@ pub(crate) enum EnumClass {
     Outcome,
     EventKind,
     AgentState,
+    Phase,
 }
 
 impl EnumClass {
-    const ALL: [EnumClass; 10] = [
+    const ALL: [EnumClass; 11] = [
         EnumClass::Status,
         EnumClass::MessageKind,
         EnumClass::Gender,
@@ -80,6 +81,7 @@ impl EnumClass {
         EnumClass::Outcome,
         EnumClass::EventKind,
         EnumClass::AgentState,
+        EnumClass::Phase,
     ];
 
     /// Its name in `httpqq.enums`.
@@ -95,6 +97,7 @@ impl EnumClass {
             EnumClass::Outcome => "Outcome",
             EnumClass::EventKind => "EventKind",
             EnumClass::AgentState => "AgentState",
+            EnumClass::Phase => "Phase",
         }
     }
 }
@@ -119,7 +122,7 @@ pub(crate) fn resolve_all(py: Python<'_>) -> PyResult<()> {
 pub(crate) fn member<'py>(
     py: Python<'py>,
     class: EnumClass,
-    code: u32,
+    code: impl IntoPyObject<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     resolve_all(py)?;
     let classes = ENUMS.get(py).expect("resolved above");

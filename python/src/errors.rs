@@ -129,11 +129,18 @@ pub(crate) fn exception<'py>(py: Python<'py>, err: &httpqq::Error) -> PyResult<B
         }
         E::Protocol(_) | E::Http(_) => ErrorClass::ProtocolError,
         E::Transport { phase, .. } => {
-            kwargs.set_item("phase", phase.to_string())?;
+            // `Phase` members are core's texts for the phases.
+            kwargs.set_item(
+                "phase",
+                crate::convert::member(py, crate::convert::EnumClass::Phase, phase.to_string())?,
+            )?;
             ErrorClass::TransportError
         }
         E::Timeout { phase, .. } => {
-            kwargs.set_item("phase", phase.to_string())?;
+            kwargs.set_item(
+                "phase",
+                crate::convert::member(py, crate::convert::EnumClass::Phase, phase.to_string())?,
+            )?;
             ErrorClass::Timeout
         }
         E::InvalidConfig(_) => ErrorClass::InvalidConfig,

@@ -44,6 +44,7 @@ def test_a_dead_server_is_a_connection_error() -> None:
     with pytest.raises(httpqq.TransportError) as raised:
         client.login(ALICE, "demo")
     assert isinstance(raised.value, ConnectionError)
+    assert raised.value.phase is httpqq.Phase.CONNECTING
     with pytest.raises(ConnectionError):
         client.login(ALICE, "demo")
 
@@ -58,6 +59,7 @@ def test_a_silent_server_times_out_within_the_limit() -> None:
             client.login(ALICE, "demo")
         elapsed = time.monotonic() - started
     assert isinstance(raised.value, TimeoutError)
+    assert raised.value.phase is httpqq.Phase.RECEIVING
     assert 0.45 <= elapsed <= 0.55, f"{elapsed:.3f} s for a 0.5 s timeout"
 
 

@@ -19,6 +19,9 @@ pub(crate) struct Sqlite {
     new: bool,
 }
 
+/// The `MT` of a status notice (99), the kind the queue replaces in place.
+const STATUS_CHANGE: u32 = httpqq::MessageKind::StatusChange.code();
+
 impl std::fmt::Debug for Sqlite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sqlite")
@@ -404,16 +407,18 @@ impl Storage for Sqlite {
         let (count, bytes): (i64, i64) = self
             .connection
             .prepare_cached(
-                "SELECT count(*), coalesce(sum(length(CAST(text AS BLOB))), 0) FROM message WHERE recipient = ?1 AND sender = ?2 AND kind = 99 AND in_flight = 0",
+                "SELECT count(*), coalesce(sum(length(CAST(text AS BLOB))), 0) FROM message WHERE recipient = ?1 AND sender = ?2 AND kind = ?3 AND in_flight = 0",
             )?
-            .query_row(params![sql(recipient), sql(sender)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            .query_row(params![sql(recipient), sql(sender), STATUS_CHANGE], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         if count > 0 {
             self.begin()?;
             self.connection
                 .prepare_cached(
-                    "DELETE FROM message WHERE recipient = ?1 AND sender = ?2 AND kind = 99 AND in_flight = 0",
+                    "DELETE FROM message WHERE recipient = ?1 AND sender = ?2 AND kind = ?3 AND in_flight = 0",
                 )?
-                .execute(params![sql(recipient), sql(sender)])?;
+                .execute(params![sql(recipient), sql(sender), STATUS_CHANGE])?;
         }
         Ok((count as usize, bytes as usize))
     }
