@@ -108,6 +108,27 @@ proptest! {
         prop_assert_eq!(reply, Reply::Messages(expected));
     }
 
+    /// What core writes as a request, core reads back as one (the
+    /// reference server reads every request's envelope this way).
+    #[test]
+    fn every_request_reads_back_as_its_envelope(text in tricky_text(), uin: u64, seq: u16) {
+        for request in all_requests(text.clone()) {
+            let body = codec::encode_request(Uin::new(uin), seq, &request);
+            let envelope = codec::decode_envelope(body.as_bytes()).unwrap();
+            prop_assert_eq!(envelope.command, request.command());
+            prop_assert_eq!((envelope.seq, envelope.uin), (u64::from(seq), uin));
+            prop_assert_eq!(envelope.version, codec::VERSION);
+            if let Request::SendMessage { text: sent, .. } = &request {
+                prop_assert_eq!(envelope.fields.text("MG").unwrap(), sent.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn no_bytes_make_the_envelope_reader_panic(body in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = codec::decode_envelope(&body);
+    }
+
     #[test]
     fn no_bytes_make_the_decoder_panic(body in proptest::collection::vec(any::<u8>(), 0..300), seq: u16) {
         for request in all_requests(String::new()) {

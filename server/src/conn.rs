@@ -35,7 +35,7 @@ pub(crate) struct Response {
 pub(crate) fn respond(shared: &Shared, ip: IpAddr, request: &Request) -> Response {
     let started = Instant::now();
     let outcome = match handler::parse(&request.body, request.form) {
-        Err(why) => handler::Outcome::null(why, None),
+        Err(why) => handler::Outcome::null(&why.to_string(), None),
         Ok(parsed) => {
             let password = match parsed.login_attempt() {
                 None => PasswordCheck::NotNeeded,

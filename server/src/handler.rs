@@ -9,8 +9,9 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use httpqq::codec::{
-    decode_form_value, decode_value_strict, encode_reply, parse_decimal, trim_spaces as trim,
-    Answer as Body, Command, Fields, ReplyHead, ResultCode, LOGIN_CODE, QUEUE_FULL,
+    decode_envelope, decode_form_value, decode_value_strict, encode_reply, parse_decimal,
+    trim_spaces as trim, Answer as Body, Command, EnvelopeError, Fields, ReplyHead, ResultCode,
+    LOGIN_CODE, QUEUE_FULL,
 };
 use httpqq::{
     AddFriendOutcome, BloodType, Constellation, Face, Gender, InfoLevel, LoginOutcome, Message,
@@ -167,36 +168,18 @@ impl Parsed<'_> {
     }
 }
 
-/// Reads the envelope: `VER`, `CMD`, `SEQ`, `UIN`, and the numeric fields
-/// every command must get as numbers.
-pub(crate) fn parse(body: &[u8], form: bool) -> Result<Parsed<'_>, &'static str> {
-    let fields = Fields::parse(body).map_err(|_| "malformed body")?;
-    let ver = fields.raw("VER").map(trim).ok_or("no VER")?;
-    let ver = match ver {
-        b"1.0" | b"1.1" | b"1.2" => std::str::from_utf8(ver).unwrap_or("1.1"),
-        _ => return Err("unknown VER"),
-    };
-    let cmd = fields.raw("CMD").map(trim).ok_or("no CMD")?;
-    let command = std::str::from_utf8(cmd)
-        .ok()
-        .and_then(Command::from_wire)
-        .ok_or("unknown CMD")?;
-    let seq = fields.raw("SEQ").map(trim).ok_or("no SEQ")?;
-    let seq = parse_decimal(seq).ok_or("SEQ is not a number")?;
-    let uin = fields.raw("UIN").map(trim).ok_or("no UIN")?;
-    let uin = parse_decimal(uin).ok_or("UIN is not a number")?;
-    let parsed = Parsed {
-        version: ver,
-        seq,
-        fields,
-        command,
-        uin,
+/// Reads the envelope with core's codec (`VER`, `CMD`, `SEQ`, `UIN`, and
+/// the numeric fields every command must get as numbers).
+pub(crate) fn parse(body: &[u8], form: bool) -> Result<Parsed<'_>, EnvelopeError> {
+    let envelope = decode_envelope(body)?;
+    Ok(Parsed {
+        version: envelope.version,
+        seq: envelope.seq,
+        fields: envelope.fields,
+        command: envelope.command,
+        uin: envelope.uin,
         form,
-    };
-    for key in ["UN", "TN", "LV", "CD", "ST"] {
-        parsed.number(key)?;
-    }
-    Ok(parsed)
+    })
 }
 
 /// The password a Login carries.

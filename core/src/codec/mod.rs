@@ -23,6 +23,7 @@
 
 mod answer;
 mod encoding;
+mod envelope;
 mod fields;
 mod reply;
 mod request;
@@ -36,6 +37,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub use answer::{encode_reply, Answer, ReplyHead};
 pub use encoding::{decode_form_value, decode_value, decode_value_strict, encode_value};
+pub use envelope::{decode_envelope, Envelope, EnvelopeError};
 pub use fields::{parse_decimal, trim_spaces, Fields, List};
 pub use reply::{decode_reply, user_info_from_fields, Reply};
 pub use request::{
