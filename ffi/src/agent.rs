@@ -59,10 +59,11 @@ pub enum httpqq_agent_state {
 /// Free with `httpqq_agent_options_free`. Not for use from several threads
 /// at once.
 pub struct httpqq_agent_options {
-    poll_interval: Duration,
+    /// What the caller set; what it did not set stays core's default.
+    poll_interval: Option<Duration>,
     backoff: Backoff,
     penalty: Option<Duration>,
-    relogin: bool,
+    relogin: Option<bool>,
 }
 
 /// A logged-in account that stays up, made by `httpqq_agent_start`. Safe
@@ -153,10 +154,10 @@ pub type httpqq_event_callback =
 #[no_mangle]
 pub extern "C" fn httpqq_agent_options_new() -> *mut httpqq_agent_options {
     into_handle(httpqq_agent_options {
-        poll_interval: Duration::from_secs(5),
+        poll_interval: None,
         backoff: Backoff::default(),
         penalty: None,
-        relogin: true,
+        relogin: None,
     })
 }
 
@@ -204,7 +205,7 @@ pub unsafe extern "C" fn httpqq_agent_options_set_poll_interval_ms(
     // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe {
         update(options, error, |o| {
-            o.poll_interval = Duration::from_millis(milliseconds)
+            o.poll_interval = Some(Duration::from_millis(milliseconds))
         })
     }
 }
@@ -269,15 +270,18 @@ pub unsafe extern "C" fn httpqq_agent_options_set_relogin(
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
     // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe { update(options, error, |o| o.relogin = on) }
+    unsafe { update(options, error, |o| o.relogin = Some(on)) }
 }
 
 impl httpqq_agent_options {
     fn apply(&self, builder: AgentBuilder) -> AgentBuilder {
-        let builder = builder
-            .poll_interval(self.poll_interval)
-            .backoff(self.backoff)
-            .relogin(self.relogin);
+        let mut builder = builder.backoff(self.backoff);
+        if let Some(every) = self.poll_interval {
+            builder = builder.poll_interval(every);
+        }
+        if let Some(on) = self.relogin {
+            builder = builder.relogin(on);
+        }
         match self.penalty {
             Some(penalty) => builder.throttle_penalty(penalty),
             None => builder,

@@ -174,7 +174,7 @@ impl Agent {
     /// is ever resent by itself.
     fn send(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, text: &str) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        crate::convert::message_text(target, text)?;
+        crate::convert::message_text(httpqq::Uin::new(self.uin), target, text)?;
         let agent = live(&self.agent).ok_or_else(stopped)?;
         let text = text.to_owned();
         blocking(py, move || agent.send(target, &text))
@@ -184,7 +184,7 @@ impl Agent {
     /// or the exception, on another thread. For `httpqq.aio`.
     fn _send_then(&self, uin: &Bound<'_, PyAny>, text: &str, done: Py<PyAny>) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        crate::convert::message_text(target, text)?;
+        crate::convert::message_text(httpqq::Uin::new(self.uin), target, text)?;
         let agent = live(&self.agent).ok_or_else(stopped)?;
         agent.send_later(target, text).then(move |result| {
             Python::try_attach(|py| {

@@ -70,6 +70,7 @@ pub(crate) enum EnumClass {
 }
 
 impl EnumClass {
+    /// Every variant, in declaration order: `class as usize` indexes it.
     const ALL: [EnumClass; 11] = [
         EnumClass::Status,
         EnumClass::MessageKind,
@@ -102,19 +103,44 @@ impl EnumClass {
     }
 }
 
-static ENUMS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+/// Python objects looked up by name once, all together: the classes the
+/// native module hands out, in the order of `names` (a missing one fails
+/// the lookup, and so the import).
+pub(crate) struct NameTable(PyOnceLock<Vec<Py<PyAny>>>);
+
+impl NameTable {
+    pub(crate) const fn new() -> NameTable {
+        NameTable(PyOnceLock::new())
+    }
+
+    /// Looks every name up in `module`, the first time.
+    pub(crate) fn resolve(&self, py: Python<'_>, module: &str, names: &[&str]) -> PyResult<()> {
+        self.0.get_or_try_init(py, || {
+            let module = py.import(module)?;
+            names
+                .iter()
+                .map(|name| module.getattr(*name).map(Bound::unbind))
+                .collect::<PyResult<Vec<_>>>()
+        })?;
+        Ok(())
+    }
+
+    /// The object at `index` of the names, once resolved.
+    pub(crate) fn get<'py>(&self, py: Python<'py>, index: usize) -> Bound<'py, PyAny> {
+        let objects = self
+            .0
+            .get(py)
+            .expect("resolved when the module was imported");
+        objects[index].bind(py).clone()
+    }
+}
+
+static ENUMS: NameTable = NameTable::new();
 
 /// Looks up every [`EnumClass`] in `httpqq.enums`; called when the native
 /// module is imported.
 pub(crate) fn resolve_all(py: Python<'_>) -> PyResult<()> {
-    ENUMS.get_or_try_init(py, || {
-        let module = py.import("httpqq.enums")?;
-        EnumClass::ALL
-            .iter()
-            .map(|class| module.getattr(class.name()).map(Bound::unbind))
-            .collect::<PyResult<Vec<_>>>()
-    })?;
-    Ok(())
+    ENUMS.resolve(py, "httpqq.enums", &EnumClass::ALL.map(EnumClass::name))
 }
 
 /// The member of the `httpqq` enum `class` for `code` (an unlisted code
@@ -125,12 +151,7 @@ pub(crate) fn member<'py>(
     code: impl IntoPyObject<'py>,
 ) -> PyResult<Bound<'py, PyAny>> {
     resolve_all(py)?;
-    let classes = ENUMS.get(py).expect("resolved above");
-    let index = EnumClass::ALL
-        .iter()
-        .position(|c| *c == class)
-        .expect("every class is in ALL");
-    classes[index].bind(py).call1((code,))
+    ENUMS.get(py, class as usize).call1((code,))
 }
 
 /// As [`member`], for a code that may be absent.
@@ -144,31 +165,31 @@ pub(crate) fn optional_member<'py>(
 
 /// A text message as the server would take it: refused with `ValueError`
 /// when its request would pass the body limit the reference server reads
-/// (`httpqq.MAX_BODY_BYTES`), which the server answers with nothing.
-pub(crate) fn message_text(target: httpqq::Uin, text: &str) -> PyResult<()> {
+/// (core's `codec::fits_body_limit`), which the server answers with
+/// nothing.
+pub(crate) fn message_text(sender: httpqq::Uin, target: httpqq::Uin, text: &str) -> PyResult<()> {
     let request = httpqq::Request::SendMessage {
         target,
         text: text.to_owned(),
     };
-    let length = httpqq::codec::encode_request(target, 0, &request).len();
-    if length > httpqq::codec::MAX_BODY_BYTES {
-        return Err(PyValueError::new_err(format!(
+    httpqq::codec::fits_body_limit(sender, &request).map_err(|length| {
+        PyValueError::new_err(format!(
             "the message is too long: its request is {length} bytes once encoded, and a server \
              reads at most {} (send it in parts)",
             httpqq::codec::MAX_BODY_BYTES
-        )));
-    }
-    Ok(())
+        ))
+    })
 }
 
-/// A status one can set: one the protocol lists (`Status`).
+/// A status one can set (core's `Status::is_settable`).
 pub(crate) fn settable_status(value: &Bound<'_, PyAny>) -> PyResult<httpqq::Status> {
     let status = httpqq::Status::from_code(code(value, "status")?);
-    if httpqq::Status::ALL.contains(&status) {
+    if status.is_settable() {
         return Ok(status);
     }
     let listed: Vec<String> = httpqq::Status::ALL
         .iter()
+        .filter(|s| s.is_settable())
         .map(|s| format!("{} ({})", s.name().to_uppercase(), s.code()))
         .collect();
     Err(PyValueError::new_err(format!(

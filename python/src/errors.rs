@@ -2,9 +2,10 @@
 //! `httpqq.errors` (with their attributes), and how a blocking call waits:
 //! on the core's runtime, in slices, so that Ctrl-C interrupts it.
 
+use crate::convert::NameTable;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::PyDict;
 use std::time::Duration;
 
 /// How long a blocking call waits between looks for a signal (Ctrl-C).
@@ -29,6 +30,7 @@ enum ErrorClass {
 }
 
 impl ErrorClass {
+    /// Every variant, in declaration order: `class as usize` indexes it.
     const ALL: [ErrorClass; 11] = [
         ErrorClass::Error,
         ErrorClass::NoReply,
@@ -61,35 +63,19 @@ impl ErrorClass {
     }
 }
 
-static CLASSES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
+static CLASSES: NameTable = NameTable::new();
 
 /// Looks up every [`ErrorClass`] in `httpqq.errors` (and every enum of
 /// `httpqq.enums`); called when the native module is imported.
 pub(crate) fn resolve_all(py: Python<'_>) -> PyResult<()> {
-    CLASSES.get_or_try_init(py, || {
-        let module = py.import("httpqq.errors")?;
-        ErrorClass::ALL
-            .iter()
-            .map(|class| {
-                Ok(module
-                    .getattr(class.name())?
-                    .cast_into::<PyType>()?
-                    .unbind())
-            })
-            .collect::<PyResult<Vec<_>>>()
-    })?;
+    CLASSES.resolve(py, "httpqq.errors", &ErrorClass::ALL.map(ErrorClass::name))?;
     crate::convert::resolve_all(py)
 }
 
 /// The exception class for `class`.
-fn class(py: Python<'_>, class: ErrorClass) -> PyResult<Bound<'_, PyType>> {
+fn class(py: Python<'_>, class: ErrorClass) -> PyResult<Bound<'_, PyAny>> {
     resolve_all(py)?;
-    let classes = CLASSES.get(py).expect("resolved above");
-    let index = ErrorClass::ALL
-        .iter()
-        .position(|c| *c == class)
-        .expect("every class is in ALL");
-    Ok(classes[index].bind(py).clone())
+    Ok(CLASSES.get(py, class as usize))
 }
 
 /// The Python exception for a core error: the class for its kind, the

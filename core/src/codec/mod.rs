@@ -41,6 +41,7 @@ pub use envelope::{decode_envelope, Envelope, EnvelopeError};
 pub use fields::{parse_decimal, trim_spaces, Fields, List};
 pub use reply::{decode_reply, user_info_from_fields, Reply};
 pub use request::{
-    encode_request, Command, Request, DEFAULT_MAX_ENTRIES, LOGIN_CODE, QUEUE_FULL, VERSION,
+    encode_request, fits_body_limit, Command, Request, DEFAULT_MAX_ENTRIES, LOGIN_CODE, QUEUE_FULL,
+    VERSION,
 };
 pub use result::ResultCode;

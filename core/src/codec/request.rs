@@ -296,6 +296,32 @@ pub fn encode_request(uin: Uin, seq: u16, request: &Request) -> String {
     body
 }
 
+/// Whether `request`, sent by `uin`, fits the bodies a server reads
+/// ([`MAX_BODY_BYTES`](super::MAX_BODY_BYTES)) once encoded: `Err` with
+/// its encoded length (at the longest `SEQ`) when it does not. A client
+/// checks this before sending, since the reference server answers a
+/// longer body with nothing.
+///
+/// ```
+/// use httpqq::codec::{fits_body_limit, Request};
+/// use httpqq::Uin;
+/// let short = Request::SendMessage { target: Uin::new(2), text: "hi".into() };
+/// assert!(fits_body_limit(Uin::new(1), &short).is_ok());
+/// let long = Request::SendMessage { target: Uin::new(2), text: "&".repeat(30_000) };
+/// assert!(fits_body_limit(Uin::new(1), &long).unwrap_err() > 90_000);
+/// ```
+///
+/// # Errors
+/// The encoded length, when it passes the limit.
+pub fn fits_body_limit(uin: Uin, request: &Request) -> Result<(), usize> {
+    let length = encode_request(uin, u16::MAX, request).len();
+    if length > super::MAX_BODY_BYTES {
+        Err(length)
+    } else {
+        Ok(())
+    }
+}
+
 /// The `TN` of a list request: `max`, or [`DEFAULT_MAX_ENTRIES`] for 0.
 const fn list_limit(max: u32) -> u32 {
     if max == 0 {
