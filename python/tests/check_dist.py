@@ -53,7 +53,7 @@ def check_wheel(path: Path) -> None:
         assert header[:4] == b"\x7fELF", f"{native}: not an ELF"
         machine = int.from_bytes(header[18:20], "little")
         assert machine == ELF_MACHINE[arch], f"{native}: e_machine {machine}, not {arch}"
-        dist_info = "httpqq-0.2.0.dist-info"
+        dist_info = f"httpqq-{path.name.split('-')[1]}.dist-info"
         assert {f"{dist_info}/licenses/{name}" for name in LICENSES} <= set(names), names
         check_metadata(wheel.read(f"{dist_info}/METADATA").decode(), path.name)
         entry_points = wheel.read(f"{dist_info}/entry_points.txt").decode()
@@ -66,9 +66,10 @@ def check_wheel(path: Path) -> None:
 
 def check_sdist(path: Path) -> None:
     with tarfile.open(path) as sdist:
-        names = {Path(n).relative_to("httpqq-0.2.0").as_posix() for n in sdist.getnames()}
+        top = path.name.removesuffix(".tar.gz")
+        names = {Path(n).relative_to(top).as_posix() for n in sdist.getnames()}
         assert LICENSES <= names and {"pyproject.toml", "Cargo.lock", "python/Cargo.toml"} <= names
-        pkg_info = sdist.extractfile("httpqq-0.2.0/PKG-INFO")
+        pkg_info = sdist.extractfile(f"{top}/PKG-INFO")
         assert pkg_info is not None
         check_metadata(io.TextIOWrapper(pkg_info, encoding="utf-8").read(), path.name)
     print(f"ok: {path.name} ({len(names)} files)")

@@ -60,10 +60,11 @@ impl Outcome {
     /// The reply's `RES`; `None` for the NULL.
     pub(crate) fn result_code(&self) -> Option<u32> {
         match &self.answer {
-            Answer::Reply(body) | Answer::Double(body, _) => body
-                .split('&')
-                .find_map(|p| p.strip_prefix("RES="))
-                .and_then(|code| code.parse().ok()),
+            Answer::Reply(body) | Answer::Double(body, _) => Fields::parse(body.as_bytes())
+                .ok()?
+                .number("RES")
+                .ok()?
+                .and_then(|code| u32::try_from(code).ok()),
             Answer::Null => None,
         }
     }

@@ -84,37 +84,22 @@ pub(crate) fn hash_many_for_seed(passwords: &[PasswordHash], cost: HashCost) -> 
         HashCost::Test => cost.costs(),
         HashCost::Strong => IMPORT,
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = passwords.len().div_ceil(cores).max(1);
+    hash_all(passwords, costs)
+}
+
+/// Hashes many passwords at `costs`, on every core (a few, on this one).
+fn hash_all(passwords: &[PasswordHash], costs: (u32, u32)) -> Vec<String> {
     if passwords.len() <= 64 {
         return passwords.iter().map(|p| hash_with(p, costs)).collect();
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = passwords.len().div_ceil(cores).max(1);
     std::thread::scope(|scope| {
         let parts: Vec<_> = passwords
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || part.iter().map(|p| hash_with(p, costs)).collect::<Vec<_>>())
             })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| {
-                part.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
-}
-
-/// Hashes many passwords at the import cost, on every core.
-#[cfg(test)]
-fn hash_many_for_import(passwords: &[PasswordHash]) -> Vec<String> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = passwords.len().div_ceil(cores).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = passwords
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(hash_for_import).collect::<Vec<_>>()))
             .collect();
         parts
             .into_iter()
@@ -184,7 +169,10 @@ mod tests {
             check(&imported, &password, HashCost::Test),
             Check::Match { upgrade: false }
         );
-        let many = hash_many_for_import(&[password.clone(), PasswordHash::from_password("x")]);
+        let many = hash_all(
+            &[password.clone(), PasswordHash::from_password("x")],
+            IMPORT,
+        );
         assert_eq!(many.len(), 2);
         assert_eq!(
             check(&many[0], &password, HashCost::Test),

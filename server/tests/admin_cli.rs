@@ -1,28 +1,14 @@
 //! `httpqq-server accounts …`: administration of a database by the command,
 //! with clear errors, and a server on the result.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use httpqq::{Client, Error, Uin};
 use httpqq_server::{Config, Server};
 
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("httpqq-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod support;
+use support::Scratch;
 
 /// Runs `httpqq-server accounts --state DB …`, the password (if any) on
 /// standard input.
@@ -59,7 +45,7 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn accounts_are_administered_from_the_command_line() {
-    let dir = Scratch::new("crud");
+    let dir = Scratch::new("cli-crud");
     let db = dir.0.join("qq.db");
     let ok = |out: &Output| assert!(out.status.success(), "{}", text(&out.stderr));
     ok(&accounts(
@@ -131,7 +117,7 @@ fn accounts_are_administered_from_the_command_line() {
 
 #[test]
 fn an_account_file_is_imported_and_upgraded_at_first_login() {
-    let dir = Scratch::new("import");
+    let dir = Scratch::new("cli-import");
     let db = dir.0.join("qq.db");
     let file = dir.0.join("accounts.toml");
     let mut toml = String::new();

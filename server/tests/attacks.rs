@@ -5,28 +5,16 @@
 
 mod support;
 
-use httpqq::{Client, Message, Uin};
-use httpqq_server::{Account, Accounts, Config, Server};
+use httpqq::{Message, Uin};
+use httpqq_server::{Account, Accounts};
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
-use support::{post, post_from};
+use support::{demo, post, post_from};
 
 const ATTACKER: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
 const INJECTION: &str =
     "hi&UIN=10003&RES=0&MN=9&MG=evil,%26,=,%2C&CMD=LOGIN\r\n\r\nPOST / HTTP/1.1";
-
-fn demo(change: impl FnOnce(&mut Config)) -> (Server, Client) {
-    let mut config = Config::default();
-    change(&mut config);
-    let server = Server::start(config).unwrap();
-    let client = Client::builder()
-        .endpoint(server.local_addr().to_string())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    (server, client)
-}
 
 #[test]
 fn field_injection_through_a_message_arrives_as_plain_text() {

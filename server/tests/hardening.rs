@@ -8,56 +8,19 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use httpqq::codec::QUEUE_FULL;
 use httpqq::{Client, Error, Message, Uin};
 use httpqq_server::{Config, RateLimit, Server, ServerError};
-use support::{connect_from, login_body, post, post_from, raw, request, split_reply};
+use support::{
+    connect_from, demo, login_body, post, post_from, raw, request, split_reply, Scratch,
+};
 
 const ALICE: Uin = Uin::new(10001);
 const BOB: Uin = Uin::new(10002);
 const CAROL: Uin = Uin::new(10003);
 const ERIN: Uin = Uin::new(10005);
-
-fn demo(change: impl FnOnce(&mut Config)) -> (Server, Client) {
-    let mut config = Config::default();
-    change(&mut config);
-    let server = Server::start(config).unwrap();
-    let client = Client::builder()
-        .endpoint(server.local_addr().to_string())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    (server, client)
-}
-
-/// A fresh folder, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("httpqq-hardening-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn start(&self, file: &str) -> Result<Server, ServerError> {
-        Server::start(Config {
-            state: Some(self.0.join(file)),
-            ..Config::default()
-        })
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 #[test]
 fn four_pipelining_connections_do_not_freeze_other_clients() {
@@ -313,7 +276,7 @@ fn content_length_must_be_digits() {
 
 #[test]
 fn an_empty_database_file_is_refused_rather_than_started_empty() {
-    let dir = Scratch::new("empty");
+    let dir = Scratch::new("hardening-empty");
     std::fs::write(dir.0.join("state.db"), b"").unwrap();
     match dir.start("state.db") {
         Err(ServerError::Database { reason, .. }) => assert!(reason.contains("empty"), "{reason}"),
@@ -323,7 +286,7 @@ fn an_empty_database_file_is_refused_rather_than_started_empty() {
 
 #[test]
 fn a_truncated_database_is_refused() {
-    let dir = Scratch::new("truncated");
+    let dir = Scratch::new("hardening-truncated");
     {
         let server = Server::start(Config {
             state: Some(dir.0.join("state.db")),
@@ -354,7 +317,7 @@ fn a_truncated_database_is_refused() {
 
 #[test]
 fn an_old_state_file_is_refused_with_how_to_import_it() {
-    let dir = Scratch::new("toml");
+    let dir = Scratch::new("hardening-toml");
     std::fs::write(
         dir.0.join("state.toml"),
         "[[account]]\nuin = 1\npassword = \"a\"\n",
@@ -370,7 +333,7 @@ fn an_old_state_file_is_refused_with_how_to_import_it() {
 
 #[test]
 fn a_database_named_like_a_temporary_file_survives_restarts() {
-    let dir = Scratch::new("tmp");
+    let dir = Scratch::new("hardening-tmp");
     {
         let server = dir.start("state.tmp").unwrap();
         let client = Client::new(server.local_addr().to_string()).unwrap();
@@ -388,7 +351,7 @@ fn a_database_named_like_a_temporary_file_survives_restarts() {
 
 #[test]
 fn the_database_is_private_and_holds_no_usable_secret() {
-    let dir = Scratch::new("private");
+    let dir = Scratch::new("hardening-private");
     let server = dir.start("state.db").unwrap();
     let client = Client::new(server.local_addr().to_string()).unwrap();
     client
@@ -420,7 +383,7 @@ fn the_database_is_private_and_holds_no_usable_secret() {
 #[test]
 fn an_interrupted_server_keeps_every_acknowledged_message() {
     // A crash between commits: whatever was acknowledged is in the file.
-    let dir = Scratch::new("crash");
+    let dir = Scratch::new("hardening-crash");
     let server = dir.start("state.db").unwrap();
     let client = Client::new(server.local_addr().to_string()).unwrap();
     let alice = client.login(ALICE, "demo").unwrap();

@@ -72,6 +72,17 @@ static inline void sleep_ms(long ms) {
     nanosleep(&t, NULL);
 }
 
+/* The in-process reference server (demo accounts); exits the program
+ * saying why when it cannot start. */
+static inline httpqq_server *start_server_or_exit(void) {
+    httpqq_server *server = NULL;
+    if (httpqq_server_start(NULL, NULL, &server, NULL) != HTTPQQ_STATUS_OK) {
+        fprintf(stderr, "cannot start the server: %s\n", httpqq_last_error_message());
+        exit(1);
+    }
+    return server;
+}
+
 /* Prints the tally; the exit status of the program. */
 static inline int finish(const char *name) {
     if (failures > 0) {

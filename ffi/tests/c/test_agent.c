@@ -397,11 +397,7 @@ static void test_misuse(void) {
 }
 
 int main(void) {
-    httpqq_server *server = NULL;
-    if (httpqq_server_start(NULL, NULL, &server, NULL) != HTTPQQ_STATUS_OK) {
-        fprintf(stderr, "cannot start the server: %s\n", httpqq_last_error_message());
-        return 1;
-    }
+    httpqq_server *server = start_server_or_exit();
     endpoint = httpqq_server_endpoint(server);
 
     test_misuse();

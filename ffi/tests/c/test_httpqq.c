@@ -812,11 +812,7 @@ static void test_error_objects_do_not_depend_on_the_thread(httpqq_client *client
 }
 
 int main(void) {
-    httpqq_server *server = NULL;
-    if (httpqq_server_start(NULL, NULL, &server, NULL) != HTTPQQ_STATUS_OK) {
-        fprintf(stderr, "cannot start the server: %s\n", httpqq_last_error_message());
-        return 1;
-    }
+    httpqq_server *server = start_server_or_exit();
     endpoint = httpqq_server_endpoint(server);
     CHECK(httpqq_server_port(server) > 0);
 

@@ -5,9 +5,51 @@
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use httpqq_server::{Accounts, Config, Server};
+use httpqq::Client;
+use httpqq_server::{Accounts, Config, Server, ServerError};
+
+/// A server with the demo accounts and the test's settings, and a client
+/// of it (10 s timeout).
+pub fn demo(change: impl FnOnce(&mut Config)) -> (Server, Client) {
+    let mut config = Config::default();
+    change(&mut config);
+    let server = Server::start(config).unwrap();
+    let client = Client::builder()
+        .endpoint(server.local_addr().to_string())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    (server, client)
+}
+
+/// A fresh folder, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("httpqq-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// A server (demo accounts) keeping its state in `file` in the folder.
+    pub fn start(&self, file: &str) -> Result<Server, ServerError> {
+        Server::start(Config {
+            state: Some(self.0.join(file)),
+            ..Config::default()
+        })
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 pub const HEAD: &str =
     "HTTP/1.1 200 OK\r\nServer: tencent imserver/1.0.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Length: ";
