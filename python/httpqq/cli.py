@@ -23,7 +23,6 @@ import getpass
 import json
 import os
 import sys
-from contextlib import ExitStack
 from typing import Any, Callable, Optional, Sequence, TextIO
 
 import httpqq
@@ -161,29 +160,23 @@ class _Output:
             print(f"httpqq: {failure}", file=sys.stderr)
 
 
-def _session(
-    stack: ExitStack, args: argparse.Namespace, client: httpqq.Client, password: str
-) -> httpqq.Session:
-    return stack.enter_context(client.login(args.uin, password))
-
-
 def _send(args: argparse.Namespace, client: httpqq.Client, password: str, out: _Output) -> int:
-    with ExitStack() as stack:
-        _session(stack, args, client, password).send(args.to, args.text)
+    with client.login(args.uin, password) as session:
+        session.send(args.to, args.text)
     out.show({"sent": True, "to": args.to}, lambda: "")
     return 0
 
 
 def _friends(args: argparse.Namespace, client: httpqq.Client, password: str, out: _Output) -> int:
-    with ExitStack() as stack:
-        uins = _session(stack, args, client, password).friends()
+    with client.login(args.uin, password) as session:
+        uins = session.friends()
     out.show(uins, lambda: "\n".join(str(uin) for uin in uins))
     return 0
 
 
 def _online(args: argparse.Namespace, client: httpqq.Client, password: str, out: _Output) -> int:
-    with ExitStack() as stack:
-        friends = _session(stack, args, client, password).online_friends()
+    with client.login(args.uin, password) as session:
+        friends = session.online_friends()
     data = [
         {"uin": f.uin, "status": f.status.name.lower(), "face": f.face, "nickname": f.nickname}
         for f in friends
@@ -200,8 +193,8 @@ PROFILE = (
 
 
 def _whois(args: argparse.Namespace, client: httpqq.Client, password: str, out: _Output) -> int:
-    with ExitStack() as stack:
-        info = _session(stack, args, client, password).user_info(args.who)
+    with client.login(args.uin, password) as session:
+        info = session.user_info(args.who)
     data: dict[str, Any] = {"uin": info.uin, "level": info.level}
     for name in PROFILE:
         value = getattr(info, name)
@@ -212,16 +205,16 @@ def _whois(args: argparse.Namespace, client: httpqq.Client, password: str, out: 
 
 
 def _add(args: argparse.Namespace, client: httpqq.Client, password: str, out: _Output) -> int:
-    with ExitStack() as stack:
-        outcome = _session(stack, args, client, password).add_friend(args.who)
+    with client.login(args.uin, password) as session:
+        outcome = session.add_friend(args.who)
     name = outcome.name.lower()
     out.show({"outcome": name}, lambda: name.replace("_", " "))
     return 0
 
 
 def _status(args: argparse.Namespace, client: httpqq.Client, password: str, out: _Output) -> int:
-    with ExitStack() as stack:
-        _session(stack, args, client, password).set_status(STATUS_NAMES[args.status])
+    with client.login(args.uin, password) as session:
+        session.set_status(STATUS_NAMES[args.status])
     out.show({"status": args.status}, lambda: "")
     return 0
 

@@ -68,7 +68,7 @@ test('calls do not block the event loop', async () => {
   const alice = await client.login(10001, 'demo');
   let ticks = 0;
   const timer = setInterval(() => ticks++, 1);
-  await Promise.all(Array.from({ length: 50 }, () => alice.messages()));
+  await Promise.all(Array.from({ length: 200 }, () => alice.messages()));
   clearInterval(timer);
   assert.ok(ticks > 0, 'the event loop ran while the calls were in flight');
   await alice.close();
@@ -101,4 +101,8 @@ test('an agent\'s events as an async iterator, with sends and a stop', async () 
   assert.ok(events[0].error instanceof httpqq.LoginFailed);
   assert.equal(events[0].error.reason, '密码错误');
   for (const handle of [bob, wrong, alice, client, server]) await handle.close();
+});
+
+test('the package is the version of the library it binds', () => {
+  assert.equal(require('../package.json').version, httpqq.version);
 });

@@ -26,6 +26,11 @@ class HttpqqTest < Minitest::Test
 
   def texts(session) = session.messages.select { |m| m.kind == :text }
 
+  def test_the_gem_is_the_version_of_the_library_it_binds
+    gemspec = Gem::Specification.load(File.expand_path("../httpqq.gemspec", __dir__))
+    assert_equal Httpqq::VERSION, gemspec.version.to_s
+  end
+
   def test_a_chat_is_byte_exact_both_ways
     alice = @client.login(10001, "demo")
     @client.login(10002, "demo") do |bob|
@@ -78,10 +83,13 @@ class HttpqqTest < Minitest::Test
     assert_raises(Httpqq::TransportError) { @client.login(10001, "demo") }
   end
 
-  def test_handles_nobody_closed_are_freed_by_the_collector
+  # What the collector frees (FFI::AutoPointer) cannot be observed from
+  # here; what can: collecting unclosed handles harms neither the process
+  # nor the client.
+  def test_collecting_handles_nobody_closed_is_harmless
     10.times { @client.login(10001, "demo") }
     GC.start
-    assert_equal [10001], [@client.login(10001, "demo") { |s| s.uin }].uniq
+    assert_equal 10001, @client.login(10001, "demo") { |s| s.uin }
   end
 
   # Without `blocking: true` the waiting call would hold the GVL: the
