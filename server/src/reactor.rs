@@ -353,36 +353,43 @@ fn accept(
             }
         };
         shared.controls.connection_accepted();
+        // The new connection's place under the global cap, taken at once:
+        // a check and a later count would let two loops accepting together
+        // both take the last place.
+        let over_cap =
+            shared.active.fetch_add(1, Ordering::SeqCst) >= shared.config.max_connections;
         // At a cap, a connection that never sent a byte makes room (one
         // from the same address for its own cap); only when there is none
         // is the new one closed. Idle sockets cannot keep others out.
-        if shared.active.load(Ordering::SeqCst) >= shared.config.max_connections {
+        if over_cap {
             match silent_to_evict(slots, None) {
                 Some(slot) => close(slots, free, slot, shared),
                 // Another loop closes one of its own: this one goes over
                 // the cap until it has.
                 None if evict_elsewhere(shared, me) => {}
                 None => {
+                    shared.active.fetch_sub(1, Ordering::SeqCst);
                     log::warn!(target: "httpqq::server", "connection cap reached; closing a new connection");
                     continue;
                 }
             }
         }
         if !shared.admit(peer.ip()) {
-            match silent_to_evict(slots, Some(peer.ip())) {
+            let admitted = match silent_to_evict(slots, Some(peer.ip())) {
                 Some(slot) => {
                     close(slots, free, slot, shared);
-                    if !shared.admit(peer.ip()) {
-                        continue;
-                    }
+                    shared.admit(peer.ip())
                 }
                 None => {
                     log::warn!(target: "httpqq::server", "connection cap for {} reached; closing a new connection", peer.ip());
-                    continue;
+                    false
                 }
+            };
+            if !admitted {
+                shared.active.fetch_sub(1, Ordering::SeqCst);
+                continue;
             }
         }
-        shared.active.fetch_add(1, Ordering::SeqCst);
         let _ = stream.set_nodelay(true);
         let slot = free.pop().unwrap_or_else(|| {
             slots.push(None);
