@@ -99,16 +99,25 @@ impl Client {
     /// ```
     ///
     /// # Errors
-    /// Every [`Error`] but [`Error::InvalidConfig`].
+    /// Every [`Error`] but [`Error::InvalidConfig`]; [`Error::InvalidUin`]
+    /// without sending anything when `uin` or the request's target is not
+    /// a valid UIN ([`Uin::checked`]).
     pub fn call(&self, uin: Uin, request: &Request) -> Result<Reply, Error> {
+        if !uin.is_valid() || request.target().is_some_and(|t| !t.is_valid()) {
+            return Err(Error::InvalidUin);
+        }
         let seq = self.next_seq();
-        let body = codec::encode_request(uin, seq, request);
+        let mut body = codec::encode_request(uin, seq, request);
         let started = Instant::now();
         let result = self
             .inner
             .transport
             .post(&body, request.closes_connection())
             .and_then(|reply| codec::decode_reply(request, seq, &reply));
+        if matches!(request, Request::Login { .. }) {
+            // It holds the credential (`PS`).
+            zeroize::Zeroize::zeroize(&mut body);
+        }
         let outcome = match &result {
             Ok(_) => "RES=0".to_owned(),
             Err(err) => match err.result_code() {

@@ -58,8 +58,10 @@ pub enum Error {
         reason: Option<String>,
     },
 
-    /// `RES=5`: the UIN is invalid or no such user exists.
-    #[error("invalid or unknown UIN (RES=5)")]
+    /// `RES=5`: the UIN is invalid or no such user exists. Also given,
+    /// without sending anything, for a UIN outside 10000–4294967295
+    /// ([`Uin::checked`](crate::Uin::checked)), which no server knows.
+    #[error("invalid or unknown UIN (RES=5): QQ numbers run from 10000 to 4294967295")]
     InvalidUin,
 
     /// Login answered `RS=1`: the server refused the credentials, giving a
@@ -117,6 +119,23 @@ pub enum Error {
     /// was refused); nothing was sent. Start a new agent to go on.
     #[error("the agent has stopped: nothing was sent")]
     Stopped,
+
+    /// The request was cancelled while in flight ([`Cancel`](crate::Cancel):
+    /// an agent's stop, Ctrl-C in Python, a cancelled task). `phase` says
+    /// how far it got: [`Phase::Connecting`] means nothing was sent.
+    #[error("cancelled {phase}{}", if *phase == Phase::Connecting { ": nothing was sent" } else { ": it was sent, so its outcome is unknown" })]
+    Cancelled {
+        /// How far the request got.
+        phase: Phase,
+    },
+
+    /// The server ended the session (`RES=20`) again right after a
+    /// successful login: it does not keep this client's session. A proxy
+    /// or NAT that gives each connection another address does this. An
+    /// agent backs off as after a network failure instead of logging in
+    /// again at once.
+    #[error("the server ended the session right after a login (RES=20 again): it does not keep this client's session (a proxy or NAT that changes the address per connection does this); backing off")]
+    SessionDropped,
 }
 
 /// Where in an exchange a network failure happened.
@@ -215,7 +234,7 @@ impl Error {
         let code = match self {
             Error::Throttled { .. } => crate::codec::ResultCode::Throttled,
             Error::InvalidUin => crate::codec::ResultCode::InvalidUin,
-            Error::NotLoggedIn => crate::codec::ResultCode::NotLoggedIn,
+            Error::NotLoggedIn | Error::SessionDropped => crate::codec::ResultCode::NotLoggedIn,
             _ => return None,
         };
         Some(code.code())
@@ -235,8 +254,11 @@ impl Error {
             | Error::NotLoggedIn
             | Error::LoginFailed { .. }
             | Error::InvalidConfig(_)
-            | Error::Stopped => Outcome::Refused,
-            Error::Transport { phase, .. } | Error::Timeout { phase, .. } => match phase {
+            | Error::Stopped
+            | Error::SessionDropped => Outcome::Refused,
+            Error::Transport { phase, .. }
+            | Error::Timeout { phase, .. }
+            | Error::Cancelled { phase } => match phase {
                 Phase::Connecting => Outcome::Refused,
                 Phase::Sending | Phase::Receiving => Outcome::Unknown,
             },
@@ -249,7 +271,8 @@ impl Error {
     /// Whether retrying later may succeed without changing anything: the
     /// network and server failures an [`Agent`](crate::Agent) rides out
     /// with backoff (transport errors, timeouts, the NULL, unreadable
-    /// replies). Result codes, refused logins and settings are not.
+    /// replies, a server that drops every session at once). Result codes,
+    /// refused logins, settings and cancellations are not.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
@@ -258,6 +281,7 @@ impl Error {
                 | Error::NoReply
                 | Error::Protocol(_)
                 | Error::Http(_)
+                | Error::SessionDropped
         )
     }
 

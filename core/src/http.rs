@@ -4,6 +4,7 @@
 use std::io;
 use std::time::Duration;
 
+use crate::cancel::Cancelled;
 use crate::error::{Error, HttpError, Phase};
 use crate::socket::ConnectFailed;
 
@@ -35,8 +36,74 @@ impl ureq::unversioned::resolver::Resolver for LiteralFirst {
                 addrs.push(std::net::SocketAddr::new(ip, port));
                 return Ok(addrs);
             }
+            if crate::cancel::slice().is_some() {
+                let port = authority.port_u16().unwrap_or(DEFAULT_HTTP_PORT);
+                return self.resolve_cancellably(authority, port, timeout);
+            }
         }
         self.0.resolve(uri, config, timeout)
+    }
+}
+
+/// HTTP's port, for a URI that names none (the client always names one).
+const DEFAULT_HTTP_PORT: u16 = 80;
+
+impl LiteralFirst {
+    /// Looks a name up on a thread of its own (as `ureq` does when a
+    /// timeout is set) and waits for it in the cancel scope's slices, so
+    /// that a cancel ends the wait at once; the lookup itself finishes in
+    /// the background.
+    fn resolve_cancellably(
+        &self,
+        authority: &ureq::http::uri::Authority,
+        port: u16,
+        timeout: NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        use std::net::ToSocketAddrs;
+        use std::sync::mpsc::{channel, RecvTimeoutError};
+        use ureq::unversioned::resolver::Resolver as _;
+        let name = format!("{}:{port}", authority.host());
+        let (tx, rx) = channel();
+        std::thread::Builder::new()
+            .name("httpqq-resolve".into())
+            .spawn(move || {
+                let _ = tx.send(name.to_socket_addrs());
+            })
+            .map_err(ureq::Error::Io)?;
+        let deadline =
+            (!timeout.after.is_not_happening()).then(|| std::time::Instant::now() + *timeout.after);
+        let mut ask = false;
+        loop {
+            if crate::cancel::should_stop(ask) {
+                return Err(crate::cancel::Cancelled::error(false));
+            }
+            ask = true;
+            let mut wait = crate::cancel::slice().unwrap_or(crate::cancel::SLICE);
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Err(ureq::Error::Timeout(timeout.reason));
+                }
+                wait = wait.min(left);
+            }
+            match rx.recv_timeout(wait) {
+                Ok(Ok(found)) => {
+                    let mut addrs = self.0.empty();
+                    // At most as many as `ureq`'s list holds (16).
+                    for addr in found.take(16) {
+                        addrs.push(addr);
+                    }
+                    if addrs.is_empty() {
+                        return Err(ureq::Error::HostNotFound);
+                    }
+                    return Ok(addrs);
+                }
+                Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => {
+                    return Err(ureq::Error::HostNotFound)
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
     }
 }
 
@@ -272,10 +339,19 @@ impl Transport {
                     format!("could not connect to {authority}"),
                     failed.0,
                 ),
-                Err(other) => Error::Transport {
-                    phase: Phase::Receiving,
-                    message: format!("HTTP exchange with {authority} failed"),
-                    source: Some(other),
+                Err(other) => match other.downcast::<Cancelled>() {
+                    Ok(cancelled) => Error::Cancelled {
+                        phase: if cancelled.sent {
+                            Phase::Receiving
+                        } else {
+                            Phase::Connecting
+                        },
+                    },
+                    Err(other) => Error::Transport {
+                        phase: Phase::Receiving,
+                        message: format!("HTTP exchange with {authority} failed"),
+                        source: Some(other),
+                    },
                 },
             },
             ureq::Error::Io(io) => self.map_io(io, stage),

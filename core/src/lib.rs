@@ -59,6 +59,7 @@
 #![warn(missing_docs)]
 
 mod agent;
+pub mod cancel;
 mod client;
 pub mod codec;
 mod error;
@@ -71,6 +72,7 @@ pub use agent::{
     Agent, AgentBuilder, Backoff, Event, EventKind, EventNotifier, Events, NoEvent, Pending,
     Runtime, State, StopHandle, StopReason, DEFAULT_MAX_IN_FLIGHT, MIN_POLL_INTERVAL,
 };
+pub use cancel::Cancel;
 pub use client::{Client, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_PORT};
 pub use codec::{Reply, Request};
 pub use error::{Error, HttpError, Outcome, Phase, ProtocolError};

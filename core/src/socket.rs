@@ -15,11 +15,17 @@
 //!   if it has not come already (one peek).
 //!
 //! Connecting and the timeouts' meaning are unchanged: every wait ends by
-//! the exchange's deadline.
+//! the exchange's deadline. Inside a [`Cancel`](crate::Cancel) scope the
+//! socket is registered with the token (a cancel shuts it down) and every
+//! wait (connecting included) looks at the token at least every
+//! [`SLICE`](crate::cancel::SLICE).
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use crate::cancel::{self, Cancelled, Registration};
 
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
@@ -49,14 +55,18 @@ impl Connector<()> for TcpConnector {
                         details.config.output_buffer_size(),
                     );
                     return Ok(Some(Tcp {
-                        stream,
+                        stream: Arc::new(stream),
                         buffers,
                         read_timeout: None,
                         write_timeout,
+                        registration: None,
                     }));
                 }
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {
                     return Err(ureq::Error::Timeout(ureq::Timeout::Connect))
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && cancel::should_stop(false) => {
+                    return Err(Cancelled::error(false))
                 }
                 Err(e) => last = Some(e),
             }
@@ -103,11 +113,25 @@ fn connect(
     )?;
     let target = (*addr).into();
     let mut timeout = None;
+    let mut ask = false;
     loop {
-        fit_timeout(&mut timeout, deadline, ureq::Timeout::Connect, |t| {
+        if cancel::should_stop(ask) {
+            // Nothing was sent: the caller reports it as cancelled.
+            return Err(io::ErrorKind::Interrupted.into());
+        }
+        let (until, sliced) = wait_until(deadline);
+        if fit_timeout(&mut timeout, until, ureq::Timeout::Connect, |t| {
             socket.set_write_timeout(t)
         })
-        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?;
+        .is_err()
+        {
+            if sliced {
+                ask = true;
+                continue;
+            }
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        ask = true;
         match socket.connect(&target) {
             Ok(()) => return Ok((socket.into(), timeout)),
             Err(e) if e.raw_os_error() == Some(libc::EISCONN) => {
@@ -149,14 +173,38 @@ fn deadline(timeout: NextTimeout) -> Option<Instant> {
     Instant::now().checked_add(*timeout.after)
 }
 
+/// When the next wait must end: the exchange's `deadline`, or sooner, at
+/// the end of the cancel scope's slice (then `true`: a wait ending then is
+/// no timeout, only a time to look at the scope).
+fn wait_until(deadline: Option<Instant>) -> (Option<Instant>, bool) {
+    let Some(slice) = cancel::slice() else {
+        return (deadline, false);
+    };
+    let sliced = Instant::now() + slice;
+    match deadline {
+        Some(deadline) if deadline <= sliced => (Some(deadline), false),
+        _ => (Some(sliced), true),
+    }
+}
+
 /// A connected socket and `ureq`'s buffers for it.
-#[derive(Debug)]
 pub(crate) struct Tcp {
-    stream: TcpStream,
+    /// Shared with the cancel token of the request in flight, if any.
+    stream: Arc<TcpStream>,
     buffers: LazyBuffers,
     /// The socket's timeouts as last set (`None`: never set, no limit).
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// Registered with the cancel scope of the request in flight.
+    registration: Option<Registration>,
+}
+
+impl std::fmt::Debug for Tcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tcp")
+            .field("stream", &self.stream)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Makes sure that a wait on the socket ends by `deadline`, setting the
@@ -220,15 +268,29 @@ fn retry(error: &io::Error) -> bool {
 impl Tcp {
     /// Waits up to `wait` for the server to close its end (or send
     /// anything): no wait at all when it already has, as it usually has by
-    /// the time its reply is read.
+    /// the time its reply is read, or when the request was cancelled.
     pub(crate) fn await_close(&mut self, wait: Duration) {
-        if peek_says_closed(&self.stream) {
+        if peek_says_closed(&self.stream) || cancel::should_stop(false) {
             return;
         }
         if self.stream.set_read_timeout(Some(wait)).is_ok() {
             self.read_timeout = Some(wait);
-            let _ = (&self.stream).read(&mut [0u8; 1]);
+            let _ = (&*self.stream).read(&mut [0u8; 1]);
         }
+    }
+
+    /// Registers the socket with the thread's cancel scope, if there is
+    /// one and it is not registered with it yet (a kept connection serves
+    /// requests of several scopes).
+    fn follow_scope(&mut self) {
+        if self
+            .registration
+            .as_ref()
+            .is_some_and(Registration::is_current)
+        {
+            return;
+        }
+        self.registration = cancel::register(&self.stream);
     }
 }
 
@@ -238,18 +300,31 @@ impl Transport for Tcp {
     }
 
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        self.follow_scope();
         let timeout = timeout.for_write();
         let deadline = deadline(timeout);
         let mut sent = 0;
+        let mut ask = false;
         while sent < amount {
+            if cancel::should_stop(ask) {
+                return Err(Cancelled::error(sent > 0));
+            }
+            let (until, sliced) = wait_until(deadline);
             let stream = &self.stream;
-            fit_timeout(&mut self.write_timeout, deadline, timeout.reason, |t| {
+            match fit_timeout(&mut self.write_timeout, until, timeout.reason, |t| {
                 stream.set_write_timeout(t)
-            })?;
-            match (&self.stream).write(&self.buffers.output()[sent..amount]) {
+            }) {
+                Err(ureq::Error::Timeout(_)) if sliced => {
+                    ask = true;
+                    continue;
+                }
+                other => other?,
+            }
+            match (&*self.stream).write(&self.buffers.output()[sent..amount]) {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
                 Ok(n) => sent += n,
-                Err(e) if retry(&e) => {}
+                Err(e) if retry(&e) => ask = true,
+                Err(_) if cancel::should_stop(false) => return Err(Cancelled::error(true)),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -257,19 +332,33 @@ impl Transport for Tcp {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        self.follow_scope();
         let timeout = timeout.for_read();
         let deadline = deadline(timeout);
+        let mut ask = false;
         loop {
+            if cancel::should_stop(ask) {
+                return Err(Cancelled::error(true));
+            }
+            let (until, sliced) = wait_until(deadline);
             let stream = &self.stream;
-            fit_timeout(&mut self.read_timeout, deadline, timeout.reason, |t| {
+            match fit_timeout(&mut self.read_timeout, until, timeout.reason, |t| {
                 stream.set_read_timeout(t)
-            })?;
-            match (&self.stream).read(self.buffers.input_append_buf()) {
+            }) {
+                Err(ureq::Error::Timeout(_)) if sliced => {
+                    ask = true;
+                    continue;
+                }
+                other => other?,
+            }
+            match (&*self.stream).read(self.buffers.input_append_buf()) {
+                // A socket shut down by a cancel reads as closed.
+                Ok(0) | Err(_) if cancel::should_stop(false) => return Err(Cancelled::error(true)),
                 Ok(n) => {
                     self.buffers.input_appended(n);
                     return Ok(n > 0);
                 }
-                Err(e) if retry(&e) => {}
+                Err(e) if retry(&e) => ask = true,
                 Err(e) => return Err(e.into()),
             }
         }

@@ -83,7 +83,7 @@ const SHORT: Duration = Duration::from_millis(600);
 /// The error a Logout sent to `addr` fails with (timeouts of [`SHORT`]).
 fn logout_error(addr: SocketAddr) -> Error {
     client(addr, SHORT)
-        .call(Uin::new(1), &Request::Logout)
+        .call(Uin::new(10001), &Request::Logout)
         .expect_err("the peer misbehaves, so the call must fail")
 }
 
@@ -104,7 +104,7 @@ fn well_formed_reply_is_decoded() {
             &format!("VER=1.1&CMD=LOGOUT&SEQ={seq}&UIN=1&RES=0"),
         );
     });
-    let result = client(addr, SHORT).call(Uin::new(1), &Request::Logout);
+    let result = client(addr, SHORT).call(Uin::new(10001), &Request::Logout);
     assert_eq!(result.unwrap(), httpqq::Reply::Done);
 }
 
@@ -185,7 +185,7 @@ fn oversized_reply_is_refused_at_the_limit() {
         .max_reply_size(1024 * 1024)
         .build()
         .unwrap();
-    let err = client.call(Uin::new(1), &Request::Logout).unwrap_err();
+    let err = client.call(Uin::new(10001), &Request::Logout).unwrap_err();
     assert!(
         matches!(err, Error::Http(HttpError::TooLarge { limit: 1048576 })),
         "{err:?}"
@@ -231,7 +231,7 @@ fn request_is_a_post_with_the_protocol_headers() {
         let _ = s.shutdown(std::net::Shutdown::Both);
         head
     });
-    let _ = client(addr, SHORT).call(Uin::new(1), &Request::Logout);
+    let _ = client(addr, SHORT).call(Uin::new(10001), &Request::Logout);
     let head = server.join().unwrap().to_ascii_lowercase();
     assert!(head.starts_with("post / http/1.1\r\n"), "{head}");
     assert!(
@@ -294,7 +294,7 @@ fn keep_alive_reuses_one_connection() {
         .build()
         .unwrap();
     for _ in 0..3 {
-        client.call(Uin::new(1), &Request::Logout).unwrap();
+        client.call(Uin::new(10001), &Request::Logout).unwrap();
     }
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
@@ -307,22 +307,21 @@ fn double_reply_connection_is_never_reused() {
         .keep_alive(true)
         .build()
         .unwrap();
-    let count = client.call(Uin::new(1), &Request::OnlineCount).unwrap();
+    let count = client.call(Uin::new(10001), &Request::OnlineCount).unwrap();
     assert_eq!(count, httpqq::Reply::OnlineCount(1));
     // Were the double reply's connection reused, this would read its second
     // reply (CMD=QUERY_STAT) and fail.
     assert_eq!(
-        client.call(Uin::new(1), &Request::Logout).unwrap(),
+        client.call(Uin::new(10001), &Request::Logout).unwrap(),
         httpqq::Reply::Done
     );
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
-/// A listener whose accept queue is full never completes a handshake: the
-/// kernel drops further SYNs. The connect must end at the connect timeout.
+/// A listener whose accept queue is full, and what fills it (keep it): it
+/// never completes another handshake (the kernel drops further SYNs).
 #[cfg(target_os = "linux")]
-#[test]
-fn a_server_that_never_accepts_is_a_timeout_while_connecting() {
+fn full_accept_queue() -> (SocketAddr, Vec<socket2::Socket>) {
     use socket2::{Domain, Socket, Type};
     let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
     listener
@@ -330,15 +329,23 @@ fn a_server_that_never_accepts_is_a_timeout_while_connecting() {
         .unwrap();
     listener.listen(0).unwrap();
     let addr = listener.local_addr().unwrap().as_socket().unwrap();
-    // Fill the accept queue (backlog 0 holds one; keep a few to be sure).
-    let mut held = Vec::new();
+    // Backlog 0 holds one; a few more to be sure.
+    let mut held = vec![listener];
     for _ in 0..4 {
         let filler = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
         filler.set_nonblocking(true).unwrap();
         let _ = filler.connect(&addr.into());
         held.push(filler);
     }
-    std::thread::sleep(Duration::from_millis(100));
+    thread::sleep(Duration::from_millis(100));
+    (addr, held)
+}
+
+/// The connect to a full accept queue must end at the connect timeout.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_server_that_never_accepts_is_a_timeout_while_connecting() {
+    let (addr, held) = full_accept_queue();
     let limit = Duration::from_millis(500);
     let client = Client::builder()
         .endpoint(addr.to_string())
@@ -347,7 +354,7 @@ fn a_server_that_never_accepts_is_a_timeout_while_connecting() {
         .build()
         .unwrap();
     let started = Instant::now();
-    let err = client.call(Uin::new(1), &Request::Logout).unwrap_err();
+    let err = client.call(Uin::new(10001), &Request::Logout).unwrap_err();
     let took = started.elapsed();
     assert!(
         matches!(
@@ -364,4 +371,156 @@ fn a_server_that_never_accepts_is_a_timeout_while_connecting() {
         "{took:?} for a connect timeout of {limit:?}"
     );
     drop(held);
+}
+
+/// Cancels `cancel` after `after`, from another thread.
+fn cancel_after(cancel: &httpqq::Cancel, after: Duration) {
+    let cancel = cancel.clone();
+    thread::spawn(move || {
+        thread::sleep(after);
+        cancel.cancel();
+    });
+}
+
+#[test]
+fn a_cancel_ends_a_request_waiting_for_its_reply_at_once() {
+    let addr = peer(1, |s, _| {
+        thread::sleep(Duration::from_secs(5));
+        let _ = s.write_all(b"");
+    });
+    let client = client(addr, Duration::from_secs(10));
+    let cancel = httpqq::Cancel::new();
+    cancel_after(&cancel, Duration::from_millis(200));
+    let started = Instant::now();
+    let err = cancel
+        .run(|| client.call(Uin::new(10001), &Request::Logout))
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(
+            err,
+            Error::Cancelled {
+                phase: httpqq::Phase::Receiving
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.outcome(), httpqq::Outcome::Unknown, "it was sent");
+    assert!(took < Duration::from_millis(1_500), "took {took:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_cancel_ends_a_connect_that_hangs_and_nothing_is_sent() {
+    let (addr, _held) = full_accept_queue();
+    let client = client(addr, Duration::from_secs(10));
+    let cancel = httpqq::Cancel::new();
+    cancel_after(&cancel, Duration::from_millis(200));
+    let started = Instant::now();
+    let err = cancel
+        .run(|| client.call(Uin::new(10001), &Request::Logout))
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(
+            err,
+            Error::Cancelled {
+                phase: httpqq::Phase::Connecting
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.outcome(), httpqq::Outcome::Refused);
+    assert!(took < Duration::from_millis(1_500), "took {took:?}");
+}
+
+#[test]
+fn a_cancelled_token_sends_nothing() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let client = client(listener.local_addr().unwrap(), Duration::from_secs(5));
+    let cancel = httpqq::Cancel::new();
+    cancel.cancel();
+    let err = cancel
+        .run(|| client.call(Uin::new(10001), &Request::Logout))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Cancelled {
+                phase: httpqq::Phase::Connecting
+            }
+        ),
+        "{err:?}"
+    );
+    thread::sleep(Duration::from_millis(50));
+    assert!(listener.accept().is_err(), "no connection was made");
+}
+
+#[test]
+fn a_check_that_asks_to_stop_ends_the_wait_within_a_slice() {
+    let addr = peer(1, |s, _| {
+        thread::sleep(Duration::from_secs(5));
+        let _ = s.write_all(b"");
+    });
+    let client = client(addr, Duration::from_secs(10));
+    let started = Instant::now();
+    let check = move || started.elapsed() > Duration::from_millis(300);
+    let err = httpqq::Cancel::new()
+        .run_checked(check, || client.call(Uin::new(10001), &Request::Logout))
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_millis(1_500),
+        "took {took:?}"
+    );
+}
+
+#[test]
+fn a_scope_deadline_ends_the_request_then() {
+    let addr = peer(1, |s, _| {
+        thread::sleep(Duration::from_secs(5));
+        let _ = s.write_all(b"");
+    });
+    let client = client(addr, Duration::from_secs(10));
+    let started = Instant::now();
+    let err = httpqq::Cancel::new()
+        .run_until(started + Duration::from_millis(200), || {
+            client.call(Uin::new(10001), &Request::Logout)
+        })
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+    assert!(
+        took >= Duration::from_millis(200) && took < Duration::from_millis(1_500),
+        "took {took:?}"
+    );
+}
+
+#[test]
+fn a_uin_outside_the_range_is_refused_before_anything_is_sent() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let client = client(listener.local_addr().unwrap(), Duration::from_secs(5));
+    for (uin, target) in [
+        (0, 10002),
+        (9_999, 10002),
+        (4_294_967_296, 10002),
+        (10001, 0),
+        (10001, u64::MAX),
+    ] {
+        let request = Request::SendMessage {
+            target: Uin::new(target),
+            text: "hi".into(),
+        };
+        let err = client.call(Uin::new(uin), &request).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidUin),
+            "{uin} → {target}: {err:?}"
+        );
+        assert_eq!(err.outcome(), httpqq::Outcome::Refused);
+    }
+    thread::sleep(Duration::from_millis(50));
+    assert!(listener.accept().is_err(), "nothing was sent");
 }

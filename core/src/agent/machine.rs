@@ -56,6 +56,17 @@ pub(crate) struct Machine {
     logged_in: bool,
     /// The next Login renews a session the server ended (`RES=20`).
     renewing: bool,
+    /// A Login succeeded and no poll has since: a `RES=20` now means the
+    /// server does not keep the session, and logging in again at once
+    /// would loop.
+    fresh_login: bool,
+    /// The server answered the last request (with success or a result
+    /// code): a logout at stop would be quick.
+    reachable: bool,
+    /// The stop cut a request short: its reply was never read. After a
+    /// poll, the server may have taken a batch off the queue that a logout
+    /// would confirm as delivered, so there is none.
+    cut_short: bool,
     /// Consecutive transient failures.
     attempt: u32,
     /// No request before this.
@@ -85,6 +96,9 @@ impl Machine {
             state: State::Connecting,
             logged_in,
             renewing: false,
+            fresh_login: false,
+            reachable: logged_in,
+            cut_short: false,
             attempt: 0,
             due: now,
             timers,
@@ -138,12 +152,12 @@ impl Machine {
             return Step::Done;
         }
         if let Some(reason) = &self.stopping {
-            // Log out only when the last request reached the server: after
-            // failures (the server is away) it would only wait out a
-            // timeout, and the server ends the session after its idle
-            // timeout anyway.
-            let reachable = matches!(self.state, State::Online | State::Throttled);
-            if self.policy.logout_on_stop && self.logged_in && reachable && !self.logged_out {
+            // Log out only when the last request reached the server (after
+            // failures it would only wait, and the server ends the session
+            // after its idle timeout anyway), and not after a request cut
+            // short (see `cut_short`).
+            let quick = self.reachable && !self.cut_short;
+            if self.policy.logout_on_stop && self.logged_in && quick && !self.logged_out {
                 self.logged_out = true;
                 return Step::Send(Action::Logout);
             }
@@ -175,11 +189,23 @@ impl Machine {
             // Stopping: whatever the logout gave, the agent is done.
             return events;
         }
+        if let (Err(Error::Cancelled { .. }), Some(_)) = (&result, &self.stopping) {
+            // Cut short by the stop: no retry, no event; the stop finishes.
+            self.cut_short = true;
+            return events;
+        }
+        self.reachable = match &result {
+            Ok(_) => true,
+            Err(err) => err.result_code().is_some() || matches!(err, Error::LoginFailed { .. }),
+        };
         match result {
+            // The failures in a row are counted on until a poll gets
+            // through: a login alone does not show that the server keeps
+            // the session.
             Ok(Got::LoggedIn(timers)) => {
                 self.timers = timers;
                 self.logged_in = true;
-                self.attempt = 0;
+                self.fresh_login = true;
                 if std::mem::take(&mut self.renewing) {
                     events.push(EventKind::SessionRenewed);
                 }
@@ -188,6 +214,7 @@ impl Machine {
             }
             Ok(Got::Polled(messages)) => {
                 self.attempt = 0;
+                self.fresh_login = false;
                 self.become_online(&mut events);
                 // While messages keep coming, poll again at once (after the
                 // caller took them); else wait the interval.
@@ -199,14 +226,24 @@ impl Machine {
                 events.extend(messages.into_iter().map(EventKind::Message));
             }
             Ok(Got::LoggedOut) => {}
+            Err(Error::NotLoggedIn) if action == Action::Poll && !self.policy.relogin => {
+                // The server ended it: nothing to log out.
+                self.logged_in = false;
+                self.stopping = Some(StopReason::SessionEnded);
+            }
+            // Ended again before a single poll got through: the server
+            // does not keep this session. Logging in again at once would
+            // make a request loop; this backs off like a network failure.
+            Err(Error::NotLoggedIn) if action == Action::Poll && self.fresh_login => {
+                self.logged_in = false;
+                self.renewing = true;
+                self.fresh_login = false;
+                events.push(self.fail(Error::SessionDropped, now));
+            }
             Err(Error::NotLoggedIn) if action == Action::Poll => {
-                if self.policy.relogin {
-                    self.logged_in = false;
-                    self.renewing = true;
-                    self.due = now;
-                } else {
-                    self.stopping = Some(StopReason::SessionEnded);
-                }
+                self.logged_in = false;
+                self.renewing = true;
+                self.due = now;
             }
             // A refused login is final: retrying would only lock the account
             // (the server counts wrong passwords).
@@ -219,25 +256,34 @@ impl Machine {
             Err(Error::Throttled { retry_after, .. }) => {
                 events.push(self.throttle(retry_after, now));
             }
-            Err(err) => {
-                self.attempt = self.attempt.saturating_add(1);
-                let retry_in = self.policy.backoff.delay(self.attempt, self.jitter.next());
-                self.due = now + retry_in;
-                self.state = State::Reconnecting;
-                events.push(EventKind::Reconnecting {
-                    attempt: self.attempt,
-                    retry_in,
-                    error: err,
-                });
-            }
+            Err(err) => events.push(self.fail(err, now)),
         }
         events
     }
 
+    /// A failure that may pass: the next request waits the backoff.
+    fn fail(&mut self, error: Error, now: Instant) -> EventKind {
+        self.attempt = self.attempt.saturating_add(1);
+        let retry_in = self.policy.backoff.delay(self.attempt, self.jitter.next());
+        self.due = now + retry_in;
+        self.state = State::Reconnecting;
+        EventKind::Reconnecting {
+            attempt: self.attempt,
+            retry_in,
+            error,
+        }
+    }
+
     /// A `RES=3` (to any request of the session, a send included): no
-    /// request until the penalty is over.
+    /// request until the penalty is over (at least
+    /// [`MIN_POLL_INTERVAL`](super::MIN_POLL_INTERVAL), whatever the
+    /// server or the settings say: never a busy loop).
     pub(crate) fn throttle(&mut self, retry_after: Duration, now: Instant) -> EventKind {
-        let penalty = self.policy.throttle_penalty.unwrap_or(retry_after);
+        let penalty = self
+            .policy
+            .throttle_penalty
+            .unwrap_or(retry_after)
+            .max(super::MIN_POLL_INTERVAL);
         self.due = self.due.max(now + penalty);
         self.state = State::Throttled;
         EventKind::Throttled {
@@ -408,7 +454,9 @@ mod tests {
         assert_eq!(delays, [1, 2, 4, 8, 8, 8]);
         let events = m.record(Action::Login, Ok(Got::LoggedIn(LoginOutcome::DEFAULT)), now);
         assert!(matches!(events[..], [EventKind::Online]));
-        // Reset after a success: the next failure waits the initial delay.
+        m.record(Action::Poll, Ok(Got::Polled(vec![])), now);
+        // Reset after a poll got through: the next failure waits the
+        // initial delay.
         m.record(Action::Poll, Err(broken()), now);
         assert_eq!(
             m.step(now, false),
@@ -566,5 +614,206 @@ mod tests {
         m.record(Action::Poll, Ok(Got::Polled(vec![])), t0);
         m.stop();
         assert_eq!(m.step(t0, false), Step::Finish(StopReason::Requested));
+    }
+
+    #[test]
+    fn res20_right_after_a_login_backs_off_and_says_why() {
+        let t0 = Instant::now();
+        let mut m = machine(t0);
+        assert_eq!(m.step(t0, false), Step::Send(Action::Login));
+        m.record(Action::Login, Ok(Got::LoggedIn(LoginOutcome::DEFAULT)), t0);
+        assert_eq!(m.step(t0, false), Step::Send(Action::Poll));
+        let events = m.record(Action::Poll, Err(Error::NotLoggedIn), t0);
+        match &events[..] {
+            [EventKind::Reconnecting {
+                attempt: 1,
+                retry_in,
+                error: Error::SessionDropped,
+            }] => assert_eq!(*retry_in, Duration::from_secs(1)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(m.state(), State::Reconnecting);
+        assert_eq!(
+            m.step(t0, false),
+            Step::WaitUntil(t0 + Duration::from_secs(1))
+        );
+        // After the backoff it logs in again; the next drop waits longer.
+        let t1 = t0 + Duration::from_secs(1);
+        assert_eq!(m.step(t1, false), Step::Send(Action::Login));
+        m.record(Action::Login, Ok(Got::LoggedIn(LoginOutcome::DEFAULT)), t1);
+        m.record(Action::Poll, Err(Error::NotLoggedIn), t1);
+        assert_eq!(
+            m.step(t1, false),
+            Step::WaitUntil(t1 + Duration::from_secs(2))
+        );
+        // A poll that gets through ends it: the next RES=20 logs in at once.
+        let t2 = t1 + Duration::from_secs(2);
+        m.record(Action::Login, Ok(Got::LoggedIn(LoginOutcome::DEFAULT)), t2);
+        m.record(Action::Poll, Ok(Got::Polled(vec![])), t2);
+        let t3 = t2 + Duration::from_secs(5);
+        assert!(m
+            .record(Action::Poll, Err(Error::NotLoggedIn), t3)
+            .is_empty());
+        assert_eq!(m.step(t3, false), Step::Send(Action::Login));
+    }
+
+    #[test]
+    fn a_request_cut_short_by_the_stop_skips_the_logout_and_reports_nothing() {
+        // (Its reply was not read: a poll's batch may be off the queue, and
+        // a logout would confirm it as delivered.)
+        let t0 = Instant::now();
+        let mut m = Machine::new(policy(), true, LoginOutcome::DEFAULT, t0, 1);
+        m.record(Action::Poll, Ok(Got::Polled(vec![])), t0);
+        m.stop();
+        let events = m.record(
+            Action::Poll,
+            Err(Error::Cancelled {
+                phase: Phase::Receiving,
+            }),
+            t0,
+        );
+        assert!(events.is_empty(), "{events:?}");
+        assert_eq!(m.step(t0, false), Step::Finish(StopReason::Requested));
+    }
+
+    #[test]
+    fn a_zero_penalty_still_waits_the_shortest_interval() {
+        let t0 = Instant::now();
+        let mut p = policy();
+        p.throttle_penalty = Some(Duration::ZERO);
+        let mut m = Machine::new(p, true, LoginOutcome::DEFAULT, t0, 1);
+        m.record(
+            Action::Poll,
+            Err(Error::Throttled {
+                retry_after: Duration::ZERO,
+                reason: None,
+            }),
+            t0,
+        );
+        assert_eq!(
+            m.step(t0, false),
+            Step::WaitUntil(t0 + crate::agent::MIN_POLL_INTERVAL)
+        );
+    }
+
+    /// What the server does with one request, in the property test below.
+    #[derive(Debug, Clone)]
+    enum Answer {
+        Success,
+        Messages,
+        NotLoggedIn,
+        Throttled(u64),
+        Transient,
+        LoginRefused,
+    }
+
+    fn answer() -> impl proptest::strategy::Strategy<Value = Answer> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => Just(Answer::Success),
+            2 => Just(Answer::Messages),
+            6 => Just(Answer::NotLoggedIn),
+            1 => (0u64..30_000).prop_map(Answer::Throttled),
+            3 => Just(Answer::Transient),
+            1 => Just(Answer::LoginRefused),
+        ]
+    }
+
+    fn result_of(action: Action, answer: &Answer) -> Result<Got, Error> {
+        match (answer, action) {
+            (Answer::Success | Answer::Messages, Action::Login) => {
+                Ok(Got::LoggedIn(LoginOutcome::DEFAULT))
+            }
+            (Answer::Success, Action::Poll) => Ok(Got::Polled(vec![])),
+            (Answer::Messages, Action::Poll) => Ok(Got::Polled(vec![text(1), text(2)])),
+            (Answer::Success | Answer::Messages, Action::Logout) => Ok(Got::LoggedOut),
+            // Login has no RES=20 of its own: take it as a success, which
+            // is what makes the loop tight when the poll then gets RES=20.
+            (Answer::NotLoggedIn, Action::Login) => Ok(Got::LoggedIn(LoginOutcome::DEFAULT)),
+            (Answer::NotLoggedIn, _) => Err(Error::NotLoggedIn),
+            (Answer::Throttled(ms), _) => Err(Error::Throttled {
+                retry_after: Duration::from_millis(*ms),
+                reason: None,
+            }),
+            (Answer::Transient, _) => Err(broken()),
+            (Answer::LoginRefused, Action::Login) => Err(Error::LoginFailed {
+                reason: "密码错误".into(),
+            }),
+            (Answer::LoginRefused, _) => Err(Error::NoReply),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(100))]
+
+        /// Whatever the server answers and however fast, the agent makes no
+        /// more requests than its poll interval and backoff allow: at most
+        /// three in a row without a wait (a poll's RES=20, the login, the
+        /// poll after it), and so at most three per shortest wait in any
+        /// minute. Polls right after a batch of messages (fetching the
+        /// rest) are the only ones not counted: each brings messages.
+        #[test]
+        fn no_answer_makes_the_agent_flood(
+            answers in proptest::collection::vec(answer(), 1..2000),
+            latencies in proptest::collection::vec(0u64..20, 64),
+            poll_ms in 100u64..10_000,
+            penalty_ms in proptest::option::of(0u64..5_000),
+            seed in 1u64..u64::MAX,
+        ) {
+            let mut p = policy();
+            p.poll_interval = Duration::from_millis(poll_ms);
+            p.throttle_penalty = penalty_ms.map(Duration::from_millis);
+            p.backoff.jitter = 0.2;
+            let t0 = Instant::now();
+            let mut m = Machine::new(p, false, LoginOutcome::DEFAULT, t0, seed);
+            let shortest_wait = [
+                m.poll_interval(),
+                Duration::from_secs_f64(1.0 * 0.8),
+                crate::agent::MIN_POLL_INTERVAL,
+            ]
+            .into_iter()
+            .min()
+            .unwrap();
+            let mut now = t0;
+            let mut counted: Vec<Instant> = Vec::new();
+            let mut in_a_row = 0;
+            let mut after_messages = false;
+            for (n, answer) in answers.iter().enumerate() {
+                let action = loop {
+                    match m.step(now, false) {
+                        Step::Send(action) => break Some(action),
+                        Step::WaitUntil(at) => {
+                            proptest::prop_assert!(at > now, "a wait that does not wait");
+                            now = at;
+                            in_a_row = 0;
+                        }
+                        Step::WaitForConsumer => unreachable!("the consumer takes everything"),
+                        Step::Finish(_) | Step::Done => break None,
+                    }
+                };
+                let Some(action) = action else { break };
+                if after_messages {
+                    // Fetching the rest of the messages: progress.
+                    in_a_row = 0;
+                } else {
+                    in_a_row += 1;
+                    counted.push(now);
+                    proptest::prop_assert!(
+                        in_a_row <= 3,
+                        "{in_a_row} requests without a wait, at request {n}: {action:?} after {:?}",
+                        &answers[n.saturating_sub(4)..=n]
+                    );
+                }
+                now += Duration::from_millis(latencies[n % latencies.len()]);
+                after_messages = matches!(answer, Answer::Messages) && action == Action::Poll;
+                m.record(action, result_of(action, answer), now);
+            }
+            let minute = Duration::from_secs(60);
+            let allowed = 3 * (minute.as_millis() / shortest_wait.as_millis() + 1) as usize;
+            for (i, start) in counted.iter().enumerate() {
+                let within = counted[i..].iter().take_while(|t| **t < *start + minute).count();
+                proptest::prop_assert!(within <= allowed, "{within} requests in a minute (allowed {allowed})");
+            }
+        }
     }
 }

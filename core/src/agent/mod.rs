@@ -26,6 +26,7 @@ pub use event::{Event, EventKind, State, StopReason};
 pub use policy::Backoff;
 pub use runtime::{Pending, Runtime, DEFAULT_MAX_IN_FLIGHT};
 
+use crate::cancel::Cancel;
 use crate::client::Client;
 use crate::error::Error;
 use crate::model::{LoginOutcome, Message, PasswordHash, Uin};
@@ -60,10 +61,16 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// - [`Agent::send`] reports whether the server accepted the message, or
 ///   refused it, or whether the outcome is unknown
 ///   ([`Error::outcome`]); nothing is ever resent by itself.
-/// - [`Agent::stop`] (or a [`StopHandle`], from any thread) stops it at
-///   once while it waits, or after the request in flight; it logs out if
-///   the server is reachable. The agent's last event is
+/// - [`Agent::stop`] (or a [`StopHandle`], from any thread) stops it
+///   within [`stop_timeout`](AgentBuilder::stop_timeout) (100 ms) whatever
+///   it is doing: a request in flight gets half of it to finish and is
+///   then cut short (its socket is shut down); it logs out in what is left
+///   if the server answered its last request. The agent's last event is
 ///   [`EventKind::Stopped`].
+/// - A server that ends the session again right after each login (a NAT
+///   that changes the client's address per connection) is backed off from
+///   like a network failure ([`Error::SessionDropped`]): no request rate
+///   the backoff does not allow, whatever the server answers.
 ///
 /// Messages stay on the server until the agent's caller is ready: the
 /// agent fetches the next batch only when the caller has taken the last
@@ -229,6 +236,19 @@ impl AgentBuilder {
         self
     }
 
+    /// How long a stop takes at most (default 100 ms), whatever the agent
+    /// is doing and the server does: a request in flight may finish within
+    /// the first half (a poll's messages are then handed out, and the
+    /// logout confirms them to the server); then it is cut short (its
+    /// socket is shut down), and the logout gets what is left. A stop never
+    /// waits out the client's timeout. Raise it for a server far away,
+    /// whose replies take longer: a logout cut short leaves the session to
+    /// the server's idle timeout.
+    pub fn stop_timeout(mut self, limit: Duration) -> Self {
+        self.policy.stop_timeout = limit;
+        self
+    }
+
     /// The runtime to run on (default [`Runtime::global`]).
     pub fn runtime(mut self, runtime: &Runtime) -> Self {
         self.runtime = Some(runtime.clone());
@@ -278,6 +298,7 @@ impl AgentBuilder {
             idle_timeout: session.idle_timeout(),
         };
         let seed = seed_from_clock() ^ uin.get().rotate_left(17);
+        let stop_timeout = self.policy.stop_timeout;
         let runtime = self.runtime.unwrap_or_else(Runtime::global);
         let kept = if logged_in {
             session.take_unread()
@@ -293,6 +314,9 @@ impl AgentBuilder {
             id: OnceLock::new(),
             on_event: self.on_event,
             abandoned: AtomicBool::new(false),
+            cancel: Cancel::new(),
+            stop_timeout,
+            stop_deadline: Mutex::new(None),
         });
         // Messages the session kept unread come first.
         core.push(kept.into_iter().map(EventKind::Message).collect());
@@ -403,10 +427,12 @@ impl Agent {
 
     /// Stops the agent; returns at once. Idempotent, and callable from any
     /// thread (not from a signal handler: set a flag there and call it
-    /// from your loop). While the agent waits (its interval, a backoff, a
-    /// penalty) it stops at once; while a request is in flight, when that
-    /// ends (within the client's timeout). It logs out if the server is
-    /// reachable. Events already queued can still be taken; the last one is
+    /// from your loop). The agent has stopped within
+    /// [`stop_timeout`](AgentBuilder::stop_timeout) (100 ms): a request in
+    /// flight (a poll, a login, a send) gets half of it to finish, then is
+    /// cut short (a send cut short fails with [`Error::Cancelled`]), and
+    /// the agent logs out in what is left if the server answered its last
+    /// request. Events already queued can still be taken; the last one is
     /// [`EventKind::Stopped`].
     pub fn stop(&self) {
         self.core.stop();
@@ -465,6 +491,12 @@ struct AgentCore {
     on_event: Option<EventNotifier>,
     /// The [`Agent`] handle is gone: nobody will take the events.
     abandoned: AtomicBool,
+    /// Cuts the requests in flight short at stop.
+    cancel: Cancel,
+    /// How long a stop takes at most.
+    stop_timeout: Duration,
+    /// When the stop asked for must be done.
+    stop_deadline: Mutex<Option<Instant>>,
 }
 
 impl AgentCore {
@@ -481,6 +513,15 @@ impl AgentCore {
     }
 
     fn stop(&self) {
+        let now = Instant::now();
+        {
+            let mut deadline = self.stop_deadline.lock().unwrap_or_else(|p| p.into_inner());
+            if deadline.is_none() {
+                *deadline = Some(now + self.stop_timeout);
+                // A request in flight may finish in the first half.
+                self.cancel.cancel_at(now + self.stop_timeout / 2);
+            }
+        }
         self.machine().stop();
         self.wake();
     }
@@ -520,7 +561,7 @@ impl AgentCore {
                 });
             }
         }
-        let result = self.session.send_once(target, text);
+        let result = self.cancel.run(|| self.session.send_once(target, text));
         match &result {
             Err(Error::Throttled { retry_after, .. }) => {
                 let event = self.machine().throttle(*retry_after, Instant::now());
@@ -577,9 +618,23 @@ impl Task for AgentCore {
             }
             Step::Send(action) => {
                 let result = match action {
-                    Action::Login => self.session.login_again().map(Got::LoggedIn),
-                    Action::Poll => self.session.fetch_once().map(Got::Polled),
-                    Action::Logout => self.session.logout().map(|()| Got::LoggedOut),
+                    Action::Login => self
+                        .cancel
+                        .run(|| self.session.login_again().map(Got::LoggedIn)),
+                    Action::Poll => self
+                        .cancel
+                        .run(|| self.session.fetch_once().map(Got::Polled)),
+                    // The agent's token is cancelled by now: the logout
+                    // has one of its own, bounded by the stop's deadline.
+                    Action::Logout => {
+                        let deadline = self
+                            .stop_deadline
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .unwrap_or_else(|| Instant::now() + self.stop_timeout);
+                        Cancel::new()
+                            .run_until(deadline, || self.session.logout().map(|()| Got::LoggedOut))
+                    }
                 };
                 if let Err(err) = &result {
                     log::debug!(target: "httpqq", "agent for {}: {action:?} failed: {err}", self.uin);

@@ -93,7 +93,13 @@ pub(crate) struct Policy {
     pub(crate) throttle_penalty: Option<Duration>,
     pub(crate) relogin: bool,
     pub(crate) logout_on_stop: bool,
+    /// How long a stop takes at most (see
+    /// [`AgentBuilder::stop_timeout`](super::AgentBuilder::stop_timeout)).
+    pub(crate) stop_timeout: Duration,
 }
+
+/// How long a stop takes at most by default.
+pub(crate) const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_millis(100);
 
 impl Default for Policy {
     fn default() -> Self {
@@ -103,6 +109,7 @@ impl Default for Policy {
             throttle_penalty: None,
             relogin: true,
             logout_on_stop: true,
+            stop_timeout: DEFAULT_STOP_TIMEOUT,
         }
     }
 }

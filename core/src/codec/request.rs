@@ -230,6 +230,19 @@ impl Request {
         }
     }
 
+    /// The user this request is about (`UN`), for the requests that name
+    /// one.
+    pub fn target(&self) -> Option<Uin> {
+        match self {
+            Request::UserInfo { target, .. }
+            | Request::AddFriend { target }
+            | Request::Verify { target, .. }
+            | Request::RemoveFriend { target }
+            | Request::SendMessage { target, .. } => Some(*target),
+            _ => None,
+        }
+    }
+
     /// Whether the connection must not be used again after this request's
     /// reply: true for [`Request::OnlineCount`], which the server answers
     /// with two HTTP replies (§5.3).

@@ -14,13 +14,37 @@ use md5::{Digest, Md5};
 /// let hash = httpqq::PasswordHash::from_password("demo");
 /// assert_eq!(format!("{hash:?}"), "PasswordHash(<redacted>)");
 /// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct PasswordHash([u8; 16]);
+#[derive(Clone, Eq)]
+pub struct PasswordHash(Box<[u8; 16]>);
+
+/// The MD5 is the credential: it is wiped from memory when dropped. It is
+/// kept in a box of its own, so that moving a hash around moves a pointer
+/// and leaves no copies of the bytes behind.
+impl Drop for PasswordHash {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut *self.0);
+    }
+}
+
+/// Compared in constant time (a server compares credentials).
+impl PartialEq for PasswordHash {
+    fn eq(&self, other: &Self) -> bool {
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
+    }
+}
 
 impl PasswordHash {
     /// Hashes a password's UTF-8 bytes.
     pub fn from_password(password: &str) -> Self {
-        PasswordHash(Md5::digest(password.as_bytes()).into())
+        let mut hash = PasswordHash(Box::new([0; 16]));
+        let mut digest = Md5::digest(password.as_bytes());
+        hash.0.copy_from_slice(&digest);
+        zeroize::Zeroize::zeroize(digest.as_mut_slice());
+        hash
     }
 
     /// Takes an MD5 already computed, as 32 hex digits (either case), for
@@ -37,19 +61,21 @@ impl PasswordHash {
         if bytes.len() != 32 {
             return None;
         }
-        let mut out = [0u8; 16];
+        let mut hash = PasswordHash(Box::new([0; 16]));
         for (i, pair) in bytes.chunks_exact(2).enumerate() {
             let high = (pair[0] as char).to_digit(16)?;
             let low = (pair[1] as char).to_digit(16)?;
-            out[i] = (high * 16 + low) as u8;
+            hash.0[i] = (high * 16 + low) as u8;
         }
-        Some(PasswordHash(out))
+        Some(hash)
     }
 
     /// The 16 bytes of the MD5 (what a server stores a salted slow hash
     /// of: the MD5 is what the protocol sends, so it is the credential).
-    pub const fn md5(&self) -> [u8; 16] {
-        self.0
+    /// Borrowed, so that no copy outlives the hash, which is wiped when
+    /// dropped.
+    pub fn md5(&self) -> &[u8; 16] {
+        &self.0
     }
 
     /// The 32 lower-case hex digits the protocol sends.
@@ -67,7 +93,7 @@ impl PasswordHash {
     /// Writes the 32 lower-case hex digits the protocol sends.
     pub(crate) fn write_hex(&self, out: &mut String) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        for byte in self.0 {
+        for &byte in self.0.iter() {
             out.push(HEX[usize::from(byte >> 4)] as char);
             out.push(HEX[usize::from(byte & 0x0f)] as char);
         }

@@ -35,7 +35,14 @@ pub struct UnknownCode {
     pub what: &'static str,
 }
 
-/// A QQ number (UIN): an unsigned decimal, 5–10 digits in practice.
+/// A QQ number (UIN).
+///
+/// Any number read off the wire is kept as it is; what a caller gives to
+/// be sent, and what a server stores, must be a *valid* UIN:
+/// [`Uin::FIRST`] (10000) to [`Uin::LAST`] (4294967295). QQ numbers had 5
+/// to 10 digits, the first was 10000, and the QQ protocols carried them as
+/// unsigned 32-bit numbers \[decision, docs/PROTOCOL.md\]; the original
+/// server answered `RES=5` for the UIN `100`.
 ///
 /// ```
 /// use httpqq::Uin;
@@ -43,16 +50,41 @@ pub struct UnknownCode {
 /// let uin: Uin = "106814".parse()?;
 /// assert_eq!(uin, Uin::new(106814));
 /// assert_eq!(uin.to_string(), "106814");
-/// assert!("10 6814".parse::<Uin>().is_err());
+/// assert!(uin.is_valid());
+/// for bad in ["10 6814", "+42", " 10001", "010001", "100", "4294967296", ""] {
+///     assert!(bad.parse::<Uin>().is_err(), "{bad:?}");
+/// }
+/// assert_eq!(Uin::checked(100), None);
 /// # Ok::<(), httpqq::ParseUinError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Uin(u64);
 
 impl Uin {
-    /// Wraps a number as a UIN.
+    /// The smallest valid UIN.
+    pub const FIRST: u64 = 10_000;
+    /// The largest valid UIN (`u32::MAX`).
+    pub const LAST: u64 = 4_294_967_295;
+
+    /// Wraps a number as a UIN, valid or not (see [`Uin::checked`]).
     pub const fn new(number: u64) -> Self {
         Uin(number)
+    }
+
+    /// The number as a UIN if it is a valid one (from [`Uin::FIRST`] to
+    /// [`Uin::LAST`]).
+    pub const fn checked(number: u64) -> Option<Uin> {
+        if number >= Uin::FIRST && number <= Uin::LAST {
+            Some(Uin(number))
+        } else {
+            None
+        }
+    }
+
+    /// Whether this is a valid UIN (see [`Uin::checked`]): the only kind a
+    /// client sends and a server stores.
+    pub const fn is_valid(self) -> bool {
+        Uin::checked(self.0).is_some()
     }
 
     /// The number.
@@ -79,17 +111,27 @@ impl fmt::Display for Uin {
     }
 }
 
-/// The text given is not a UIN (only ASCII digits, at most 20 of them, are).
+/// The text given is not a valid UIN: only ASCII digits, no sign, spaces or
+/// leading zero, from 10000 to 4294967295.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a UIN (a QQ number is a decimal number such as 106814)")]
+#[error("{0:?} is not a UIN (a QQ number: digits only, from 10000 to 4294967295, e.g. 106814)")]
 pub struct ParseUinError(String);
 
+/// Reads a UIN strictly, as a caller or an administrator gives one: ASCII
+/// digits only (no sign, no spaces, no leading zero), a valid UIN (see
+/// [`Uin::checked`]); so a UIN read is written back as it was typed.
 impl FromStr for Uin {
     type Err = ParseUinError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        crate::codec::parse_decimal(text.as_bytes())
-            .map(Uin)
+        let digits = !text.is_empty()
+            && text.len() <= 10
+            && !text.starts_with('0')
+            && text.bytes().all(|b| b.is_ascii_digit());
+        digits
+            .then(|| text.parse::<u64>().ok())
+            .flatten()
+            .and_then(Uin::checked)
             .ok_or_else(|| ParseUinError(crate::error::excerpt(text.as_bytes())))
     }
 }
