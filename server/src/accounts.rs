@@ -131,7 +131,101 @@ impl fmt::Debug for Account {
     }
 }
 
+/// The password in clear is wiped from memory when the account goes.
+impl Drop for Account {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.password.zeroize();
+        self.password_md5.zeroize();
+    }
+}
+
+/// The longest nickname, in characters.
+pub const MAX_NICKNAME_CHARS: usize = 64;
+
+/// The longest text field of a profile, in characters.
+pub const MAX_PROFILE_CHARS: usize = 256;
+
+/// Checks a nickname or profile text: at most `max` characters, and no
+/// control characters (a terminal listing accounts would act on them). The
+/// unexplained `CV` field is exempt from the second rule: the original's
+/// was `%01`.
+fn check_text(
+    uin: u64,
+    what: &str,
+    text: &str,
+    max: usize,
+    allow_controls: bool,
+) -> Result<(), AccountsError> {
+    let count = text.chars().count();
+    if count > max {
+        return Err(AccountsError::Invalid(format!(
+            "account {uin}: the {what} has {count} characters; at most {max} are allowed"
+        )));
+    }
+    if !allow_controls && text.chars().any(char::is_control) {
+        return Err(AccountsError::Invalid(format!(
+            "account {uin}: the {what} holds a control character"
+        )));
+    }
+    Ok(())
+}
+
 impl Account {
+    /// Checks one account on its own: a valid UIN ([`Uin::checked`]), one
+    /// usable, non-empty password, valid friends' UINs, and texts without
+    /// control characters within [`MAX_NICKNAME_CHARS`] and
+    /// [`MAX_PROFILE_CHARS`].
+    ///
+    /// # Errors
+    /// [`AccountsError::Invalid`] naming the first problem.
+    pub fn validate(&self) -> Result<(), AccountsError> {
+        if Uin::checked(self.uin).is_none() {
+            return Err(AccountsError::Invalid(format!(
+                "{} is not a UIN: QQ numbers run from {} to {}",
+                self.uin,
+                Uin::FIRST,
+                Uin::LAST
+            )));
+        }
+        if let Some(friend) = self.friends.iter().find(|f| Uin::checked(**f).is_none()) {
+            return Err(AccountsError::Invalid(format!(
+                "account {}: friend {friend} is not a UIN",
+                self.uin
+            )));
+        }
+        self.password_hash()?;
+        check_text(
+            self.uin,
+            "nickname",
+            &self.nickname,
+            MAX_NICKNAME_CHARS,
+            false,
+        )?;
+        let p = &self.profile;
+        for (what, text) in [
+            ("address", &p.address),
+            ("city", &p.city),
+            ("country", &p.country),
+            ("email", &p.email),
+            ("homepage", &p.homepage),
+            ("id", &p.id),
+            ("occupation", &p.occupation),
+            ("mobile", &p.mobile),
+            ("mt", &p.mt),
+            ("mv", &p.mv),
+            ("postal code", &p.postal_code),
+            ("phone", &p.phone),
+            ("introduction", &p.introduction),
+            ("province", &p.province),
+            ("real name", &p.real_name),
+            ("school", &p.school),
+        ] {
+            check_text(self.uin, what, text, MAX_PROFILE_CHARS, false)?;
+        }
+        check_text(self.uin, "cv", &p.cv, MAX_PROFILE_CHARS, true)
+    }
+
     /// An account with a clear password and defaults for the rest.
     pub fn new(uin: u64, password: &str, nickname: &str) -> Account {
         Account {
@@ -152,6 +246,10 @@ impl Account {
     /// When neither or both forms are given, or the MD5 is not 32 hex digits.
     pub fn password_hash(&self) -> Result<PasswordHash, AccountsError> {
         match (&self.password, &self.password_md5) {
+            (Some(clear), None) if clear.is_empty() => Err(AccountsError::Invalid(format!(
+                "account {}: the password is empty",
+                self.uin
+            ))),
             (Some(clear), None) => Ok(PasswordHash::from_password(clear)),
             (None, Some(hex)) => PasswordHash::from_md5_hex(hex).ok_or_else(|| {
                 AccountsError::Invalid(format!(
@@ -213,7 +311,8 @@ impl Accounts {
         Ok(accounts)
     }
 
-    /// Checks that UINs are unique, passwords usable and friends known.
+    /// Checks each account ([`Account::validate`]), that UINs are unique
+    /// and that friends are known.
     ///
     /// # Errors
     /// [`AccountsError::Invalid`] naming the first problem.
@@ -226,7 +325,7 @@ impl Accounts {
                     account.uin
                 )));
             }
-            account.password_hash()?;
+            account.validate()?;
         }
         for account in &self.accounts {
             if let Some(unknown) = account.friends.iter().find(|f| !seen.contains(f)) {
@@ -314,20 +413,47 @@ mod tests {
 
     #[test]
     fn problems_are_named() {
-        let dup =
-            "[[account]]\nuin = 1\npassword = \"a\"\n[[account]]\nuin = 1\npassword = \"b\"\n";
-        assert!(Accounts::parse(dup)
-            .unwrap_err()
-            .to_string()
-            .contains("twice"));
-        let unknown = "[[account]]\nuin = 1\npassword = \"a\"\nfriends = [2]\n";
-        assert!(Accounts::parse(unknown)
-            .unwrap_err()
-            .to_string()
-            .contains("unknown friend 2"));
-        let no_password = "[[account]]\nuin = 1\n";
-        assert!(Accounts::parse(no_password).is_err());
-        let typo = "[[account]]\nuin = 1\npassword = \"a\"\nnickame = \"x\"\n";
-        assert!(Accounts::parse(typo).is_err());
+        let refused = |text: &str, why: &str| {
+            let err = Accounts::parse(text).unwrap_err().to_string();
+            assert!(err.contains(why), "{text:?}: {err}");
+        };
+        refused(
+            "[[account]]\nuin = 10001\npassword = \"a\"\n[[account]]\nuin = 10001\npassword = \"b\"\n",
+            "twice",
+        );
+        refused(
+            "[[account]]\nuin = 10001\npassword = \"a\"\nfriends = [10002]\n",
+            "unknown friend 10002",
+        );
+        refused("[[account]]\nuin = 10001\n", "exactly one");
+        refused(
+            "[[account]]\nuin = 10001\npassword = \"a\"\nnickame = \"x\"\n",
+            "nickame",
+        );
+        refused("[[account]]\nuin = 10001\npassword = \"\"\n", "empty");
+        refused("[[account]]\nuin = 9999\npassword = \"a\"\n", "not a UIN");
+        refused(
+            "[[account]]\nuin = 9223372036854775808\npassword = \"a\"\n",
+            "not a UIN",
+        );
+        refused(
+            "[[account]]\nuin = 10001\npassword = \"a\"\nfriends = [0]\n",
+            "friend 0",
+        );
+        refused(
+            "[[account]]\nuin = 10001\npassword = \"a\"\nnickname = \"\\u001b[2J\"\n",
+            "control character",
+        );
+        let long = format!(
+            "[[account]]\nuin = 10001\npassword = \"a\"\nnickname = \"{}\"\n",
+            "好".repeat(65)
+        );
+        refused(&long, "65 characters");
+        // 64 are fine, and so is the original's CV of %01.
+        let fine = format!(
+            "[[account]]\nuin = 10001\npassword = \"a\"\nnickname = \"{}\"\n[account.profile]\ncv = \"\\u0001\"\n",
+            "好".repeat(64)
+        );
+        Accounts::parse(&fine).unwrap();
     }
 }

@@ -40,15 +40,6 @@ pub enum AdminError {
     },
 }
 
-impl From<StoreError> for AdminError {
-    fn from(err: StoreError) -> Self {
-        AdminError::Database {
-            path: String::new(),
-            reason: err.0,
-        }
-    }
-}
-
 /// The database of a running or stopped server, for administration.
 pub struct Database {
     store: Box<dyn Storage>,
@@ -84,12 +75,30 @@ pub struct AccountInfo {
 }
 
 impl Database {
-    /// Opens the database at `path` (creating it, empty, if there is none),
-    /// hashing new passwords at `cost`.
+    /// Opens the database at `path`, which must exist (`list`, `show`,
+    /// `passwd`, `remove`: a mistyped path must not leave an empty
+    /// database behind), hashing new passwords at `cost`.
+    ///
+    /// # Errors
+    /// [`AdminError::Database`] for a missing file or one that is not a
+    /// usable database.
+    pub fn open(path: &Path, cost: HashCost) -> Result<Database, AdminError> {
+        if !path.exists() {
+            return Err(AdminError::Database {
+                path: path.display().to_string(),
+                reason: "no such database (check the path; `accounts add` or `import` create one)"
+                    .into(),
+            });
+        }
+        Database::open_or_create(path, cost)
+    }
+
+    /// Opens the database at `path`, creating it (empty, mode `0600`) if
+    /// there is none: for `add` and the imports.
     ///
     /// # Errors
     /// [`AdminError::Database`] for a file that is not a usable database.
-    pub fn open(path: &Path, cost: HashCost) -> Result<Database, AdminError> {
+    pub fn open_or_create(path: &Path, cost: HashCost) -> Result<Database, AdminError> {
         let store = Sqlite::open(path).map_err(|reason| AdminError::Database {
             path: path.display().to_string(),
             reason,
@@ -101,11 +110,16 @@ impl Database {
         })
     }
 
-    fn commit(&mut self) -> Result<(), AdminError> {
-        self.store.commit().map_err(|e| AdminError::Database {
+    /// A storage failure, naming the database.
+    fn failed(&self, err: StoreError) -> AdminError {
+        AdminError::Database {
             path: self.path.clone(),
-            reason: e.0,
-        })
+            reason: err.0,
+        }
+    }
+
+    fn commit(&mut self) -> Result<(), AdminError> {
+        self.store.commit().map_err(|e| self.failed(e))
     }
 
     /// Adds an account.
@@ -114,9 +128,15 @@ impl Database {
     /// [`AdminError::Accounts`] for a UIN that is taken or a friend that
     /// does not exist.
     pub fn add(&mut self, account: &Account) -> Result<(), AdminError> {
+        account.validate()?;
         let password = account.password_hash()?;
         for friend in &account.friends {
-            if self.store.card(*friend)?.is_none() {
+            if self
+                .store
+                .card(*friend)
+                .map_err(|e| self.failed(e))?
+                .is_none()
+            {
                 return Err(AccountsError::Invalid(format!(
                     "account {} lists unknown friend {friend}",
                     account.uin
@@ -135,13 +155,25 @@ impl Database {
         self.commit()
     }
 
-    /// Changes an account's password.
+    /// Changes an account's password (not to an empty one). A server
+    /// running on the database ends the account's session at its next
+    /// request, and the old password no longer logs in.
     ///
     /// # Errors
-    /// [`AdminError::NoSuchAccount`].
+    /// [`AdminError::NoSuchAccount`]; [`AdminError::Accounts`] for an
+    /// empty password.
     pub fn set_password(&mut self, uin: u64, password: &str) -> Result<(), AdminError> {
+        if password.is_empty() {
+            return Err(
+                AccountsError::Invalid(format!("account {uin}: the password is empty")).into(),
+            );
+        }
         let hash = passwords::hash(&PasswordHash::from_password(password), self.cost);
-        if !self.store.set_password(uin, &hash)? {
+        if !self
+            .store
+            .set_password(uin, &hash)
+            .map_err(|e| self.failed(e))?
+        {
             self.store.rollback();
             return Err(AdminError::NoSuchAccount(uin));
         }
@@ -149,12 +181,13 @@ impl Database {
     }
 
     /// Removes an account with its friend list, its place in others' lists
-    /// and its undelivered messages.
+    /// and its undelivered messages. A server running on the database ends
+    /// the account's session at its next request.
     ///
     /// # Errors
     /// [`AdminError::NoSuchAccount`].
     pub fn remove(&mut self, uin: u64) -> Result<(), AdminError> {
-        if !self.store.remove_account(uin)? {
+        if !self.store.remove_account(uin).map_err(|e| self.failed(e))? {
             self.store.rollback();
             return Err(AdminError::NoSuchAccount(uin));
         }
@@ -169,7 +202,10 @@ impl Database {
         let mut all = Vec::new();
         loop {
             let after = all.last().map_or(0, |(uin, _)| *uin);
-            let page = self.store.accounts(after, 10_000)?;
+            let page = self
+                .store
+                .accounts(after, 10_000)
+                .map_err(|e| self.failed(e))?;
             if page.is_empty() {
                 return Ok(all);
             }
@@ -184,12 +220,14 @@ impl Database {
     pub fn show(&mut self, uin: u64) -> Result<AccountInfo, AdminError> {
         let row = self
             .store
-            .account(uin)?
+            .account(uin)
+            .map_err(|e| self.failed(e))?
             .ok_or(AdminError::NoSuchAccount(uin))?;
-        let friends = self.store.friends(uin)?;
+        let friends = self.store.friends(uin).map_err(|e| self.failed(e))?;
         let queued = self
             .store
-            .queue_totals()?
+            .queue_totals()
+            .map_err(|e| self.failed(e))?
             .into_iter()
             .find(|(u, _)| *u == uin)
             .map_or(0, |(_, q)| q.count + q.in_flight);
@@ -236,7 +274,12 @@ impl Database {
         };
         let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
         let old: OldState = toml::from_str(&text).map_err(|e| failed(e.to_string()))?;
-        if !self.store.accounts(0, 1)?.is_empty() {
+        if !self
+            .store
+            .accounts(0, 1)
+            .map_err(|e| self.failed(e))?
+            .is_empty()
+        {
             return Err(failed(
                 "the database has accounts already: import into a new database".into(),
             ));
@@ -252,10 +295,14 @@ impl Database {
                 from: message.from,
                 text: message.text.clone(),
             };
-            self.store.enqueue(message.to, &queued)?;
+            self.store
+                .enqueue(message.to, &queued)
+                .map_err(|e| self.failed(e))?;
         }
         for pending in &old.pending {
-            self.store.add_pending(pending.to, pending.from)?;
+            self.store
+                .add_pending(pending.to, pending.from)
+                .map_err(|e| self.failed(e))?;
         }
         self.commit()?;
         Ok((accounts.accounts.len(), old.queued.len()))
@@ -350,7 +397,14 @@ mod tests {
     #[test]
     fn accounts_are_added_changed_shown_and_removed_with_clear_errors() {
         let dir = Scratch::new("crud");
-        let mut db = Database::open(&dir.0.join("db"), HashCost::Test).unwrap();
+        let path = dir.0.join("db");
+        let missing = Database::open(&path, HashCost::Test).unwrap_err();
+        assert!(
+            missing.to_string().contains(&path.display().to_string()),
+            "{missing}"
+        );
+        assert!(!path.exists(), "only add and import create a database");
+        let mut db = Database::open_or_create(&path, HashCost::Test).unwrap();
         db.add(&Account::new(10001, "pw", "Alice")).unwrap();
         let mut bob = Account::new(10002, "pw", "Bob");
         bob.friends = vec![10001];
@@ -360,7 +414,7 @@ mod tests {
             "a UIN taken"
         );
         let mut carol = Account::new(10003, "pw", "Carol");
-        carol.friends = vec![4];
+        carol.friends = vec![10004];
         assert!(
             matches!(db.add(&carol), Err(AdminError::Accounts(_))),
             "an unknown friend"
@@ -372,9 +426,27 @@ mod tests {
         assert_eq!(db.show(10002).unwrap().friends, [10001]);
         db.set_password(10001, "new").unwrap();
         assert!(matches!(
-            db.set_password(9, "x"),
-            Err(AdminError::NoSuchAccount(9))
+            db.set_password(10009, "x"),
+            Err(AdminError::NoSuchAccount(10009))
         ));
+        assert!(
+            matches!(db.set_password(10002, ""), Err(AdminError::Accounts(_))),
+            "an empty password"
+        );
+        assert!(
+            matches!(
+                db.add(&Account::new(10007, "", "Eve")),
+                Err(AdminError::Accounts(_))
+            ),
+            "an empty password"
+        );
+        assert!(
+            matches!(
+                db.add(&Account::new(9_223_372_036_854_775_808, "pw", "Big")),
+                Err(AdminError::Accounts(_))
+            ),
+            "a UIN past the range"
+        );
         db.remove(10001).unwrap();
         assert!(matches!(
             db.remove(10001),
@@ -392,12 +464,12 @@ mod tests {
         let old = dir.0.join("state.toml");
         std::fs::write(
             &old,
-            "[[account]]\nuin = 1\npassword = \"a\"\nfriends = [2]\n[[account]]\nuin = 2\npassword = \"b\"\n\n[[queued]]\nto = 2\nkind = 9\nfrom = 1\ntext = \"hi, 好\"\n\n[[pending]]\nto = 2\nfrom = 1\n",
+            "[[account]]\nuin = 10001\npassword = \"a\"\nfriends = [10002]\n[[account]]\nuin = 10002\npassword = \"b\"\n\n[[queued]]\nto = 10002\nkind = 9\nfrom = 10001\ntext = \"hi, 好\"\n\n[[pending]]\nto = 10002\nfrom = 10001\n",
         )
         .unwrap();
-        let mut db = Database::open(&dir.0.join("db"), HashCost::Test).unwrap();
+        let mut db = Database::open_or_create(&dir.0.join("db"), HashCost::Test).unwrap();
         assert_eq!(db.import_state(&old).unwrap(), (2, 1));
-        assert_eq!(db.show(2).unwrap().queued, 1);
+        assert_eq!(db.show(10002).unwrap().queued, 1);
         assert!(
             matches!(db.import_state(&old), Err(AdminError::Import { .. })),
             "only into a new database"

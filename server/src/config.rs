@@ -66,9 +66,28 @@ pub struct Config {
     /// Change_Stat per user (default 20 per 10 s).
     pub status_limit: RateLimit,
     /// Wrong passwords per UIN and address before Login from that address
-    /// answers `RES=3` for the rest of the window (default 10 per 60 s); the
-    /// owner can still log in from elsewhere.
+    /// answers `RES=3` for the rest of the window, without checking the
+    /// password (default 10 per 60 s); the owner can still log in from
+    /// elsewhere.
     pub login_limit: RateLimit,
+    /// Password checks per UIN from all the addresses it never logged in
+    /// from, together, before Login from any of them answers `RES=3` for
+    /// the rest of the window (default 20 per 60 s): many addresses do not
+    /// multiply the guesses. Addresses the UIN logged in from (its last
+    /// eight) are not held to it, so guessing elsewhere cannot lock the
+    /// owner out (RELIABILITY.md).
+    pub guess_limit: RateLimit,
+    /// Password checks (argon2id) queued or running at once; past it, Login
+    /// answers `RES=3` at once, without a check (default 1,024). Addresses
+    /// take turns in the queue, so one with many waiting delays the others
+    /// by one check at most.
+    pub max_hashing: usize,
+    /// Of those, from one address (default 256: a bot host may start that
+    /// many accounts at once).
+    pub max_hashing_per_ip: usize,
+    /// The threads that check passwords, at a lower priority than the
+    /// event loops (default 0: half the cores, at least one).
+    pub hash_threads: usize,
     /// How long a `RES=3` reply is held back (the original: about 20 s;
     /// default 0).
     pub penalty_delay: Duration,
@@ -122,6 +141,13 @@ impl Default for Config {
                 count: 10,
                 window: Duration::from_secs(60),
             },
+            guess_limit: RateLimit {
+                count: 20,
+                window: Duration::from_secs(60),
+            },
+            max_hashing: 1024,
+            max_hashing_per_ip: 256,
+            hash_threads: 0,
             penalty_delay: Duration::ZERO,
             delete_penalty_delay: Duration::ZERO,
             always_close: false,

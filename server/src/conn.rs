@@ -5,13 +5,16 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use zeroize::Zeroizing;
+
 use crate::config::Config;
-use crate::handler::{self, Answer, PasswordCheck};
+use crate::handler::{self, Answer, Gated, PasswordCheck, PasswordJob};
 use crate::Shared;
 
-/// One framed request.
+/// One framed request. Its body is wiped when dropped: a Login's holds the
+/// credential.
 pub(crate) struct Request {
-    body: Vec<u8>,
+    body: Zeroizing<Vec<u8>>,
     form: bool,
     /// The client allows the connection to stay open after the reply.
     pub(crate) keep_alive: bool,
@@ -27,45 +30,90 @@ pub(crate) struct Response {
     pub(crate) delay: Duration,
 }
 
-/// Handles one request and builds its answer. A Login's password is
-/// checked against its stored hash first, without the world's lock (a
-/// strong hash takes milliseconds). The request's changes are committed
-/// before anything is answered; if they cannot be, the answer is the NULL
-/// and nothing changed.
-pub(crate) fn respond(shared: &Shared, ip: IpAddr, request: &Request) -> Response {
+impl Response {
+    /// The NULL: close without a byte.
+    pub(crate) fn null() -> Response {
+        Response {
+            bytes: Vec::new(),
+            keep_open: false,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+/// What to do with a request: answer it now, or check its password on
+/// the hashing pool first (then [`respond_checked`]).
+pub(crate) enum Step {
+    Answer(Response),
+    Hash(PasswordJob),
+}
+
+/// Handles one request and builds its answer, unless it is a Login whose
+/// password must be checked against its slow hash first: that is never
+/// done here, on an event loop. Whether a password may be checked at all
+/// is decided first (the lockout), under the world's lock. The request's
+/// changes are committed before anything is answered; if they cannot be,
+/// the answer is the NULL and nothing changed.
+pub(crate) fn respond(shared: &Shared, ip: IpAddr, request: &Request) -> Step {
     let started = Instant::now();
     let outcome = match handler::parse(&request.body, request.form) {
         Err(why) => handler::Outcome::null(&why.to_string(), None),
         Ok(parsed) => {
-            let password = match parsed.login_attempt() {
+            let mut world = shared.lock_world();
+            let now = Instant::now();
+            let password = match handler::gate_login(&mut world, &shared.config, &parsed, ip, now) {
                 None => PasswordCheck::NotNeeded,
-                Some(attempt) => {
-                    let uin = parsed.uin;
-                    handler::check_password(
-                        &attempt,
-                        || {
-                            let mut world = shared.lock_world();
-                            let stored = world.store.password(uin)?;
-                            Ok(stored.map(|stored| {
-                                let verified = world.verified(uin, &stored);
-                                (stored, verified)
-                            }))
-                        },
-                        shared.config.hash_cost,
-                    )
-                }
+                Some(Gated::Decided(check)) => check,
+                Some(Gated::Hash(job)) => return Step::Hash(job),
             };
+            handler::handle(
+                &mut world,
+                &shared.config,
+                &shared.controls,
+                ip,
+                &parsed,
+                password,
+                now,
+            )
+        }
+    };
+    Step::Answer(finish(shared, ip, request, outcome, started))
+}
+
+/// Handles a Login whose password was checked on the hashing pool.
+pub(crate) fn respond_checked(
+    shared: &Shared,
+    ip: IpAddr,
+    request: &Request,
+    check: PasswordCheck,
+) -> Response {
+    let started = Instant::now();
+    let outcome = match handler::parse(&request.body, request.form) {
+        Err(why) => handler::Outcome::null(&why.to_string(), None),
+        Ok(parsed) => {
             let mut world = shared.lock_world();
             handler::handle(
                 &mut world,
                 &shared.config,
+                &shared.controls,
                 ip,
                 &parsed,
-                password,
+                check,
                 Instant::now(),
             )
         }
     };
+    finish(shared, ip, request, outcome, started)
+}
+
+/// Logs a handled request and writes its answer.
+fn finish(
+    shared: &Shared,
+    ip: IpAddr,
+    request: &Request,
+    outcome: handler::Outcome,
+    started: Instant,
+) -> Response {
     log::info!(
         target: "httpqq::server",
         "{} from {ip} elapsed={:?}",
@@ -169,13 +217,35 @@ pub(crate) fn take_request(
     if buffer.len() < head_len + length {
         return Ok(None);
     }
-    let body = buffer[head_len..head_len + length].to_vec();
-    buffer.drain(..head_len + length);
+    let body = Zeroizing::new(buffer[head_len..head_len + length].to_vec());
+    take_front(buffer, head_len + length);
     Ok(Some(Request {
         body,
         form,
         keep_alive: !close,
     }))
+}
+
+impl Request {
+    /// A request with this body, as if framed from a connection (for the
+    /// fuzzing entry point, which has no socket).
+    #[cfg(fuzzing)]
+    pub(crate) fn from_body(body: &[u8], form: bool) -> Request {
+        Request {
+            body: Zeroizing::new(body.to_vec()),
+            form,
+            keep_alive: true,
+        }
+    }
+}
+
+/// Removes the first `n` bytes of `buffer`, wiping the place the rest moved
+/// away from (a request taken off the front may hold a credential).
+fn take_front(buffer: &mut Vec<u8>, n: usize) {
+    let before = buffer.len();
+    buffer.drain(..n);
+    let after = buffer.len();
+    zeroize::Zeroize::zeroize(&mut buffer.spare_capacity_mut()[..before - after]);
 }
 
 /// Drops CR/LF before a request: the probe sent `\r\n\r\n` after each body,
@@ -241,19 +311,19 @@ mod tests {
             }
         }
         assert_eq!(taken.len(), 2);
-        assert_eq!(taken[0].body, b"VER=1.1&A=1");
+        assert_eq!(taken[0].body[..], b"VER=1.1&A=1"[..]);
         assert!(taken[0].keep_alive);
-        assert_eq!(taken[1].body, b"B=2");
+        assert_eq!(taken[1].body[..], b"B=2"[..]);
         assert!(!taken[1].keep_alive);
         assert!(fed.is_empty());
         // All at once (pipelined): the same two.
         assert_eq!(
-            take_request(&mut buffer, &config).unwrap().unwrap().body,
-            b"VER=1.1&A=1"
+            take_request(&mut buffer, &config).unwrap().unwrap().body[..],
+            b"VER=1.1&A=1"[..]
         );
         assert_eq!(
-            take_request(&mut buffer, &config).unwrap().unwrap().body,
-            b"B=2"
+            take_request(&mut buffer, &config).unwrap().unwrap().body[..],
+            b"B=2"[..]
         );
         assert!(take_request(&mut buffer, &config).unwrap().is_none());
     }

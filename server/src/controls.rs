@@ -1,6 +1,7 @@
 //! What tests can do to a running server to rehearse failures: pause it
-//! (connections accepted, never answered), slow every reply down, and
-//! record the requests it received. (Expiring a session and throttling a
+//! (connections accepted, never answered), slow every reply down, drop
+//! every session right after its login, and record the requests it
+//! received and the passwords it checked. (Expiring a session and throttling a
 //! UIN change the [world](crate::world); stopping and restarting the
 //! listener is the [`Server`](crate::Server)'s.)
 
@@ -38,6 +39,11 @@ pub(crate) struct Controls {
     latency: AtomicU64,
     /// Connections accepted.
     connections: AtomicU64,
+    /// Passwords checked against their slow hash.
+    password_checks: AtomicU64,
+    /// Every session is treated as unknown (`RES=20`) right after its
+    /// login, as a NAT changing the client's address would make it.
+    sessions_dropped: AtomicBool,
     /// At most this many requests are kept (0: none).
     capacity: usize,
     log: Mutex<VecDeque<LoggedRequest>>,
@@ -50,6 +56,8 @@ impl Controls {
             paused: AtomicBool::new(false),
             latency: AtomicU64::new(0),
             connections: AtomicU64::new(0),
+            password_checks: AtomicU64::new(0),
+            sessions_dropped: AtomicBool::new(false),
             capacity,
             log: Mutex::new(VecDeque::new()),
         }
@@ -78,6 +86,22 @@ impl Controls {
 
     pub(crate) fn connections(&self) -> u64 {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn password_checked(&self) {
+        self.password_checks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn password_checks(&self) -> u64 {
+        self.password_checks.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn sessions_dropped(&self) -> bool {
+        self.sessions_dropped.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_sessions_dropped(&self, on: bool) {
+        self.sessions_dropped.store(on, Ordering::SeqCst);
     }
 
     /// Records a request (when the log is on), dropping the oldest past

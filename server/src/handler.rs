@@ -20,9 +20,11 @@ use httpqq::{
 
 use crate::accounts::AddPolicy;
 use crate::config::Config;
+use crate::controls::Controls;
+use crate::lockout::Gate;
 use crate::passwords::{self, Check};
 use crate::store::{AccountRow, Queued, StoreError};
-use crate::world::{allow, recent, Caps, Queuing, World};
+use crate::world::{allow, Caps, Queuing, World};
 
 /// What to send back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,67 +194,119 @@ pub(crate) enum LoginAttempt {
     NotAHash,
 }
 
-/// A Login's password, checked against the stored hash (outside the
-/// world's lock: a strong hash takes milliseconds).
+/// A Login's password, as far as it was checked when the request is
+/// handled.
 #[derive(Debug)]
 pub(crate) enum PasswordCheck {
     /// Not a Login, or one refused before its password matters.
     NotNeeded,
     /// The account does not exist (as far as the check saw).
     NoAccount,
-    /// Checked against `stored`: `matched` holds the MD5 when it matched;
-    /// `upgrade` is a stronger hash to store when the stored one is
-    /// cheaper than the server's cost.
+    /// Too many guesses, or too many checks queued: `RES=3` without a
+    /// check (see [`crate::lockout`] and [`crate::hasher`]).
+    Locked,
+    /// Checked against `stored`; `upgrade` is a stronger hash to store
+    /// when the stored one is cheaper than the server's cost.
     Checked {
         stored: String,
-        matched: Option<[u8; 16]>,
+        matched: bool,
         upgrade: Option<String>,
     },
     /// The storage could not be read.
     Failed(StoreError),
 }
 
-/// Checks a Login's password: reads the stored hash under the lock (`read`
-/// runs with it), and hashes without it.
-pub(crate) fn check_password(
-    attempt: &LoginAttempt,
-    read: impl FnOnce() -> Result<Option<(String, Option<[u8; 16]>)>, StoreError>,
+/// A password to check against its stored hash, on the hashing pool.
+pub(crate) struct PasswordJob {
+    password: PasswordHash,
+    stored: String,
     cost: passwords::HashCost,
-) -> PasswordCheck {
-    let (stored, verified) = match read() {
-        Ok(Some(found)) => found,
-        Ok(None) => return PasswordCheck::NoAccount,
-        Err(err) => return PasswordCheck::Failed(err),
-    };
-    let mismatch = |stored| PasswordCheck::Checked {
-        stored,
-        matched: None,
-        upgrade: None,
-    };
-    let LoginAttempt::Password(password) = attempt else {
-        return mismatch(stored);
-    };
-    if verified == Some(password.md5()) {
-        return PasswordCheck::Checked {
-            stored,
-            matched: Some(password.md5()),
-            upgrade: None,
+}
+
+impl PasswordJob {
+    /// Checks the password (milliseconds at the strong cost).
+    pub(crate) fn run(self) -> PasswordCheck {
+        let (matched, upgrade) = match passwords::check(&self.stored, &self.password, self.cost) {
+            Check::Match { upgrade } => (
+                true,
+                upgrade.then(|| passwords::hash(&self.password, self.cost)),
+            ),
+            Check::Mismatch | Check::Unreadable => (false, None),
         };
+        PasswordCheck::Checked {
+            stored: self.stored,
+            matched,
+            upgrade,
+        }
     }
-    match passwords::check(&stored, password, cost) {
-        Check::Match { upgrade } => PasswordCheck::Checked {
-            upgrade: upgrade.then(|| passwords::hash(password, cost)),
+}
+
+/// What a Login's password comes to before the request is handled.
+pub(crate) enum Gated {
+    /// Decided without a hash: refused for now, no such account, or the
+    /// fast path of the last good login.
+    Decided(PasswordCheck),
+    /// To check on the hashing pool first.
+    Hash(PasswordJob),
+}
+
+/// Decides, under the world's lock and before any hash, what a Login from
+/// `ip` may do (see [`crate::lockout`]); `None` when the request is no
+/// password attempt (not a Login, a wrong `LC`, no `PS`, a held UIN).
+pub(crate) fn gate_login(
+    world: &mut World,
+    config: &Config,
+    parsed: &Parsed<'_>,
+    ip: IpAddr,
+    now: Instant,
+) -> Option<Gated> {
+    let attempt = parsed.login_attempt()?;
+    if world.is_held(parsed.uin, now) {
+        return None;
+    }
+    // No account can have a UIN outside the range (the storage refuses
+    // one): RES=5, as the original answered UIN=100, without a look.
+    if Uin::checked(parsed.uin).is_none() {
+        return Some(Gated::Decided(PasswordCheck::NoAccount));
+    }
+    let stored = match world.store.password(parsed.uin) {
+        Ok(Some(stored)) => stored,
+        Ok(None) => return Some(Gated::Decided(PasswordCheck::NoAccount)),
+        Err(err) => return Some(Gated::Decided(PasswordCheck::Failed(err))),
+    };
+    let password = match &attempt {
+        LoginAttempt::Password(password) => Some(password),
+        LoginAttempt::NotAHash => None,
+    };
+    let limits = (config.login_limit, config.guess_limit);
+    let gate = world
+        .lockout
+        .gate(parsed.uin, ip, password, &stored, limits, now);
+    Some(match (gate, attempt) {
+        (Gate::Locked, _) => Gated::Decided(PasswordCheck::Locked),
+        (Gate::Known, _) => Gated::Decided(PasswordCheck::Checked {
             stored,
-            matched: Some(password.md5()),
-        },
-        Check::Mismatch | Check::Unreadable => mismatch(stored),
-    }
+            matched: true,
+            upgrade: None,
+        }),
+        (Gate::Check, LoginAttempt::NotAHash) => Gated::Decided(PasswordCheck::Checked {
+            stored,
+            matched: false,
+            upgrade: None,
+        }),
+        (Gate::Check, LoginAttempt::Password(password)) => Gated::Hash(PasswordJob {
+            password,
+            stored,
+            cost: config.hash_cost,
+        }),
+    })
 }
 
 /// Handles one request from `ip`, as one transaction.
 pub(crate) fn handle(
     world: &mut World,
     config: &Config,
+    controls: &Controls,
     ip: IpAddr,
     parsed: &Parsed<'_>,
     password: PasswordCheck,
@@ -270,7 +324,7 @@ pub(crate) fn handle(
         Command::Login => login(world, config, parsed, ip, now, password, &mut delay),
         Command::Logout => logout(world, config, parsed, ip, now),
         _ => {
-            if authenticate(world, config, parsed.uin, ip, now) {
+            if !controls.sessions_dropped() && authenticate(world, config, parsed.uin, ip, now) {
                 command(world, config, parsed, now, &mut delay)
             } else {
                 Ok(Answer::Reply(parsed.refuse(ResultCode::NotLoggedIn)))
@@ -352,6 +406,10 @@ fn login(
             upgrade,
         } => (stored, matched, upgrade),
         PasswordCheck::NoAccount => return Ok(Answer::Reply(p.refuse(ResultCode::InvalidUin))),
+        PasswordCheck::Locked => {
+            *delay = config.penalty_delay;
+            return Ok(Answer::Reply(p.refuse(ResultCode::Throttled)));
+        }
         PasswordCheck::Failed(err) => return Err(err.into()),
         PasswordCheck::NotNeeded => return Err("the password was not checked".into()),
     };
@@ -363,18 +421,12 @@ fn login(
         }
         Some(_) => {}
     }
-    let limit = config.login_limit;
-    if recent(world.failed_logins(p.uin, ip), limit.window, now) >= limit.count as usize {
-        *delay = config.penalty_delay;
-        return Ok(Answer::Reply(p.refuse(ResultCode::Throttled)));
-    }
-    let Some(md5) = matched else {
-        world.failed_logins(p.uin, ip).push_back(now);
+    let Some(LoginAttempt::Password(password)) = p.login_attempt().filter(|_| matched) else {
+        world.lockout.failed(p.uin, ip, now);
         return Ok(Answer::Reply(p.reply(&Body::LoginRefused {
             reason: WRONG_PASSWORD,
         })));
     };
-    world.failed_logins(p.uin, ip).clear();
     let stored = match upgrade {
         Some(stronger) => {
             world.store.set_password(p.uin, &stronger)?;
@@ -382,7 +434,7 @@ fn login(
         }
         None => stored,
     };
-    world.remember_verified(p.uin, stored, md5);
+    world.lockout.succeeded(p.uin, ip, &password, stored);
     // A login from anywhere replaces the old session; the user is online.
     world.set_presence(p.uin, Some(Status::Online), ip, now, caps(config))?;
     Ok(Answer::Reply(p.reply(&Body::Login(&LoginOutcome {

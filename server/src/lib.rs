@@ -29,6 +29,8 @@ mod config;
 mod conn;
 mod controls;
 mod handler;
+mod hasher;
+mod lockout;
 mod passwords;
 mod reactor;
 mod store;
@@ -50,7 +52,7 @@ pub use controls::LoggedRequest;
 pub use passwords::HashCost;
 
 use controls::Controls;
-use store::{Sqlite, Storage};
+use store::{Lock, Sqlite, Storage, Watch};
 use world::{Caps, World};
 
 /// Why the server could not start.
@@ -98,9 +100,17 @@ pub(crate) struct Shared {
     /// Connections being served, per peer address.
     per_ip: Mutex<HashMap<IpAddr, usize>>,
     /// The test controls: pause, latency, the request log.
-    pub(crate) controls: Controls,
+    pub(crate) controls: Arc<Controls>,
     /// The event loops serving now.
     pub(crate) loops: Mutex<Vec<Arc<reactor::LoopShare>>>,
+    /// Checks Login passwords off the event loops.
+    pub(crate) hasher: hasher::Hasher,
+    /// The database's lock, held while the server lives.
+    lock: Option<Lock>,
+    /// The database's files, watched while the server runs.
+    watch: Option<Watch>,
+    /// Why the server stopped acknowledging, if it did.
+    fault: Mutex<Option<String>>,
 }
 
 impl Shared {
@@ -137,7 +147,25 @@ impl Shared {
         if world.store.dirty() {
             world.abort();
         }
+        // An account removed, or its password changed, by `accounts`
+        // beside the server: its session ends before this request.
+        if let Err(err) = world.follow_external_changes(Instant::now(), self.caps()) {
+            world.abort();
+            log::error!(target: "httpqq::server", "cannot follow the database's changes: {err}");
+        }
         world
+    }
+
+    /// Records that the database was lost while running: nothing more is
+    /// acknowledged (every write fails, so requests that change something
+    /// get the NULL), and [`Server::fault`] says why.
+    fn lose_database(&self, why: String) {
+        log::error!(target: "httpqq::server", "{why}: acknowledging nothing more; stop the server and restore the database");
+        if let Err(err) = self.lock_world().store.fail_writes(true) {
+            log::error!(target: "httpqq::server", "cannot stop writing: {err}");
+        }
+        let mut fault = self.fault.lock().unwrap_or_else(|p| p.into_inner());
+        fault.get_or_insert(why);
     }
 
     pub(crate) fn caps(&self) -> Caps {
@@ -192,7 +220,7 @@ impl Server {
     /// [`ServerError`] when the address is taken, the accounts are invalid,
     /// or the database is unusable (damaged, empty, not ours, newer).
     pub fn start(config: Config) -> Result<Server, ServerError> {
-        let world = open_world(&config)?;
+        let (world, lock, watch) = open_world(&config)?;
         let listener = TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
             addr: config.listen,
             source,
@@ -203,7 +231,16 @@ impl Server {
                 addr: config.listen,
                 source,
             })?;
-        let controls = Controls::new(config.request_log);
+        let controls = Arc::new(Controls::new(config.request_log));
+        let hasher = hasher::Hasher::start(
+            config.hash_threads,
+            config.max_hashing,
+            config.max_hashing_per_ip,
+        )
+        .map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
         let shared = Arc::new(Shared {
             config,
             world: Mutex::new(world),
@@ -213,8 +250,15 @@ impl Server {
             per_ip: Mutex::new(HashMap::new()),
             controls,
             loops: Mutex::new(Vec::new()),
+            hasher,
+            lock,
+            watch,
+            fault: Mutex::new(None),
         });
         let running = serve(&shared, listener, addr)?;
+        if let Some(lock) = &shared.lock {
+            lock.describe(&format!("listening on {addr}"));
+        }
         log::info!(target: "httpqq::server", "listening on {addr}");
         Ok(Server {
             addr,
@@ -226,6 +270,18 @@ impl Server {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Why the server stopped acknowledging changes, if it did: its
+    /// database was deleted or replaced while it ran (noticed within a
+    /// second). It then answers every request that would change something
+    /// with the NULL; the `httpqq-server` command exits with status 1.
+    pub fn fault(&self) -> Option<String> {
+        self.shared
+            .fault
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Stops: refuses new connections, lets requests in flight finish,
@@ -322,15 +378,29 @@ impl Server {
     }
 
     /// Changes `uin`'s password (a new salted hash is stored; the clear
-    /// text is not kept), as an administrator would; the session, if any,
-    /// goes on. Whether the account exists.
+    /// text is not kept), as an administrator would: the account's session,
+    /// if any, ends (its next request gets `RES=20`), and the old password
+    /// no longer logs in. Whether the account exists.
     pub fn change_password(&self, uin: Uin, password: &str) -> bool {
         let hash = passwords::hash(
             &httpqq::PasswordHash::from_password(password),
             self.shared.config.hash_cost,
         );
+        let caps = self.shared.caps();
         let mut world = self.lock_world();
-        match world.store.set_password(uin.get(), &hash) {
+        let changed = world
+            .store
+            .set_password(uin.get(), &hash)
+            .and_then(|found| {
+                if found {
+                    if let Some(ip) = world.sessions.get(&uin.get()).map(|live| live.ip) {
+                        world.end_session(uin.get(), ip, Instant::now(), caps)?;
+                    }
+                    world.lockout.forget(uin.get());
+                }
+                Ok(found)
+            });
+        match changed {
             Ok(true) => world.finish().is_ok(),
             Ok(false) => {
                 world.abort();
@@ -359,6 +429,21 @@ impl Server {
     /// answered or not (for asserting on a paused server).
     pub fn connections_accepted(&self) -> u64 {
         self.shared.controls.connections()
+    }
+
+    /// How many passwords the server checked against their slow hash
+    /// (argon2id) since it started: logins the lockout refused, or that
+    /// took the fast path of the last good login, are not counted.
+    pub fn password_checks(&self) -> u64 {
+        self.shared.controls.password_checks()
+    }
+
+    /// Test control: answers every request but Login and Logout with
+    /// `RES=20` while on, as a server does for a client whose address
+    /// changes with every connection (a NAT or proxy in between): each
+    /// login succeeds, and the session is unknown at once.
+    pub fn drop_sessions(&self, on: bool) {
+        self.shared.controls.set_sessions_dropped(on);
     }
 
     /// Test control: holds every reply back this much longer (zero: no
@@ -397,6 +482,21 @@ impl Server {
 
     fn lock_world(&self) -> MutexGuard<'_, World> {
         self.shared.lock_world()
+    }
+
+    /// The fuzzing entry point (`fuzz/`, built with `--cfg fuzzing`): one
+    /// request body from `peer` handled as the event loops would (a
+    /// password checked on this thread), its answer's bytes (empty for the
+    /// NULL), without a socket.
+    #[cfg(fuzzing)]
+    #[doc(hidden)]
+    pub fn answer_body(&self, peer: IpAddr, body: &[u8], form: bool) -> Vec<u8> {
+        let request = conn::Request::from_body(body, form);
+        let response = match conn::respond(&self.shared, peer, &request) {
+            conn::Step::Answer(response) => response,
+            conn::Step::Hash(job) => conn::respond_checked(&self.shared, peer, &request, job.run()),
+        };
+        response.bytes
     }
 }
 
@@ -469,8 +569,9 @@ fn serve(
     Ok(running)
 }
 
-/// Opens (or creates and seeds) the database and builds the world on it.
-fn open_world(config: &Config) -> Result<World, ServerError> {
+/// Opens (or creates and seeds) the database and builds the world on it;
+/// with a file, takes its lock first and watches it.
+fn open_world(config: &Config) -> Result<(World, Option<Lock>, Option<Watch>), ServerError> {
     let place = config
         .state
         .clone()
@@ -478,6 +579,10 @@ fn open_world(config: &Config) -> Result<World, ServerError> {
     let failed = |reason: String| ServerError::Database {
         path: place.clone(),
         reason,
+    };
+    let lock = match &config.state {
+        Some(path) => Some(Lock::acquire(path).map_err(failed)?),
+        None => None,
     };
     let mut store: Box<dyn Storage> = match &config.state {
         Some(path) => Box::new(Sqlite::open(path).map_err(failed)?),
@@ -503,18 +608,41 @@ fn open_world(config: &Config) -> Result<World, ServerError> {
             return Err(err);
         }
     }
-    World::new(store).map_err(|e| failed(e.0))
+    let world = World::new(store).map_err(|e| failed(e.0))?;
+    let watch = match &config.state {
+        Some(path) => Some(Watch::new(path).map_err(failed)?),
+        None => None,
+    };
+    Ok((world, lock, watch))
 }
 
-/// Ends idle sessions (telling their friends) until the server stops.
+/// How often the database's files are looked at while the server runs.
+const WATCH_EVERY: Duration = Duration::from_millis(250);
+
+/// Ends idle sessions (telling their friends), and watches the database's
+/// files, until the server stops.
 fn sweep(shared: &Shared) {
     let every =
         (shared.config.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
     let step = Duration::from_millis(50).min(every);
     let mut waited = Duration::ZERO;
+    let mut since_watch = Duration::ZERO;
     while !shared.stopping.load(Ordering::SeqCst) {
         thread::sleep(step);
         waited += step;
+        since_watch += step;
+        if since_watch >= WATCH_EVERY {
+            since_watch = Duration::ZERO;
+            let lost = shared.watch.as_ref().and_then(Watch::lost);
+            let known = shared
+                .fault
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_some();
+            if let (Some(why), false) = (lost, known) {
+                shared.lose_database(why);
+            }
+        }
         if waited < every {
             continue;
         }
@@ -529,6 +657,11 @@ fn sweep(shared: &Shared) {
             world.abort();
             log::error!(target: "httpqq::server", "cannot end idle sessions: {err}");
         }
-        world.prune(shared.config.login_limit.window, now);
+        let window = shared
+            .config
+            .login_limit
+            .window
+            .max(shared.config.guess_limit.window);
+        world.prune(window, now);
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use httpqq_server::admin::{AdminError, Database};
 use httpqq_server::{Account, Accounts, AddPolicy, Config, HashCost, Server};
+use zeroize::Zeroizing;
 
 /// A faithful HTTP QQ 1.1 server (the protocol Tencent served at
 /// tqq.tencent.com:8000), for demos, tests and real use.
@@ -66,6 +67,12 @@ struct Args {
     /// Log every request to standard error.
     #[arg(long, short)]
     verbose: bool,
+
+    /// Allow core dumps (for debugging). By default the process cannot be
+    /// dumped or traced: a dump would hold logged-in users' credentials
+    /// and their messages.
+    #[arg(long, global = true)]
+    allow_core_dumps: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,7 +81,7 @@ enum Command {
     /// Passwords are read from the environment variable HTTPQQ_PASSWORD, or
     /// else from a line of standard input; never from the command line.
     Accounts {
-        /// The database (created if there is none).
+        /// The database (only add, import and import-state create one).
         #[arg(long, value_name = "FILE")]
         state: PathBuf,
         /// Store password hashes cheaply (for tests only).
@@ -89,9 +96,9 @@ enum Command {
 enum Action {
     /// Add an account.
     Add {
-        /// Its UIN (a number from 1).
+        /// Its UIN (10000 to 4294967295).
         uin: Uin,
-        /// Its nickname.
+        /// Its nickname (at most 64 characters, no control characters).
         #[arg(long, default_value = "")]
         nickname: String,
         /// Its face id.
@@ -135,20 +142,16 @@ enum Action {
     },
 }
 
-/// A UIN given on the command line: a decimal number from 1.
+/// A UIN given on the command line, read strictly by the core's rules
+/// (digits only, 10000 to 4294967295).
 #[derive(Debug, Clone, Copy)]
 struct Uin(u64);
 
 impl std::str::FromStr for Uin {
-    type Err = String;
+    type Err = httpqq::ParseUinError;
 
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text.parse::<u64>() {
-            Ok(0) | Err(_) => Err(format!(
-                "{text:?} is not a UIN (a number from 1, e.g. 10001)"
-            )),
-            Ok(uin) => Ok(Uin(uin)),
-        }
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.parse::<httpqq::Uin>().map(|uin| Uin(uin.get()))
     }
 }
 
@@ -182,6 +185,9 @@ impl log::Log for StderrLog {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if !args.allow_core_dumps {
+        keep_out_of_core_dumps();
+    }
     let _ = log::set_logger(&StderrLog);
     log::set_max_level(if args.verbose {
         log::LevelFilter::Info
@@ -242,10 +248,38 @@ fn serve(args: Args) -> ExitCode {
         }
     };
     println!("httpqq-server listening on {}", server.local_addr());
-    // Serve until the process is stopped. Every change is committed to the
-    // database before it is acknowledged, so stopping by a signal is safe.
+    // Serve until the process is stopped (every change is committed to the
+    // database before it is acknowledged, so stopping by a signal is
+    // safe), or until the database is lost under it.
     loop {
-        std::thread::park();
+        std::thread::sleep(Duration::from_millis(250));
+        if let Some(why) = server.fault() {
+            eprintln!("httpqq-server: {why}: stopping; nothing was acknowledged since");
+            server.stop();
+            return ExitCode::FAILURE;
+        }
+    }
+}
+
+/// Makes the process impossible to dump or trace (Linux: not dumpable; any
+/// Unix: no core file): a dump would hold logged-in users' credentials and
+/// their messages, or a password being set.
+fn keep_out_of_core_dumps() {
+    #[cfg(unix)]
+    {
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: setrlimit reads the struct given, which lives across the
+        // call; it only lowers this process's core file limit.
+        unsafe { libc::setrlimit(libc::RLIMIT_CORE, &none) };
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_DUMPABLE takes plain integers; it only changes this
+    // process's dumpable flag.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
 }
 
@@ -263,7 +297,13 @@ fn administer(state: &Path, cost: HashCost, action: &Action) -> ExitCode {
 }
 
 fn run_admin(state: &Path, cost: HashCost, action: &Action) -> Result<(), AdminError> {
-    let mut db = Database::open(state, cost)?;
+    // Only the commands that add accounts may make a new database.
+    let mut db = match action {
+        Action::Add { .. } | Action::Import { .. } | Action::ImportState { .. } => {
+            Database::open_or_create(state, cost)?
+        }
+        _ => Database::open(state, cost)?,
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match action {
@@ -295,14 +335,14 @@ fn run_admin(state: &Path, cost: HashCost, action: &Action) -> Result<(), AdminE
         }
         Action::List => {
             for (uin, nickname) in db.list()? {
-                let _ = writeln!(out, "{uin}\t{nickname}");
+                let _ = writeln!(out, "{uin}\t{}", printable(&nickname));
             }
         }
         Action::Show { uin } => {
             let info = db.show(uin.0)?;
             let friends: Vec<String> = info.friends.iter().map(u64::to_string).collect();
             let _ = writeln!(out, "uin       {}", info.uin);
-            let _ = writeln!(out, "nickname  {}", info.nickname);
+            let _ = writeln!(out, "nickname  {}", printable(&info.nickname));
             let _ = writeln!(out, "face      {}", info.face);
             let _ = writeln!(out, "policy    {:?}", info.add_policy);
             let _ = writeln!(out, "friends   {}", friends.join(", "));
@@ -323,23 +363,60 @@ fn run_admin(state: &Path, cost: HashCost, action: &Action) -> Result<(), AdminE
     Ok(())
 }
 
-/// The password: `HTTPQQ_PASSWORD`, or a line of standard input.
-fn read_password() -> Result<String, AdminError> {
-    if let Ok(password) = std::env::var("HTTPQQ_PASSWORD") {
+/// Text for the terminal: control characters (which an older database
+/// may hold) written as escapes, so that they cannot act on it.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The password: `HTTPQQ_PASSWORD`, or a line of standard input; never
+/// empty. Wiped from memory when dropped.
+fn read_password() -> Result<Zeroizing<String>, AdminError> {
+    let refused =
+        |why: &str| AdminError::Accounts(httpqq_server::AccountsError::Invalid(why.to_owned()));
+    if let Some(password) = std::env::var_os("HTTPQQ_PASSWORD") {
+        let password = Zeroizing::new(
+            password
+                .into_string()
+                .map_err(|_| refused("HTTPQQ_PASSWORD is not UTF-8"))?,
+        );
+        if password.is_empty() {
+            return Err(refused(
+                "HTTPQQ_PASSWORD is set but empty: a password cannot be empty",
+            ));
+        }
         return Ok(password);
     }
     eprint!("password: ");
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        AdminError::Accounts(httpqq_server::AccountsError::Invalid(format!(
-            "cannot read the password: {e}"
-        )))
-    })?;
-    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    let mut line = Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| refused(&format!("cannot read the password: {e}")))?;
+    let password = Zeroizing::new(line.trim_end_matches(['\n', '\r']).to_owned());
     if password.is_empty() {
-        return Err(AdminError::Accounts(httpqq_server::AccountsError::Invalid(
-            "no password given (set HTTPQQ_PASSWORD, or type it on standard input)".into(),
-        )));
+        return Err(refused(
+            "no password given (set HTTPQQ_PASSWORD, or type it on standard input)",
+        ));
     }
     Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn control_characters_reach_the_terminal_as_escapes() {
+        assert_eq!(
+            super::printable("Ann\u{1b}[2J\t好"),
+            "Ann\\u{1b}[2J\\u{9}好"
+        );
+    }
 }

@@ -71,7 +71,7 @@ fn hash_with(password: &PasswordHash, costs: (u32, u32)) -> String {
     // The salt comes from the operating system's random source; only a
     // failing one (which leaves no safe way on) makes this fail.
     argon2(costs)
-        .hash_password(&password.md5())
+        .hash_password(password.md5())
         .map(|phc| phc.to_string())
         .unwrap_or_else(|err| panic!("cannot hash a password (no random source?): {err}"))
 }
@@ -117,7 +117,7 @@ pub(crate) fn check(stored: &str, password: &PasswordHash, cost: HashCost) -> Ch
     let Ok(phc) = Phc::new(stored) else {
         return Check::Unreadable;
     };
-    match Argon2::default().verify_password(&password.md5(), &phc) {
+    match Argon2::default().verify_password(password.md5(), &phc) {
         Ok(()) => {
             let (memory, passes) = cost.costs();
             let upgrade =

@@ -2,21 +2,30 @@
 //! watching the listening socket and its own connections with `mio`
 //! (epoll), so that a request costs no thread switch of its own and an idle
 //! connection costs no thread. Every connection moves through
-//! [`Phase`]s, each with a deadline: nothing waits unbounded.
+//! [`Phase`]s, each with a deadline: nothing waits unbounded. A Login's
+//! password is checked on the hashing pool ([`crate::hasher`]), never here;
+//! the loop hears back through its [`LoopShare`].
+//!
+//! When a cap is reached (in all, or for one address), the connection
+//! making the least progress while waiting for a request goes first: the
+//! fewest bytes per second since it was accepted. A socket that sent one
+//! byte and went quiet goes before a client that is sending its request or
+//! was served a moment ago.
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::conn::{self, Request, Response};
+use crate::handler::PasswordCheck;
 use crate::Shared;
+use zeroize::Zeroizing;
 
 /// The listening socket's token.
 const LISTENER: Token = Token(0);
@@ -38,40 +47,60 @@ const TICK: Duration = Duration::from_millis(100);
 /// rather than holding the loop until it would block.
 const REQUESTS_PER_TURN: usize = 1;
 
-/// What other event loops may ask of one: to close connections that never
-/// sent a byte, when a connection accepted elsewhere is over the global
-/// cap (the kernel may have handed all the silent ones to this loop).
+/// What others may ask of an event loop, and what it tells them: to close
+/// its least-progressing waiting connection when a connection accepted
+/// elsewhere is over the global cap (the kernel may have handed all the
+/// idle ones to this loop), and the results of password checks made for
+/// its connections on the hashing pool.
 pub(crate) struct LoopShare {
     waker: Waker,
-    /// This loop's connections that never sent a byte.
-    silent: AtomicUsize,
+    /// This loop's connections waiting for a request.
+    waiting: AtomicUsize,
+    /// The least progress among them (bytes per second, as f64 bits), as
+    /// of its last scan.
+    worst: AtomicU64,
     /// How many of them others asked it to close.
     evict: AtomicUsize,
+    /// Password checks done for this loop's connections.
+    checked: Mutex<Vec<Checked>>,
+}
+
+/// A password check done for the connection in `slot` (if it is still the
+/// one numbered `serial`).
+pub(crate) struct Checked {
+    slot: usize,
+    serial: u64,
+    check: PasswordCheck,
 }
 
 impl LoopShare {
-    /// Wakes the loop (to stop, to resume, to evict).
+    /// Wakes the loop (to stop, to resume, to evict, to answer a login).
     pub(crate) fn wake(&self) {
         let _ = self.waker.wake();
     }
+
+    fn worst(&self) -> f64 {
+        f64::from_bits(self.worst.load(Ordering::SeqCst))
+    }
 }
 
-/// Asks the loop with the most silent connections (other than `me`) to
-/// close one; whether one was asked.
-fn evict_elsewhere(shared: &Shared, me: &Arc<LoopShare>) -> bool {
+/// Asks the loop (other than `me`) whose waiting connection makes the
+/// least progress, less than `mine` (the least of this loop's, if it has
+/// one), to close it; whether one was asked.
+fn evict_elsewhere(shared: &Shared, me: &Arc<LoopShare>, mine: Option<f64>) -> bool {
     let loops = shared.loops.lock().unwrap_or_else(|p| p.into_inner());
-    let busiest = loops
+    let slowest = loops
         .iter()
         .filter(|other| !Arc::ptr_eq(other, me))
-        .filter(|other| other.silent.load(Ordering::SeqCst) > other.evict.load(Ordering::SeqCst))
-        .max_by_key(|other| other.silent.load(Ordering::SeqCst));
-    match busiest {
-        Some(other) => {
+        .filter(|other| other.waiting.load(Ordering::SeqCst) > other.evict.load(Ordering::SeqCst))
+        .min_by(|a, b| a.worst().total_cmp(&b.worst()));
+    match slowest {
+        Some(other) if mine.is_none_or(|mine| other.worst() < mine) => {
             other.evict.fetch_add(1, Ordering::SeqCst);
             other.wake();
             true
         }
-        None => false,
+        _ => false,
     }
 }
 
@@ -81,6 +110,9 @@ enum Phase {
     /// Waiting for (the rest of) a request; the deadline covers the idle
     /// time before it and the whole request.
     Reading,
+    /// A Login waiting for its password check on the hashing pool; the
+    /// deadline bounds a pool that does not answer.
+    Hashing,
     /// A reply held back until the deadline (the original's penalty).
     Held { keep_open: bool },
     /// Writing a reply; the deadline bounds a client that does not read.
@@ -94,8 +126,17 @@ enum Phase {
 struct Connection {
     stream: TcpStream,
     ip: IpAddr,
-    /// Bytes received and not yet taken as a request.
-    buffer: Vec<u8>,
+    /// Its place in its loop's slots.
+    slot: usize,
+    /// Tells this connection from an earlier one in the same slot.
+    serial: u64,
+    /// Bytes received and not yet taken as a request (wiped when freed: a
+    /// Login in it holds a credential).
+    buffer: Zeroizing<Vec<u8>>,
+    /// Bytes received since it was accepted: its progress.
+    received: usize,
+    /// The Login whose password is being checked ([`Phase::Hashing`]).
+    login: Option<Request>,
     /// The reply being written, and how much of it is out.
     reply: Vec<u8>,
     written: usize,
@@ -108,10 +149,7 @@ struct Connection {
     counted: bool,
     /// When it was accepted.
     accepted: Instant,
-    /// It has sent a byte: a connection that never did is the first to go
-    /// when the caps are reached.
-    spoke: bool,
-    /// Its loop's share, where it is counted while silent.
+    /// Its loop's share, where password checks come back.
     share: Arc<LoopShare>,
 }
 
@@ -147,6 +185,9 @@ pub(crate) fn run(
     }
     let mut slots: Vec<Option<Connection>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
+    // Numbers each connection accepted, to tell it from a later one in the
+    // same slot.
+    let mut serial = 0u64;
     let mut events = Events::with_capacity(256);
     // The earliest deadline of any connection (a lower bound).
     let mut next_deadline = Instant::now() + TICK;
@@ -186,15 +227,46 @@ pub(crate) fn run(
             match event.token() {
                 LISTENER => {
                     if let Some(listener) = listener.as_ref() {
-                        accept(listener, &poll, &shared, &me, &mut slots, &mut free, now);
+                        accept(
+                            listener,
+                            &poll,
+                            &shared,
+                            &me,
+                            &mut slots,
+                            &mut free,
+                            &mut serial,
+                            now,
+                        );
                     }
                 }
                 WAKER => {
                     // Others over the global cap asked for room.
                     for _ in 0..me.evict.swap(0, Ordering::SeqCst) {
-                        match silent_to_evict(&slots, None) {
-                            Some(slot) => close(&mut slots, &mut free, slot, &shared),
+                        match slowest(&slots, None, Instant::now()) {
+                            Some((slot, _)) => close(&mut slots, &mut free, slot, &shared),
                             None => break,
+                        }
+                    }
+                    // Passwords checked on the hashing pool: answer them.
+                    let checked =
+                        std::mem::take(&mut *me.checked.lock().unwrap_or_else(|p| p.into_inner()));
+                    for done in checked {
+                        let Some(Some(c)) = slots.get_mut(done.slot) else {
+                            continue;
+                        };
+                        if c.serial != done.serial || c.phase != Phase::Hashing {
+                            continue;
+                        }
+                        c.checked(&shared, done.check, Instant::now());
+                        if !yielded.contains(&done.slot) {
+                            turn(
+                                &mut slots,
+                                &mut free,
+                                done.slot,
+                                &shared,
+                                &mut yielded,
+                                &mut next_deadline,
+                            );
                         }
                     }
                     // Stopping, or resuming after a pause: the connections
@@ -249,6 +321,14 @@ pub(crate) fn run(
         let now = Instant::now();
         if now >= next_deadline {
             next_deadline = now + TICK;
+            // What others compare with when they are over the global cap
+            // (the count of waiting connections is kept as they change).
+            let worst = slots
+                .iter()
+                .flatten()
+                .filter(|c| c.is_waiting())
+                .fold(f64::INFINITY, |worst, c| worst.min(c.progress(now)));
+            me.worst.store(worst.to_bits(), Ordering::SeqCst);
             for slot in 0..slots.len() {
                 let Some(c) = slots[slot].as_mut() else {
                     continue;
@@ -306,31 +386,21 @@ fn turn(
     }
 }
 
-/// The connection to close to make room: one of this loop's that never
-/// sent a byte, the oldest, from `ip` when given, else from the address
-/// with the most of them.
-fn silent_to_evict(slots: &[Option<Connection>], ip: Option<IpAddr>) -> Option<usize> {
-    let silent = |c: &Connection| c.phase == Phase::Reading && !c.spoke && c.counted;
-    let from = match ip {
-        Some(ip) => ip,
-        None => {
-            let mut per_ip: HashMap<IpAddr, usize> = HashMap::new();
-            for c in slots.iter().flatten().filter(|c| silent(c)) {
-                *per_ip.entry(c.ip).or_default() += 1;
-            }
-            per_ip.into_iter().max_by_key(|&(_, n)| n)?.0
-        }
-    };
-    (0..slots.len())
-        .filter(|&slot| {
-            slots[slot]
-                .as_ref()
-                .is_some_and(|c| silent(c) && c.ip == from)
-        })
-        .min_by_key(|&slot| slots[slot].as_ref().map(|c| c.accepted))
+/// The connection to close to make room: of this loop's connections
+/// waiting for a request (from `ip`, when given), the one making the least
+/// progress, with its progress.
+fn slowest(slots: &[Option<Connection>], ip: Option<IpAddr>, now: Instant) -> Option<(usize, f64)> {
+    slots
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, c)| c.as_ref().map(|c| (slot, c)))
+        .filter(|(_, c)| c.is_waiting() && ip.is_none_or(|ip| c.ip == ip))
+        .map(|(slot, c)| (slot, c.progress(now)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
 }
 
 /// Accepts every pending connection, within the caps.
+#[allow(clippy::too_many_arguments)]
 fn accept(
     listener: &TcpListener,
     poll: &Poll,
@@ -338,6 +408,7 @@ fn accept(
     me: &Arc<LoopShare>,
     slots: &mut Vec<Option<Connection>>,
     free: &mut Vec<usize>,
+    serial: &mut u64,
     now: Instant,
 ) {
     loop {
@@ -362,21 +433,23 @@ fn accept(
         // from the same address for its own cap); only when there is none
         // is the new one closed. Idle sockets cannot keep others out.
         if over_cap {
-            match silent_to_evict(slots, None) {
-                Some(slot) => close(slots, free, slot, shared),
-                // Another loop closes one of its own: this one goes over
-                // the cap until it has.
-                None if evict_elsewhere(shared, me) => {}
-                None => {
-                    shared.active.fetch_sub(1, Ordering::SeqCst);
-                    log::warn!(target: "httpqq::server", "connection cap reached; closing a new connection");
-                    continue;
+            let mine = slowest(slots, None, now);
+            // Another loop closes one of its own when it has a slower one:
+            // this one goes over the cap until it has.
+            if !evict_elsewhere(shared, me, mine.map(|(_, progress)| progress)) {
+                match mine {
+                    Some((slot, _)) => close(slots, free, slot, shared),
+                    None => {
+                        shared.active.fetch_sub(1, Ordering::SeqCst);
+                        log::warn!(target: "httpqq::server", "connection cap reached; closing a new connection");
+                        continue;
+                    }
                 }
             }
         }
         if !shared.admit(peer.ip()) {
-            let admitted = match silent_to_evict(slots, Some(peer.ip())) {
-                Some(slot) => {
+            let admitted = match slowest(slots, Some(peer.ip()), now) {
+                Some((slot, _)) => {
                     close(slots, free, slot, shared);
                     shared.admit(peer.ip())
                 }
@@ -406,10 +479,15 @@ fn accept(
             shared.active.fetch_sub(1, Ordering::SeqCst);
             continue;
         }
+        *serial += 1;
         slots[slot] = Some(Connection {
             stream,
             ip: peer.ip(),
-            buffer: Vec::new(),
+            slot,
+            serial: *serial,
+            buffer: Zeroizing::new(Vec::new()),
+            received: 0,
+            login: None,
             reply: Vec::new(),
             written: 0,
             phase: Phase::Reading,
@@ -417,10 +495,9 @@ fn accept(
             lingered: 0,
             counted: true,
             accepted: now,
-            spoke: false,
             share: Arc::clone(me),
         });
-        me.silent.fetch_add(1, Ordering::SeqCst);
+        me.waiting.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -456,7 +533,7 @@ impl Connection {
                     }
                     Ok(Some(request)) => {
                         served += 1;
-                        self.answer(shared, &request, now);
+                        self.answer(shared, request, now);
                     }
                     Ok(None) => {
                         if shared.stopping.load(Ordering::SeqCst) && self.buffer.is_empty() {
@@ -471,7 +548,7 @@ impl Connection {
                         }
                     }
                 },
-                Phase::Held { .. } => return Next::Wait,
+                Phase::Hashing | Phase::Held { .. } => return Next::Wait,
                 Phase::Writing { keep_open } => {
                     while self.written < self.reply.len() {
                         match self.stream.write(&self.reply[self.written..]) {
@@ -485,7 +562,7 @@ impl Connection {
                     self.reply = Vec::new();
                     self.written = 0;
                     if keep_open && !shared.stopping.load(Ordering::SeqCst) {
-                        self.phase = Phase::Reading;
+                        self.enter(Phase::Reading);
                         self.deadline = now + shared.config.read_timeout;
                     } else {
                         self.linger(shared);
@@ -524,8 +601,15 @@ impl Connection {
                 self.advance(shared, now)
             }
             Phase::Held { keep_open } => {
-                self.phase = Phase::Writing { keep_open };
+                self.enter(Phase::Writing { keep_open });
                 self.deadline = now + shared.config.read_timeout;
+                self.advance(shared, now)
+            }
+            // The pool did not answer in time: the NULL.
+            Phase::Hashing => {
+                log::warn!(target: "httpqq::server", "NULL to {}: the password check took too long", self.ip);
+                self.login = None;
+                self.linger(shared);
                 self.advance(shared, now)
             }
             // A client that does not read its reply, or does not close.
@@ -539,13 +623,10 @@ impl Connection {
         loop {
             match self.stream.read(&mut chunk) {
                 Ok(n) => {
-                    if n > 0 && !self.spoke {
-                        self.spoke = true;
-                        if self.counted {
-                            self.share.silent.fetch_sub(1, Ordering::SeqCst);
-                        }
-                    }
+                    self.received += n;
                     self.buffer.extend_from_slice(&chunk[..n]);
+                    // What was read may hold a credential.
+                    zeroize::Zeroize::zeroize(&mut chunk[..n]);
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -554,20 +635,78 @@ impl Connection {
         }
     }
 
-    /// Handles a request and starts its reply (or the NULL).
-    fn answer(&mut self, shared: &Shared, request: &Request, now: Instant) {
+    /// Handles a request and starts its reply (or the NULL), or hands its
+    /// password to the hashing pool.
+    fn answer(&mut self, shared: &Shared, request: Request, now: Instant) {
         let ip = self.ip;
         // A bug in a command must not take the other connections of this
         // loop with it: it is answered with the NULL.
-        let response = catch_unwind(AssertUnwindSafe(|| conn::respond(shared, ip, request)))
+        let step = catch_unwind(AssertUnwindSafe(|| conn::respond(shared, ip, &request)))
             .unwrap_or_else(|_| {
                 log::error!(target: "httpqq::server", "a request from {ip} panicked; answered NULL");
-                Response {
-                    bytes: Vec::new(),
-                    keep_open: false,
-                    delay: Duration::ZERO,
-                }
+                conn::Step::Answer(Response::null())
             });
+        match step {
+            conn::Step::Answer(response) => self.reply(shared, response, now),
+            conn::Step::Hash(job) => {
+                let share = Arc::clone(&self.share);
+                let controls = Arc::clone(&shared.controls);
+                let (slot, serial) = (self.slot, self.serial);
+                let queued = shared.hasher.submit(ip, move || {
+                    let check = job.run();
+                    controls.password_checked();
+                    share
+                        .checked
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(Checked {
+                            slot,
+                            serial,
+                            check,
+                        });
+                    share.wake();
+                });
+                if queued {
+                    self.login = Some(request);
+                    self.enter(Phase::Hashing);
+                    self.deadline = now + shared.config.read_timeout;
+                } else {
+                    // The pool is full (or this address has its share):
+                    // RES=3 at once, without a hash.
+                    self.checked_with(shared, &request, PasswordCheck::Locked, now);
+                }
+            }
+        }
+    }
+
+    /// The password check of the Login waiting in [`Phase::Hashing`] came
+    /// back: answer it.
+    fn checked(&mut self, shared: &Shared, check: PasswordCheck, now: Instant) {
+        if let Some(request) = self.login.take() {
+            self.checked_with(shared, &request, check, now);
+        }
+    }
+
+    fn checked_with(
+        &mut self,
+        shared: &Shared,
+        request: &Request,
+        check: PasswordCheck,
+        now: Instant,
+    ) {
+        let ip = self.ip;
+        let response = catch_unwind(AssertUnwindSafe(|| {
+            conn::respond_checked(shared, ip, request, check)
+        }))
+        .unwrap_or_else(|_| {
+            log::error!(target: "httpqq::server", "a login from {ip} panicked; answered NULL");
+            Response::null()
+        });
+        self.reply(shared, response, now);
+    }
+
+    /// Starts writing `response` (or closes for the NULL).
+    fn reply(&mut self, shared: &Shared, response: Response, now: Instant) {
         if response.bytes.is_empty() {
             self.linger(shared);
             return;
@@ -576,23 +715,58 @@ impl Connection {
         self.written = 0;
         let keep_open = response.keep_open;
         if response.delay.is_zero() {
-            self.phase = Phase::Writing { keep_open };
+            self.enter(Phase::Writing { keep_open });
             self.deadline = now + shared.config.read_timeout;
         } else {
-            self.phase = Phase::Held { keep_open };
+            self.enter(Phase::Held { keep_open });
             self.deadline = now + response.delay;
+        }
+    }
+
+    /// Waiting for a request (or the rest of one), and counted in the
+    /// caps: what is closed first to make room.
+    fn is_waiting(&self) -> bool {
+        self.phase == Phase::Reading && self.counted
+    }
+
+    /// Bytes received per second since it was accepted.
+    fn progress(&self, now: Instant) -> f64 {
+        let age = now
+            .saturating_duration_since(self.accepted)
+            .as_secs_f64()
+            .max(0.001);
+        (self.received + 1) as f64 / age
+    }
+
+    /// Moves to `phase`, keeping its loop's count of waiting connections.
+    fn enter(&mut self, phase: Phase) {
+        let was = self.is_waiting();
+        self.phase = phase;
+        self.recount(was);
+    }
+
+    /// Counts the connection in or out of its loop's waiting ones after a
+    /// change, given whether it was counted before.
+    fn recount(&self, was: bool) {
+        match (was, self.is_waiting()) {
+            (false, true) => {
+                self.share.waiting.fetch_add(1, Ordering::SeqCst);
+            }
+            (true, false) => {
+                self.share.waiting.fetch_sub(1, Ordering::SeqCst);
+            }
+            _ => {}
         }
     }
 
     /// Frees the connection's place in the caps (once).
     fn count_out(&mut self, shared: &Shared) {
+        let was = self.is_waiting();
         if std::mem::take(&mut self.counted) {
             shared.release(self.ip);
             shared.active.fetch_sub(1, Ordering::SeqCst);
-            if !self.spoke {
-                self.share.silent.fetch_sub(1, Ordering::SeqCst);
-            }
         }
+        self.recount(was);
     }
 
     /// Starts closing politely: no more writes, then wait for the client's
@@ -604,8 +778,8 @@ impl Connection {
         }
         let _ = self.stream.flush();
         let _ = self.stream.shutdown(Shutdown::Write);
-        self.buffer = Vec::new();
-        self.phase = Phase::Lingering;
+        self.buffer = Zeroizing::new(Vec::new());
+        self.enter(Phase::Lingering);
         self.deadline = Instant::now() + LINGER.min(shared.config.read_timeout);
     }
 }
@@ -618,8 +792,10 @@ pub(crate) fn poll_and_share() -> io::Result<(Poll, Arc<LoopShare>)> {
         poll,
         Arc::new(LoopShare {
             waker,
-            silent: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+            worst: AtomicU64::new(f64::INFINITY.to_bits()),
             evict: AtomicUsize::new(0),
+            checked: Mutex::new(Vec::new()),
         }),
     ))
 }

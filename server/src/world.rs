@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use httpqq::Status;
 
 use crate::config::RateLimit;
+use crate::lockout::Lockout;
 use crate::store::{QueueTotals, Queued, Storage, StoreError};
 
 /// A logged-in user.
@@ -66,14 +67,13 @@ pub(crate) struct World {
     /// The queue of every user who has one.
     queues: HashMap<u64, QueueTotals>,
     limits: HashMap<u64, Limits>,
-    /// Wrong passwords, per account and address: guessing from one address
-    /// cannot lock the owner out from another.
-    failed_logins: HashMap<(u64, IpAddr), VecDeque<Instant>>,
-    /// The stored hash and MD5 of each account's last successful login, so
-    /// that logging in again costs no slow hash (memory only; never
-    /// stored).
-    verified: HashMap<u64, (String, [u8; 16])>,
+    /// Password guessing: who may have a password checked, and the fast
+    /// path of each account's last good login (memory only).
+    pub lockout: Lockout,
     journal: Vec<Undo>,
+    /// The store's data version when last looked at (see
+    /// [`World::follow_external_changes`]).
+    data_version: i64,
 }
 
 impl std::fmt::Debug for World {
@@ -127,9 +127,9 @@ impl World {
             held: HashMap::new(),
             queues,
             limits: HashMap::new(),
-            failed_logins: HashMap::new(),
-            verified: HashMap::new(),
+            lockout: Lockout::new(),
             journal: Vec::new(),
+            data_version: 0,
         })
     }
 
@@ -212,24 +212,6 @@ impl World {
             self.journal.push(Undo::AskedOnce(uin, peer, false));
         }
         first
-    }
-
-    /// The wrong passwords from `ip` for `uin` in the window.
-    pub(crate) fn failed_logins(&mut self, uin: u64, ip: IpAddr) -> &mut VecDeque<Instant> {
-        self.failed_logins.entry((uin, ip)).or_default()
-    }
-
-    /// The stored hash `uin` last logged in with and its MD5, if the stored
-    /// hash is still `stored`.
-    pub(crate) fn verified(&self, uin: u64, stored: &str) -> Option<[u8; 16]> {
-        self.verified
-            .get(&uin)
-            .filter(|(hash, _)| hash == stored)
-            .map(|(_, md5)| *md5)
-    }
-
-    pub(crate) fn remember_verified(&mut self, uin: u64, stored: String, md5: [u8; 16]) {
-        self.verified.insert(uin, (stored, md5));
     }
 
     /// Whether `uin` is held (answered `RES=3`) at `now`.
@@ -372,6 +354,50 @@ impl World {
         Ok(expired.len())
     }
 
+    /// Follows what another process (`httpqq-server accounts`) changed in
+    /// the store since the last look: a session whose account was removed,
+    /// or whose password changed, ends (its friends are told), and the old
+    /// password's fast path with it. One cheap look when nothing changed.
+    pub(crate) fn follow_external_changes(
+        &mut self,
+        now: Instant,
+        caps: Caps,
+    ) -> Result<(), StoreError> {
+        let version = self.store.data_version()?;
+        if version == self.data_version {
+            return Ok(());
+        }
+        self.data_version = version;
+        let sessions: Vec<(u64, IpAddr)> = self
+            .sessions
+            .iter()
+            .map(|(&uin, live)| (uin, live.ip))
+            .collect();
+        for (uin, ip) in sessions {
+            let stored = self.store.password(uin)?;
+            if stored.is_some() && stored.as_deref() == self.lockout.logged_in_with(uin) {
+                continue;
+            }
+            log::info!(target: "httpqq::server", "session of {uin} ended: its account was removed or its password changed");
+            self.end_session(uin, ip, now, caps)?;
+        }
+        self.finish()
+    }
+
+    /// Ends `uin`'s session (its friends are told) and forgets its fast
+    /// path: its account was removed, or its password changed.
+    pub(crate) fn end_session(
+        &mut self,
+        uin: u64,
+        ip: IpAddr,
+        now: Instant,
+        caps: Caps,
+    ) -> Result<(), StoreError> {
+        self.set_presence(uin, None, ip, now, caps)?;
+        self.lockout.forget(uin);
+        Ok(())
+    }
+
     /// Forgets every session, as a server restarted from its database
     /// would, and puts each last batch back in front of its queue.
     pub(crate) fn forget_sessions(&mut self) -> Result<(), StoreError> {
@@ -386,8 +412,7 @@ impl World {
     /// (the expiry sweeper calls this), so that memory does not grow with
     /// every address that ever guessed a password.
     pub(crate) fn prune(&mut self, login_window: Duration, now: Instant) {
-        self.failed_logins
-            .retain(|_, times| recent(times, login_window, now) > 0);
+        self.lockout.prune(login_window, now);
     }
 }
 

@@ -13,13 +13,23 @@ use support::Scratch;
 /// Runs `httpqq-server accounts --state DB …`, the password (if any) on
 /// standard input.
 fn accounts(db: &Path, args: &[&str], password: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_httpqq-server"))
+    accounts_with(db, args, password, None)
+}
+
+/// As [`accounts`], with `HTTPQQ_PASSWORD` set to `env` when given.
+fn accounts_with(db: &Path, args: &[&str], password: Option<&str>, env: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_httpqq-server"));
+    command
         .arg("accounts")
         .arg("--state")
         .arg(db)
         .arg("--fast-hashing")
         .args(args)
-        .env_remove("HTTPQQ_PASSWORD")
+        .env_remove("HTTPQQ_PASSWORD");
+    if let Some(env) = env {
+        command.env("HTTPQQ_PASSWORD", env);
+    }
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -69,8 +79,74 @@ fn accounts_are_administered_from_the_command_line() {
     let bad = accounts(&db, &["add", "abc"], Some("x"));
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("not a UIN"));
-    let unknown = accounts(&db, &["add", "20003", "--friend", "7"], Some("x"));
-    assert!(text(&unknown.stderr).contains("unknown friend 7"));
+    let unknown = accounts(&db, &["add", "20003", "--friend", "20007"], Some("x"));
+    assert!(text(&unknown.stderr).contains("unknown friend 20007"));
+    // One UIN range, read strictly.
+    for bad in [
+        "+20005",
+        " 20005",
+        "9223372036854775808",
+        "4294967296",
+        "9999",
+        "0x4e25",
+    ] {
+        let out = accounts(&db, &["add", bad], Some("x"));
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(
+            text(&out.stderr).contains("not a UIN"),
+            "{bad:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let friend = accounts(&db, &["add", "20005", "--friend", "7"], Some("x"));
+    assert!(
+        text(&friend.stderr).contains("not a UIN"),
+        "{}",
+        text(&friend.stderr)
+    );
+    // No empty password from any source; no control characters or
+    // endless nicknames.
+    let empty_env = accounts_with(&db, &["add", "20005"], Some("typed"), Some(""));
+    assert_eq!(empty_env.status.code(), Some(2));
+    assert!(
+        text(&empty_env.stderr).contains("empty"),
+        "{}",
+        text(&empty_env.stderr)
+    );
+    let empty_line = accounts(&db, &["add", "20005"], Some(""));
+    assert!(text(&empty_line.stderr).contains("no password"));
+    let escape = accounts(&db, &["add", "20005", "--nickname", "\u{1b}[2J"], Some("x"));
+    assert!(
+        text(&escape.stderr).contains("control character"),
+        "{}",
+        text(&escape.stderr)
+    );
+    let long = "n".repeat(65);
+    let endless = accounts(&db, &["add", "20005", "--nickname", &long], Some("x"));
+    assert!(
+        text(&endless.stderr).contains("at most 64"),
+        "{}",
+        text(&endless.stderr)
+    );
+    // Only add and the imports create a database: a mistyped path is an
+    // error that names it, and leaves nothing behind.
+    let typo = dir.0.join("qq.bd");
+    for action in [
+        &["list"][..],
+        &["show", "20001"],
+        &["remove", "20001"],
+        &["passwd", "20001"],
+    ] {
+        let out = accounts(&typo, action, Some("x"));
+        assert_eq!(out.status.code(), Some(1), "{action:?}");
+        assert!(
+            text(&out.stderr).contains(&typo.display().to_string())
+                && text(&out.stderr).contains("no such database"),
+            "{action:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(!typo.exists(), "{action:?} created {}", typo.display());
+    }
     let missing = accounts(&db, &["import", "/no/such/file.toml"], None);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("cannot read account file"));
@@ -107,12 +183,24 @@ fn accounts_are_administered_from_the_command_line() {
             .nickname,
         "阿明"
     );
-    // Removing an account on a running server's database.
+    // Removing an account on a running server's database ends its live
+    // session, and it cannot log in again.
+    let other = client.login(Uin::new(20002), "pw").unwrap();
+    other.fetch_messages().unwrap();
     ok(&accounts(&db, &["remove", "20002"], None));
+    assert!(matches!(other.fetch_messages(), Err(Error::NotLoggedIn)));
     assert!(matches!(
         client.login(Uin::new(20002), "pw"),
         Err(Error::InvalidUin)
     ));
+    // Changing a password ends the session, and the old one is refused.
+    ok(&accounts(&db, &["passwd", "20001"], Some("third")));
+    assert!(matches!(ming.fetch_messages(), Err(Error::NotLoggedIn)));
+    assert!(matches!(
+        client.login(Uin::new(20001), "second"),
+        Err(Error::LoginFailed { .. })
+    ));
+    client.login(Uin::new(20001), "third").unwrap();
 }
 
 #[test]

@@ -277,3 +277,152 @@ fn a_flood_beyond_the_global_cap_is_held_to_it_and_the_server_recovers() {
     }
     assert!(post(addr, "VER=1.1&CMD=GetMsgEx&SEQ=1&UIN=10001").ends_with("&RES=20"));
 }
+
+/// `n` loopback addresses from 127.0.0.`first`.
+fn addresses(first: u8, n: u8) -> Vec<IpAddr> {
+    (first..first + n)
+        .map(|last| IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
+        .collect()
+}
+
+#[test]
+fn one_byte_sockets_from_other_addresses_cannot_keep_a_client_out() {
+    // 4 addresses × their whole per-address share, each socket having sent
+    // one byte and gone quiet (Round 2, finding 2: a normal client got in
+    // 2–16 times of 80). The least-progressing connections go first.
+    let (server, client) = demo(|c| {
+        c.max_connections = 64;
+        c.max_connections_per_ip = 16;
+        c.read_timeout = Duration::from_secs(60);
+    });
+    let addr = server.local_addr();
+    let open = |ip: IpAddr| {
+        let mut stream = support::connect_from(ip, addr)?;
+        stream.write_all(b"P").ok()?;
+        Some(stream)
+    };
+    let mut held: Vec<(IpAddr, TcpStream)> = addresses(2, 4)
+        .into_iter()
+        .flat_map(|ip| (0..16).filter_map(move |_| open(ip).map(|s| (ip, s))))
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut served = 0;
+    for _ in 0..20 {
+        // The attackers reopen (and send a byte on) what was closed.
+        for (ip, stream) in held.iter_mut() {
+            if closed_now(stream) {
+                if let Some(again) = open(*ip) {
+                    *stream = again;
+                }
+            }
+        }
+        if client.login(Uin::new(10001), "demo").is_ok() {
+            served += 1;
+        }
+    }
+    assert!(served >= 19, "a normal client got in {served} times of 20");
+}
+
+#[test]
+fn a_login_the_lockout_refuses_checks_no_password() {
+    let (server, client) = demo(|c| c.hash_cost = httpqq_server::HashCost::Strong);
+    for _ in 0..10 {
+        assert!(matches!(
+            client.login(Uin::new(10003), "guess"),
+            Err(httpqq::Error::LoginFailed { .. })
+        ));
+    }
+    let checked = server.password_checks();
+    assert_eq!(checked, 10);
+    for _ in 0..30 {
+        assert!(matches!(
+            client.login(Uin::new(10003), "guess"),
+            Err(httpqq::Error::Throttled { .. })
+        ));
+    }
+    assert_eq!(
+        server.password_checks(),
+        checked,
+        "refused logins cost no hash"
+    );
+}
+
+#[test]
+fn guessing_from_many_addresses_is_held_to_one_budget_per_account() {
+    // Round 2, finding 12: 40 addresses × 12 guesses had 400 checked.
+    let (server, client) = demo(|_| {});
+    // The owner logged in from 127.0.0.1 before the attack.
+    client
+        .login(Uin::new(10003), "demo")
+        .unwrap()
+        .logout()
+        .unwrap();
+    let before = server.password_checks();
+    let addr = server.local_addr();
+    let wrong = "VER=1.1&CMD=Login&SEQ=1&UIN=10003&PS=00000000000000000000000000000000&M5=1&LC=9326B87B234E7235";
+    let mut refused = 0;
+    for ip in addresses(10, 40) {
+        for _ in 0..12 {
+            if post_from(ip, addr, wrong).ends_with("&RES=3") {
+                refused += 1;
+            }
+        }
+    }
+    let checked = server.password_checks() - before;
+    assert!(checked <= 20, "{checked} guesses checked");
+    assert_eq!(refused, 480 - checked as usize);
+    // A new address is refused now, even with the right password…
+    let right = wrong.replace(
+        "00000000000000000000000000000000",
+        "fe01ce2a7fbac8fafaed7c982a04e229",
+    );
+    assert!(post_from(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 99)), addr, &right).ends_with("&RES=3"));
+    // …but not the owner, from where they log in.
+    assert!(post(addr, &right).ends_with("&RS=0&HI=60&LI=300"));
+}
+
+#[test]
+fn uins_outside_the_range_are_refused_and_never_stored() {
+    let (server, _client) = demo(|_| {});
+    let addr = server.local_addr();
+    for uin in [
+        "0",
+        "9999",
+        "4294967296",
+        "9223372036854775808",
+        "18446744073709551615",
+    ] {
+        let body = format!("VER=1.1&CMD=Login&SEQ=1&UIN={uin}&PS=fe01ce2a7fbac8fafaed7c982a04e229&M5=1&LC=9326B87B234E7235");
+        assert!(post(addr, &body).ends_with("&RES=5"), "{uin}");
+    }
+    // Past u64 is no number at all: the NULL, as before.
+    let body = "VER=1.1&CMD=Login&SEQ=1&UIN=18446744073709551616&PS=fe01ce2a7fbac8fafaed7c982a04e229&M5=1&LC=9326B87B234E7235";
+    assert_eq!(post(addr, body), "");
+    let mut accounts = httpqq_server::Accounts::demo();
+    accounts
+        .accounts
+        .push(Account::new(9_223_372_036_854_775_808, "pw", "Big"));
+    let refused = httpqq_server::Server::start(httpqq_server::Config {
+        accounts,
+        ..httpqq_server::Config::default()
+    })
+    .unwrap_err();
+    assert!(refused.to_string().contains("not a UIN"), "{refused}");
+}
+
+#[test]
+fn a_server_that_drops_sessions_makes_the_agent_back_off() {
+    // Round 2, finding 3: 59,500 requests in 4 s against a server that
+    // answered RES=20 to every poll after a good login.
+    let (server, client) = demo(|c| c.request_log = 100_000);
+    server.drop_sessions(true);
+    let agent = httpqq::Agent::builder(&client, Uin::new(10001), "demo")
+        .poll_interval(Duration::from_millis(100))
+        .start()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let made = server.requests().len();
+    agent.stop();
+    // 1 s, 2 s (±20%): a few rounds of login and poll.
+    assert!(made <= 10, "{made} requests in 3 s");
+}

@@ -10,19 +10,16 @@ use httpqq::{
     AddFriendOutcome, BloodType, Client, ClientBuilder, Constellation, Error, Gender, InfoLevel,
     Message, Status, Uin, Zodiac,
 };
-use httpqq_server::{Config, Server};
+use httpqq_server::Server;
+
+mod support;
+use support::Scratch;
 
 fn demo() -> (Server, Client) {
-    demo_with(|_| {})
+    support::demo(|_| {})
 }
 
-fn demo_with(change: impl FnOnce(&mut Config)) -> (Server, Client) {
-    let mut config = Config::default();
-    change(&mut config);
-    let server = Server::start(config).unwrap();
-    let client = client_for(&server, |builder| builder);
-    (server, client)
-}
+use support::demo as demo_with;
 
 /// A client of `server` (10 s timeout), with settings of the test's own.
 fn client_for(server: &Server, tune: impl FnOnce(ClientBuilder) -> ClientBuilder) -> Client {
@@ -32,36 +29,12 @@ fn client_for(server: &Server, tune: impl FnOnce(ClientBuilder) -> ClientBuilder
         .unwrap()
 }
 
-/// A fresh folder for a state file, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("httpqq-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-}
-
-impl TempDir {
-    /// A server keeping its state in this folder (restored if there is
-    /// one), and a client of it.
-    fn state_server(&self) -> (Server, Client) {
-        let server = Server::start(Config {
-            state: Some(self.0.join("state.toml")),
-            ..Config::default()
-        })
-        .unwrap();
-        let client = Client::new(server.local_addr().to_string()).unwrap();
-        (server, client)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A server keeping its state in `dir` (restored if there is one), and a
+/// client of it.
+fn state_server(dir: &Scratch) -> (Server, Client) {
+    let server = dir.start("state.db").unwrap();
+    let client = Client::new(server.local_addr().to_string()).unwrap();
+    (server, client)
 }
 
 const ALICE: Uin = Uin::new(10001);
@@ -299,16 +272,16 @@ fn throttling_and_no_reply_surface_as_errors() {
 
 #[test]
 fn state_survives_a_restart() {
-    let dir = TempDir::new("state");
+    let dir = Scratch::new("e2e-state");
     {
-        let (server, client) = dir.state_server();
+        let (server, client) = state_server(&dir);
         let alice = client.login(ALICE, "demo").unwrap();
         alice.add_friend(ERIN).unwrap();
         alice.send_message(ERIN, "kept, 好 & sound").unwrap();
         alice.request_verification(CAROL, "please").unwrap();
         server.stop();
     }
-    let (server, client) = dir.state_server();
+    let (server, client) = state_server(&dir);
     let alice = client.login(ALICE, "demo").unwrap();
     assert_eq!(alice.friends().unwrap(), vec![BOB, ERIN]);
     let erin = client.login(ERIN, "demo").unwrap();
@@ -330,13 +303,13 @@ fn state_survives_a_restart() {
 /// in between delivers it again, and never loses it.
 #[test]
 fn an_unconfirmed_batch_is_delivered_again_after_a_restart() {
-    let dir = TempDir::new("in-flight");
+    let dir = Scratch::new("e2e-in-flight");
     let sent = Message::Text {
         from: ALICE,
         text: "once at least".into(),
     };
     {
-        let (server, client) = dir.state_server();
+        let (server, client) = state_server(&dir);
         let alice = client.login(ALICE, "demo").unwrap();
         let erin = client.login(ERIN, "demo").unwrap();
         alice.send_message(ERIN, "once at least").unwrap();
@@ -344,7 +317,7 @@ fn an_unconfirmed_batch_is_delivered_again_after_a_restart() {
         server.stop(); // before Erin polls again
     }
     {
-        let (server, client) = dir.state_server();
+        let (server, client) = state_server(&dir);
         let erin = client.login(ERIN, "demo").unwrap();
         assert_eq!(erin.poll().unwrap(), vec![sent.clone()], "redelivered");
         // This poll confirms the batch above.
@@ -352,7 +325,7 @@ fn an_unconfirmed_batch_is_delivered_again_after_a_restart() {
         server.stop();
     }
     {
-        let (server, client) = dir.state_server();
+        let (server, client) = state_server(&dir);
         let erin = client.login(ERIN, "demo").unwrap();
         assert_eq!(erin.poll().unwrap(), vec![], "confirmed: not again");
         let alice = client.login(ALICE, "demo").unwrap();
@@ -362,7 +335,7 @@ fn an_unconfirmed_batch_is_delivered_again_after_a_restart() {
         erin.logout().unwrap();
         server.stop();
     }
-    let (server, client) = dir.state_server();
+    let (server, client) = state_server(&dir);
     let erin = client.login(ERIN, "demo").unwrap();
     assert_eq!(erin.poll().unwrap(), vec![], "confirmed by Logout");
     server.stop();
@@ -463,24 +436,17 @@ fn keep_alive_client_shares_connections_and_survives_the_double_reply() {
 /// acknowledged.
 #[test]
 fn killed_command_keeps_what_it_acknowledged() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
-    let dir = TempDir::new("kill");
-    let state = dir.0.join("state.toml");
+    let dir = Scratch::new("e2e-kill");
+    let state = dir.0.join("state.db");
     let start = || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_httpqq-server"))
-            .args(["--listen", "127.0.0.1:0", "--demo", "--state"])
-            .arg(&state)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line.trim().rsplit(' ').next().unwrap().to_owned();
-        (child, Client::new(addr).unwrap())
+        let (child, addr) = support::command([
+            "--listen".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--demo".as_ref(),
+            "--state".as_ref(),
+            state.as_os_str(),
+        ]);
+        (child, Client::new(addr.to_string()).unwrap())
     };
     let (mut child, client) = start();
     let alice = client.login(ALICE, "demo").unwrap();

@@ -9,11 +9,12 @@
 //! runs the long one (`HTTPQQ_SOAK_CLIENTS=50 HTTPQQ_SOAK_MESSAGES=2000`).
 //! The figures are printed (`-- --nocapture`).
 
+mod support;
+
 use httpqq::{Client, Message, Session, Uin};
 use httpqq_server::{Account, Accounts, Config, RateLimit, Server};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -223,26 +224,17 @@ fn every_acknowledged_message_arrives_exactly_once_in_order() {
 
 /// The command on a fixed port with a state file.
 fn start_command(listen: &str, accounts_file: &std::path::Path, state: &std::path::Path) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_httpqq-server"))
-        .args([
-            "--listen",
-            listen,
-            "--send-limit",
-            "1000000000",
-            "--accounts",
-        ])
-        .arg(accounts_file)
-        .arg("--state")
-        .arg(state)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(line.contains("listening on"), "{line}");
-    child
+    support::command([
+        "--listen".as_ref(),
+        listen.as_ref(),
+        "--send-limit".as_ref(),
+        "1000000000".as_ref(),
+        "--accounts".as_ref(),
+        accounts_file.as_os_str(),
+        "--state".as_ref(),
+        state.as_os_str(),
+    ])
+    .0
 }
 
 #[test]

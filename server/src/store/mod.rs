@@ -10,9 +10,11 @@
 //! server past one machine would implement it on a shared database
 //! (docs/SCALING.md).
 
+mod file;
 mod schema;
 mod sqlite;
 
+pub(crate) use file::{Lock, Watch};
 pub(crate) use sqlite::Sqlite;
 
 use crate::accounts::{AddPolicy, Profile};
@@ -137,6 +139,10 @@ pub(crate) trait Storage: Send {
     /// Whether writes are waiting for [`Storage::commit`].
     fn dirty(&self) -> bool;
     /// Makes every write fail from now on (`true`), as a full or read-only
-    /// disk would, or work again: a test control.
+    /// disk would, or work again: a test control, and what a server whose
+    /// database was deleted does.
     fn fail_writes(&mut self, on: bool) -> Result<()>;
+    /// A number that changes when another process (`httpqq-server
+    /// accounts`) committed changes since the last call.
+    fn data_version(&mut self) -> Result<i64>;
 }

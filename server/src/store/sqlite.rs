@@ -50,9 +50,14 @@ impl Sqlite {
     /// is empty, is not an SQLite database (an httpqq 0.1 state file, say),
     /// fails SQLite's integrity check, or has a newer schema.
     pub(crate) fn open(path: &Path) -> std::result::Result<Sqlite, String> {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        // Looked at before SQLite opens the database (which creates it).
+        let wal_missing = !Path::new(&wal).exists();
+        let mut wal_mode = false;
         let new = match fs::metadata(path) {
             Ok(meta) => {
-                check_file(path, &meta)?;
+                wal_mode = check_file(path, &meta)?;
                 false
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -74,7 +79,9 @@ impl Sqlite {
                 .pragma_query_value(None, "user_version", |r| r.get(0))
                 .map_err(|e| e.to_string())?;
             if version == 0 {
-                return Err(if tables == 0 {
+                return Err(if tables == 0 && wal_mode && wal_missing {
+                    format!("holds nothing, and its write-ahead log {} is missing: the database's contents are in that file; put it back beside the database (or restore both from a backup)", Path::new(&wal).display())
+                } else if tables == 0 {
                     "is an empty SQLite database, not one this server made: refusing to start with nothing in it (remove the file to start a new database)".to_owned()
                 } else {
                     "is an SQLite database this server did not make".to_owned()
@@ -110,16 +117,17 @@ fn create_private(path: &Path) -> std::result::Result<(), String> {
 }
 
 /// Refuses a file that cannot be a database of ours, before SQLite would
-/// take it as a new, empty one; warns when others can read it.
-fn check_file(path: &Path, meta: &fs::Metadata) -> std::result::Result<(), String> {
+/// take it as a new, empty one; warns when others can read it. Whether the
+/// file is in WAL mode (its header says so).
+fn check_file(path: &Path, meta: &fs::Metadata) -> std::result::Result<bool, String> {
     if meta.len() == 0 {
         return Err("is empty (0 bytes), not a database: refusing to start with nothing in it (remove the file to start a new database)".to_owned());
     }
-    let mut head = [0u8; 16];
+    let mut head = [0u8; 20];
     let read = fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .map_err(|e| e.to_string())?;
-    if read < 16 || &head != MAGIC {
+    if read < 16 || &head[..16] != MAGIC {
         let text = String::from_utf8_lossy(&head[..read]);
         return Err(
             if text.trim_start().starts_with('[') || text.contains('=') {
@@ -129,6 +137,9 @@ fn check_file(path: &Path, meta: &fs::Metadata) -> std::result::Result<(), Strin
             },
         );
     }
+    // Bytes 18 and 19 are the file format's write and read versions: 2 in
+    // WAL mode.
+    let wal_mode = read >= 20 && head[18] == 2 && head[19] == 2;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -141,7 +152,7 @@ fn check_file(path: &Path, meta: &fs::Metadata) -> std::result::Result<(), Strin
             );
         }
     }
-    Ok(())
+    Ok(wal_mode)
 }
 
 /// SQLite's quick check of every page: a damaged or truncated file is
@@ -516,6 +527,12 @@ impl Storage for Sqlite {
         self.rollback();
         self.connection.pragma_update(None, "query_only", on)?;
         Ok(())
+    }
+
+    fn data_version(&mut self) -> Result<i64> {
+        Ok(self
+            .connection
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
     }
 }
 

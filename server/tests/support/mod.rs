@@ -3,9 +3,11 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use httpqq::Client;
@@ -49,6 +51,47 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// Starts the `httpqq-server` command with `args` and waits until it
+/// listens; its address (from the line it prints). Its standard error is
+/// the test's.
+pub fn command<I, S>(args: I) -> (Child, SocketAddr)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    spawn(args, Stdio::inherit())
+}
+
+/// As [`command`], with its standard error in a pipe for the test to read
+/// (only for a command that ends soon: nobody drains the pipe meanwhile).
+pub fn command_capturing<I, S>(args: I) -> (Child, SocketAddr)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    spawn(args, Stdio::piped())
+}
+
+fn spawn<I, S>(args: I, stderr: Stdio) -> (Child, SocketAddr)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut child = Command::new(env!("CARGO_BIN_EXE_httpqq-server"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening on"), "{line:?}");
+    let addr = line.trim().rsplit(' ').next().unwrap().parse().unwrap();
+    (child, addr)
 }
 
 pub const HEAD: &str =
