@@ -36,14 +36,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTPQQ_VERSION "0.2.0"
-#define HTTPQQ_VERSION_NUMBER (0 * 10000 + 2 * 100 + 0)
+#define HTTPQQ_VERSION "0.3.0"
+#define HTTPQQ_VERSION_NUMBER (0 * 10000 + 3 * 100 + 0)
 
 // The library's major version.
 #define HTTPQQ_VERSION_MAJOR 0
 
 // The library's minor version.
-#define HTTPQQ_VERSION_MINOR 2
+#define HTTPQQ_VERSION_MINOR 3
 
 // The library's patch version.
 #define HTTPQQ_VERSION_PATCH 0
@@ -91,6 +91,9 @@ typedef enum {
   // The agent has stopped (it was told to, or its login was refused):
   // nothing was sent, and no event will come.
   HTTPQQ_STATUS_STOPPED = 13,
+  // The request was cut short by a stop (`httpqq_agent_stop` during a
+  // send); `httpqq_error_outcome` says whether it was sent.
+  HTTPQQ_STATUS_CANCELLED = 14,
 } httpqq_status;
 
 // What a reply holds, as `httpqq_reply_get_kind` gives it.
@@ -371,6 +374,17 @@ int32_t httpqq_agent_options_set_relogin(httpqq_agent_options *options,
                                          bool on,
                                          httpqq_error *error);
 
+// Sets how long a stop takes at most, in milliseconds (default 100),
+// whatever the agent is doing and the server does: a request in flight
+// may finish within the first half, then is cut short, and the logout gets
+// what is left. Raise it for a server far away.
+//
+// # Safety
+// `options` is NULL or live options.
+int32_t httpqq_agent_options_set_stop_timeout_ms(httpqq_agent_options *options,
+                                                 uint64_t milliseconds,
+                                                 httpqq_error *error);
+
 // Starts an agent for `uin` with its password (UTF-8; only its MD5 is
 // kept): it logs in on its own threads and runs until stopped. A refused
 // login is not an error here: it is the agent's `HTTPQQ_EVENT_KIND_STOPPED`
@@ -393,8 +407,7 @@ int32_t httpqq_agent_start(const httpqq_client *client,
                            httpqq_error *error);
 
 // Stops the agent (as `httpqq_agent_stop`), waits until it has finished
-// (it logs out if the server is reachable: at most the client's timeout
-// while a request is in flight, at once otherwise) and frees it; NULL is a
+// (within the stop timeout, 100 ms unless set) and frees it; NULL is a
 // no-op. Messages it fetched that were not taken are lost.
 //
 // # Safety
@@ -453,10 +466,11 @@ int32_t httpqq_agent_run(const httpqq_agent *agent,
 
 // Stops the agent; returns at once. Idempotent, and safe from any thread,
 // but not from a signal handler (set a flag there, and call this from your
-// loop). While the agent waits (its interval, a backoff, a penalty) it
-// stops at once; with a request in flight, when that ends (within the
-// client's timeout). It logs out if the server is reachable. Its events
-// can still be taken; the last is `HTTPQQ_EVENT_KIND_STOPPED`.
+// loop). The agent has stopped within the stop timeout (100 ms unless
+// set): a request in flight may finish in the first half, then is cut
+// short (a send cut short fails with `HTTPQQ_STATUS_CANCELLED`); the agent
+// logs out in what is left if the server answered its last request. Its
+// events can still be taken; the last is `HTTPQQ_EVENT_KIND_STOPPED`.
 //
 // # Safety
 // `agent` is NULL or a live agent.
@@ -1392,6 +1406,23 @@ int32_t httpqq_server_restart(const httpqq_server *server,
 bool httpqq_server_change_password(const httpqq_server *server,
                                    uint64_t uin,
                                    const char *password);
+
+// Test control: while `on`, answers every request but Login and Logout
+// with `RES=20`, as a server does for a client whose address changes with
+// every connection (a NAT or proxy in between): each login succeeds, and
+// the session is unknown at once. An agent backs off from it.
+//
+// # Safety
+// `server` is NULL or a live server.
+void httpqq_server_drop_sessions(const httpqq_server *server,
+                                 bool on);
+
+// How many passwords the server checked against their slow hash since it
+// started (logins refused by its lockout cost none). 0 for NULL.
+//
+// # Safety
+// `server` is NULL or a live server.
+uint64_t httpqq_server_password_checks(const httpqq_server *server);
 
 // The connections the server accepted since it started: with keep-alive
 // off, one per request a client made, answered or not. 0 for NULL.

@@ -1,6 +1,6 @@
 enum {
   HTTPQQ_VERSION_MAJOR = 0,
-  HTTPQQ_VERSION_MINOR = 2,
+  HTTPQQ_VERSION_MINOR = 3,
   HTTPQQ_VERSION_PATCH = 0,
 };
 
@@ -19,6 +19,7 @@ typedef enum {
   HTTPQQ_STATUS_SERVER = 11,
   HTTPQQ_STATUS_INTERNAL = 12,
   HTTPQQ_STATUS_STOPPED = 13,
+  HTTPQQ_STATUS_CANCELLED = 14,
 } httpqq_status;
 
 typedef enum {
@@ -145,6 +146,10 @@ int32_t httpqq_agent_options_set_throttle_penalty_ms(httpqq_agent_options *optio
 int32_t httpqq_agent_options_set_relogin(httpqq_agent_options *options,
                                          bool on,
                                          httpqq_error *error);
+
+int32_t httpqq_agent_options_set_stop_timeout_ms(httpqq_agent_options *options,
+                                                 uint64_t milliseconds,
+                                                 httpqq_error *error);
 
 int32_t httpqq_agent_start(const httpqq_client *client,
                            uint64_t uin,
@@ -504,6 +509,11 @@ int32_t httpqq_server_restart(const httpqq_server *server,
 bool httpqq_server_change_password(const httpqq_server *server,
                                    uint64_t uin,
                                    const char *password);
+
+void httpqq_server_drop_sessions(const httpqq_server *server,
+                                 bool on);
+
+uint64_t httpqq_server_password_checks(const httpqq_server *server);
 
 uint64_t httpqq_server_connections_accepted(const httpqq_server *server);
 

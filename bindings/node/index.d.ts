@@ -112,5 +112,5 @@ export declare class Agent implements AsyncIterable<AgentEvent> {
 
 /** Every HTTPQQ_ constant of the header, by name. */
 export declare const constants: Readonly<Record<string, number>>;
-/** libhttpqq's version, e.g. "0.2.0". */
+/** libhttpqq's version, e.g. "0.3.0". */
 export declare const version: string;

@@ -2,7 +2,7 @@
 
 Gem::Specification.new do |spec|
   spec.name = "httpqq"
-  spec.version = "0.2.0"
+  spec.version = "0.3.0"
   spec.summary = "HTTP QQ 1.1 client and in-process reference server, over libhttpqq"
   spec.description = "Ruby bindings for libhttpqq through the ffi gem: sessions, the long-running " \
                      "agent, and the reference server for tests. Needs libhttpqq and httpqq_cdef.h installed."

@@ -64,6 +64,7 @@ pub struct httpqq_agent_options {
     backoff: Backoff,
     penalty: Option<Duration>,
     relogin: Option<bool>,
+    stop_timeout: Option<Duration>,
 }
 
 /// A logged-in account that stays up, made by `httpqq_agent_start`. Safe
@@ -158,6 +159,7 @@ pub extern "C" fn httpqq_agent_options_new() -> *mut httpqq_agent_options {
         backoff: Backoff::default(),
         penalty: None,
         relogin: None,
+        stop_timeout: None,
     })
 }
 
@@ -273,9 +275,35 @@ pub unsafe extern "C" fn httpqq_agent_options_set_relogin(
     unsafe { update(options, error, |o| o.relogin = Some(on)) }
 }
 
+/// Sets how long a stop takes at most, in milliseconds (default 100),
+/// whatever the agent is doing and the server does: a request in flight
+/// may finish within the first half, then is cut short, and the logout gets
+/// what is left. Raise it for a server far away.
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_stop_timeout_ms(
+    options: *mut httpqq_agent_options,
+    milliseconds: u64,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe {
+        update(options, error, |o| {
+            o.stop_timeout = Some(Duration::from_millis(milliseconds))
+        })
+    }
+}
+
 impl httpqq_agent_options {
     fn apply(&self, builder: AgentBuilder) -> AgentBuilder {
         let mut builder = builder.backoff(self.backoff);
+        if let Some(limit) = self.stop_timeout {
+            builder = builder.stop_timeout(limit);
+        }
         if let Some(every) = self.poll_interval {
             builder = builder.poll_interval(every);
         }
@@ -331,8 +359,7 @@ pub unsafe extern "C" fn httpqq_agent_start(
 }
 
 /// Stops the agent (as `httpqq_agent_stop`), waits until it has finished
-/// (it logs out if the server is reachable: at most the client's timeout
-/// while a request is in flight, at once otherwise) and frees it; NULL is a
+/// (within the stop timeout, 100 ms unless set) and frees it; NULL is a
 /// no-op. Messages it fetched that were not taken are lost.
 ///
 /// # Safety
@@ -459,10 +486,11 @@ pub unsafe extern "C" fn httpqq_agent_run(
 
 /// Stops the agent; returns at once. Idempotent, and safe from any thread,
 /// but not from a signal handler (set a flag there, and call this from your
-/// loop). While the agent waits (its interval, a backoff, a penalty) it
-/// stops at once; with a request in flight, when that ends (within the
-/// client's timeout). It logs out if the server is reachable. Its events
-/// can still be taken; the last is `HTTPQQ_EVENT_KIND_STOPPED`.
+/// loop). The agent has stopped within the stop timeout (100 ms unless
+/// set): a request in flight may finish in the first half, then is cut
+/// short (a send cut short fails with `HTTPQQ_STATUS_CANCELLED`); the agent
+/// logs out in what is left if the server answered its last request. Its
+/// events can still be taken; the last is `HTTPQQ_EVENT_KIND_STOPPED`.
 ///
 /// # Safety
 /// `agent` is NULL or a live agent.

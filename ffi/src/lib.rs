@@ -62,7 +62,7 @@ use std::ffi::{c_char, CString};
 /// The library's major version.
 pub const HTTPQQ_VERSION_MAJOR: u32 = 0;
 /// The library's minor version.
-pub const HTTPQQ_VERSION_MINOR: u32 = 2;
+pub const HTTPQQ_VERSION_MINOR: u32 = 3;
 /// The library's patch version.
 pub const HTTPQQ_VERSION_PATCH: u32 = 0;
 

@@ -269,6 +269,37 @@ pub unsafe extern "C" fn httpqq_server_change_password(
     unsafe { control(server, |s| s.change_password(Uin::new(uin), password)) }
 }
 
+/// Test control: while `on`, answers every request but Login and Logout
+/// with `RES=20`, as a server does for a client whose address changes with
+/// every connection (a NAT or proxy in between): each login succeeds, and
+/// the session is unknown at once. An agent backs off from it.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_drop_sessions(server: *const httpqq_server, on: bool) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
+    unsafe {
+        control(server, |s| {
+            s.drop_sessions(on);
+            true
+        })
+    };
+}
+
+/// How many passwords the server checked against their slow hash since it
+/// started (logins refused by its lockout cost none). 0 for NULL.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_password_checks(server: *const httpqq_server) -> u64 {
+    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    unsafe { server.as_ref() }
+        .and_then(|s| s.server.as_ref())
+        .map_or(0, Server::password_checks)
+}
+
 /// The connections the server accepted since it started: with keep-alive
 /// off, one per request a client made, answered or not. 0 for NULL.
 ///

@@ -56,6 +56,9 @@ pub enum httpqq_status {
     /// The agent has stopped (it was told to, or its login was refused):
     /// nothing was sent, and no event will come.
     Stopped = 13,
+    /// The request was cut short by a stop (`httpqq_agent_stop` during a
+    /// send); `httpqq_error_outcome` says whether it was sent.
+    Cancelled = 14,
 }
 
 impl httpqq_status {
@@ -77,6 +80,7 @@ impl httpqq_status {
             Server,
             Internal,
             Stopped,
+            Cancelled,
         ]
         .into_iter()
         .find(|s| *s as i32 == value)
@@ -100,6 +104,7 @@ impl httpqq_status {
             Server => c"server error",
             Internal => c"internal error",
             Stopped => c"stopped",
+            Cancelled => c"cancelled",
         }
     }
 }
@@ -121,7 +126,7 @@ impl FfiError {
         match self {
             FfiError::Core(err) => match err {
                 E::NoReply => httpqq_status::NoReply,
-                E::NotLoggedIn => httpqq_status::NotLoggedIn,
+                E::NotLoggedIn | E::SessionDropped => httpqq_status::NotLoggedIn,
                 E::Throttled { .. } => httpqq_status::Throttled,
                 E::InvalidUin => httpqq_status::InvalidUin,
                 E::LoginFailed { .. } => httpqq_status::LoginFailed,
@@ -131,6 +136,7 @@ impl FfiError {
                 E::Timeout { .. } => httpqq_status::Timeout,
                 E::InvalidConfig(_) => httpqq_status::InvalidConfig,
                 E::Stopped => httpqq_status::Stopped,
+                E::Cancelled { .. } => httpqq_status::Cancelled,
                 // A variant added to the core later: still an error, never OK.
                 _ => httpqq_status::Internal,
             },
@@ -430,12 +436,12 @@ mod tests {
 
     #[test]
     fn every_status_round_trips_through_int_and_has_a_name() {
-        for value in 0..14 {
+        for value in 0..15 {
             let status = httpqq_status::from_int(value).expect("a status");
             assert_eq!(status as i32, value);
             assert!(!status.describe().is_empty());
         }
-        assert_eq!(httpqq_status::from_int(14), None);
+        assert_eq!(httpqq_status::from_int(15), None);
         // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let unknown = unsafe { CStr::from_ptr(httpqq_status_name(-1)) };
         assert_eq!(unknown.to_str(), Ok("unknown status"));
@@ -454,6 +460,13 @@ mod tests {
                 httpqq_status::Throttled,
             ),
             (httpqq::Error::Stopped, httpqq_status::Stopped),
+            (
+                httpqq::Error::Cancelled {
+                    phase: httpqq::Phase::Receiving,
+                },
+                httpqq_status::Cancelled,
+            ),
+            (httpqq::Error::SessionDropped, httpqq_status::NotLoggedIn),
             (httpqq::Error::InvalidUin, httpqq_status::InvalidUin),
             (
                 httpqq::Error::LoginFailed { reason: "x".into() },

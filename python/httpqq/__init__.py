@@ -84,6 +84,7 @@ from httpqq.errors import (
     NotLoggedIn,
     ProtocolError,
     Stopped,
+    Cancelled,
     Throttled,
     Timeout,
     TransportError,
@@ -130,6 +131,7 @@ __all__ = [
     "Timeout",
     "InvalidConfig",
     "Stopped",
+    "Cancelled",
 ]
 
 

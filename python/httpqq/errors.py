@@ -35,6 +35,7 @@ __all__ = [
     "Timeout",
     "InvalidConfig",
     "Stopped",
+    "Cancelled",
 ]
 
 
@@ -169,3 +170,22 @@ class InvalidConfig(Error, ValueError):
 class Stopped(Error):
     """The agent has stopped (it was told to, or its login was refused);
     nothing was sent."""
+
+
+class Cancelled(Error):
+    """The request was cut short by a stop (an agent stopped while its
+    send was in flight). ``phase`` says how far it got:
+    ``Phase.CONNECTING`` means nothing was sent (``outcome`` is
+    ``REFUSED``), later phases that it may have been (``UNKNOWN``)."""
+
+    phase: Phase
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        phase: Phase = Phase.RECEIVING,
+        outcome: Outcome = Outcome.UNKNOWN,
+    ) -> None:
+        super().__init__(message, outcome=outcome)
+        self.phase = Phase(phase)

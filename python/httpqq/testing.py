@@ -28,6 +28,7 @@ The server also rehearses the trouble a bot meets, offline::
     server.throttle(10002, 5)                   # RES=3 to everything, 5 s
     server.set_latency(0.1)                     # a slow network
     server.pause(); server.resume()             # a black hole
+    server.drop_sessions(True)                  # RES=20 right after each login
     server.requests()                           # what it received
 """
 
@@ -152,6 +153,18 @@ class Server:
         """Connections accepted since the start: with keep-alive off, one
         per request a client made, answered or not."""
         return self._server.connections_accepted()
+
+    def drop_sessions(self, on: bool = True) -> None:
+        """Answers every request but Login and Logout with ``RES=20`` while
+        on, as a server does for a client whose address changes with every
+        connection (a NAT or proxy in between): each login succeeds, and the
+        session is unknown at once. An agent backs off from it."""
+        self._server.drop_sessions(on)
+
+    def password_checks(self) -> int:
+        """How many passwords the server checked against their slow hash
+        since it started (logins its lockout refused cost none)."""
+        return self._server.password_checks()
 
     def requests(self, uin: Optional[int] = None) -> list[LoggedRequest]:
         """The requests received (the latest 100,000), oldest first; only

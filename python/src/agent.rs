@@ -5,12 +5,13 @@
 
 use crate::client::{Client, Session};
 use crate::convert::{member, seconds, EnumClass};
-use crate::errors::{blocking, exception, to_py, SIGNAL_CHECK};
+use crate::errors::{exception, to_py};
 use crate::model::Message;
+use crate::wait::{blocking, in_slices};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A logged-in account that stays up: it logs in, polls for messages,
 /// rides out network failures and server restarts with backoff, waits out
@@ -37,24 +38,12 @@ pub(crate) fn next_event(
     let Some(agent) = live(slot) else {
         return Ok(None);
     };
-    let deadline = timeout.map(|t| Instant::now() + t);
-    loop {
-        let slice = match deadline {
-            Some(deadline) => deadline
-                .saturating_duration_since(Instant::now())
-                .min(SIGNAL_CHECK),
-            None => SIGNAL_CHECK,
-        };
-        match py.detach(|| agent.next_event_timeout(slice)) {
-            Ok(event) => return Ok(Some(event)),
-            Err(httpqq::NoEvent::Finished) => return Ok(None),
-            Err(httpqq::NoEvent::Timeout) => {}
-        }
-        py.check_signals()?;
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(None);
-        }
-    }
+    let found = in_slices(py, timeout, |slice| match agent.next_event_timeout(slice) {
+        Ok(event) => Some(Some(event)),
+        Err(httpqq::NoEvent::Finished) => Some(None),
+        Err(httpqq::NoEvent::Timeout) => None,
+    })?;
+    Ok(found.flatten())
 }
 
 /// Stops the agent in `slot`, waits (interruptibly) until it finished, and
@@ -64,9 +53,7 @@ pub(crate) fn close(py: Python<'_>, slot: &Mutex<Option<Arc<httpqq::Agent>>>) ->
         return Ok(());
     };
     agent.stop();
-    while !py.detach(|| agent.wait_stopped(SIGNAL_CHECK)) {
-        py.check_signals()?;
-    }
+    in_slices(py, None, |slice| agent.wait_stopped(slice).then_some(()))?;
     slot.lock().unwrap_or_else(|p| p.into_inner()).take();
     Ok(())
 }
@@ -86,6 +73,7 @@ impl Agent {
         backoff_jitter = 0.2,
         throttle_penalty = None,
         relogin = true,
+        stop_timeout = None,
         on_event = None,
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -101,6 +89,7 @@ impl Agent {
         backoff_jitter: f64,
         throttle_penalty: Option<f64>,
         relogin: bool,
+        stop_timeout: Option<f64>,
         on_event: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let uin = crate::convert::uin(uin, "uin")?;
@@ -115,6 +104,9 @@ impl Agent {
             .relogin(relogin);
         if let Some(penalty) = throttle_penalty {
             builder = builder.throttle_penalty(seconds(penalty, "throttle_penalty")?);
+        }
+        if let Some(limit) = stop_timeout {
+            builder = builder.stop_timeout(seconds(limit, "stop_timeout")?);
         }
         if let Some(callback) = on_event {
             builder = builder.on_event(move || notify(&callback));
@@ -221,20 +213,10 @@ impl Agent {
         let Some(agent) = live(&self.agent) else {
             return Ok(true);
         };
-        let deadline = wait_limit(timeout)?.map(|limit| Instant::now() + limit);
-        loop {
-            let slice = deadline.map_or(SIGNAL_CHECK, |d| {
-                d.saturating_duration_since(Instant::now())
-                    .min(SIGNAL_CHECK)
-            });
-            if py.detach(|| agent.wait_stopped(slice)) {
-                return Ok(true);
-            }
-            py.check_signals()?;
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(false);
-            }
-        }
+        let stopped = in_slices(py, wait_limit(timeout)?, |slice| {
+            agent.wait_stopped(slice).then_some(())
+        })?;
+        Ok(stopped.is_some())
     }
 
     /// Stops the agent and waits until it finished (it logs out if the
@@ -351,7 +333,7 @@ impl Event {
         error: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         Ok(Event {
-            uin: crate::convert::uin(uin, "uin")?.get(),
+            uin: crate::convert::wire_uin(uin, "uin")?.get(),
             kind: crate::convert::code(kind, "kind")?,
             message: message.map(|m| m.get().clone()),
             attempt,

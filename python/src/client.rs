@@ -3,8 +3,9 @@
 //! slices, without the GIL, interruptible by Ctrl-C.
 
 use crate::convert::{code, member, seconds, EnumClass};
-use crate::errors::{blocking, to_py};
+use crate::errors::to_py;
 use crate::model::{Message, OnlineFriend, UserInfo};
+use crate::wait::blocking;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;

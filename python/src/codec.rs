@@ -70,7 +70,7 @@ impl Request {
             Some(level) => info_level(code(level, "level")?)?,
         };
         Ok(made(httpqq::Request::UserInfo {
-            target: crate::convert::uin(uin, "uin")?,
+            target: crate::convert::wire_uin(uin, "uin")?,
             level,
         }))
     }
@@ -79,7 +79,7 @@ impl Request {
     #[staticmethod]
     fn add_friend(uin: &Bound<'_, PyAny>) -> PyResult<Request> {
         Ok(made(httpqq::Request::AddFriend {
-            target: crate::convert::uin(uin, "uin")?,
+            target: crate::convert::wire_uin(uin, "uin")?,
         }))
     }
 
@@ -92,7 +92,7 @@ impl Request {
         reason: &str,
     ) -> PyResult<Request> {
         Ok(made(httpqq::Request::Verify {
-            target: crate::convert::uin(uin, "uin")?,
+            target: crate::convert::wire_uin(uin, "uin")?,
             action: verification(code(action, "action")?)?,
             reason: reason.to_owned(),
         }))
@@ -102,7 +102,7 @@ impl Request {
     #[staticmethod]
     fn remove_friend(uin: &Bound<'_, PyAny>) -> PyResult<Request> {
         Ok(made(httpqq::Request::RemoveFriend {
-            target: crate::convert::uin(uin, "uin")?,
+            target: crate::convert::wire_uin(uin, "uin")?,
         }))
     }
 
@@ -124,7 +124,7 @@ impl Request {
     #[staticmethod]
     fn send_message(uin: &Bound<'_, PyAny>, text: &str) -> PyResult<Request> {
         Ok(made(httpqq::Request::SendMessage {
-            target: crate::convert::uin(uin, "uin")?,
+            target: crate::convert::wire_uin(uin, "uin")?,
             text: text.to_owned(),
         }))
     }
@@ -163,7 +163,7 @@ pub(crate) fn encode_request(
     seq: &Bound<'_, PyAny>,
 ) -> PyResult<String> {
     Ok(httpqq::codec::encode_request(
-        crate::convert::uin(uin, "uin")?,
+        crate::convert::wire_uin(uin, "uin")?,
         crate::convert::seq(seq)?,
         &request.request,
     ))

@@ -8,8 +8,24 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyInt};
 use std::time::Duration;
 
-/// An `int` argument that must fit `u64` (a UIN).
+/// A UIN a call sends: an `int` that is a valid QQ number (10000 to
+/// 4294967295, core's `Uin::checked`), else a `ValueError` before anything
+/// is sent.
 pub(crate) fn uin(value: &Bound<'_, PyAny>, name: &str) -> PyResult<httpqq::Uin> {
+    let number = wire_uin(value, name)?;
+    if number.is_valid() {
+        return Ok(number);
+    }
+    Err(PyValueError::new_err(format!(
+        "{name} must be a QQ number from {} to {}, not {number}",
+        httpqq::Uin::FIRST,
+        httpqq::Uin::LAST
+    )))
+}
+
+/// A UIN as the wire may carry one, valid or not (for values built by
+/// hand: messages, events, codec requests).
+pub(crate) fn wire_uin(value: &Bound<'_, PyAny>, name: &str) -> PyResult<httpqq::Uin> {
     integer::<u64>(value, name, "a QQ number: a positive integer below 2**64").map(httpqq::Uin::new)
 }
 

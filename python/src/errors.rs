@@ -1,15 +1,9 @@
 //! The one mapping from the core's errors to the Python exceptions of
-//! `httpqq.errors` (with their attributes), and how a blocking call waits:
-//! on the core's runtime, in slices, so that Ctrl-C interrupts it.
+//! `httpqq.errors` (with their attributes).
 
 use crate::convert::NameTable;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
-use std::time::Duration;
-
-/// How long a blocking call waits between looks for a signal (Ctrl-C).
-pub(crate) const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
 /// The exception classes of `httpqq.errors`, by type: each name is written
 /// once, here, and all are looked up when the native module is imported
@@ -27,11 +21,12 @@ enum ErrorClass {
     Timeout,
     InvalidConfig,
     Stopped,
+    Cancelled,
 }
 
 impl ErrorClass {
     /// Every variant, in declaration order: `class as usize` indexes it.
-    const ALL: [ErrorClass; 11] = [
+    const ALL: [ErrorClass; 12] = [
         ErrorClass::Error,
         ErrorClass::NoReply,
         ErrorClass::NotLoggedIn,
@@ -43,6 +38,7 @@ impl ErrorClass {
         ErrorClass::Timeout,
         ErrorClass::InvalidConfig,
         ErrorClass::Stopped,
+        ErrorClass::Cancelled,
     ];
 
     /// Its name in `httpqq.errors`.
@@ -59,6 +55,7 @@ impl ErrorClass {
             ErrorClass::Timeout => "Timeout",
             ErrorClass::InvalidConfig => "InvalidConfig",
             ErrorClass::Stopped => "Stopped",
+            ErrorClass::Cancelled => "Cancelled",
         }
     }
 }
@@ -99,7 +96,7 @@ pub(crate) fn exception<'py>(py: Python<'py>, err: &httpqq::Error) -> PyResult<B
     let mut args = vec![err.to_string()];
     let name = match err {
         E::NoReply => ErrorClass::NoReply,
-        E::NotLoggedIn => ErrorClass::NotLoggedIn,
+        E::NotLoggedIn | E::SessionDropped => ErrorClass::NotLoggedIn,
         E::Throttled {
             retry_after,
             reason,
@@ -131,56 +128,15 @@ pub(crate) fn exception<'py>(py: Python<'py>, err: &httpqq::Error) -> PyResult<B
         }
         E::InvalidConfig(_) => ErrorClass::InvalidConfig,
         E::Stopped => ErrorClass::Stopped,
+        E::Cancelled { phase } => {
+            kwargs.set_item(
+                "phase",
+                crate::convert::member(py, crate::convert::EnumClass::Phase, phase.to_string())?,
+            )?;
+            ErrorClass::Cancelled
+        }
         // A variant added to the core later: still an httpqq.Error.
         _ => ErrorClass::Error,
     };
     class(py, name)?.call(pyo3::types::PyTuple::new(py, args)?, Some(&kwargs))
-}
-
-/// Runs blocking work without the GIL (so other Python threads run
-/// meanwhile); its error becomes its Python exception.
-///
-/// On Python's main thread, where signals arrive, the work runs on the
-/// core's runtime and this thread waits for it in slices, looking for
-/// signals in between: Ctrl-C raises `KeyboardInterrupt` within about
-/// [`SIGNAL_CHECK`], and the work finishes in the background (within the
-/// client's timeout). On any other thread, which Python never interrupts,
-/// the work runs right here (a hand-over costs about 10 µs).
-pub(crate) fn blocking<T: Send + 'static>(
-    py: Python<'_>,
-    work: impl FnOnce() -> Result<T, httpqq::Error> + Send + 'static,
-) -> PyResult<T> {
-    if !on_main_thread(py) {
-        return py.detach(work).map_err(|err| to_py(py, err));
-    }
-    let pending = httpqq::Runtime::global().spawn(work);
-    loop {
-        if let Some(result) = py.detach(|| pending.wait_timeout(SIGNAL_CHECK)) {
-            return result.map_err(|err| to_py(py, err));
-        }
-        py.check_signals()?;
-    }
-}
-
-/// Whether this is Python's main thread (the one signal handlers run on).
-fn on_main_thread(py: Python<'_>) -> bool {
-    static MAIN: PyOnceLock<Option<u64>> = PyOnceLock::new();
-    static GET_IDENT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let main = MAIN.get_or_init(py, || {
-        py.import("threading")
-            .and_then(|t| t.call_method0("main_thread")?.getattr("ident")?.extract())
-            .ok()
-    });
-    let current = GET_IDENT
-        .get_or_try_init(py, || {
-            py.import("_thread")?
-                .getattr("get_ident")
-                .map(Bound::unbind)
-        })
-        .and_then(|get_ident| get_ident.call0(py)?.extract::<u64>(py));
-    match (main, current) {
-        (Some(main), Ok(current)) => *main == current,
-        // When in doubt, the interruptible way.
-        _ => true,
-    }
 }

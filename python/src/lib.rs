@@ -9,6 +9,7 @@ mod convert;
 mod errors;
 mod model;
 mod server;
+mod wait;
 
 use pyo3::prelude::*;
 

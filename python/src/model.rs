@@ -74,7 +74,7 @@ impl Message {
     ) -> PyResult<Self> {
         Ok(Message {
             kind: crate::convert::code(kind, "kind")?,
-            sender: crate::convert::uin(sender, "sender")?.get(),
+            sender: crate::convert::wire_uin(sender, "sender")?.get(),
             text,
             status: status
                 .map(|s| crate::convert::code(s, "status"))
@@ -164,7 +164,7 @@ impl OnlineFriend {
         nickname: String,
     ) -> PyResult<Self> {
         Ok(OnlineFriend {
-            uin: crate::convert::uin(uin, "uin")?.get(),
+            uin: crate::convert::wire_uin(uin, "uin")?.get(),
             face: crate::convert::code(face, "face")?,
             status: crate::convert::code(status, "status")?,
             nickname,

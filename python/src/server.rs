@@ -128,6 +128,17 @@ impl Server {
         self.control(httpqq_server::Server::connections_accepted)
     }
 
+    /// Test control: answers every request but Login and Logout with
+    /// `RES=20` while on (a client whose address changes per connection).
+    fn drop_sessions(&self, on: bool) -> PyResult<()> {
+        self.control(|s| s.drop_sessions(on))
+    }
+
+    /// The passwords checked against their slow hash since the start.
+    fn password_checks(&self) -> PyResult<u64> {
+        self.control(httpqq_server::Server::password_checks)
+    }
+
     /// The latest requests: (seconds since the start, UIN or None, command
     /// or None, RES or None for the NULL), oldest first.
     fn requests(&self) -> PyResult<Vec<LoggedRequest>> {

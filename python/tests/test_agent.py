@@ -283,6 +283,97 @@ def test_ctrl_c_interrupts_a_blocked_call_within_half_a_second(server: Server, c
         server.resume()
 
 
+async def online_bot(agent: httpqq.aio.Agent) -> asyncio.Task[None]:
+    """A task iterating `agent` (in `async with`), once it is online."""
+    online = asyncio.Event()
+
+    async def bot() -> None:
+        async with agent:
+            async for event in agent:
+                if event.kind is httpqq.EventKind.ONLINE:
+                    online.set()
+
+    task = asyncio.create_task(bot())
+    await asyncio.wait_for(online.wait(), 5)
+    return task
+
+
+LEAVE_WITH_CHILD = """
+import sys, time
+import httpqq
+client = httpqq.Client(sys.argv[1], int(sys.argv[2]), timeout=30)
+try:
+    with httpqq.Agent(client, 10002, "demo", poll_interval=0.1) as agent:
+        agent.next_event()                # online
+        print("ready", flush=True)
+        while True:
+            agent.next_event()
+except KeyboardInterrupt:
+    print("left", time.monotonic(), flush=True)
+"""
+
+
+def test_ctrl_c_leaves_with_promptly_while_a_poll_waits_on_a_paused_server(server: Server) -> None:
+    # Round 2, finding 13: leaving `with` after Ctrl-C took 9.3 s (the
+    # poll in flight waited out the client's timeout).
+    child = subprocess.Popen(
+        [sys.executable, "-c", LEAVE_WITH_CHILD, server.host, str(server.port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        server.pause()
+        time.sleep(0.6)  # a poll is in flight
+        child.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        line = child.stdout.readline().split()
+        assert line[0] == "left"
+        assert float(line[1]) - sent <= 1.0, f"{float(line[1]) - sent:.3f} s"
+        assert child.wait(timeout=5) == 0
+    finally:
+        child.kill()
+        server.resume()
+
+
+def test_a_server_that_drops_every_session_is_backed_off_not_flooded(server: Server) -> None:
+    # Round 2, finding 3: a session dropped right after each login (a NAT
+    # changing the address) made the agent spin: 59,500 requests in 4 s.
+    server.drop_sessions(True)
+    before = len(server.requests(BOB))
+    with bob_agent(server, backoff_initial=0.2, backoff_max=1.0) as agent:
+        events = until(agent, kind(httpqq.EventKind.RECONNECTING))
+        time.sleep(2.0)
+        made = len(server.requests(BOB)) - before
+    error = events[-1].error
+    assert isinstance(error, httpqq.NotLoggedIn)
+    assert "right after a login" in str(error)
+    assert made <= 16, f"{made} requests in about 2 s"
+
+
+def test_cancelling_an_asyncio_agent_with_a_poll_in_flight_returns_at_once(server: Server) -> None:
+    async def main() -> float:
+        client = httpqq.aio.Client(server.host, server.port, timeout=30)
+        agent = client.agent(BOB, "demo", poll_interval=0.1)
+        task = await online_bot(agent)
+        server.pause()
+        await asyncio.sleep(0.5)  # a poll is in flight
+        cancelled = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.monotonic() - cancelled
+
+    try:
+        started = time.monotonic()
+        took = asyncio.run(main())
+        assert took <= 0.5, f"{took:.3f} s"
+        assert time.monotonic() - started < 3.0, "asyncio.run returned at once"
+    finally:
+        server.resume()
+
+
 def test_asyncio_agent_events_and_sends(server: Server) -> None:
     async def main() -> list[str]:
         client = httpqq.aio.Client(server.host, server.port, timeout=2)
@@ -311,17 +402,8 @@ def test_cancelling_an_asyncio_agent_stops_it_promptly_and_blocks_no_thread(serv
 
     async def main() -> float:
         client = httpqq.aio.Client(server.host, server.port, timeout=2)
-        online = asyncio.Event()
         agent = client.agent(BOB, "demo", poll_interval=5)
-
-        async def bot() -> None:
-            async with agent:
-                async for event in agent:
-                    if event.kind is httpqq.EventKind.ONLINE:
-                        online.set()
-
-        task = asyncio.create_task(bot())
-        await asyncio.wait_for(online.wait(), 5)
+        task = await online_bot(agent)
         cancelled = time.monotonic()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -85,7 +85,7 @@ def test_exit_statuses_say_what_failed(server: Server) -> None:
     with Server() as gone:
         host, port = gone.host, gone.port
     dead = subprocess.run(
-        [sys.executable, "-m", "httpqq", "--host", host, "--port", str(port), "--uin", "1",
+        [sys.executable, "-m", "httpqq", "--host", host, "--port", str(port), "--uin", "10001",
          "--timeout", "2", "friends"],
         capture_output=True, text=True, env={**os.environ, "HTTPQQ_PASSWORD": "x"}, timeout=60,
     )  # fmt: skip
@@ -130,6 +130,31 @@ def test_listen_ends_on_ctrl_c_and_logs_out(server: Server) -> None:
     assert listener.returncode == 130
     assert time.monotonic() - started < 5
     assert server.requests(BOB)[-1].command == "Logout"
+
+
+def test_listen_ends_on_ctrl_c_promptly_with_a_request_in_flight(server: Server) -> None:
+    # Round 2, finding 13: 7 s on a paused server (a poll waiting out the
+    # client's timeout).
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "httpqq", "--host", server.host, "--port", str(server.port),
+         "--uin", str(BOB), "--timeout", "30", "listen", "--interval", "0.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "HTTPQQ_PASSWORD": "demo"},
+    )  # fmt: skip
+    try:
+        assert listener.stdout is not None
+        assert listener.stdout.readline().strip() == "-- online"
+        server.pause()
+        time.sleep(0.6)  # a poll is in flight now
+        listener.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        listener.communicate(timeout=10)
+        took = time.monotonic() - started
+        assert listener.returncode == 130
+        assert took < 1.5, f"{took:.2f} s"
+    finally:
+        listener.kill()
+        server.resume()
 
 
 @pytest.mark.parametrize("args", [["--help"], ["send", "--help"]])

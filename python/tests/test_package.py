@@ -98,11 +98,11 @@ def test_eight_threads_with_eight_sessions(server: Server) -> None:
 
 def test_testing_server_takes_an_accounts_file(tmp_path: Path) -> None:
     path = tmp_path / "accounts.toml"
-    path.write_text('[[account]]\nuin = 777\npassword = "secret"\nnickname = "七"\n', "utf-8")
+    path.write_text('[[account]]\nuin = 77777\npassword = "secret"\nnickname = "七"\n', "utf-8")
     with Server(path) as server:
         assert repr(server) == f"Server(host='127.0.0.1', port={server.port})"
-        with server.client().login(777, "secret") as session:
-            assert session.user_info(777).nickname == "七"
+        with server.client().login(77777, "secret") as session:
+            assert session.user_info(77777).nickname == "七"
     with pytest.raises(ValueError):
         Server(tmp_path / "missing.toml")
 

@@ -281,6 +281,62 @@ static void test_stop_during_backoff(httpqq_server *server) {
     OK(httpqq_server_restart(server, NULL));
 }
 
+/* A send from another thread, waiting on a paused server. */
+struct pending_send {
+    httpqq_agent *agent;
+    int32_t status;
+    uint32_t outcome;
+};
+
+static void *send_in_flight(void *data) {
+    struct pending_send *send = data;
+    send->status = httpqq_agent_send(send->agent, 10001, "into the void", &send->outcome, NULL);
+    return NULL;
+}
+
+/* Round 2, finding 13: stop waited out the request in flight (9.8 s). */
+static void test_stop_with_a_request_in_flight(httpqq_server *server) {
+    httpqq_client *client = client_with_timeout(10000);
+    httpqq_agent *bob = start_bob(client, 100, 1000, 0);
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
+    httpqq_server_pause(server);
+    struct pending_send send = {bob, -1, 99};
+    pthread_t sender;
+    CHECK(pthread_create(&sender, NULL, send_in_flight, &send) == 0);
+    sleep_ms(300); /* a poll and the send are in flight now */
+    double asked = now();
+    httpqq_agent_stop(bob);
+    CHECK(httpqq_agent_wait_stopped(bob, 5000));
+    double took = now() - asked;
+    pthread_join(sender, NULL);
+    CHECK(took <= (timing_slack() > 0.2 ? 0.5 : 0.25));
+    CHECK(send.status == HTTPQQ_STATUS_CANCELLED);
+    CHECK(send.outcome == HTTPQQ_OUTCOME_UNKNOWN);
+    httpqq_server_resume(server);
+    httpqq_agent_free(bob);
+    httpqq_client_free(client);
+}
+
+/* Round 2, finding 3: a server that ends every session right after its
+ * login (a NAT changing the client's address) made the agent spin. */
+static void test_dropped_sessions_are_backed_off(httpqq_server *server) {
+    httpqq_client *client = client_with_timeout(2000);
+    uint64_t before = httpqq_server_request_count(server, 10002, NULL, -1);
+    httpqq_server_drop_sessions(server, true);
+    httpqq_agent *bob = start_bob(client, 100, 1000, 0);
+    httpqq_event *event = wait_for(bob, HTTPQQ_EVENT_KIND_RECONNECTING, 5, NULL);
+    CHECK(event != NULL && httpqq_event_error_status(event) == HTTPQQ_STATUS_NOT_LOGGED_IN);
+    CHECK(event != NULL && strstr(httpqq_event_error_message(event), "right after a login") != NULL);
+    httpqq_event_free(event);
+    sleep_ms(2000);
+    uint64_t made = httpqq_server_request_count(server, 10002, NULL, -1) - before;
+    httpqq_server_drop_sessions(server, false);
+    /* Backoff from 100 ms doubling to 1 s: a dozen requests, not thousands. */
+    CHECK(made <= 24);
+    httpqq_agent_free(bob);
+    httpqq_client_free(client);
+}
+
 static void test_password_changed(httpqq_server *server) {
     httpqq_client *client = client_with_timeout(2000);
     httpqq_agent *bob = start_bob(client, 100, 300, 0);
@@ -407,6 +463,8 @@ int main(void) {
     test_throttled(server);
     test_black_hole(server);
     test_stop_during_backoff(server);
+    test_stop_with_a_request_in_flight(server);
+    test_dropped_sessions_are_backed_off(server);
     test_password_changed(server);
 
     httpqq_server_free(server);
