@@ -12,7 +12,7 @@ C_TEST_DIR := $(TARGET_DIR)/c-test
 
 VENV := .venv
 
-.PHONY: demo test test-rust test-c test-bindings c-prefix test-python wheel lint docs header install bench soak fuzz
+.PHONY: demo test test-rust fuzz-build test-c test-bindings c-prefix test-python wheel lint docs header install bench soak fuzz
 
 demo:
 	$(CARGO) run --quiet --locked -p httpqq-server --example demo
@@ -27,6 +27,13 @@ lint:
 test-rust:
 	$(CARGO) test --workspace --locked
 	$(CARGO) build --locked -p httpqq-bench
+	$(MAKE) fuzz-build
+
+# Every fuzz target compiles (so none can rot between `make fuzz` runs):
+# type-checked with the cfg cargo-fuzz sets, without its sanitizers.
+FUZZ_TARGETS := reply_decoder server_socket ffi_strings server_requests admin_input
+fuzz-build:
+	cd fuzz && CARGO_TARGET_DIR=$(abspath $(TARGET_DIR))/fuzz-check RUSTFLAGS="--cfg fuzzing" $(CARGO) check --locked --bins
 
 docs:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
@@ -108,8 +115,8 @@ soak:
 FUZZ_SECONDS ?= 600
 fuzz:
 	command -v cargo-fuzz > /dev/null || $(CARGO) install --locked cargo-fuzz
-	for target in reply_decoder server_socket ffi_strings; do \
+	for target in $(FUZZ_TARGETS); do \
 		mkdir -p $(TARGET_DIR)/fuzz-corpus/$$target; \
-		(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$target ../$(TARGET_DIR)/fuzz-corpus/$$target seeds/$$target \
+		(cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run -O $$target $(abspath $(TARGET_DIR))/fuzz-corpus/$$target seeds/$$target \
 			-- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -rss_limit_mb=4096) || exit 1; \
 	done
