@@ -151,3 +151,7 @@ kill "$(cat "$nginx_pid_file")" 2>/dev/null || true
 # against 10 accounts and against plain SQLite commits), a client under a
 # pipelined flood, start-up on 1,000,000 accounts.
 "$bench" storage
+
+# Rows 13 to 15: a wrong-password login flood against strong hashes, one-byte
+# sockets in every slot, and the CPU of a login the lockout refuses.
+"$bench" attacks --server "$server_bin"

@@ -179,8 +179,8 @@ pub fn serve(accounts: u64) {
             }
         }
         let polls = lateness.len();
-        let p50 = percentile(&mut lateness, 0.5);
-        let p99 = percentile(&mut lateness, 0.99);
+        let p50 = percentile(&mut lateness, 50.0);
+        let p99 = percentile(&mut lateness, 99.0);
         let max = lateness.iter().max().copied().unwrap_or_default();
         println!(
             "{} {} {} {polls}",

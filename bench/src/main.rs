@@ -8,6 +8,7 @@
 
 mod agents;
 mod alloc;
+mod attacks;
 mod codec;
 mod measure;
 mod roundtrip;
@@ -101,6 +102,13 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         accounts: u64,
     },
+    /// Rows 13 to 15: a wrong-password login flood, one-byte sockets in
+    /// every slot, the CPU of a login the lockout refuses.
+    Attacks {
+        /// The release `httpqq-server` binary (row 15 runs it).
+        #[arg(long)]
+        server: std::path::PathBuf,
+    },
 }
 
 fn main() {
@@ -156,7 +164,43 @@ fn main() {
         } => agent_rows(&counts, max_in_flight, Duration::from_secs(seconds)),
         Command::AgentServer { accounts } => agents::serve(accounts),
         Command::Storage { accounts } => storage_rows(accounts),
+        Command::Attacks { server } => attack_rows(&server),
     }
+}
+
+fn attack_rows(server: &std::path::Path) {
+    let f = attacks::login_flood(1000);
+    let ratio = f.flooded.as_secs_f64() / f.quiet.as_secs_f64();
+    let answered = f.right_answered == f.right_tried && f.right_tried > 0;
+    println!(
+        "| 13 | a bystander's GetMsgEx p99 while 64 connections send wrong-password Logins against strong hashes ({} checked, {} refused without a hash; right-password logins meanwhile: {} of {} answered) | {:.0} µs | the same client, quiet server | {:.0} µs | {ratio:.2}× | ≤ 5×, every right login answered | {} |",
+        f.checked,
+        f.refused,
+        f.right_answered,
+        f.right_tried,
+        f.flooded.as_secs_f64() * 1e6,
+        f.quiet.as_secs_f64() * 1e6,
+        verdict(ratio <= 5.0 && answered)
+    );
+    let b = attacks::one_byte_sockets(80);
+    let share = b.served as f64 / b.tried as f64;
+    println!(
+        "| 14 | a normal client's logins while 4 addresses × 128 sockets that sent one byte hold every slot ({} held, reopened as closed) | {} of {} | — | — | {:.0}% | ≥ 95% | {} |",
+        b.held,
+        b.served,
+        b.tried,
+        share * 100.0,
+        verdict(share >= 0.95)
+    );
+    let r = attacks::refused_login_cost(server, 3000);
+    println!(
+        "| 15 | the server's CPU per Login its lockout refuses (new connection each, {} of them) | {:.1} µs | a GetMsgEx answered RES=20, new connection each | {:.1} µs | {:.2}× | ≤ 0.1 ms | {} |",
+        r.logins,
+        r.cpu_per_login.as_secs_f64() * 1e6,
+        r.cpu_per_getmsgex.as_secs_f64() * 1e6,
+        r.cpu_per_login.as_secs_f64() / r.cpu_per_getmsgex.as_secs_f64().max(1e-9),
+        verdict(r.cpu_per_login <= Duration::from_micros(100))
+    );
 }
 
 fn storage_rows(accounts: u64) {

@@ -230,8 +230,8 @@ pub fn flood(samples: usize) -> Flood {
         let _ = flooder.join();
     }
     Flood {
-        quiet: percentile(&mut quiet, 0.99),
-        flooded: percentile(&mut flooded, 0.99),
+        quiet: percentile(&mut quiet, 99.0),
+        flooded: percentile(&mut flooded, 99.0),
         flood_replies,
     }
 }
@@ -280,7 +280,7 @@ pub fn startup(count: u64) -> Startup {
         .sum();
     Startup {
         accounts: count,
-        seconds: percentile(&mut times, 0.5).as_secs_f64(),
+        seconds: percentile(&mut times, 50.0).as_secs_f64(),
         bytes,
         seed_seconds,
     }
