@@ -4,7 +4,9 @@ would see it: run by `make test` as `python check_dist.py DIST_DIR`.
 - each wheel is tagged manylinux2014 (glibc 2.17) for its architecture,
   and auditwheel agrees that nothing in it needs a newer glibc;
 - its extension is an ELF for that architecture (the aarch64 one cannot
-  be imported here, so this is what can be checked of it);
+  be imported here, so this is what can be checked of it), and imports the
+  unwinder from the system's libgcc_s.so.1 rather than carrying one of its
+  own (two unwinders in one process crashed CPython at exit);
 - wheels and sdist carry both license files and complete metadata, with
   no placeholder URL;
 - the wheel declares the `httpqq` command.
@@ -38,6 +40,34 @@ def check_metadata(text: str, where: str) -> None:
     assert str(meta.get_payload()).startswith("# httpqq for Python"), f"{where}: no readme"
 
 
+def check_unwinder(library: bytes, where: str) -> None:
+    """The extension needs libgcc_s.so.1 and imports `_Unwind_Resume` from
+    it (undefined here, with GCC's version), defining no unwinder itself."""
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    elf = ELFFile(io.BytesIO(library))
+    needed = {
+        getattr(tag, "needed")  # set on DT_NEEDED tags only
+        for section in elf.iter_sections()
+        if isinstance(section, DynamicSection)
+        for tag in section.iter_tags()
+        if tag.entry.d_tag == "DT_NEEDED"
+    }
+    assert "libgcc_s.so.1" in needed, f"{where}: does not need libgcc_s.so.1 ({needed})"
+    for section in elf.iter_sections():
+        if not isinstance(section, SymbolTableSection):
+            continue
+        for symbol in section.iter_symbols():
+            if symbol.name.startswith("_Unwind_"):
+                defined = symbol["st_shndx"] != "SHN_UNDEF"
+                assert not defined, f"{where}: an unwinder of its own ({symbol.name} defined)"
+    dynsym = elf.get_section_by_name(".dynsym")
+    assert isinstance(dynsym, SymbolTableSection)
+    assert dynsym.get_symbol_by_name("_Unwind_Resume"), f"{where}: _Unwind_Resume not imported"
+
+
 def check_wheel(path: Path) -> None:
     match = re.search(r"manylinux2014_(\w+?)\.manylinux_2_17_(\w+)\.whl$", path.name)
     assert match and match[1] == match[2], f"{path.name}: not tagged manylinux2014"
@@ -53,6 +83,7 @@ def check_wheel(path: Path) -> None:
         assert header[:4] == b"\x7fELF", f"{native}: not an ELF"
         machine = int.from_bytes(header[18:20], "little")
         assert machine == ELF_MACHINE[arch], f"{native}: e_machine {machine}, not {arch}"
+        check_unwinder(wheel.read(native), path.name)
         dist_info = f"httpqq-{path.name.split('-')[1]}.dist-info"
         assert {f"{dist_info}/licenses/{name}" for name in LICENSES} <= set(names), names
         check_metadata(wheel.read(f"{dist_info}/METADATA").decode(), path.name)

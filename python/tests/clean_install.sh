@@ -3,6 +3,8 @@
 # smoke test in each with no Rust toolchain reachable (PATH holds only the
 # system directories):
 # - this machine's portable wheel, installed offline;
+# each then exits 20 times with threads inside the native module (a crash
+# at interpreter exit fails);
 # - the sdist, built from source by pip (maturin from PyPI, the Rust
 #   toolchain on PATH for the build only; the dev profile, to keep the test
 #   quick, through MATURIN_PEP517_ARGS).
@@ -17,6 +19,19 @@ mkdir -p "$scratch"
 
 smoke() {
     (cd "$scratch" && env -i HOME="$scratch" PATH=/usr/bin:/bin "$1/bin/python" "$here/smoke_installed.py" "$2")
+    # Exiting with daemon threads inside the native module, 20 times: a
+    # crash at interpreter exit (139, a segfault) fails the test.
+    n=0
+    while [ $n -lt 20 ]; do
+        status=0
+        (cd "$scratch" && env -i HOME="$scratch" PATH=/usr/bin:/bin "$1/bin/python" "$here/exit_check.py") || status=$?
+        if [ $status -ne 0 ]; then
+            echo "the $2 exited with status $status (run $n) with threads inside the native module" >&2
+            exit 1
+        fi
+        n=$((n + 1))
+    done
+    echo "the $2 exits cleanly with threads inside the native module (20 runs)"
 }
 
 echo "== the $(uname -m) wheel in a clean virtualenv"
