@@ -119,8 +119,9 @@ impl Cancel {
 
     /// Runs `work` on this thread with its requests under this token: a
     /// [`Cancel::cancel`] from another thread ends them at once with
-    /// [`Error::Cancelled`](crate::Error::Cancelled). Scopes nest; the
-    /// innermost one rules.
+    /// [`Error::Cancelled`](crate::Error::Cancelled). Scopes nest, and each
+    /// enclosing one still applies: a request inside two ends when either
+    /// token is cancelled.
     pub fn run<T>(&self, work: impl FnOnce() -> T) -> T {
         Scope::new(self.clone()).run(work)
     }
@@ -193,93 +194,130 @@ impl Scope {
     }
 }
 
-/// Whether the thread's innermost scope says to stop now: cancelled, past
-/// its deadline, or (with `ask`, after a wait ended early) its check asked
-/// for it, which cancels the token. Always false outside a scope.
+/// Whether the thread's scopes say to stop now: a token cancelled (or past
+/// its deadline), a scope past its deadline, or (with `ask`, after a wait
+/// ended early) a scope's check asked for it, which cancels its token.
+/// Every enclosing scope counts: an agent's send made inside a caller's
+/// scope ends when either token is cancelled. Always false outside a
+/// scope.
 pub(crate) fn should_stop(ask: bool) -> bool {
-    // What the check needs is taken out first: the check may run code
-    // that makes requests of its own (a signal handler), which push scopes.
-    let found = SCOPES.with(|scopes| {
+    let now = Instant::now();
+    // `None`: stop now; else the checks to ask.
+    let checks: Option<Vec<(Cancel, Check)>> = SCOPES.with(|scopes| {
         let scopes = scopes.borrow();
-        let scope = scopes.last()?;
-        let due = scope.deadline.is_some_and(|d| Instant::now() >= d);
-        Some((scope.cancel.clone(), due, scope.check.clone()))
+        for scope in scopes.iter() {
+            if scope.cancel.is_cancelled() {
+                // (Past the token's deadline: its other requests too.)
+                scope.cancel.cancel();
+                return None;
+            }
+            if scope.deadline.is_some_and(|d| now >= d) {
+                return None;
+            }
+        }
+        let wanted = scopes
+            .iter()
+            .filter(|_| ask)
+            .filter_map(|s| Some((s.cancel.clone(), s.check.clone()?)));
+        Some(wanted.collect())
     });
-    let Some((cancel, due, check)) = found else {
-        return false;
+    let Some(checks) = checks else {
+        return true;
     };
-    if cancel.is_cancelled() {
-        // (Past the token's deadline: its other requests too.)
-        cancel.cancel();
-        return true;
+    // The checks run outside the borrow: they may run code that makes
+    // requests of its own (a signal handler), which push scopes. A check
+    // running already (a request made from inside it) is not asked again.
+    for (cancel, check) in checks {
+        if check.try_borrow_mut().is_ok_and(|mut c| c()) {
+            cancel.cancel();
+            return true;
+        }
     }
-    if due {
-        return true;
-    }
-    // A check running already (a request made from inside it) is not
-    // asked again.
-    let asked = ask && check.is_some_and(|check| check.try_borrow_mut().is_ok_and(|mut c| c()));
-    if asked {
-        cancel.cancel();
-    }
-    asked
+    false
 }
 
-/// How long a wait inside the thread's scope may last before it looks
+/// How long a wait inside the thread's scopes may last before it looks
 /// again: `None` outside a scope (wait as long as the request allows).
 pub(crate) fn slice() -> Option<Duration> {
     SCOPES.with(|scopes| {
         let scopes = scopes.borrow();
-        let scope = scopes.last()?;
-        let deadline = match (scope.deadline, scope.cancel.deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        if scopes.is_empty() {
+            return None;
+        }
+        let deadline = scopes
+            .iter()
+            .flat_map(|scope| [scope.deadline, scope.cancel.deadline()])
+            .flatten()
+            .min();
         let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         Some(left.map_or(SLICE, |left| left.min(SLICE)))
     })
 }
 
-/// Registers a request's socket with the thread's scope, so that a cancel
-/// shuts it down; `None` outside a scope. Dropping the registration takes
-/// it back.
+/// Registers a request's socket with the tokens of the thread's scopes, so
+/// that a cancel of any shuts it down; `None` outside a scope. Dropping the
+/// registration takes it back.
 pub(crate) fn register(socket: &Arc<TcpStream>) -> Option<Registration> {
-    let cancel = SCOPES.with(|scopes| scopes.borrow().last().map(|s| s.cancel.clone()))?;
-    cancel.sockets().push(Arc::clone(socket));
-    // Cancelled before the socket was registered: shut it down now (the
-    // cancel may have looked at the list before the push).
-    if cancel.is_cancelled() {
-        let _ = socket.shutdown(Shutdown::Both);
+    let tokens: Vec<Cancel> =
+        SCOPES.with(|scopes| scopes.borrow().iter().map(|s| s.cancel.clone()).collect());
+    if tokens.is_empty() {
+        return None;
+    }
+    for cancel in &tokens {
+        cancel.sockets().push(Arc::clone(socket));
+        // Cancelled before the socket was registered: shut it down now
+        // (the cancel may have looked at the list before the push).
+        if cancel.is_cancelled() {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
     }
     Some(Registration {
-        cancel,
+        tokens,
         socket: Arc::clone(socket),
     })
 }
 
-/// A socket registered with a token while its request is in flight.
+/// A socket registered with tokens while its request is in flight.
 pub(crate) struct Registration {
-    cancel: Cancel,
+    tokens: Vec<Cancel>,
     socket: Arc<TcpStream>,
 }
 
 impl Registration {
-    /// Whether it is registered with the thread's current scope.
+    /// Whether it is registered with exactly the thread's current scopes.
     pub(crate) fn is_current(&self) -> bool {
         SCOPES.with(|scopes| {
-            scopes
-                .borrow()
-                .last()
-                .is_some_and(|s| Arc::ptr_eq(&s.cancel.inner, &self.cancel.inner))
+            let scopes = scopes.borrow();
+            scopes.len() == self.tokens.len()
+                && scopes
+                    .iter()
+                    .zip(&self.tokens)
+                    .all(|(s, t)| Arc::ptr_eq(&s.cancel.inner, &t.inner))
         })
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.cancel
-            .sockets()
-            .retain(|s| !Arc::ptr_eq(s, &self.socket));
+        for cancel in &self.tokens {
+            cancel.sockets().retain(|s| !Arc::ptr_eq(s, &self.socket));
+        }
+    }
+}
+
+/// Sleeps until `until` (not a request: a wait between requests), looking
+/// at the thread's scopes, and at `stopped`, every [`SLICE`]: whether it
+/// slept through (false: a scope or `stopped` said to stop first).
+pub(crate) fn sleep_until(until: Instant, stopped: impl Fn() -> bool) -> bool {
+    loop {
+        if stopped() || should_stop(true) {
+            return false;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(slice().unwrap_or(SLICE)));
     }
 }
 
@@ -365,14 +403,37 @@ mod tests {
     }
 
     #[test]
-    fn the_innermost_scope_rules() {
+    fn a_sleep_ends_when_its_scope_says_so() {
+        assert!(sleep_until(
+            Instant::now() + Duration::from_millis(20),
+            || false
+        ));
+        let cancel = Cancel::new();
+        cancel.cancel_at(Instant::now() + Duration::from_millis(30));
+        let started = Instant::now();
+        let slept = cancel.run(|| sleep_until(Instant::now() + Duration::from_secs(10), || false));
+        assert!(!slept);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(!sleep_until(
+            Instant::now() + Duration::from_secs(10),
+            || true
+        ));
+    }
+
+    #[test]
+    fn every_enclosing_scope_applies() {
         let outer = Cancel::new();
         let inner = Cancel::new();
-        outer.cancel();
         outer.run(|| {
-            assert!(should_stop(true));
             inner.run(|| assert!(!should_stop(true)));
-            assert!(should_stop(true));
+            outer.cancel();
+            inner.run(|| assert!(should_stop(true), "the outer token is cancelled"));
+        });
+        let fresh = Cancel::new();
+        inner.cancel();
+        fresh.run(|| {
+            inner.run(|| assert!(should_stop(true), "the inner token is cancelled"));
+            assert!(!should_stop(true), "the inner scope has ended");
         });
     }
 

@@ -118,20 +118,28 @@ impl Client {
             // It holds the credential (`PS`).
             zeroize::Zeroize::zeroize(&mut body);
         }
-        let outcome = match &result {
-            Ok(_) => "RES=0".to_owned(),
-            Err(err) => match err.result_code() {
-                Some(code) => format!("RES={code}"),
-                None => format!("error: {err}"),
-            },
-        };
-        log::debug!(
-            target: "httpqq",
-            "{} uin={uin} seq={seq} {outcome} elapsed={:?}",
-            request.command().wire_name(),
-            started.elapsed()
-        );
+        if log::log_enabled!(target: "httpqq", log::Level::Debug) {
+            let outcome = match &result {
+                Ok(_) => "RES=0".to_owned(),
+                Err(err) => match err.result_code() {
+                    Some(code) => format!("RES={code}"),
+                    None => format!("error: {err}"),
+                },
+            };
+            log::debug!(
+                target: "httpqq",
+                "{} uin={uin} seq={seq} {outcome} elapsed={:?}",
+                request.command().wire_name(),
+                started.elapsed()
+            );
+        }
         result
+    }
+
+    /// How long one request may take in all (the builder's
+    /// [`timeout`](ClientBuilder::timeout)).
+    pub fn timeout(&self) -> Duration {
+        self.inner.transport.timeout()
     }
 
     /// The next sequence number: 1–65535, never 0.
@@ -244,7 +252,7 @@ impl ClientBuilder {
             timeout: self.timeout,
             keep_alive: self.keep_alive,
             max_reply_size: self.max_reply_size,
-        });
+        })?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,

@@ -136,6 +136,18 @@ pub enum Error {
     /// again at once.
     #[error("the server ended the session right after a login (RES=20 again): it does not keep this client's session (a proxy or NAT that changes the address per connection does this); backing off")]
     SessionDropped,
+
+    /// An [`Agent`](crate::Agent)'s send found no session: the agent had
+    /// not logged in yet (or was logging in again after the server ended
+    /// the session) and could not within the client's
+    /// [`timeout`](crate::ClientBuilder::timeout). Nothing was sent.
+    #[error(
+        "the agent is not online yet (it could not log in within {waited:?}): nothing was sent"
+    )]
+    NotOnline {
+        /// How long the send waited for the login.
+        waited: Duration,
+    },
 }
 
 /// Where in an exchange a network failure happened.
@@ -255,7 +267,8 @@ impl Error {
             | Error::LoginFailed { .. }
             | Error::InvalidConfig(_)
             | Error::Stopped
-            | Error::SessionDropped => Outcome::Refused,
+            | Error::SessionDropped
+            | Error::NotOnline { .. } => Outcome::Refused,
             Error::Transport { phase, .. }
             | Error::Timeout { phase, .. }
             | Error::Cancelled { phase } => match phase {

@@ -8,10 +8,12 @@ use crate::cancel::Cancelled;
 use crate::error::{Error, HttpError, Phase};
 use crate::socket::ConnectFailed;
 
-/// Resolves an IP address given as the host at once, and only names
-/// through `ureq`'s resolver, which (with a timeout set, as here) starts a
-/// thread per request so that the lookup can time out: about 40 µs per
-/// request that an address does not need (`bench/`, rows 1 and 2).
+/// Resolves an IP address given as the host at once (a thread per lookup,
+/// as `ureq`'s resolver starts so that it can time out, costs about 40 µs
+/// a request an address does not need: `bench/`, rows 1 and 2), and names
+/// on a thread of their own, waited for in slices so that a cancel ends
+/// the wait; a name that cannot be resolved is a failure while connecting
+/// (nothing was sent), whatever the system's resolver said.
 ///
 /// `ureq`'s resolver interface is not covered by its semver promise; the
 /// version is pinned in `Cargo.lock`.
@@ -36,10 +38,8 @@ impl ureq::unversioned::resolver::Resolver for LiteralFirst {
                 addrs.push(std::net::SocketAddr::new(ip, port));
                 return Ok(addrs);
             }
-            if crate::cancel::slice().is_some() {
-                let port = authority.port_u16().unwrap_or(DEFAULT_HTTP_PORT);
-                return self.resolve_cancellably(authority, port, timeout);
-            }
+            let port = authority.port_u16().unwrap_or(DEFAULT_HTTP_PORT);
+            return self.resolve_cancellably(authority, port, timeout);
         }
         self.0.resolve(uri, config, timeout)
     }
@@ -50,9 +50,9 @@ const DEFAULT_HTTP_PORT: u16 = 80;
 
 impl LiteralFirst {
     /// Looks a name up on a thread of its own (as `ureq` does when a
-    /// timeout is set) and waits for it in the cancel scope's slices, so
-    /// that a cancel ends the wait at once; the lookup itself finishes in
-    /// the background.
+    /// timeout is set) and waits for it in slices, looking at the cancel
+    /// scope in between, so that a cancel ends the wait at once; the
+    /// lookup itself finishes in the background.
     fn resolve_cancellably(
         &self,
         authority: &ureq::http::uri::Authority,
@@ -247,12 +247,18 @@ pub(crate) struct TransportConfig {
 #[derive(Debug)]
 pub(crate) struct Transport {
     agent: ureq::Agent,
-    url: String,
+    /// Parsed once: every request goes to `http://AUTHORITY/`.
+    uri: ureq::http::Uri,
     config: TransportConfig,
 }
 
 impl Transport {
-    pub(crate) fn new(config: TransportConfig) -> Transport {
+    /// How long one request may take in all.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.config.timeout
+    }
+
+    pub(crate) fn new(config: TransportConfig) -> Result<Transport, Error> {
         let mut builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -273,11 +279,12 @@ impl Transport {
             TcpConnector.chain(CoalescingConnector),
             LiteralFirst::default(),
         );
-        Transport {
-            agent,
-            url: format!("http://{}/", config.authority),
-            config,
-        }
+        let uri = format!("http://{}/", config.authority)
+            .parse()
+            .map_err(|e| {
+                Error::InvalidConfig(format!("cannot post to {}: {e}", config.authority))
+            })?;
+        Ok(Transport { agent, uri, config })
     }
 
     /// Posts one body and returns the reply body.
@@ -285,15 +292,21 @@ impl Transport {
     /// `close` asks for the connection to be closed after this exchange
     /// whatever the keep-alive setting (the Query_Stat double reply).
     pub(crate) fn post(&self, body: &str, close: bool) -> Result<Vec<u8>, Error> {
-        let mut request = self
-            .agent
-            .post(&self.url)
-            .header("Content-Type", "text/plain; charset=UTF-8");
+        use ureq::http::header::{HeaderValue, CONNECTION, CONTENT_TYPE};
+        // Built from parts parsed once: a request costs no parsing.
+        let mut request = ureq::http::Request::post(self.uri.clone()).header(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=UTF-8"),
+        );
         if close || !self.config.keep_alive {
-            request = request.header("Connection", "close");
+            request = request.header(CONNECTION, HeaderValue::from_static("close"));
         }
-        let mut response = request
-            .send(body)
+        let request = request
+            .body(body)
+            .map_err(|e| Error::Internal(format!("cannot build the request: {e}")))?;
+        let mut response = self
+            .agent
+            .run(request)
             .map_err(|e| self.map_error(e, Stage::Head))?;
         let status = response.status().as_u16();
         if status != 200 {

@@ -524,3 +524,26 @@ fn a_uin_outside_the_range_is_refused_before_anything_is_sent() {
     thread::sleep(Duration::from_millis(50));
     assert!(listener.accept().is_err(), "nothing was sent");
 }
+
+#[test]
+fn an_unresolvable_host_is_a_failure_while_connecting_on_any_thread() {
+    let client = Client::builder()
+        .endpoint("no-such-host.invalid:8000")
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let call = move || client.call(Uin::new(10001), &Request::Logout).unwrap_err();
+    for err in [call.clone()(), thread::spawn(call).join().unwrap()] {
+        assert!(
+            matches!(
+                err,
+                Error::Transport {
+                    phase: httpqq::Phase::Connecting,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.outcome(), httpqq::Outcome::Refused);
+    }
+}

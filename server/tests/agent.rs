@@ -74,6 +74,17 @@ fn texts(events: &[Event]) -> Vec<String> {
         .collect()
 }
 
+/// The texts among fetched messages.
+fn texts_of(messages: Vec<Message>) -> Vec<String> {
+    messages
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Text { text, .. } => Some(text),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Bob's requests in the server's log, as (time, command, result).
 fn bobs_requests(server: &Server) -> Vec<(Duration, Command, Option<u32>)> {
     server
@@ -185,6 +196,7 @@ fn throttled_means_no_request_during_the_penalty_then_it_resumes() {
     let penalty = Duration::from_millis(700);
     let agent = bob(&client, Duration::from_secs(1))
         .throttle_penalty(penalty)
+        .throttle_retries(0)
         .start()
         .unwrap();
     until(&agent, Duration::from_secs(5), |e| {
@@ -198,7 +210,8 @@ fn throttled_means_no_request_during_the_penalty_then_it_resumes() {
         events.last().map(|e| &e.kind),
         Some(EventKind::Throttled { retry_after }) if *retry_after == penalty
     ));
-    // A send during the penalty is refused without a request.
+    // With retries off, a send during the penalty is refused without a
+    // request.
     let before = bobs_requests(&server).len();
     match agent.send(ALICE, "too soon") {
         Err(err @ Error::Throttled { retry_after, .. }) => {
@@ -236,6 +249,169 @@ fn throttled_means_no_request_during_the_penalty_then_it_resumes() {
         }
     }
     assert!(penalties >= 1, "{requests:?}");
+}
+
+#[test]
+fn a_throttled_send_waits_the_penalty_out_and_is_delivered_once() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let penalty = Duration::from_millis(600);
+    let agent = bob(&client, Duration::from_secs(1))
+        .throttle_penalty(penalty)
+        .start()
+        .unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    let alice = client.login(ALICE, "demo").unwrap();
+    alice.fetch_messages().unwrap();
+    // The server refuses everything of Bob's for 1 s: the send is refused
+    // (RES=3), then sent again after each penalty until it is taken.
+    server.throttle(BOB, Duration::from_millis(1000));
+    let started = Instant::now();
+    agent.send(ALICE, "patience").unwrap();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(1000), "sent after {took:?}");
+    let got: Vec<_> = alice
+        .fetch_messages()
+        .unwrap()
+        .into_iter()
+        .filter(|m| matches!(m, Message::Text { .. }))
+        .collect();
+    assert_eq!(got.len(), 1, "delivered once: {got:?}");
+    // No request of Bob's went during a penalty (the poll and the send,
+    // both waiting for its end, may go within moments of each other).
+    let requests = bobs_requests(&server);
+    for refused in requests.iter().filter(|r| r.2 == Some(3)) {
+        let inside = (refused.0 + Duration::from_millis(10))
+            ..(refused.0 + penalty - Duration::from_millis(20));
+        assert!(
+            !requests.iter().any(|r| inside.contains(&r.0)),
+            "{requests:?}"
+        );
+    }
+}
+
+#[test]
+fn a_send_before_the_first_login_waits_for_it() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let alice = client.login(ALICE, "demo").unwrap();
+    // Sent at once after the start, before the login's reply came.
+    let agent = bob(&client, Duration::from_secs(1)).start().unwrap();
+    agent.send(ALICE, "early").unwrap();
+    let requests = bobs_requests(&server);
+    let first_login = requests.iter().position(|r| r.1 == Command::Login);
+    let first_send = requests.iter().position(|r| r.1 == Command::CltMsg);
+    assert!(first_login < first_send, "{requests:?}");
+    assert!(!requests.iter().any(|r| r.2 == Some(20)), "{requests:?}");
+    let got = texts_of(alice.fetch_messages().unwrap());
+    assert_eq!(got, ["early"]);
+}
+
+#[test]
+fn a_send_the_server_refuses_for_a_lost_session_is_sent_again_after_the_login() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    // Polls far apart: the send is the first to meet the expired session.
+    let agent = bob(&client, Duration::from_secs(1))
+        .poll_interval(Duration::from_secs(30))
+        .start()
+        .unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    let alice = client.login(ALICE, "demo").unwrap();
+    alice.fetch_messages().unwrap();
+    assert!(server.expire_session(BOB));
+    agent.send(ALICE, "across the renewal").unwrap();
+    let got = texts_of(alice.fetch_messages().unwrap());
+    assert_eq!(got, ["across the renewal"], "delivered once");
+    let requests = bobs_requests(&server);
+    let sends: Vec<_> = requests
+        .iter()
+        .filter(|r| r.1 == Command::CltMsg)
+        .map(|r| r.2)
+        .collect();
+    assert_eq!(sends, [Some(20), Some(0)], "{requests:?}");
+    let logins = requests.iter().filter(|r| r.1 == Command::Login).count();
+    assert_eq!(logins, 2, "{requests:?}");
+}
+
+#[test]
+fn a_send_that_finds_no_login_in_time_is_refused_as_not_online() {
+    // Nothing listens here: the agent cannot log in.
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = unused.local_addr().unwrap();
+    drop(unused);
+    let client = Client::builder()
+        .endpoint(addr.to_string())
+        .timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let agent = Agent::builder(&client, BOB, "demo").start().unwrap();
+    let started = Instant::now();
+    let refused = agent.send(ALICE, "nobody home").unwrap_err();
+    let waited = started.elapsed();
+    assert!(matches!(refused, Error::NotOnline { .. }), "{refused:?}");
+    assert_eq!(refused.outcome(), Outcome::Refused);
+    assert!(
+        (Duration::from_millis(400)..Duration::from_millis(1500)).contains(&waited),
+        "{waited:?}"
+    );
+    // A stop ends a send that waits for the login at once.
+    let stopper = agent.stop_handle();
+    let stop = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        stopper.stop();
+    });
+    let started = Instant::now();
+    let stopped = agent.send(ALICE, "nobody home").unwrap_err();
+    stop.join().unwrap();
+    assert!(matches!(stopped, Error::Stopped), "{stopped:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn sends_keep_the_pace_and_never_meet_the_servers_limit() {
+    // The server allows 100 sends per 10 s; the agent's pace, 90.
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let agent = bob(&client, Duration::from_secs(1))
+        .send_pace(Some(httpqq::SendPace {
+            count: 20,
+            window: Duration::from_secs(1),
+        }))
+        .start()
+        .unwrap();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Online)
+    });
+    let started = Instant::now();
+    for n in 0..45 {
+        agent.send(ALICE, &format!("m{n}")).unwrap();
+    }
+    let took = started.elapsed();
+    // 20 at once, 20 a second later, 5 a second after that.
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    let sends: Vec<Duration> = bobs_requests(&server)
+        .into_iter()
+        .filter(|r| r.1 == Command::CltMsg)
+        .map(|r| r.0)
+        .collect();
+    for (i, at) in sends.iter().enumerate().skip(20) {
+        assert!(
+            *at - sends[i - 20] >= Duration::from_millis(990),
+            "send {i}"
+        );
+    }
 }
 
 #[test]
@@ -524,4 +700,84 @@ fn many_agents_share_a_bounded_runtime() {
     for agent in &agents {
         assert!(agent.wait_stopped(Duration::from_secs(10)));
     }
+}
+
+/// Alice sends Bob `count` texts, `m0`, `m1`, …
+fn send_texts(client: &Client, count: usize) {
+    let alice = client.login(ALICE, "demo").unwrap();
+    for n in 0..count {
+        alice.send_message(BOB, &format!("m{n}")).unwrap();
+    }
+}
+
+/// The texts of the events `agent` gives within `limit`, until `count` came.
+fn take_texts(agent: &Agent, count: usize, limit: Duration) -> Vec<String> {
+    let mut got = Vec::new();
+    until(agent, limit, |e| {
+        got.extend(texts(std::slice::from_ref(e)));
+        got.len() >= count
+    });
+    got
+}
+
+fn numbered(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|n| format!("m{n}")).collect()
+}
+
+#[test]
+fn a_break_mid_batch_with_an_inbox_loses_nothing_and_repeats_only_the_message_in_hand() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let dir = std::env::temp_dir().join(format!("httpqq-agent-inbox-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bob.inbox");
+    send_texts(&client, 10);
+    {
+        let agent = bob(&client, Duration::from_secs(1))
+            .inbox(&path)
+            .start()
+            .unwrap();
+        assert_eq!(take_texts(&agent, 1, Duration::from_secs(5)), ["m0"]);
+        // The bot breaks out of its loop here, handling m0 or not.
+    }
+    {
+        let agent = bob(&client, Duration::from_secs(1))
+            .inbox(&path)
+            .start()
+            .unwrap();
+        // m0 was in hand (taken, not done): it comes again, first.
+        assert_eq!(
+            take_texts(&agent, 10, Duration::from_secs(5)),
+            numbered(0..10)
+        );
+        agent.ack();
+    }
+    let agent = bob(&client, Duration::from_secs(1))
+        .inbox(&path)
+        .start()
+        .unwrap();
+    send_texts(&client, 1);
+    assert_eq!(
+        take_texts(&agent, 1, Duration::from_secs(5)),
+        ["m0"],
+        "only the new one"
+    );
+    drop(agent);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn without_an_inbox_a_break_keeps_the_rest_for_the_same_agent() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    send_texts(&client, 10);
+    let agent = bob(&client, Duration::from_secs(1)).start().unwrap();
+    let first = take_texts(&agent, 1, Duration::from_secs(5));
+    // (The loop broke here; the agent keeps the rest for the next one.)
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(agent.undelivered() >= 1, "fetched, waiting for the caller");
+    let mut all = first;
+    all.extend(take_texts(&agent, 9, Duration::from_secs(5)));
+    assert_eq!(all, numbered(0..10));
 }

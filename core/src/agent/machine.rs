@@ -296,11 +296,38 @@ impl Machine {
         (self.state == State::Throttled && now < self.due).then(|| self.due - now)
     }
 
-    /// A send was answered `RES=20`: poll at once, which will log in again.
-    pub(crate) fn session_lost(&mut self, now: Instant) {
+    /// Whether the server knows the session: a send may go now.
+    pub(crate) fn is_logged_in(&self) -> bool {
+        self.logged_in
+    }
+
+    /// Whether the agent will log in again after the server ends the
+    /// session (else a `RES=20` stops it).
+    pub(crate) fn relogs_in(&self) -> bool {
+        self.policy.relogin
+    }
+
+    /// A send was answered `RES=20`: the session is gone. With relogin on,
+    /// the agent logs in again at once (or, right after a login, backs off
+    /// as a poll's `RES=20` would: the event says so); otherwise it polls
+    /// at once, which finishes it.
+    pub(crate) fn session_lost(&mut self, now: Instant) -> Option<EventKind> {
+        if !self.logged_in {
+            return None;
+        }
+        if !self.policy.relogin {
+            self.due = self.due.min(now);
+            return None;
+        }
+        self.logged_in = false;
+        self.renewing = true;
+        if std::mem::take(&mut self.fresh_login) {
+            return Some(self.fail(Error::SessionDropped, now));
+        }
         if self.state != State::Throttled {
             self.due = self.due.min(now);
         }
+        None
     }
 
     fn become_online(&mut self, events: &mut Vec<EventKind>) {

@@ -10,9 +10,13 @@
 //! - [`policy`]: the settings ([`Backoff`], intervals, penalty);
 //! - [`runtime`]: the threads, bounded by the requests in flight, that run
 //!   any number of agents;
-//! - [`event`]: what an agent reports.
+//! - [`event`]: what an agent reports;
+//! - [`inbox`] (cargo feature `inbox`): fetched messages kept in a file
+//!   until handled.
 
 mod event;
+#[cfg(feature = "inbox")]
+mod inbox;
 mod machine;
 mod policy;
 mod runtime;
@@ -23,7 +27,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 pub use event::{Event, EventKind, State, StopReason};
-pub use policy::Backoff;
+pub use policy::{Backoff, SendPace};
 pub use runtime::{Pending, Runtime, DEFAULT_MAX_IN_FLIGHT};
 
 use crate::cancel::Cancel;
@@ -176,6 +180,8 @@ pub struct AgentBuilder {
     policy: Policy,
     runtime: Option<Runtime>,
     on_event: Option<EventNotifier>,
+    #[cfg(feature = "inbox")]
+    inbox: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for AgentBuilder {
@@ -197,6 +203,8 @@ impl AgentBuilder {
             policy,
             runtime: None,
             on_event: None,
+            #[cfg(feature = "inbox")]
+            inbox: None,
         }
     }
 
@@ -236,6 +244,23 @@ impl AgentBuilder {
         self
     }
 
+    /// How fast [`Agent::send`] sends (default [`SendPace::default`]: at
+    /// most 90 messages in any 10 s); `None` for as fast as the caller
+    /// sends. A send waits for its turn.
+    pub fn send_pace(mut self, pace: Option<SendPace>) -> Self {
+        self.policy.send_pace = pace;
+        self
+    }
+
+    /// How often [`Agent::send`] sends a message again after the server
+    /// refused it for a penalty (`RES=3`, so it was not delivered), each
+    /// time after waiting the penalty out (default 3); 0 fails at once
+    /// with [`Error::Throttled`], as does a send during a penalty.
+    pub fn throttle_retries(mut self, times: u32) -> Self {
+        self.policy.throttle_retries = times;
+        self
+    }
+
     /// How long a stop takes at most (default 100 ms), whatever the agent
     /// is doing and the server does: a request in flight may finish within
     /// the first half (a poll's messages are then handed out, and the
@@ -252,6 +277,29 @@ impl AgentBuilder {
     /// The runtime to run on (default [`Runtime::global`]).
     pub fn runtime(mut self, runtime: &Runtime) -> Self {
         self.runtime = Some(runtime.clone());
+        self
+    }
+
+    /// Keeps every message the agent fetches in the SQLite file at `path`
+    /// (created if there is none) from before it is handed out until the
+    /// caller is done with it: when it takes the next event, or calls
+    /// [`Agent::ack`]. The next agent for the same UIN on the same file
+    /// hands out what was left first, oldest first, so a break, a crash or
+    /// a SIGKILL of the bot loses no message. Delivery is at least once:
+    /// the message a bot was handling when it stopped (taken, not yet
+    /// done) comes again. A file serves one process at a time; its agents
+    /// share it, one per UIN. (Cargo feature `inbox`.)
+    ///
+    /// ```no_run
+    /// # let client = httpqq::Client::new("127.0.0.1:8000")?;
+    /// let agent = httpqq::Agent::builder(&client, httpqq::Uin::new(10001), "demo")
+    ///     .inbox("bot.inbox")
+    ///     .start()?;
+    /// # Ok::<(), httpqq::Error>(())
+    /// ```
+    #[cfg(feature = "inbox")]
+    pub fn inbox(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.inbox = Some(path.into());
         self
     }
 
@@ -278,6 +326,14 @@ impl AgentBuilder {
             )));
         }
         self.policy.backoff.check().map_err(Error::InvalidConfig)?;
+        if let Some(pace) = self.policy.send_pace {
+            if pace.count == 0 || pace.window.is_zero() {
+                return Err(Error::InvalidConfig(format!(
+                    "a send pace must allow at least one message in a window longer than zero, not {} in {:?}",
+                    pace.count, pace.window
+                )));
+            }
+        }
         let now = Instant::now();
         let (session, logged_in) = match self.start {
             Start::Login {
@@ -299,7 +355,14 @@ impl AgentBuilder {
         };
         let seed = seed_from_clock() ^ uin.get().rotate_left(17);
         let stop_timeout = self.policy.stop_timeout;
+        let send_pace = self.policy.send_pace;
+        let throttle_retries = self.policy.throttle_retries;
         let runtime = self.runtime.unwrap_or_else(Runtime::global);
+        #[cfg(feature = "inbox")]
+        let durable = match &self.inbox {
+            Some(path) => Some(inbox::Inbox::open(path, uin)?),
+            None => None,
+        };
         let kept = if logged_in {
             session.take_unread()
         } else {
@@ -309,7 +372,9 @@ impl AgentBuilder {
             uin,
             session,
             machine: Mutex::new(Machine::new(self.policy, logged_in, timers, now, seed)),
-            inbox: Inbox::default(),
+            queue: Queue::default(),
+            #[cfg(feature = "inbox")]
+            durable: Mutex::new(durable),
             runtime: runtime.clone(),
             id: OnceLock::new(),
             on_event: self.on_event,
@@ -317,8 +382,13 @@ impl AgentBuilder {
             cancel: Cancel::new(),
             stop_timeout,
             stop_deadline: Mutex::new(None),
+            send_pace,
+            sent: Mutex::new(VecDeque::new()),
+            throttle_retries,
         });
-        // Messages the session kept unread come first.
+        // Messages left in the inbox by earlier agents come first, then
+        // those the session kept unread.
+        core.push_leftovers();
         core.push(kept.into_iter().map(EventKind::Message).collect());
         let id = runtime.register(core.clone());
         let _ = core.id.set(id);
@@ -378,17 +448,36 @@ impl Agent {
 
     /// The next event, waiting as long as it takes; `None` once the agent
     /// has stopped and its last event ([`EventKind::Stopped`]) was taken.
+    /// The messages taken before are done with ([`Agent::ack`]).
     pub fn next_event(&self) -> Option<Event> {
         self.core.take(None).ok()
     }
 
-    /// The next event, waiting at most `limit` (zero: only look).
+    /// The next event, waiting at most `limit` (zero: only look). The
+    /// messages taken before are done with ([`Agent::ack`]).
     ///
     /// # Errors
     /// [`NoEvent::Timeout`] when none came in time, [`NoEvent::Finished`]
     /// when none will come.
     pub fn next_event_timeout(&self, limit: Duration) -> Result<Event, NoEvent> {
         self.core.take(Some(limit))
+    }
+
+    /// Says the caller is done with the messages it took so far: with an
+    /// [inbox](AgentBuilder::inbox), they are forgotten from it (else
+    /// nothing happens). Taking the next event does this too; call it
+    /// when a message was handled and no next event is wanted yet, or
+    /// before stopping after the last one.
+    pub fn ack(&self) {
+        self.core.ack();
+    }
+
+    /// Messages fetched and not taken yet: dropped when the agent goes,
+    /// unless it has an [inbox](AgentBuilder::inbox) (where they wait for
+    /// the next agent) or was [made from a session](Agent::for_session)
+    /// (which gets them back).
+    pub fn undelivered(&self) -> usize {
+        self.core.queue.unread()
     }
 
     /// A blocking iterator over the events; it ends after
@@ -398,21 +487,33 @@ impl Agent {
     }
 
     /// Sends a text message on the calling thread, and says what became of
-    /// it: `Ok` when the server accepted it; otherwise
+    /// it in the end: `Ok` when the server accepted it; otherwise
     /// [`Error::outcome`] tells a refusal (nothing was done: a result code,
-    /// a penalty still running, a server that could not be reached) from an
-    /// unknown outcome (sent, but no reply came: it may have been
-    /// delivered). Nothing is ever resent by itself.
+    /// a server that could not be reached) from an unknown outcome (sent,
+    /// but no reply came: it may have been delivered). A message whose
+    /// outcome is unknown is never sent again by itself.
     ///
-    /// A `RES=3` starts the session's penalty (the agent sends nothing
-    /// until it is over, and reports [`EventKind::Throttled`]); a `RES=20`
-    /// makes the agent log in again at once (send again after
-    /// [`EventKind::SessionRenewed`]).
+    /// Sends keep the agent's [pace](AgentBuilder::send_pace) (a send waits
+    /// for its turn), and wait out a penalty: a send during one waits for
+    /// its end, and one the server refuses with `RES=3` (starting the
+    /// session's penalty, reported as [`EventKind::Throttled`]) is sent
+    /// again after it, up to
+    /// [`throttle_retries`](AgentBuilder::throttle_retries) times (a
+    /// refused message was not delivered: sending it again makes no
+    /// duplicate). A send without a session (before the agent's first
+    /// login, or while it logs in again after the server ended the
+    /// session) waits for the login, at most the client's
+    /// [`timeout`](crate::ClientBuilder::timeout); one the server refuses
+    /// with `RES=20` makes the agent log in again at once and is sent
+    /// again after the login (with relogin off, it fails with
+    /// [`Error::NotLoggedIn`]).
     ///
     /// # Errors
-    /// [`Error::Stopped`] once the agent was told to stop;
-    /// [`Error::Throttled`] with what is left of a running penalty; and
-    /// what [`Session::send_message`] gives.
+    /// [`Error::Stopped`] once the agent was told to stop (also while a send
+    /// waits); [`Error::NotOnline`] when it could not log in in time;
+    /// [`Error::Throttled`] past the retries (or at once, with
+    /// retries off); [`Error::Cancelled`] when a scope around the call was
+    /// cancelled; and what [`Session::send_message`] gives.
     pub fn send(&self, target: Uin, text: &str) -> Result<(), Error> {
         self.core.send(target, text)
     }
@@ -448,7 +549,7 @@ impl Agent {
     /// Waits at most `limit` for the agent to finish (after [`Agent::stop`],
     /// or a refused login); whether it has. Its events stay to be taken.
     pub fn wait_stopped(&self, limit: Duration) -> bool {
-        self.core.inbox.wait_finished(limit)
+        self.core.queue.wait_finished(limit)
     }
 }
 
@@ -461,6 +562,7 @@ impl Drop for Agent {
         self.core.stop();
         if self.core.machine().is_finished() {
             self.core.give_back_unread();
+            self.core.release_inbox();
         }
     }
 }
@@ -484,7 +586,12 @@ struct AgentCore {
     uin: Uin,
     session: Arc<Session>,
     machine: Mutex<Machine>,
-    inbox: Inbox,
+    /// The events waiting for the caller.
+    queue: Queue,
+    /// The durable inbox, when the agent has one (let go of when the
+    /// agent finishes, for the next agent).
+    #[cfg(feature = "inbox")]
+    durable: Mutex<Option<inbox::Inbox>>,
     runtime: Runtime,
     /// The agent's id in the runtime.
     id: OnceLock<u64>,
@@ -497,11 +604,23 @@ struct AgentCore {
     stop_timeout: Duration,
     /// When the stop asked for must be done.
     stop_deadline: Mutex<Option<Instant>>,
+    /// How fast sends go, and when the latest went.
+    send_pace: Option<SendPace>,
+    sent: Mutex<VecDeque<Instant>>,
+    /// How often a throttled send is sent again.
+    throttle_retries: u32,
 }
 
 impl AgentCore {
     fn machine(&self) -> MutexGuard<'_, Machine> {
         self.machine
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    #[cfg(feature = "inbox")]
+    fn durable(&self) -> MutexGuard<'_, Option<inbox::Inbox>> {
+        self.durable
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -526,62 +645,270 @@ impl AgentCore {
         self.wake();
     }
 
-    /// Queues events for the caller.
+    /// Queues events for the caller; with an inbox, their messages are
+    /// stored in it first.
     fn push(&self, events: Vec<EventKind>) {
         if events.is_empty() {
             return;
         }
+        let ids = self.store(&events);
+        self.enqueue(events.into_iter().zip(ids));
+    }
+
+    fn enqueue(&self, events: impl Iterator<Item = (EventKind, Option<InboxId>)>) {
         let uin = self.uin;
-        self.inbox
-            .push(events.into_iter().map(|kind| Event { uin, kind }));
+        self.queue
+            .push(events.map(|(kind, id)| (Event { uin, kind }, id)));
         if let Some(notify) = &self.on_event {
             notify();
         }
     }
 
+    /// Stores the messages among `events` in the inbox, if there is one:
+    /// each event's place in it. A failing store is logged and the
+    /// messages handed out all the same (they are off the server already).
+    fn store(&self, events: &[EventKind]) -> Vec<Option<InboxId>> {
+        #[cfg(feature = "inbox")]
+        if let Some(durable) = &*self.durable() {
+            let messages: Vec<Message> = events
+                .iter()
+                .filter_map(|e| match e {
+                    EventKind::Message(m) => Some(m.clone()),
+                    _ => None,
+                })
+                .collect();
+            if !messages.is_empty() {
+                match durable.store(&messages) {
+                    Ok(ids) => {
+                        let mut ids = ids.into_iter();
+                        return events
+                            .iter()
+                            .map(|e| match e {
+                                EventKind::Message(_) => ids.next(),
+                                _ => None,
+                            })
+                            .collect();
+                    }
+                    Err(err) => log::error!(
+                        target: "httpqq",
+                        "agent for {}: cannot store {} message(s) in the inbox {}: {err}; handing them out anyway",
+                        self.uin,
+                        messages.len(),
+                        durable.path().display()
+                    ),
+                }
+            }
+        }
+        vec![None; events.len()]
+    }
+
+    /// Queues the messages earlier agents left in the inbox.
+    fn push_leftovers(&self) {
+        #[cfg(feature = "inbox")]
+        if let Some(durable) = &*self.durable() {
+            match durable.leftovers() {
+                Ok(left) if !left.is_empty() => {
+                    log::info!(
+                        target: "httpqq",
+                        "agent for {}: {} message(s) left in the inbox come first",
+                        self.uin,
+                        left.len()
+                    );
+                    self.enqueue(
+                        left.into_iter()
+                            .map(|(id, m)| (EventKind::Message(m), Some(id))),
+                    );
+                }
+                Ok(_) => {}
+                Err(err) => log::error!(
+                    target: "httpqq",
+                    "agent for {}: cannot read the inbox {}: {err}",
+                    self.uin,
+                    durable.path().display()
+                ),
+            }
+        }
+    }
+
+    /// Forgets, from the inbox, the messages the caller took so far.
+    fn ack(&self) {
+        let ids = self.queue.take_taken();
+        #[cfg(feature = "inbox")]
+        if let Some(durable) = &*self.durable() {
+            if let Err(err) = durable.done(&ids) {
+                log::error!(
+                    target: "httpqq",
+                    "agent for {}: cannot forget {} handled message(s) in the inbox {}: {err} (they will come again)",
+                    self.uin,
+                    ids.len(),
+                    durable.path().display()
+                );
+            }
+        }
+        let _ = ids;
+    }
+
     fn take(&self, limit: Option<Duration>) -> Result<Event, NoEvent> {
-        let (event, drained) = self.inbox.take(limit)?;
+        self.ack();
+        let (event, drained) = self.queue.take(limit)?;
         if drained {
             // The caller has every message fetched: fetch more.
             self.wake();
         }
+        if matches!(event.kind, EventKind::Stopped(_)) {
+            // The last event: no message will be taken after it.
+            self.release_inbox();
+        }
         Ok(event)
     }
 
+    /// Lets go of the inbox (what is still in it waits there for the next
+    /// agent, which may start now): once the caller took the last event,
+    /// or the agent finished with nobody to take it.
+    fn release_inbox(&self) {
+        #[cfg(feature = "inbox")]
+        self.durable().take();
+    }
+
     fn send(&self, target: Uin, text: &str) -> Result<(), Error> {
+        let mut retries = self.throttle_retries;
+        // A send without a session waits for the (next) login, at most the
+        // client's timeout from when it first had to.
+        let mut waiting_since = None;
+        loop {
+            let (penalty, logged_in) = {
+                let machine = self.machine();
+                if machine.is_stopping() {
+                    return Err(Error::Stopped);
+                }
+                (machine.penalty_left(Instant::now()), machine.is_logged_in())
+            };
+            if !logged_in {
+                let since = *waiting_since.get_or_insert_with(Instant::now);
+                self.wait_logged_in(since + self.session.client().timeout(), since)?;
+                continue;
+            }
+            if let Some(left) = penalty {
+                if self.throttle_retries == 0 {
+                    return Err(Error::Throttled {
+                        retry_after: left,
+                        reason: Some("the session's penalty is still running".to_owned()),
+                    });
+                }
+                self.wait_until(Instant::now() + left)?;
+                continue;
+            }
+            if let Some(turn) = self.pace_turn(Instant::now()) {
+                self.wait_until(turn)?;
+                continue;
+            }
+            let result = self.cancel.run(|| self.session.send_once(target, text));
+            match &result {
+                Err(Error::Throttled { retry_after, .. }) => {
+                    let event = self.machine().throttle(*retry_after, Instant::now());
+                    self.push(vec![event]);
+                    self.wake();
+                    if retries > 0 {
+                        retries -= 1;
+                        continue;
+                    }
+                }
+                Err(Error::NotLoggedIn) => {
+                    let (event, relogs_in) = {
+                        let mut machine = self.machine();
+                        (machine.session_lost(Instant::now()), machine.relogs_in())
+                    };
+                    self.push(event.into_iter().collect());
+                    self.wake();
+                    if relogs_in {
+                        // Refused, so not delivered: send it again once
+                        // the agent has logged in again.
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            return result;
+        }
+    }
+
+    /// Takes a send's place in the pace: `None` when it may go now (and is
+    /// counted), else when to look again.
+    fn pace_turn(&self, now: Instant) -> Option<Instant> {
+        let pace = self.send_pace?;
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        while sent
+            .front()
+            .is_some_and(|&at| now.duration_since(at) >= pace.window)
         {
+            sent.pop_front();
+        }
+        if sent.len() < pace.count as usize {
+            sent.push_back(now);
+            return None;
+        }
+        sent.front().map(|&oldest| oldest + pace.window)
+    }
+
+    /// Waits until the agent is logged in, at most until `by`:
+    /// [`Error::NotOnline`] past it, [`Error::Stopped`] when the agent is
+    /// told to stop (or its login is refused) meanwhile,
+    /// [`Error::Cancelled`] when a scope around the call is cancelled.
+    fn wait_logged_in(&self, by: Instant, started: Instant) -> Result<(), Error> {
+        let ready = || {
             let machine = self.machine();
-            if machine.is_stopping() {
-                return Err(Error::Stopped);
-            }
-            if let Some(left) = machine.penalty_left(Instant::now()) {
-                return Err(Error::Throttled {
-                    retry_after: left,
-                    reason: Some("the session's penalty is still running".to_owned()),
-                });
-            }
+            machine.is_stopping() || machine.is_logged_in()
+        };
+        let slept_through = self.cancel.run(|| crate::cancel::sleep_until(by, ready));
+        let machine = self.machine();
+        if machine.is_stopping() {
+            Err(Error::Stopped)
+        } else if machine.is_logged_in() {
+            Ok(())
+        } else if slept_through {
+            Err(Error::NotOnline {
+                waited: started.elapsed(),
+            })
+        } else {
+            Err(Error::Cancelled {
+                phase: crate::error::Phase::Connecting,
+            })
         }
-        let result = self.cancel.run(|| self.session.send_once(target, text));
-        match &result {
-            Err(Error::Throttled { retry_after, .. }) => {
-                let event = self.machine().throttle(*retry_after, Instant::now());
-                self.push(vec![event]);
-                self.wake();
-            }
-            Err(Error::NotLoggedIn) => {
-                self.machine().session_lost(Instant::now());
-                self.wake();
-            }
-            _ => {}
+    }
+
+    /// Waits until `until` for a send's turn: [`Error::Stopped`] when the
+    /// agent is told to stop meanwhile, [`Error::Cancelled`] (nothing was
+    /// sent) when a scope around the call is cancelled.
+    fn wait_until(&self, until: Instant) -> Result<(), Error> {
+        let slept = self
+            .cancel
+            .run(|| crate::cancel::sleep_until(until, || self.machine().is_stopping()));
+        match slept {
+            true => Ok(()),
+            false if self.machine().is_stopping() => Err(Error::Stopped),
+            false => Err(Error::Cancelled {
+                phase: crate::error::Phase::Connecting,
+            }),
         }
-        result
     }
 
     /// Hands messages nobody took back to the session (or says they are
-    /// lost); once the agent is finished and abandoned.
+    /// lost); once the agent is finished and abandoned. With an inbox they
+    /// wait there for the next agent.
     fn give_back_unread(&self) {
-        let unread = self.inbox.take_unread_messages();
+        let unread = self.queue.take_unread_messages();
         if unread.is_empty() {
+            return;
+        }
+        #[cfg(feature = "inbox")]
+        if let Some(durable) = &*self.durable() {
+            log::info!(
+                target: "httpqq",
+                "agent for {}: {} fetched message(s) wait in the inbox {} for the next agent",
+                self.uin,
+                unread.len(),
+                durable.path().display()
+            );
             return;
         }
         // The agent holds one reference; any other holder can still fetch.
@@ -601,7 +928,7 @@ impl AgentCore {
 impl Task for AgentCore {
     fn run(&self) -> Next {
         let now = Instant::now();
-        let step = self.machine().step(now, self.inbox.unread() > 0);
+        let step = self.machine().step(now, self.queue.unread() > 0);
         match step {
             Step::Done | Step::WaitForConsumer => Next::Park,
             Step::WaitUntil(at) => Next::At(at),
@@ -610,6 +937,7 @@ impl Task for AgentCore {
                 self.push(vec![EventKind::Stopped(reason)]);
                 if self.abandoned.load(Ordering::SeqCst) {
                     self.give_back_unread();
+                    self.release_inbox();
                 }
                 if let Some(&id) = self.id.get() {
                     self.runtime.unregister(id);
@@ -647,40 +975,50 @@ impl Task for AgentCore {
     }
 }
 
+/// A message's place in the durable inbox.
+#[cfg(feature = "inbox")]
+type InboxId = inbox::Id;
+/// A message's place in the durable inbox (none without the feature).
+#[cfg(not(feature = "inbox"))]
+type InboxId = i64;
+
 /// The events an agent queued for its caller.
 #[derive(Default)]
-struct Inbox {
-    state: Mutex<InboxState>,
+struct Queue {
+    state: Mutex<QueueState>,
     ready: Condvar,
 }
 
 #[derive(Default)]
-struct InboxState {
-    events: VecDeque<Event>,
+struct QueueState {
+    /// Each with its message's place in the inbox, if it has one.
+    events: VecDeque<(Event, Option<InboxId>)>,
     /// Messages among `events`.
     messages: usize,
+    /// The inbox places of messages the caller took and is not done with.
+    taken: Vec<InboxId>,
     /// `Stopped` was queued.
     finished: bool,
     /// `Stopped` was taken.
     ended: bool,
 }
 
-impl Inbox {
-    fn lock(&self) -> MutexGuard<'_, InboxState> {
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn push(&self, events: impl Iterator<Item = Event>) {
+    fn push(&self, events: impl Iterator<Item = (Event, Option<InboxId>)>) {
         let mut state = self.lock();
-        for event in events {
+        for (event, id) in events {
             match event.kind {
                 EventKind::Message(_) => state.messages += 1,
                 EventKind::Stopped(_) => state.finished = true,
                 _ => {}
             }
-            state.events.push_back(event);
+            state.events.push_back((event, id));
         }
         drop(state);
         self.ready.notify_all();
@@ -691,7 +1029,7 @@ impl Inbox {
         let deadline = limit.map(|l| Instant::now() + l);
         let mut state = self.lock();
         loop {
-            if let Some(event) = state.events.pop_front() {
+            if let Some((event, id)) = state.events.pop_front() {
                 let mut drained = false;
                 match event.kind {
                     EventKind::Message(_) => {
@@ -701,6 +1039,7 @@ impl Inbox {
                     EventKind::Stopped(_) => state.ended = true,
                     _ => {}
                 }
+                state.taken.extend(id);
                 return Ok((event, drained));
             }
             if state.ended {
@@ -720,6 +1059,11 @@ impl Inbox {
                 }
             };
         }
+    }
+
+    /// The inbox places of the messages taken since the last call.
+    fn take_taken(&self) -> Vec<InboxId> {
+        std::mem::take(&mut self.lock().taken)
     }
 
     fn unread(&self) -> usize {
@@ -748,13 +1092,16 @@ impl Inbox {
         let mut state = self.lock();
         let mut messages = Vec::with_capacity(state.messages);
         let mut rest = VecDeque::with_capacity(state.events.len());
-        for event in state.events.drain(..) {
+        for (event, id) in state.events.drain(..) {
             match event.kind {
                 EventKind::Message(message) => messages.push(message),
-                kind => rest.push_back(Event {
-                    uin: event.uin,
-                    kind,
-                }),
+                kind => rest.push_back((
+                    Event {
+                        uin: event.uin,
+                        kind,
+                    },
+                    id,
+                )),
             }
         }
         state.events = rest;

@@ -83,6 +83,32 @@ impl Backoff {
     }
 }
 
+/// How fast an agent sends: at most `count` messages in any `window`
+/// (sliding). The default, 90 in 10 s, stays under the reference server's
+/// limit (100 in 10 s) with room for the time a request takes to arrive;
+/// the original server's limit was never measured.
+///
+/// ```
+/// let pace = httpqq::SendPace::default();
+/// assert_eq!((pace.count, pace.window), (90, std::time::Duration::from_secs(10)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendPace {
+    /// Messages allowed in one window.
+    pub count: u32,
+    /// The sliding window.
+    pub window: Duration,
+}
+
+impl Default for SendPace {
+    fn default() -> Self {
+        SendPace {
+            count: 90,
+            window: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Everything an agent's loop is told (see [`AgentBuilder`](super::AgentBuilder)).
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
@@ -96,6 +122,10 @@ pub(crate) struct Policy {
     /// How long a stop takes at most (see
     /// [`AgentBuilder::stop_timeout`](super::AgentBuilder::stop_timeout)).
     pub(crate) stop_timeout: Duration,
+    /// How fast sends go (`None`: as fast as the caller sends).
+    pub(crate) send_pace: Option<SendPace>,
+    /// How often a send refused for a penalty is sent again after it.
+    pub(crate) throttle_retries: u32,
 }
 
 /// How long a stop takes at most by default.
@@ -110,6 +140,8 @@ impl Default for Policy {
             relogin: true,
             logout_on_stop: true,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
+            send_pace: Some(SendPace::default()),
+            throttle_retries: 3,
         }
     }
 }

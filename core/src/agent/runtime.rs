@@ -282,7 +282,7 @@ impl Inner {
         let ticket = slot.ticket;
         let earliest = sched.timers.peek().map(|Reverse(t)| t.at);
         sched.timers.push(Reverse(Timer { at, id, ticket }));
-        if earliest.map_or(true, |e| at < e) {
+        if earliest.is_none_or(|e| at < e) {
             self.timer_cv.notify_one();
         }
         self.start_timer_thread(sched);
