@@ -94,6 +94,10 @@ typedef enum {
   // The request was cut short by a stop (`httpqq_agent_stop` during a
   // send); `httpqq_error_outcome` says whether it was sent.
   HTTPQQ_STATUS_CANCELLED = 14,
+  // An agent's send found no session: the agent had not logged in yet
+  // (or was logging in again) and could not within the client's
+  // timeout. Nothing was sent.
+  HTTPQQ_STATUS_NOT_ONLINE = 15,
 } httpqq_status;
 
 // What a reply holds, as `httpqq_reply_get_kind` gives it.
@@ -385,6 +389,48 @@ int32_t httpqq_agent_options_set_stop_timeout_ms(httpqq_agent_options *options,
                                                  uint64_t milliseconds,
                                                  httpqq_error *error);
 
+// Sets how fast `httpqq_agent_send` sends: at most `count` messages in
+// any `window_ms` milliseconds (default 90 in 10 000, under the server's
+// 100 per 10 s); a send waits for its turn. `count` 0 turns pacing off
+// (sends go as fast as the caller sends).
+//
+// # Safety
+// `options` is NULL or live options.
+int32_t httpqq_agent_options_set_send_pace(httpqq_agent_options *options,
+                                           uint32_t count,
+                                           uint64_t window_ms,
+                                           httpqq_error *error);
+
+// Sets how often `httpqq_agent_send` sends a message again after the
+// server refused it for a penalty (`RES=3`: it was not delivered), each
+// time after waiting the penalty out (default 3). 0 makes such a send
+// fail at once with `HTTPQQ_STATUS_THROTTLED`, as does a send during a
+// penalty.
+//
+// # Safety
+// `options` is NULL or live options.
+int32_t httpqq_agent_options_set_throttle_retries(httpqq_agent_options *options,
+                                                  uint32_t retries,
+                                                  httpqq_error *error);
+
+// Keeps every message the agent fetches in the SQLite file at `path`
+// (UTF-8; created if there is none) from before it is handed out until
+// the caller is done with it: when it takes the next event, when the
+// `httpqq_agent_run` callback returns, or at `httpqq_agent_ack`. The next
+// agent for the same UIN on the same file hands out what was left first,
+// oldest first: a crash or a kill of the program loses no message. At
+// least once: the message in hand when the program stopped comes again.
+// One process uses a file at a time (`httpqq_agent_start` fails with
+// `HTTPQQ_STATUS_INVALID_CONFIG` naming the holder); its agents share it,
+// one per UIN. NULL turns the inbox off (the default).
+//
+// # Safety
+// `options` is NULL or live options; `path` is NULL or a NUL-terminated
+// string.
+int32_t httpqq_agent_options_set_inbox(httpqq_agent_options *options,
+                                       const char *path,
+                                       httpqq_error *error);
+
 // Starts an agent for `uin` with its password (UTF-8; only its MD5 is
 // kept): it logs in on its own threads and runs until stopped. A refused
 // login is not an error here: it is the agent's `HTTPQQ_EVENT_KIND_STOPPED`
@@ -408,7 +454,9 @@ int32_t httpqq_agent_start(const httpqq_client *client,
 
 // Stops the agent (as `httpqq_agent_stop`), waits until it has finished
 // (within the stop timeout, 100 ms unless set) and frees it; NULL is a
-// no-op. Messages it fetched that were not taken are lost.
+// no-op. Messages it fetched that were not taken wait in its inbox for
+// the next agent, or are lost without one (`httpqq_agent_undelivered`
+// says how many; the log says so too).
 //
 // # Safety
 // `agent` is NULL or an agent from this library, not freed yet and not
@@ -434,7 +482,8 @@ uint32_t httpqq_agent_get_state(const httpqq_agent *agent);
 // Returns `HTTPQQ_STATUS_OK` and writes the event to `*event_out` (the
 // caller owns it and frees it with `httpqq_event_free`), or NULL when none
 // came in time. Returns `HTTPQQ_STATUS_STOPPED` once the agent has stopped
-// and its last event was taken.
+// and its last event was taken. Taking an event says the caller is done
+// with the message taken before (see `httpqq_agent_ack`).
 //
 // # Safety
 // `agent` is NULL or a live agent; `event_out` is NULL or writable.
@@ -464,6 +513,23 @@ int32_t httpqq_agent_run(const httpqq_agent *agent,
                          void *user_data,
                          httpqq_error *error);
 
+// Says the caller is done with the messages it took so far (with
+// `httpqq_agent_next_event`): with an inbox they are forgotten from it
+// (else nothing happens). Taking the next event does this too; call it
+// after handling the last message before a stop. NULL is a no-op.
+//
+// # Safety
+// `agent` is NULL or a live agent.
+void httpqq_agent_ack(const httpqq_agent *agent);
+
+// How many messages the agent fetched that were not taken yet: dropped
+// when it is freed, unless it has an inbox (where they wait for the next
+// agent). 0 for NULL.
+//
+// # Safety
+// `agent` is NULL or a live agent.
+uint64_t httpqq_agent_undelivered(const httpqq_agent *agent);
+
 // Stops the agent; returns at once. Idempotent, and safe from any thread,
 // but not from a signal handler (set a flag there, and call this from your
 // loop). The agent has stopped within the stop timeout (100 ms unless
@@ -492,9 +558,15 @@ bool httpqq_agent_wait_stopped(const httpqq_agent *agent,
 // carried out (a result code such as `HTTPQQ_STATUS_THROTTLED`, a penalty
 // still running, a server that could not be reached, a stopped agent:
 // `HTTPQQ_STATUS_STOPPED`); `HTTPQQ_OUTCOME_UNKNOWN` when it was sent but
-// no reply came (it may have been delivered). Nothing is ever resent by
-// itself. A `RES=3` starts the session's penalty; a `RES=20` makes the
-// agent log in again at once.
+// no reply came (it may have been delivered: such a message is never
+// sent again by itself). Sends keep the agent's pace
+// (`httpqq_agent_options_set_send_pace`); a send during a penalty waits
+// for its end, and one refused with `RES=3` is sent again after the
+// penalty (`httpqq_agent_options_set_throttle_retries`). A send before
+// the agent's first login, or while it logs in again, waits for the login
+// at most the client's timeout (else `HTTPQQ_STATUS_NOT_ONLINE`); one
+// refused with `RES=20` makes the agent log in again and is sent again
+// after the login.
 //
 // # Safety
 // `agent` is NULL or a live agent; `message` is NULL or a NUL-terminated

@@ -20,6 +20,7 @@ typedef enum {
   HTTPQQ_STATUS_INTERNAL = 12,
   HTTPQQ_STATUS_STOPPED = 13,
   HTTPQQ_STATUS_CANCELLED = 14,
+  HTTPQQ_STATUS_NOT_ONLINE = 15,
 } httpqq_status;
 
 typedef enum {
@@ -151,6 +152,19 @@ int32_t httpqq_agent_options_set_stop_timeout_ms(httpqq_agent_options *options,
                                                  uint64_t milliseconds,
                                                  httpqq_error *error);
 
+int32_t httpqq_agent_options_set_send_pace(httpqq_agent_options *options,
+                                           uint32_t count,
+                                           uint64_t window_ms,
+                                           httpqq_error *error);
+
+int32_t httpqq_agent_options_set_throttle_retries(httpqq_agent_options *options,
+                                                  uint32_t retries,
+                                                  httpqq_error *error);
+
+int32_t httpqq_agent_options_set_inbox(httpqq_agent_options *options,
+                                       const char *path,
+                                       httpqq_error *error);
+
 int32_t httpqq_agent_start(const httpqq_client *client,
                            uint64_t uin,
                            const char *password,
@@ -173,6 +187,10 @@ int32_t httpqq_agent_run(const httpqq_agent *agent,
                          httpqq_event_callback callback,
                          void *user_data,
                          httpqq_error *error);
+
+void httpqq_agent_ack(const httpqq_agent *agent);
+
+uint64_t httpqq_agent_undelivered(const httpqq_agent *agent);
 
 void httpqq_agent_stop(const httpqq_agent *agent);
 

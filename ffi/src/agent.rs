@@ -8,7 +8,9 @@ use crate::client::httpqq_client;
 use crate::millis;
 use crate::model::httpqq_message;
 use crate::status::{httpqq_error, httpqq_status, FfiError};
-use httpqq::{Agent, AgentBuilder, Backoff, Event, EventKind, NoEvent, Outcome, State, Uin};
+use httpqq::{
+    Agent, AgentBuilder, Backoff, Event, EventKind, NoEvent, Outcome, SendPace, State, Uin,
+};
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
@@ -65,6 +67,10 @@ pub struct httpqq_agent_options {
     penalty: Option<Duration>,
     relogin: Option<bool>,
     stop_timeout: Option<Duration>,
+    /// `Some(None)`: pace turned off.
+    send_pace: Option<Option<SendPace>>,
+    throttle_retries: Option<u32>,
+    inbox: Option<std::path::PathBuf>,
 }
 
 /// A logged-in account that stays up, made by `httpqq_agent_start`. Safe
@@ -160,6 +166,9 @@ pub extern "C" fn httpqq_agent_options_new() -> *mut httpqq_agent_options {
         penalty: None,
         relogin: None,
         stop_timeout: None,
+        send_pace: None,
+        throttle_retries: None,
+        inbox: None,
     })
 }
 
@@ -298,9 +307,101 @@ pub unsafe extern "C" fn httpqq_agent_options_set_stop_timeout_ms(
     }
 }
 
+/// Sets how fast `httpqq_agent_send` sends: at most `count` messages in
+/// any `window_ms` milliseconds (default 90 in 10 000, under the server's
+/// 100 per 10 s); a send waits for its turn. `count` 0 turns pacing off
+/// (sends go as fast as the caller sends).
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_send_pace(
+    options: *mut httpqq_agent_options,
+    count: u32,
+    window_ms: u64,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe {
+        update(options, error, |o| {
+            o.send_pace = Some((count > 0).then(|| SendPace {
+                count,
+                window: Duration::from_millis(window_ms),
+            }))
+        })
+    }
+}
+
+/// Sets how often `httpqq_agent_send` sends a message again after the
+/// server refused it for a penalty (`RES=3`: it was not delivered), each
+/// time after waiting the penalty out (default 3). 0 makes such a send
+/// fail at once with `HTTPQQ_STATUS_THROTTLED`, as does a send during a
+/// penalty.
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_throttle_retries(
+    options: *mut httpqq_agent_options,
+    retries: u32,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe { update(options, error, |o| o.throttle_retries = Some(retries)) }
+}
+
+/// Keeps every message the agent fetches in the SQLite file at `path`
+/// (UTF-8; created if there is none) from before it is handed out until
+/// the caller is done with it: when it takes the next event, when the
+/// `httpqq_agent_run` callback returns, or at `httpqq_agent_ack`. The next
+/// agent for the same UIN on the same file hands out what was left first,
+/// oldest first: a crash or a kill of the program loses no message. At
+/// least once: the message in hand when the program stopped comes again.
+/// One process uses a file at a time (`httpqq_agent_start` fails with
+/// `HTTPQQ_STATUS_INVALID_CONFIG` naming the holder); its agents share it,
+/// one per UIN. NULL turns the inbox off (the default).
+///
+/// # Safety
+/// `options` is NULL or live options; `path` is NULL or a NUL-terminated
+/// string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_inbox(
+    options: *mut httpqq_agent_options,
+    path: *const c_char,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    run(error, || {
+        let path = match path.is_null() {
+            true => None,
+            // SAFETY: the caller's promise: a NUL-terminated string.
+            false => Some(std::path::PathBuf::from(unsafe { text(path, "path") }?)),
+        };
+        // SAFETY: the caller's promise: NULL or live options.
+        let options =
+            unsafe { options.as_mut() }.ok_or_else(|| crate::boundary::null("options"))?;
+        options.inbox = path;
+        Ok(())
+    })
+}
+
 impl httpqq_agent_options {
     fn apply(&self, builder: AgentBuilder) -> AgentBuilder {
         let mut builder = builder.backoff(self.backoff);
+        if let Some(pace) = self.send_pace {
+            builder = builder.send_pace(pace);
+        }
+        if let Some(times) = self.throttle_retries {
+            builder = builder.throttle_retries(times);
+        }
+        if let Some(path) = &self.inbox {
+            builder = builder.inbox(path.clone());
+        }
         if let Some(limit) = self.stop_timeout {
             builder = builder.stop_timeout(limit);
         }
@@ -360,7 +461,9 @@ pub unsafe extern "C" fn httpqq_agent_start(
 
 /// Stops the agent (as `httpqq_agent_stop`), waits until it has finished
 /// (within the stop timeout, 100 ms unless set) and frees it; NULL is a
-/// no-op. Messages it fetched that were not taken are lost.
+/// no-op. Messages it fetched that were not taken wait in its inbox for
+/// the next agent, or are lost without one (`httpqq_agent_undelivered`
+/// says how many; the log says so too).
 ///
 /// # Safety
 /// `agent` is NULL or an agent from this library, not freed yet and not
@@ -407,7 +510,8 @@ pub unsafe extern "C" fn httpqq_agent_get_state(agent: *const httpqq_agent) -> u
 /// Returns `HTTPQQ_STATUS_OK` and writes the event to `*event_out` (the
 /// caller owns it and frees it with `httpqq_event_free`), or NULL when none
 /// came in time. Returns `HTTPQQ_STATUS_STOPPED` once the agent has stopped
-/// and its last event was taken.
+/// and its last event was taken. Taking an event says the caller is done
+/// with the message taken before (see `httpqq_agent_ack`).
 ///
 /// # Safety
 /// `agent` is NULL or a live agent; `event_out` is NULL or writable.
@@ -474,6 +578,8 @@ pub unsafe extern "C" fn httpqq_agent_run(
             // SAFETY: the caller's promise about the callback; `event` lives
             // across the call.
             let stop = unsafe { callback(&event, user_data) } != 0;
+            // The callback returned: it is done with the message.
+            agent.ack();
             match stopped {
                 Some(Some(err)) => return Err(err.into()),
                 Some(None) => return Ok(()),
@@ -481,6 +587,35 @@ pub unsafe extern "C" fn httpqq_agent_run(
                 None => {}
             }
         }
+    })
+}
+
+/// Says the caller is done with the messages it took so far (with
+/// `httpqq_agent_next_event`): with an inbox they are forgotten from it
+/// (else nothing happens). Taking the next event does this too; call it
+/// after handling the last message before a stop. NULL is a no-op.
+///
+/// # Safety
+/// `agent` is NULL or a live agent.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_ack(agent: *const httpqq_agent) {
+    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    if let Some(agent) = unsafe { agent.as_ref() } {
+        crate::boundary::run_value((), || agent.agent.ack());
+    }
+}
+
+/// How many messages the agent fetched that were not taken yet: dropped
+/// when it is freed, unless it has an inbox (where they wait for the next
+/// agent). 0 for NULL.
+///
+/// # Safety
+/// `agent` is NULL or a live agent.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_undelivered(agent: *const httpqq_agent) -> u64 {
+    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    unsafe { agent.as_ref() }.map_or(0, |a| {
+        crate::boundary::run_value(0, || a.agent.undelivered() as u64)
     })
 }
 
@@ -528,9 +663,15 @@ pub unsafe extern "C" fn httpqq_agent_wait_stopped(
 /// carried out (a result code such as `HTTPQQ_STATUS_THROTTLED`, a penalty
 /// still running, a server that could not be reached, a stopped agent:
 /// `HTTPQQ_STATUS_STOPPED`); `HTTPQQ_OUTCOME_UNKNOWN` when it was sent but
-/// no reply came (it may have been delivered). Nothing is ever resent by
-/// itself. A `RES=3` starts the session's penalty; a `RES=20` makes the
-/// agent log in again at once.
+/// no reply came (it may have been delivered: such a message is never
+/// sent again by itself). Sends keep the agent's pace
+/// (`httpqq_agent_options_set_send_pace`); a send during a penalty waits
+/// for its end, and one refused with `RES=3` is sent again after the
+/// penalty (`httpqq_agent_options_set_throttle_retries`). A send before
+/// the agent's first login, or while it logs in again, waits for the login
+/// at most the client's timeout (else `HTTPQQ_STATUS_NOT_ONLINE`); one
+/// refused with `RES=20` makes the agent log in again and is sent again
+/// after the login.
 ///
 /// # Safety
 /// `agent` is NULL or a live agent; `message` is NULL or a NUL-terminated

@@ -59,6 +59,10 @@ pub enum httpqq_status {
     /// The request was cut short by a stop (`httpqq_agent_stop` during a
     /// send); `httpqq_error_outcome` says whether it was sent.
     Cancelled = 14,
+    /// An agent's send found no session: the agent had not logged in yet
+    /// (or was logging in again) and could not within the client's
+    /// timeout. Nothing was sent.
+    NotOnline = 15,
 }
 
 impl httpqq_status {
@@ -81,6 +85,7 @@ impl httpqq_status {
             Internal,
             Stopped,
             Cancelled,
+            NotOnline,
         ]
         .into_iter()
         .find(|s| *s as i32 == value)
@@ -105,6 +110,7 @@ impl httpqq_status {
             Internal => c"internal error",
             Stopped => c"stopped",
             Cancelled => c"cancelled",
+            NotOnline => c"not online",
         }
     }
 }
@@ -137,6 +143,7 @@ impl FfiError {
                 E::InvalidConfig(_) => httpqq_status::InvalidConfig,
                 E::Stopped => httpqq_status::Stopped,
                 E::Cancelled { .. } => httpqq_status::Cancelled,
+                E::NotOnline { .. } => httpqq_status::NotOnline,
                 // A variant added to the core later: still an error, never OK.
                 _ => httpqq_status::Internal,
             },
@@ -441,7 +448,7 @@ mod tests {
             assert_eq!(status as i32, value);
             assert!(!status.describe().is_empty());
         }
-        assert_eq!(httpqq_status::from_int(15), None);
+        assert_eq!(httpqq_status::from_int(16), None);
         // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let unknown = unsafe { CStr::from_ptr(httpqq_status_name(-1)) };
         assert_eq!(unknown.to_str(), Ok("unknown status"));
@@ -467,6 +474,12 @@ mod tests {
                 httpqq_status::Cancelled,
             ),
             (httpqq::Error::SessionDropped, httpqq_status::NotLoggedIn),
+            (
+                httpqq::Error::NotOnline {
+                    waited: Duration::from_secs(10),
+                },
+                httpqq_status::NotOnline,
+            ),
             (httpqq::Error::InvalidUin, httpqq_status::InvalidUin),
             (
                 httpqq::Error::LoginFailed { reason: "x".into() },

@@ -11,6 +11,7 @@
 #include "check.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 
 static const char *endpoint;
 
@@ -191,17 +192,14 @@ static void test_throttled(httpqq_server *server) {
     CHECK(throttled != NULL && httpqq_event_delay_ms(throttled) == 700);
     httpqq_event_free(throttled);
     CHECK(httpqq_agent_get_state(bob) == HTTPQQ_AGENT_STATE_THROTTLED);
-    /* A send during the penalty is refused without a request. */
-    uint64_t requests = httpqq_server_request_count(server, 10002, NULL, -1);
-    uint32_t outcome = 99;
-    EXPECT(HTTPQQ_STATUS_THROTTLED, httpqq_agent_send(bob, 10001, "too soon", &outcome, NULL));
-    CHECK(outcome == HTTPQQ_OUTCOME_REFUSED);
-    CHECK(httpqq_last_error_retry_after_ms() > 0 && httpqq_last_error_retry_after_ms() <= 700);
-    CHECK(httpqq_last_error_outcome() == HTTPQQ_OUTCOME_REFUSED);
-    CHECK(httpqq_server_request_count(server, 10002, NULL, -1) == requests);
     /* No request of bob's while the penalty runs. */
-    sleep_ms(500);
+    uint64_t requests = httpqq_server_request_count(server, 10002, NULL, -1);
+    sleep_ms(300);
     CHECK(httpqq_server_request_count(server, 10002, NULL, -1) == requests);
+    /* A send during the penalty waits it out, then goes. */
+    uint32_t outcome = 99;
+    OK(httpqq_agent_send(bob, 10001, "after the penalty", &outcome, NULL));
+    CHECK(outcome == HTTPQQ_OUTCOME_ACCEPTED);
     CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 5, NULL));
     httpqq_session *alice = login_alice(client);
     OK(httpqq_session_send_message(alice, 10002, "resumed", NULL));
@@ -409,6 +407,141 @@ static void test_run_callback(void) {
     httpqq_client_free(client);
 }
 
+/* Starts Bob's agent on the inbox at `path`. */
+static httpqq_agent *start_bob_with_inbox(httpqq_client *client, const char *path) {
+    httpqq_agent_options *options = httpqq_agent_options_new();
+    OK(httpqq_agent_options_set_poll_interval_ms(options, 100, NULL));
+    OK(httpqq_agent_options_set_inbox(options, path, NULL));
+    httpqq_agent *agent = NULL;
+    OK(httpqq_agent_start(client, 10002, "demo", options, &agent, NULL));
+    httpqq_agent_options_free(options);
+    return agent;
+}
+
+/* Takes the next message's text into `text` (64 bytes); whether one came. */
+static int next_text(httpqq_agent *agent, char *text) {
+    httpqq_event *event = wait_for(agent, HTTPQQ_EVENT_KIND_MESSAGE, 5, NULL);
+    if (event == NULL) {
+        return 0;
+    }
+    snprintf(text, 64, "%s", httpqq_message_text(httpqq_event_message(event), NULL));
+    httpqq_event_free(event);
+    return 1;
+}
+
+/* An inbox: a program that ends mid-batch loses nothing; the message in
+ * hand comes again unless it was acknowledged. */
+static void test_inbox(void) {
+    char dir[] = "/tmp/httpqq-inbox-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[64];
+    snprintf(path, sizeof path, "%s/bot.inbox", dir);
+    httpqq_client *client = client_with_timeout(2000);
+    httpqq_session *alice = login_alice(client);
+    /* Sent before Bob's agent starts: its first poll fetches all three. */
+    OK(httpqq_session_send_message(alice, 10002, "one", NULL));
+    OK(httpqq_session_send_message(alice, 10002, "two", NULL));
+    OK(httpqq_session_send_message(alice, 10002, "three", NULL));
+    httpqq_agent *bob = start_bob_with_inbox(client, path);
+    char text[64] = "";
+    CHECK(next_text(bob, text) && strcmp(text, "one") == 0);
+    CHECK(httpqq_agent_undelivered(bob) == 2);
+    httpqq_agent_free(bob); /* "one" in hand, not acknowledged */
+
+    bob = start_bob_with_inbox(client, path);
+    CHECK(next_text(bob, text) && strcmp(text, "one") == 0);
+    httpqq_agent_ack(bob); /* done with "one" */
+    CHECK(httpqq_agent_undelivered(bob) == 2);
+    CHECK(httpqq_agent_undelivered(NULL) == 0);
+    httpqq_agent_free(bob);
+
+    bob = start_bob_with_inbox(client, path);
+    CHECK(next_text(bob, text) && strcmp(text, "two") == 0);
+    CHECK(next_text(bob, text) && strcmp(text, "three") == 0);
+    httpqq_agent_ack(bob);
+    httpqq_agent_free(bob);
+
+    /* Nothing is left: a new message is the next one. */
+    bob = start_bob_with_inbox(client, path);
+    OK(httpqq_session_send_message(alice, 10002, "four", NULL));
+    CHECK(next_text(bob, text) && strcmp(text, "four") == 0);
+
+    /* One process at a time per UIN: a second agent on it is refused. */
+    httpqq_agent_options *options = httpqq_agent_options_new();
+    OK(httpqq_agent_options_set_inbox(options, path, NULL));
+    httpqq_agent *twin = NULL;
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &twin, NULL));
+    CHECK(twin == NULL);
+    /* A file that cannot be made: refused with its path. */
+    OK(httpqq_agent_options_set_inbox(options, "/nonexistent/dir/bot.inbox", NULL));
+    httpqq_error *error = httpqq_error_new();
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10003, "demo", options, &twin, error));
+    CHECK(strstr(httpqq_error_message(error), "/nonexistent/dir/bot.inbox") != NULL);
+    httpqq_error_free(error);
+    /* NULL turns it off again. */
+    OK(httpqq_agent_options_set_inbox(options, NULL, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_inbox(options, "bad \xfe", NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_inbox(NULL, path, NULL));
+    httpqq_agent_options_free(options);
+    httpqq_agent_free(bob);
+
+    httpqq_session_logout(alice, NULL);
+    httpqq_session_free(alice);
+    httpqq_client_free(client);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s", dir);
+    CHECK(system(command) == 0);
+}
+
+/* Sends keep the pace set; a throttled send fails at once with retries
+ * off; a send with no login in sight is refused as not online. */
+static void test_send_pace_and_retries(httpqq_server *server) {
+    httpqq_client *client = client_with_timeout(2000);
+    httpqq_session *alice = login_alice(client);
+    httpqq_agent_options *options = httpqq_agent_options_new();
+    OK(httpqq_agent_options_set_send_pace(options, 2, 600, NULL));
+    OK(httpqq_agent_options_set_throttle_retries(options, 0, NULL));
+    httpqq_agent *bob = NULL;
+    OK(httpqq_agent_start(client, 10002, "demo", options, &bob, NULL));
+    httpqq_agent_options_free(options);
+    uint32_t outcome = 99;
+    double started = now();
+    for (int i = 0; i < 3; i++) {
+        OK(httpqq_agent_send(bob, 10001, "paced", &outcome, NULL));
+        CHECK(outcome == HTTPQQ_OUTCOME_ACCEPTED);
+    }
+    /* Two in any 600 ms: the third waited for the first to leave the window. */
+    CHECK(now() - started >= 0.59);
+
+    /* With retries off, a throttled send fails at once, and so does one
+     * during the penalty, without a request. */
+    httpqq_server_throttle(server, 10002, 1000);
+    EXPECT(HTTPQQ_STATUS_THROTTLED, httpqq_agent_send(bob, 10001, "too soon", &outcome, NULL));
+    CHECK(outcome == HTTPQQ_OUTCOME_REFUSED);
+    uint64_t requests = httpqq_server_request_count(server, 10002, NULL, -1);
+    EXPECT(HTTPQQ_STATUS_THROTTLED, httpqq_agent_send(bob, 10001, "still too soon", &outcome, NULL));
+    CHECK(httpqq_last_error_retry_after_ms() > 0 && httpqq_last_error_retry_after_ms() <= 20000);
+    CHECK(httpqq_last_error_outcome() == HTTPQQ_OUTCOME_REFUSED);
+    CHECK(httpqq_server_request_count(server, 10002, NULL, -1) == requests);
+    httpqq_agent_free(bob);
+    httpqq_session_logout(alice, NULL);
+    httpqq_session_free(alice);
+    httpqq_client_free(client);
+
+    /* Nothing listens at the endpoint: no login within the timeout. */
+    httpqq_client_builder *builder = httpqq_client_builder_new();
+    OK(httpqq_client_builder_set_endpoint(builder, "127.0.0.1:9", NULL));
+    OK(httpqq_client_builder_set_timeout_ms(builder, 300, NULL));
+    OK(httpqq_client_builder_build(builder, &client, NULL));
+    httpqq_client_builder_free(builder);
+    OK(httpqq_agent_start(client, 10002, "demo", NULL, &bob, NULL));
+    EXPECT(HTTPQQ_STATUS_NOT_ONLINE, httpqq_agent_send(bob, 10001, "nobody home", &outcome, NULL));
+    CHECK(outcome == HTTPQQ_OUTCOME_REFUSED);
+    CHECK_STR(httpqq_status_name(HTTPQQ_STATUS_NOT_ONLINE), "not online");
+    httpqq_agent_free(bob);
+    httpqq_client_free(client);
+}
+
 static void test_misuse(void) {
     httpqq_client *client = client_with_timeout(2000);
     httpqq_agent *agent = (httpqq_agent *)0x1;
@@ -466,6 +599,8 @@ int main(void) {
     test_stop_with_a_request_in_flight(server);
     test_dropped_sessions_are_backed_off(server);
     test_password_changed(server);
+    test_inbox();
+    test_send_pace_and_retries(server);
 
     httpqq_server_free(server);
     return finish("test_agent");
