@@ -1,5 +1,5 @@
-"""The echo bot with asyncio: the agent's threads wake the event loop, and
-cancelling (Ctrl-C in asyncio.run) stops it cleanly.
+"""The echo bot with asyncio: async handlers on the agent's events;
+cancelling (Ctrl-C, SIGTERM) cuts any request in flight short and logs out.
 
     HTTPQQ_PASSWORD=demo python echo_bot_asyncio.py 127.0.0.1 8000 10001
 """
@@ -11,16 +11,18 @@ import sys
 import httpqq
 import httpqq.aio
 
-
-async def main(host: str, port: int, uin: int) -> None:
-    client = httpqq.aio.Client(host, port)
-    async with client.agent(uin, os.environ["HTTPQQ_PASSWORD"]) as agent:
-        async for event in agent:
-            message = event.message
-            if message is not None and message.kind is httpqq.MessageKind.TEXT:
-                await agent.send(message.sender, f"echo: {message.text}")
-            elif message is None:
-                print(event)
+host, port, uin = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+bot = httpqq.aio.Bot(httpqq.aio.Client(host, port), uin, os.environ["HTTPQQ_PASSWORD"], inbox="echo_bot.inbox")
 
 
-asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+@bot.on_message(kind=httpqq.MessageKind.TEXT)
+async def echo(message: httpqq.Message) -> None:
+    await bot.reply(message, f"echo: {message.text}")
+
+
+@bot.on_state
+async def report(event: httpqq.Event) -> None:
+    print(event)
+
+
+asyncio.run(bot.run())

@@ -15,14 +15,17 @@ an in-process reference server, since the original is gone::
 A bot that must run for weeks uses an :class:`Agent` (or the decorator
 style of :class:`Bot`, or :mod:`httpqq.aio` with asyncio): it rides out
 network failures and server restarts with backoff, waits out penalties,
-logs in again, and reports it all as :class:`Event`\ s::
+logs in again, paces its sends, and reports it all as :class:`Event`\ s.
+With an ``inbox`` file no message it fetched is lost to a ``break``, an
+exception, Ctrl-C or a kill (see :mod:`httpqq.options` for every option)::
 
-    with httpqq.Agent(client, 10001, "demo") as agent:   # stops (logs out) on exit
+    with httpqq.Agent(client, 10001, "demo", inbox="echo.inbox") as agent:
         for event in agent:                              # Ctrl-C interrupts
-            if event.message is not None:
-                agent.send(event.message.sender, "echo: " + event.message.text)
-            else:
+            message = event.message
+            if message is None:
                 print(event)                             # online, reconnecting, …
+            elif message.kind is httpqq.MessageKind.TEXT:
+                message.reply("echo: " + message.text)
 
 Every network call releases the GIL and can be interrupted with Ctrl-C;
 clients, sessions and agents may be shared between threads. Rust's log
@@ -59,7 +62,8 @@ from httpqq._native import (
     encode_request,
     refresh_logging,
 )
-from httpqq.bot import Bot
+from httpqq.bot import Bot, Filter
+from httpqq import options
 from httpqq.enums import (
     AddFriendOutcome,
     AgentState,
@@ -85,6 +89,7 @@ from httpqq.errors import (
     ProtocolError,
     Stopped,
     Cancelled,
+    NotOnline,
     Throttled,
     Timeout,
     TransportError,
@@ -99,6 +104,8 @@ __all__ = [
     "Agent",
     "Event",
     "Bot",
+    "Filter",
+    "options",
     "Message",
     "OnlineFriend",
     "UserInfo",
@@ -132,6 +139,7 @@ __all__ = [
     "InvalidConfig",
     "Stopped",
     "Cancelled",
+    "NotOnline",
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from types import TracebackType
-from typing import Callable, Iterable, Mapping, Optional, Union, final
+from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Union, final
 
 from httpqq.enums import (
     AddFriendOutcome,
@@ -25,6 +25,7 @@ MAX_BODY_BYTES: int
 __all__ = [
     "MAX_BODY_BYTES",
     "Agent",
+    "Cancel",
     "Client",
     "Event",
     "Events",
@@ -47,7 +48,7 @@ class Client:
     def __new__(
         cls,
         host: str = "tqq.tencent.com",
-        port: int = 8000,
+        port: Optional[int] = None,
         *,
         timeout: float = 30.0,
         connect_timeout: float = 10.0,
@@ -94,7 +95,7 @@ class Session:
         exc_type: Optional[type[BaseException]],
         _exc: Optional[BaseException],
         _traceback: Optional[TracebackType],
-    ) -> bool: ...
+    ) -> Literal[False]: ...
 
 @final
 class Events:
@@ -107,7 +108,7 @@ class Events:
         _exc_type: Optional[type[BaseException]],
         _exc: Optional[BaseException],
         _traceback: Optional[TracebackType],
-    ) -> bool: ...
+    ) -> Literal[False]: ...
 
 @final
 class Agent:
@@ -117,14 +118,17 @@ class Agent:
         uin: int,
         password: str,
         *,
-        poll_interval: float = 5.0,
-        backoff_initial: float = 1.0,
-        backoff_max: float = 30.0,
-        backoff_factor: float = 2.0,
-        backoff_jitter: float = 0.2,
+        poll_interval: Optional[float] = None,
+        backoff_initial: Optional[float] = None,
+        backoff_max: Optional[float] = None,
+        backoff_factor: Optional[float] = None,
+        backoff_jitter: Optional[float] = None,
         throttle_penalty: Optional[float] = None,
-        relogin: bool = True,
+        throttle_retries: Optional[int] = None,
+        send_pace: Union[tuple[int, float], Literal[False], None] = None,
+        relogin: Optional[bool] = None,
         stop_timeout: Optional[float] = None,
+        inbox: Union[str, os.PathLike[str], None] = None,
         on_event: Optional[Callable[[], object]] = None,
     ) -> Agent: ...
     @property
@@ -138,8 +142,15 @@ class Agent:
     def __next__(self) -> Event: ...
     def send(self, uin: int, text: str) -> None: ...
     def _send_then(
-        self, uin: int, text: str, done: Callable[[Optional[BaseException]], object]
+        self,
+        uin: int,
+        text: str,
+        done: Callable[[Optional[BaseException]], object],
+        cancel: Optional[Cancel] = None,
     ) -> None: ...
+    def ack(self) -> None: ...
+    @property
+    def undelivered(self) -> int: ...
     def stop(self) -> None: ...
     def wait_stopped(self, timeout: Optional[float] = None) -> bool: ...
     def close(self) -> None: ...
@@ -149,7 +160,7 @@ class Agent:
         _exc_type: Optional[type[BaseException]],
         _exc: Optional[BaseException],
         _traceback: Optional[TracebackType],
-    ) -> bool: ...
+    ) -> Literal[False]: ...
 
 @final
 class Event:
@@ -195,8 +206,17 @@ class Message:
     def text(self) -> str: ...
     @property
     def status(self) -> Optional[Status]: ...
+    def reply(self, text: str) -> None: ...
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
+
+@final
+class Cancel:
+    def __new__(cls) -> Cancel: ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+    def run(self, function: Callable[..., Any], *args: Any) -> Any: ...
 
 @final
 class OnlineFriend:

@@ -17,37 +17,61 @@
 An agent's events come without any thread blocked waiting for them: the
 agent's own threads wake the event loop. Cancelling the task that iterates
 stops the agent promptly (``async with`` logs out on the way out). Sends run
-on the agent's threads too; a cancelled send may still have been delivered
-(nothing is ever resent by itself). The one-off commands of
-:class:`Session` run in the default executor.
+on the agent's threads too. The one-off commands of :class:`Session` run in
+the default executor. Cancelling an await cuts its request short at once
+(its socket is shut down), so no thread is left waiting and ``asyncio.run``
+returns at once; a send cut short may still have been delivered (nothing is
+ever resent by itself).
+
+:class:`Bot` is the decorator style of :class:`httpqq.Bot`, with ``async``
+handlers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import signal
 from types import TracebackType
-from typing import Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, TypeVar
 
 from httpqq import _native
 from httpqq._native import Event, Message, OnlineFriend, UserInfo
-from httpqq.enums import AddFriendOutcome, AgentState, EventKind, InfoLevel, Status
+from httpqq.bot import Handlers
+from httpqq.enums import AddFriendOutcome, AgentState, EventKind, InfoLevel, MessageKind, Status
 
-__all__ = ["Client", "Session", "Agent"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from httpqq.options import AgentOptions, ClientOptions
+
+__all__ = ["Client", "Session", "Agent", "Bot"]
 
 _T = TypeVar("_T")
+_log = logging.getLogger("httpqq.bot")
 
 
 async def _in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Runs a blocking call in the default executor under a cancel token:
+    cancelling the await cuts the call short at once."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, functools.partial(function, *args, **kwargs))
+    token = _native.Cancel()
+    call = functools.partial(function, *args, **kwargs)
+    try:
+        return await loop.run_in_executor(None, token.run, call)
+    except asyncio.CancelledError:
+        token.cancel()
+        raise
 
 
 class Client:
     """An async client of one server (the arguments of
     :class:`httpqq.Client`)."""
 
-    def __init__(self, host: str = "tqq.tencent.com", port: int = 8000, **options: Any) -> None:
+    def __init__(
+        self, host: str = "tqq.tencent.com", port: int = 8000, **options: Unpack[ClientOptions]
+    ) -> None:
         self._client = _native.Client(host, port, **options)
 
     @property
@@ -63,7 +87,7 @@ class Client:
         """The blocking client underneath."""
         return self._client
 
-    def agent(self, uin: int, password: str, **options: Any) -> Agent:
+    def agent(self, uin: int, password: str, **options: Unpack[AgentOptions]) -> Agent:
         """An agent for ``uin`` (options as :class:`httpqq.Agent`); it starts
         when entered (``async with``) or :meth:`Agent.start`\\ ed."""
         return Agent(self, uin, password, **options)
@@ -153,7 +177,7 @@ class Agent:
     agent``, ``await agent.send(…)``. The agent's threads wake the event
     loop; no thread waits for events."""
 
-    def __init__(self, client: Client, uin: int, password: str, **options: Any) -> None:
+    def __init__(self, client: Client, uin: int, password: str, **options: Unpack[AgentOptions]) -> None:
         self._client = client
         self._uin = uin
         self._password = password
@@ -222,10 +246,13 @@ class Agent:
             await ready.wait()
 
     async def send(self, uin: int, text: str) -> None:
-        """Sends a text message (see :meth:`httpqq.Agent.send`). Cancelling
-        the await does not unsend it."""
+        """Sends a text message (see :meth:`httpqq.Agent.send`: paced, a
+        send refused for a penalty sent again after it). Cancelling the
+        await cuts the send short at once; it may still have been delivered
+        (nothing is ever resent by itself)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Optional[BaseException]] = loop.create_future()
+        token = _native.Cancel()
 
         def settle(result: Optional[BaseException]) -> None:
             if not done.done():
@@ -237,10 +264,24 @@ class Agent:
             except RuntimeError:
                 pass  # the loop is closed
 
-        self.sync._send_then(uin, text, finished)
-        error = await done
+        self.sync._send_then(uin, text, finished, token)
+        try:
+            error = await done
+        except asyncio.CancelledError:
+            token.cancel()
+            raise
         if error is not None:
             raise error
+
+    async def reply(self, message: Message, text: str) -> None:
+        """Answers a message's sender (see :meth:`send`)."""
+        await self.send(message.sender, text)
+
+    def ack(self) -> None:
+        """Says you are done with the messages taken so far (see
+        :meth:`httpqq.Agent.ack`)."""
+        if self._native is not None:
+            self._native.ack()
 
     def stop(self) -> None:
         """Asks the agent to stop; returns at once (see :meth:`close`)."""
@@ -270,7 +311,139 @@ class Agent:
         exc: Optional[BaseException],
         traceback: Optional[TracebackType],
     ) -> None:
+        # Without an exception the messages taken were handled.
+        if exc_type is None:
+            self.ack()
         await self.close()
 
     def __repr__(self) -> str:
         return f"aio.Agent(uin={self._uin}, state={self.state!r})"
+
+
+AsyncMessageHandler = Callable[[Message], Awaitable[object]]
+AsyncCommandHandler = Callable[[Message, str], Awaitable[object]]
+AsyncStateHandler = Callable[[Event], Awaitable[object]]
+AsyncErrorHandler = Callable[[Exception, Optional[Message]], Awaitable[object]]
+AsyncHook = Callable[[], Awaitable[object]]
+
+class Bot(Handlers[AsyncMessageHandler, AsyncCommandHandler, AsyncStateHandler, AsyncErrorHandler, AsyncHook]):
+    """:class:`httpqq.Bot` for asyncio: the same decorators, with ``async``
+    handlers, run by ``await bot.run()`` (or ``asyncio.run(bot.run())``)::
+
+        bot = httpqq.aio.Bot(httpqq.aio.Client("127.0.0.1", 8000), 10001, "demo")
+
+        @bot.on_message(kind=httpqq.MessageKind.TEXT)
+        async def echo(message: httpqq.Message) -> None:
+            await bot.reply(message, "echo: " + message.text)
+
+        asyncio.run(bot.run())
+
+    Handlers run one at a time, in the order messages arrive. Ctrl-C or
+    SIGTERM stop the bot (it logs out) and end the process with status 130
+    or 143.
+    """
+
+    def __init__(self, client: Client, uin: int, password: str, **options: Unpack[AgentOptions]) -> None:
+        self._client = client
+        self._uin = uin
+        self._password = password
+        self._options = options
+        super().__init__()
+        self._agent: Optional[Agent] = None
+        self._stopping = False
+
+    @property
+    def uin(self) -> int:
+        """The account's UIN."""
+        return self._uin
+
+    @property
+    def agent(self) -> Agent:
+        """The running agent (``RuntimeError`` before :meth:`run`)."""
+        if self._agent is None:
+            raise RuntimeError("the bot is not running: await run() first")
+        return self._agent
+
+    async def send(self, uin: int, text: str) -> None:
+        """Sends a text message (see :meth:`Agent.send`)."""
+        await self.agent.send(uin, text)
+
+    async def reply(self, message: Message, text: str) -> None:
+        """Answers a message's sender."""
+        await self.agent.send(message.sender, text)
+
+    def stop(self) -> None:
+        """Stops the bot: :meth:`run` returns once the agent has stopped."""
+        self._stopping = True
+        if self._agent is not None:
+            self._agent.stop()
+
+    async def run(self) -> None:
+        """Runs the bot until :meth:`stop` (then it returns), Ctrl-C or
+        SIGTERM (it logs out, then raises ``SystemExit`` with 130 or 143),
+        or a refused login (it raises that error)."""
+        self._stopping = False
+        loop = asyncio.get_running_loop()
+        caught: list[int] = []
+        signals = self._catch_signals(loop, caught)
+        stopped_by: Optional[BaseException] = None
+        try:
+            for hook in self._startup:
+                await self._call(hook(), None)
+            self._agent = self._client.agent(self._uin, self._password, **self._options)
+            async with self._agent as agent:
+                if self._stopping:
+                    agent.stop()
+                async for event in agent:
+                    if event.message is not None:
+                        await self._dispatch(event.message)
+                        agent.ack()
+                        continue
+                    for handler in list(self._state_handlers):
+                        await self._call(handler(event), None)
+                    if event.kind is EventKind.STOPPED and isinstance(event.error, BaseException):
+                        stopped_by = event.error
+        finally:
+            for signum in signals:
+                loop.remove_signal_handler(signum)
+            for hook in self._shutdown:
+                await self._call(hook(), None)
+        if caught:
+            raise SystemExit(128 + caught[0])
+        if stopped_by is not None:
+            raise stopped_by
+
+    def _catch_signals(self, loop: asyncio.AbstractEventLoop, caught: list[int]) -> list[int]:
+        """Ctrl-C and SIGTERM stop the bot (where the loop can take signal
+        handlers: the main thread, not Windows)."""
+        installed: list[int] = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+
+            def stop(signum: int = signum) -> None:
+                caught.append(signum)
+                _log.info("bot %s: signal %s; stopping", self._uin, signum)
+                self.stop()
+
+            try:
+                loop.add_signal_handler(signum, stop)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue
+            installed.append(signum)
+        return installed
+
+    async def _dispatch(self, message: Message) -> None:
+        call = self._route(message)
+        if call is not None:
+            await self._call(call(), message)
+
+    async def _call(self, work: Awaitable[object], message: Optional[Message]) -> None:
+        try:
+            await work
+        except Exception as error:
+            if not self._error_handlers:
+                _log.exception("bot %s: a handler failed; going on", self._uin)
+            for handler in list(self._error_handlers):
+                try:
+                    await handler(error, message)
+                except Exception:
+                    _log.exception("bot %s: the error handler %r failed", self._uin, handler)

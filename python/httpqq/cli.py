@@ -71,6 +71,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return exit_code(failure)
 
 
+def error_json(failure: BaseException) -> dict[str, Any]:
+    """What ``--json`` prints (on stderr) for a failure: ``error`` (the
+    exception's class) and ``message``; for an httpqq error also
+    ``outcome`` (``"refused"``: certainly not done, ``"unknown"``: maybe
+    done) and, where they apply, ``code`` (the result code), ``reason``,
+    ``retry_after`` (seconds) and ``phase``."""
+    data: dict[str, Any] = {"error": type(failure).__name__, "message": str(failure)}
+    if isinstance(failure, httpqq.Error):
+        data["outcome"] = failure.outcome.name.lower()
+        if failure.code is not None:
+            data["code"] = failure.code
+    reason = getattr(failure, "reason", None)
+    if reason:
+        data["reason"] = reason
+    retry_after = getattr(failure, "retry_after", None)
+    if retry_after is not None:
+        data["retry_after"] = retry_after
+    phase = getattr(failure, "phase", None)
+    if isinstance(phase, httpqq.Phase):
+        data["phase"] = phase.name.lower()
+    return data
+
+
 def exit_code(failure: BaseException) -> int:
     """The exit status for an exception (see ``EXIT_CODES``)."""
     for kind, code in EXIT_CODES:
@@ -151,11 +174,7 @@ class _Output:
 
     def error(self, failure: BaseException) -> None:
         if self.as_json:
-            data = {"error": type(failure).__name__, "message": str(failure)}
-            reason = getattr(failure, "reason", None)
-            if reason:
-                data["reason"] = reason
-            print(json.dumps(data, ensure_ascii=False), file=sys.stderr)
+            print(json.dumps(error_json(failure), ensure_ascii=False), file=sys.stderr)
         else:
             print(f"httpqq: {failure}", file=sys.stderr)
 

@@ -36,6 +36,7 @@ __all__ = [
     "InvalidConfig",
     "Stopped",
     "Cancelled",
+    "NotOnline",
 ]
 
 
@@ -189,3 +190,16 @@ class Cancelled(Error):
     ) -> None:
         super().__init__(message, outcome=outcome)
         self.phase = Phase(phase)
+
+
+class NotOnline(Error):
+    """An agent's send found no session: the agent had not logged in yet
+    (or was logging in again after the server ended the session) and could
+    not within the client's ``timeout``. Nothing was sent (``outcome`` is
+    ``REFUSED``); ``waited`` is how many seconds the send waited."""
+
+    waited: float
+
+    def __init__(self, message: str = "", *, waited: float = 0.0, outcome: Outcome = Outcome.REFUSED) -> None:
+        super().__init__(message, outcome=outcome)
+        self.waited = waited

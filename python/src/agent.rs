@@ -60,20 +60,25 @@ pub(crate) fn close(py: Python<'_>, slot: &Mutex<Option<Arc<httpqq::Agent>>>) ->
 
 #[pymethods]
 impl Agent {
+    /// Every option left `None` is core's default (the README lists
+    /// them).
     #[new]
     #[pyo3(signature = (
         client,
         uin,
         password,
         *,
-        poll_interval = 5.0,
-        backoff_initial = 1.0,
-        backoff_max = 30.0,
-        backoff_factor = 2.0,
-        backoff_jitter = 0.2,
+        poll_interval = None,
+        backoff_initial = None,
+        backoff_max = None,
+        backoff_factor = None,
+        backoff_jitter = None,
         throttle_penalty = None,
-        relogin = true,
+        throttle_retries = None,
+        send_pace = None,
+        relogin = None,
         stop_timeout = None,
+        inbox = None,
         on_event = None,
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -82,33 +87,58 @@ impl Agent {
         client: &Client,
         uin: &Bound<'_, PyAny>,
         password: &str,
-        poll_interval: f64,
-        backoff_initial: f64,
-        backoff_max: f64,
-        backoff_factor: f64,
-        backoff_jitter: f64,
+        poll_interval: Option<f64>,
+        backoff_initial: Option<f64>,
+        backoff_max: Option<f64>,
+        backoff_factor: Option<f64>,
+        backoff_jitter: Option<f64>,
         throttle_penalty: Option<f64>,
-        relogin: bool,
+        throttle_retries: Option<u32>,
+        send_pace: Option<&Bound<'_, PyAny>>,
+        relogin: Option<bool>,
         stop_timeout: Option<f64>,
-        on_event: Option<Py<PyAny>>,
+        inbox: Option<std::path::PathBuf>,
+        on_event: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let uin = crate::convert::uin(uin, "uin")?;
-        let mut builder = httpqq::Agent::builder(client.core(), uin, password)
-            .poll_interval(seconds(poll_interval, "poll_interval")?)
-            .backoff(httpqq::Backoff {
-                initial: seconds(backoff_initial, "backoff_initial")?,
-                max: seconds(backoff_max, "backoff_max")?,
-                factor: backoff_factor,
-                jitter: backoff_jitter,
-            })
-            .relogin(relogin);
+        let mut builder = httpqq::Agent::builder(client.core(), uin, password);
+        if let Some(every) = poll_interval {
+            builder = builder.poll_interval(seconds(every, "poll_interval")?);
+        }
+        let defaults = httpqq::Backoff::default();
+        builder = builder.backoff(httpqq::Backoff {
+            initial: backoff_initial
+                .map_or(Ok(defaults.initial), |s| seconds(s, "backoff_initial"))?,
+            max: backoff_max.map_or(Ok(defaults.max), |s| seconds(s, "backoff_max"))?,
+            factor: backoff_factor.unwrap_or(defaults.factor),
+            jitter: backoff_jitter.unwrap_or(defaults.jitter),
+        });
         if let Some(penalty) = throttle_penalty {
             builder = builder.throttle_penalty(seconds(penalty, "throttle_penalty")?);
+        }
+        if let Some(times) = throttle_retries {
+            builder = builder.throttle_retries(times);
+        }
+        if let Some(pace) = send_pace {
+            builder = builder.send_pace(send_pace_of(pace)?);
+        }
+        if let Some(on) = relogin {
+            builder = builder.relogin(on);
         }
         if let Some(limit) = stop_timeout {
             builder = builder.stop_timeout(seconds(limit, "stop_timeout")?);
         }
+        if let Some(path) = inbox {
+            builder = builder.inbox(path);
+        }
         if let Some(callback) = on_event {
+            if !callback.is_callable() {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "on_event must be callable, not {}",
+                    callback.get_type().name()?
+                )));
+            }
+            let callback = callback.unbind();
             builder = builder.on_event(move || notify(&callback));
         }
         let agent = builder.start().map_err(|err| to_py(py, err))?;
@@ -145,8 +175,11 @@ impl Agent {
     /// stopped and its last event was taken. Ctrl-C interrupts the wait.
     #[pyo3(signature = (timeout = None))]
     fn next_event(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Event>> {
+        let Some(agent) = live(&self.agent) else {
+            return Ok(None);
+        };
         next_event(py, &self.agent, wait_limit(timeout)?)?
-            .map(|event| Event::new(py, event))
+            .map(|event| Event::new(py, event, &agent))
             .transpose()
     }
 
@@ -174,28 +207,59 @@ impl Agent {
 
     /// As `send`, without waiting: `done` is called with `None` (accepted)
     /// or the exception, on another thread. For `httpqq.aio`.
-    fn _send_then(&self, uin: &Bound<'_, PyAny>, text: &str, done: Py<PyAny>) -> PyResult<()> {
+    #[pyo3(signature = (uin, text, done, cancel = None))]
+    fn _send_then(
+        &self,
+        uin: &Bound<'_, PyAny>,
+        text: &str,
+        done: Py<PyAny>,
+        cancel: Option<&Bound<'_, crate::wait::Cancel>>,
+    ) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
         crate::convert::message_text(httpqq::Uin::new(self.uin), target, text)?;
         let agent = live(&self.agent).ok_or_else(stopped)?;
-        agent.send_later(target, text).then(move |result| {
-            Python::try_attach(|py| {
-                let argument = match result {
-                    Ok(Ok(())) => Ok(py.None()),
-                    Ok(Err(err)) => exception(py, &err).map(Bound::unbind),
-                    Err(_) => Ok(
-                        pyo3::exceptions::PyRuntimeError::new_err("the send panicked")
-                            .into_value(py)
-                            .into_any(),
-                    ),
-                };
-                match argument.and_then(|a| done.call1(py, (a,))) {
-                    Ok(_) => {}
-                    Err(err) => err.write_unraisable(py, None),
-                }
+        let token = cancel.map(|c| c.get().token());
+        let text = text.to_owned();
+        let sending = Arc::clone(&agent);
+        httpqq::Runtime::global()
+            .spawn(move || match token {
+                Some(token) => token.run(|| sending.send(target, &text)),
+                None => sending.send(target, &text),
+            })
+            .then(move |result| {
+                Python::try_attach(|py| {
+                    let argument = match result {
+                        Ok(Ok(())) => Ok(py.None()),
+                        Ok(Err(err)) => exception(py, &err).map(Bound::unbind),
+                        Err(_) => Ok(pyo3::exceptions::PyRuntimeError::new_err(
+                            "the send panicked",
+                        )
+                        .into_value(py)
+                        .into_any()),
+                    };
+                    match argument.and_then(|a| done.call1(py, (a,))) {
+                        Ok(_) => {}
+                        Err(err) => err.write_unraisable(py, None),
+                    }
+                });
             });
-        });
         Ok(())
+    }
+
+    /// Says you are done with the messages taken so far (with an `inbox`,
+    /// they are forgotten from it). Taking the next event does this too;
+    /// leaving `with` without an exception also does.
+    fn ack(&self) {
+        if let Some(agent) = live(&self.agent) {
+            agent.ack();
+        }
+    }
+
+    /// Messages fetched and not taken yet (dropped when the agent closes,
+    /// unless it has an `inbox`).
+    #[getter]
+    fn undelivered(&self) -> usize {
+        live(&self.agent).map_or(0, |a| a.undelivered())
     }
 
     /// Stops the agent; returns at once (see `close` to wait). Idempotent;
@@ -229,13 +293,20 @@ impl Agent {
         slf
     }
 
+    /// Stops the agent and waits until it finished. Leaving without an
+    /// exception first says you are done with the messages taken (`ack`);
+    /// with one (Ctrl-C in a handler, say), the message in hand is not,
+    /// and an `inbox` hands it out again next time.
     fn __exit__(
         &self,
         py: Python<'_>,
-        _exc_type: Option<&Bound<'_, PyAny>>,
+        exc_type: Option<&Bound<'_, PyAny>>,
         _exc: Option<&Bound<'_, PyAny>>,
         _traceback: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
+        if exc_type.is_none() {
+            self.ack();
+        }
         self.close(py)?;
         Ok(false)
     }
@@ -247,6 +318,23 @@ impl Agent {
             self.state(py)?.repr()?
         ))
     }
+}
+
+/// A send pace from Python: `(count, window_seconds)`, or `False` for
+/// none.
+fn send_pace_of(pace: &Bound<'_, PyAny>) -> PyResult<Option<httpqq::SendPace>> {
+    if pace.is_instance_of::<pyo3::types::PyBool>() && !pace.is_truthy()? {
+        return Ok(None);
+    }
+    let (count, window): (u32, f64) = pace.extract().map_err(|_| {
+        pyo3::exceptions::PyTypeError::new_err(
+            "send_pace must be (count, window in seconds), or False for none",
+        )
+    })?;
+    Ok(Some(httpqq::SendPace {
+        count,
+        window: seconds(window, "send_pace's window")?,
+    }))
 }
 
 /// A wait's `timeout` in seconds: `None` for no limit, 0 for "only look".
@@ -284,7 +372,7 @@ pub(crate) struct Event {
 }
 
 impl Event {
-    fn new(py: Python<'_>, event: httpqq::Event) -> PyResult<Event> {
+    fn new(py: Python<'_>, event: httpqq::Event, agent: &Arc<httpqq::Agent>) -> PyResult<Event> {
         let mut out = Event {
             uin: event.uin.get(),
             kind: event.kind.code(),
@@ -306,7 +394,9 @@ impl Event {
             httpqq::EventKind::Throttled { retry_after } => {
                 out.retry_in = Some(retry_after.as_secs_f64());
             }
-            httpqq::EventKind::Message(message) => out.message = Some(message.into()),
+            httpqq::EventKind::Message(message) => {
+                out.message = Some(Message::from_agent(message, agent))
+            }
             httpqq::EventKind::Stopped(reason) => {
                 if let Some(err) = reason.error() {
                     out.error = Some(exception(py, &err)?.unbind());

@@ -24,7 +24,7 @@ impl Client {
     #[new]
     #[pyo3(signature = (
         host = "tqq.tencent.com",
-        port = 8000,
+        port = None,
         *,
         timeout = 30.0,
         connect_timeout = 10.0,
@@ -36,20 +36,14 @@ impl Client {
     fn new(
         py: Python<'_>,
         host: &str,
-        port: i64,
+        port: Option<&Bound<'_, PyAny>>,
         timeout: f64,
         connect_timeout: f64,
         keep_alive: bool,
         auto_relogin: bool,
         max_reply_size: i64,
     ) -> PyResult<Self> {
-        // Port 0 only means "any port" to a listener: nothing connects to it.
-        let port = u16::try_from(port)
-            .ok()
-            .filter(|&p| p != 0)
-            .ok_or_else(|| {
-                PyValueError::new_err(format!("port must be from 1 to 65535, not {port}"))
-            })?;
+        let port = port.map_or(Ok(httpqq::DEFAULT_PORT), crate::convert::port)?;
         let max_reply_size = u64::try_from(max_reply_size)
             .ok()
             .filter(|&n| n > 0)
@@ -384,7 +378,13 @@ impl Events {
                 return Ok(None);
             };
             match event.kind {
-                httpqq::EventKind::Message(message) => return Ok(Some(message.into())),
+                httpqq::EventKind::Message(message) => {
+                    let agent = self.agent.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    return Ok(Some(match agent {
+                        Some(agent) => Message::from_agent(message, &agent),
+                        None => message.into(),
+                    }));
+                }
                 httpqq::EventKind::Stopped(reason) => {
                     return match reason.error() {
                         Some(err) => Err(to_py(py, err)),

@@ -35,6 +35,15 @@ pub(crate) fn code(value: &Bound<'_, PyAny>, name: &str) -> PyResult<u32> {
     integer::<u32>(value, name, "a non-negative integer below 2**32")
 }
 
+/// A port to connect to: an `int` (not a `bool`) from 1 to 65535 (0 only
+/// means "any port" to a listener: nothing connects to it).
+pub(crate) fn port(value: &Bound<'_, PyAny>) -> PyResult<u16> {
+    match integer::<u16>(value, "port", "from 1 to 65535")? {
+        0 => Err(PyValueError::new_err("port must be from 1 to 65535, not 0")),
+        port => Ok(port),
+    }
+}
+
 /// A sequence number (`SEQ`): an `int` from 0 to 65535.
 pub(crate) fn seq(value: &Bound<'_, PyAny>) -> PyResult<u16> {
     integer::<u16>(value, "seq", "a sequence number from 0 to 65535")

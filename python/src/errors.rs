@@ -22,11 +22,12 @@ enum ErrorClass {
     InvalidConfig,
     Stopped,
     Cancelled,
+    NotOnline,
 }
 
 impl ErrorClass {
     /// Every variant, in declaration order: `class as usize` indexes it.
-    const ALL: [ErrorClass; 12] = [
+    const ALL: [ErrorClass; 13] = [
         ErrorClass::Error,
         ErrorClass::NoReply,
         ErrorClass::NotLoggedIn,
@@ -39,6 +40,7 @@ impl ErrorClass {
         ErrorClass::InvalidConfig,
         ErrorClass::Stopped,
         ErrorClass::Cancelled,
+        ErrorClass::NotOnline,
     ];
 
     /// Its name in `httpqq.errors`.
@@ -56,6 +58,7 @@ impl ErrorClass {
             ErrorClass::InvalidConfig => "InvalidConfig",
             ErrorClass::Stopped => "Stopped",
             ErrorClass::Cancelled => "Cancelled",
+            ErrorClass::NotOnline => "NotOnline",
         }
     }
 }
@@ -134,6 +137,10 @@ pub(crate) fn exception<'py>(py: Python<'py>, err: &httpqq::Error) -> PyResult<B
                 crate::convert::member(py, crate::convert::EnumClass::Phase, phase.to_string())?,
             )?;
             ErrorClass::Cancelled
+        }
+        E::NotOnline { waited } => {
+            kwargs.set_item("waited", waited.as_secs_f64())?;
+            ErrorClass::NotOnline
         }
         // A variant added to the core later: still an httpqq.Error.
         _ => ErrorClass::Error,

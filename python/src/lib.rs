@@ -21,10 +21,42 @@ static LOG_RESET: std::sync::OnceLock<pyo3_log::ResetHandle> = std::sync::OnceLo
 /// assigned to `logger.level` directly takes effect (`setLevel` and the
 /// `logging` config functions clear it by themselves).
 #[pyfunction]
-fn refresh_logging() {
+fn refresh_logging(py: Python<'_>) -> PyResult<()> {
     if let Some(reset) = LOG_RESET.get() {
         reset.reset();
     }
+    // Records no `httpqq` logger would take are not even made: a call's
+    // debug records (and `ureq`'s) cost nothing while nobody listens.
+    log::set_max_level(most_verbose_level(py)?);
+    Ok(())
+}
+
+/// The most verbose level any of the `httpqq` loggers (`httpqq`,
+/// `httpqq.server`, …) takes now, after `logging.disable`.
+fn most_verbose_level(py: Python<'_>) -> PyResult<log::LevelFilter> {
+    let logging = py.import("logging")?;
+    let manager = logging.getattr("Logger")?.getattr("manager")?;
+    let logger_class = logging.getattr("Logger")?;
+    let effective = |logger: &Bound<'_, PyAny>| -> PyResult<i64> {
+        logger.call_method0("getEffectiveLevel")?.extract()
+    };
+    let mut lowest = effective(&logging.call_method1("getLogger", ("httpqq",))?)?;
+    let loggers = manager.getattr("loggerDict")?.call_method0("copy")?;
+    for item in loggers.call_method0("items")?.try_iter()? {
+        let (name, logger): (String, Bound<'_, PyAny>) = item?.extract()?;
+        if name.starts_with("httpqq.") && logger.is_instance(&logger_class)? {
+            lowest = lowest.min(effective(&logger)?);
+        }
+    }
+    let disabled: i64 = manager.getattr("disable")?.extract()?;
+    Ok(match lowest.max(disabled + 1) {
+        ..=9 => log::LevelFilter::Trace,
+        10..=19 => log::LevelFilter::Debug,
+        20..=29 => log::LevelFilter::Info,
+        30..=39 => log::LevelFilter::Warn,
+        40..=50 => log::LevelFilter::Error,
+        _ => log::LevelFilter::Off,
+    })
 }
 
 #[pymodule]
@@ -39,6 +71,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         .install()
         .map_err(|err| pyo3::exceptions::PyRuntimeError::new_err(err.to_string()))?;
     let _ = LOG_RESET.set(reset);
+    refresh_logging(m.py())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MAX_BODY_BYTES", httpqq::codec::MAX_BODY_BYTES)?;
     m.add_class::<client::Client>()?;
@@ -52,6 +85,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<model::LoginOutcome>()?;
     m.add_class::<codec::Request>()?;
     m.add_class::<server::Server>()?;
+    m.add_class::<wait::Cancel>()?;
     m.add_function(wrap_pyfunction!(codec::encode_request, m)?)?;
     m.add_function(wrap_pyfunction!(codec::decode_reply, m)?)?;
     m.add_function(wrap_pyfunction!(model::codes, m)?)?;

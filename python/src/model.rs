@@ -42,6 +42,26 @@ pub(crate) struct Message {
     sender: u64,
     text: String,
     status: Option<u32>,
+    /// The agent that fetched it, for `reply`; not part of its value.
+    agent: AgentLink,
+}
+
+/// The agent a message came from (weakly: a message does not keep its
+/// agent alive). Equal and hashed alike whatever it holds: two messages
+/// are the same whichever agent fetched them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AgentLink(Option<std::sync::Weak<httpqq::Agent>>);
+
+impl PartialEq for AgentLink {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for AgentLink {}
+
+impl std::hash::Hash for AgentLink {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }
 
 impl From<httpqq::Message> for Message {
@@ -55,6 +75,20 @@ impl From<httpqq::Message> for Message {
             sender: message.sender().get(),
             text: message.content().into_owned(),
             status,
+            agent: AgentLink::default(),
+        }
+    }
+}
+
+impl Message {
+    /// A message `agent` fetched: `reply` answers through it.
+    pub(crate) fn from_agent(
+        message: httpqq::Message,
+        agent: &std::sync::Arc<httpqq::Agent>,
+    ) -> Self {
+        Message {
+            agent: AgentLink(Some(std::sync::Arc::downgrade(agent))),
+            ..Message::from(message)
         }
     }
 }
@@ -79,7 +113,24 @@ impl Message {
             status: status
                 .map(|s| crate::convert::code(s, "status"))
                 .transpose()?,
+            agent: AgentLink::default(),
         })
+    }
+
+    /// Answers the sender with a text message, through the agent (or bot)
+    /// that fetched this message: as `Agent.send`, paced, a send refused
+    /// for a penalty sent again after it. `RuntimeError` for a message no
+    /// agent fetched (built by hand, unpickled) or whose agent is gone.
+    fn reply(&self, py: Python<'_>, text: &str) -> PyResult<()> {
+        let agent = self.agent.0.as_ref().and_then(std::sync::Weak::upgrade).ok_or_else(|| {
+            pyo3::exceptions::PyRuntimeError::new_err(
+                "this message came from no agent (or its agent is gone): reply with a session's or agent's send",
+            )
+        })?;
+        let target = crate::convert::uin(&self.sender.into_pyobject(py)?.into_any(), "sender")?;
+        crate::convert::message_text(agent.uin(), target, text)?;
+        let text = text.to_owned();
+        crate::wait::blocking(py, move || agent.send(target, &text))
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {

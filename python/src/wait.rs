@@ -12,13 +12,81 @@
 //! - [`in_slices`] waits for something the core offers with a timeout (an
 //!   agent's next event, its end) in slices of [`SIGNAL_CHECK`], looking
 //!   for signals in between.
+//! - [`Cancel`] (`httpqq._native.Cancel`) is a core token Python code can
+//!   run calls under and cancel from another thread: `httpqq.aio` runs each
+//!   session call in the executor under one, and cancels it with the task,
+//!   so the executor's thread is back at once.
 
 use crate::errors::to_py;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::PyTuple;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+thread_local! {
+    /// The tokens `Cancel.run` put this thread's calls under, innermost
+    /// last.
+    static CURRENT: RefCell<Vec<httpqq::Cancel>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The token this thread's calls run under, if any.
+pub(crate) fn current() -> Option<httpqq::Cancel> {
+    CURRENT.with(|c| c.borrow().last().cloned())
+}
+
+/// A token that cuts calls short: `run(function, *args)` calls the
+/// function with every network call it makes on this thread under the
+/// token; `cancel()`, from any thread, ends them at once (they raise
+/// `httpqq.Cancelled`). For `httpqq.aio`.
+#[pyclass(frozen, module = "httpqq._native")]
+pub(crate) struct Cancel {
+    token: httpqq::Cancel,
+}
+
+impl Cancel {
+    /// The core token.
+    pub(crate) fn token(&self) -> httpqq::Cancel {
+        self.token.clone()
+    }
+}
+
+#[pymethods]
+impl Cancel {
+    #[new]
+    fn new() -> Self {
+        Cancel {
+            token: httpqq::Cancel::new(),
+        }
+    }
+
+    /// Cuts the calls under the token short; later ones fail at once.
+    fn cancel(&self) {
+        self.token.cancel();
+    }
+
+    /// Whether `cancel` was called.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    /// Calls `function(*args)` with its network calls (on this thread)
+    /// under the token.
+    #[pyo3(signature = (function, *args))]
+    fn run(&self, function: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> PyResult<Py<PyAny>> {
+        struct Pop;
+        impl Drop for Pop {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.borrow_mut().pop());
+            }
+        }
+        CURRENT.with(|c| c.borrow_mut().push(self.token.clone()));
+        let _pop = Pop;
+        function.call1(args).map(Bound::unbind)
+    }
+}
 
 /// How long a wait for an agent goes between looks for a signal.
 pub(crate) const SIGNAL_CHECK: Duration = Duration::from_millis(100);
@@ -30,6 +98,12 @@ pub(crate) fn blocking<T: Send>(
     py: Python<'_>,
     work: impl FnOnce() -> Result<T, httpqq::Error> + Send,
 ) -> PyResult<T> {
+    // Under the caller's token, if it gave one (`Cancel.run`).
+    let token = current();
+    let work = move || match token {
+        Some(token) => token.run(work),
+        None => work(),
+    };
     if !on_main_thread(py) {
         return py.detach(work).map_err(|err| to_py(py, err));
     }

@@ -112,7 +112,8 @@ def test_an_expired_session_is_renewed_without_losing_a_message(server: Server) 
 
 
 def test_throttled_means_no_request_during_the_penalty_then_it_resumes(server: Server) -> None:
-    with bob_agent(server, throttle_penalty=0.7) as agent:
+    # With retries off, a send during the penalty fails at once.
+    with bob_agent(server, throttle_penalty=0.7, throttle_retries=0) as agent:
         until(agent, kind(httpqq.EventKind.ONLINE))
         server.throttle(BOB, 1.0)
         throttled = until(agent, kind(httpqq.EventKind.THROTTLED))[-1]
@@ -133,6 +134,37 @@ def test_throttled_means_no_request_during_the_penalty_then_it_resumes(server: S
             penalties += 1
             assert second.at - first.at >= 0.7 - 0.02, bobs
     assert penalties >= 1
+
+
+def test_a_send_during_a_penalty_waits_it_out_and_arrives_once(server: Server, alice: httpqq.Session) -> None:
+    with bob_agent(server, throttle_penalty=0.5) as agent:
+        until(agent, kind(httpqq.EventKind.ONLINE))
+        server.throttle(BOB, 1.0)
+        started = time.monotonic()
+        agent.send(ALICE, "patience")
+        assert time.monotonic() - started >= 1.0
+    assert [m.text for m in alice.messages() if m.kind is httpqq.MessageKind.TEXT] == ["patience"]
+
+
+def test_a_send_right_after_the_start_waits_for_the_login(server: Server, alice: httpqq.Session) -> None:
+    with bob_agent(server) as agent:
+        agent.send(ALICE, "early")
+    assert [m.text for m in alice.messages() if m.kind is httpqq.MessageKind.TEXT] == ["early"]
+    assert not [r for r in server.requests(BOB) if r.result == 20]
+
+
+def test_a_send_with_no_login_in_sight_is_refused_as_not_online() -> None:
+    with Server() as gone:
+        host, port = gone.host, gone.port
+    client = httpqq.Client(host, port, timeout=0.3)
+    with httpqq.Agent(client, BOB, "demo") as agent:
+        started = time.monotonic()
+        with pytest.raises(httpqq.NotOnline) as refused:
+            agent.send(ALICE, "nobody home")
+        assert 0.3 <= time.monotonic() - started < 1.5
+    assert refused.value.outcome is httpqq.Outcome.REFUSED
+    assert 0.3 <= refused.value.waited < 1.5
+    assert "not online" in str(refused.value)
 
 
 def test_a_black_holed_server_gets_no_more_requests_than_the_backoff_allows(
@@ -415,51 +447,6 @@ def test_cancelling_an_asyncio_agent_stops_it_promptly_and_blocks_no_thread(serv
     assert asyncio.run(main()) <= 0.5
     assert threading.active_count() == threads_before
     assert server.requests(BOB)[-1].command == "Logout"
-
-
-def test_a_decorator_bot_survives_its_handlers_and_reports_its_state(
-    server: Server, caplog: pytest.LogCaptureFixture
-) -> None:
-    bot = httpqq.Bot(server.client(timeout=2), BOB, "demo", poll_interval=0.1)
-    states: list[httpqq.EventKind] = []
-    echoed: list[str] = []
-
-    @bot.on_message
-    def explode_first(message: httpqq.Message) -> None:
-        if message.text == "boom":
-            raise RuntimeError("a handler's bug")
-
-    @bot.on_message
-    def echo(message: httpqq.Message) -> None:
-        if message.kind is httpqq.MessageKind.TEXT:
-            echoed.append(message.text)
-            bot.send(message.sender, "echo: " + message.text)
-            if message.text == "bye":
-                bot.stop()
-
-    @bot.on_state
-    def note(event: httpqq.Event) -> None:
-        states.append(event.kind)
-
-    def chat() -> None:
-        with server.client().login(ALICE, "demo") as alice:
-            time.sleep(0.5)
-            for text in ("boom", "hi", "bye"):
-                alice.send(BOB, text)
-
-    threading.Thread(target=chat).start()
-    with caplog.at_level(logging.ERROR, logger="httpqq.bot"):
-        assert bot.run() is None
-    assert echoed == ["boom", "hi", "bye"]
-    assert states[0] is httpqq.EventKind.ONLINE and states[-1] is httpqq.EventKind.STOPPED
-    assert "a handler's bug" in caplog.text
-    assert server.requests(BOB)[-1].command == "Logout"
-
-
-def test_a_bot_with_a_wrong_password_returns_the_reason(server: Server) -> None:
-    bot = httpqq.Bot(server.client(timeout=2), BOB, "wrong")
-    stopped_by = bot.run()
-    assert isinstance(stopped_by, httpqq.LoginFailed) and stopped_by.reason == "密码错误"
 
 
 def test_agent_settings_are_checked(server: Server) -> None:

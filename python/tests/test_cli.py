@@ -15,7 +15,7 @@ from typing import Optional
 import pytest
 
 import httpqq
-from httpqq.cli import EXIT_CODES, exit_code
+from httpqq.cli import EXIT_CODES, error_json, exit_code
 from httpqq.testing import Server
 
 from conftest import ALICE, BOB
@@ -76,6 +76,7 @@ def test_exit_statuses_say_what_failed(server: Server) -> None:
     assert wrong.returncode == 3
     assert json.loads(wrong.stderr) == {
         "error": "LoginFailed", "message": json.loads(wrong.stderr)["message"], "reason": "密码错误",
+        "outcome": "refused",
     }  # fmt: skip
     assert run(server, "whois", "99999").returncode == 4
     assert run(server, "send", str(BOB), "x" * 100_000).returncode == 2
@@ -90,6 +91,11 @@ def test_exit_statuses_say_what_failed(server: Server) -> None:
         capture_output=True, text=True, env={**os.environ, "HTTPQQ_PASSWORD": "x"}, timeout=60,
     )  # fmt: skip
     assert dead.returncode == 7, dead.stderr
+    assert error_json(httpqq.Throttled("slow down", retry_after=20.0)) == {
+        "error": "Throttled", "message": "slow down", "outcome": "refused", "code": 3, "retry_after": 20.0,
+    }  # fmt: skip
+    cut = error_json(httpqq.Timeout("late", phase=httpqq.Phase.RECEIVING, outcome=httpqq.Outcome.UNKNOWN))
+    assert (cut["outcome"], cut["phase"]) == ("unknown", "receiving")
     assert exit_code(httpqq.Throttled("slow down")) == 5
     assert exit_code(httpqq.NotLoggedIn("")) == 6
     assert exit_code(httpqq.NoReply("")) == 8

@@ -276,7 +276,7 @@ def test_wrong_values_raise_value_error(client: httpqq.Client, alice: httpqq.Ses
 def test_exceptions_are_one_hierarchy() -> None:
     import httpqq.errors
 
-    assert len(httpqq.errors.__all__) == 12
+    assert len(httpqq.errors.__all__) == 13
     for name in httpqq.errors.__all__:
         assert issubclass(getattr(httpqq, name), httpqq.Error)
     assert issubclass(httpqq.TransportError, ConnectionError)
