@@ -45,7 +45,7 @@ pub enum Error {
     /// status too fast, a repeated removal, or a verification it does not
     /// expect. The original server penalised the sender for a while after
     /// it; `retry_after` says how long to leave the session alone.
-    #[error("the server refused the request for now (RES=3{}): slow down, or check that the request makes sense, and retry in {retry_after:?}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    #[error("the server refused the request for now (RES=3{}): slow down, or check that the request makes sense, and retry in {retry_after:.1?}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     Throttled {
         /// How long to send nothing more for this session: the penalty the
         /// original server imposed for this command (20 s; 30 s for
@@ -102,7 +102,7 @@ pub enum Error {
     },
 
     /// No complete reply arrived within the configured time.
-    #[error("timed out {phase} (limit {limit:?}): the server is slow or unreachable")]
+    #[error("timed out {phase} (limit {limit:.1?}): the server is slow or unreachable")]
     Timeout {
         /// What the client was doing.
         phase: Phase,
@@ -142,7 +142,7 @@ pub enum Error {
     /// the session) and could not within the client's
     /// [`timeout`](crate::ClientBuilder::timeout). Nothing was sent.
     #[error(
-        "the agent is not online yet (it could not log in within {waited:?}): nothing was sent"
+        "the agent is not online yet (it could not log in within {waited:.1?}): nothing was sent"
     )]
     NotOnline {
         /// How long the send waited for the login.

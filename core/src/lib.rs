@@ -70,7 +70,8 @@ mod socket;
 
 pub use agent::{
     Agent, AgentBuilder, Backoff, Event, EventKind, EventNotifier, Events, NoEvent, Pending,
-    Runtime, SendPace, State, StopHandle, StopReason, DEFAULT_MAX_IN_FLIGHT, MIN_POLL_INTERVAL,
+    Runtime, SendId, SendPace, Sent, State, StopHandle, StopReason, DEFAULT_MAX_IN_FLIGHT,
+    MIN_POLL_INTERVAL,
 };
 pub use cancel::Cancel;
 pub use client::{Client, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_PORT};

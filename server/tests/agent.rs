@@ -376,6 +376,97 @@ fn a_send_that_finds_no_login_in_time_is_refused_as_not_online() {
     );
 }
 
+/// Bob's agent, polling every second, with a count of its `on_event` calls.
+fn counting_bob(client: &Client) -> (Agent, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let woken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&woken);
+    let agent = bob(client, Duration::from_secs(1))
+        .on_event(move || {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })
+        .start()
+        .unwrap();
+    (agent, woken)
+}
+
+#[test]
+fn on_event_is_called_when_events_become_waiting_not_for_each() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let (agent, woken) = counting_bob(&client);
+    let count = || woken.load(std::sync::atomic::Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while count() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(count(), 1, "the Online event");
+    // More events while some wait (nothing is taken): no more calls.
+    let alice = client.login(ALICE, "demo").unwrap();
+    for text in ["one", "two", "three"] {
+        alice.send_message(BOB, text).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(count(), 1);
+    // Taken until none is left: the next event calls again.
+    let mut taken = Vec::new();
+    while let Ok(event) = agent.next_event_timeout(Duration::ZERO) {
+        taken.push(event);
+    }
+    assert_eq!(texts(&taken), ["one", "two", "three"]);
+    alice.send_message(BOB, "four").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while count() == 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(count(), 2);
+    let event = agent.next_event_timeout(Duration::ZERO).unwrap();
+    assert_eq!(texts(&[event]), ["four"]);
+}
+
+#[test]
+fn started_sends_have_their_results_announced_and_in_before_the_agent_stops() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    let (agent, woken) = counting_bob(&client);
+    let first = agent.start_send(ALICE, "one");
+    let second = agent.start_send(ALICE, "two");
+    assert_eq!((first.get(), second.get()), (1, 2));
+    let mut results = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while results.len() < 2 && Instant::now() < deadline {
+        match agent.take_sent() {
+            Some(sent) => {
+                results.insert(sent.id, sent.result.is_ok());
+            }
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    assert_eq!(results, HashMap::from([(first, true), (second, true)]));
+    // Announced (the Online event and the results, not taken meanwhile:
+    // at least one call, at most one per result and the event).
+    let calls = woken.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((1..=3).contains(&calls), "{calls}");
+    // One still waiting for a paused server when the agent is stopped:
+    // its result is in when Stopped comes.
+    server.pause();
+    let third = agent.start_send(ALICE, "three");
+    std::thread::sleep(Duration::from_millis(200));
+    agent.stop();
+    until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Stopped(_))
+    });
+    server.resume();
+    let sent = agent.take_sent().expect("the third send's result");
+    assert_eq!(sent.id, third);
+    assert!(
+        matches!(&sent.result, Err(Error::Cancelled { .. })),
+        "{:?}",
+        sent.result
+    );
+    assert_eq!(sent.result.unwrap_err().outcome(), Outcome::Unknown);
+    assert!(agent.take_sent().is_none());
+}
+
 #[test]
 fn sends_keep_the_pace_and_never_meet_the_servers_limit() {
     // The server allows 100 sends per 10 s; the agent's pace, 90.

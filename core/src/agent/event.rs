@@ -149,6 +149,36 @@ pub enum EventKind {
     Stopped(StopReason),
 }
 
+/// What became of a send started with
+/// [`Agent::start_send`](super::Agent::start_send), taken with
+/// [`Agent::take_sent`](super::Agent::take_sent).
+#[derive(Debug)]
+pub struct Sent {
+    /// The id `start_send` returned.
+    pub id: SendId,
+    /// `Ok` when the server accepted the message, else the error, whose
+    /// [`outcome`](Error::outcome) says whether it may have been delivered.
+    pub result: Result<(), Error>,
+}
+
+/// Names a send started with [`Agent::start_send`](super::Agent::start_send)
+/// (ids count from 1, per agent), in its [`Sent`] result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SendId(pub(crate) u64);
+
+impl SendId {
+    /// The number.
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for SendId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
 impl EventKind {
     /// The kinds' codes and names, in code order (for interfaces that
     /// mirror them as constants).

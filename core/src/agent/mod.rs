@@ -22,11 +22,11 @@ mod policy;
 mod runtime;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-pub use event::{Event, EventKind, State, StopReason};
+pub use event::{Event, EventKind, SendId, Sent, State, StopReason};
 pub use policy::{Backoff, SendPace};
 pub use runtime::{Pending, Runtime, DEFAULT_MAX_IN_FLIGHT};
 
@@ -145,8 +145,8 @@ impl StopHandle {
     }
 }
 
-/// A function called each time an agent has queued events (see
-/// [`AgentBuilder::on_event`]).
+/// A function called when events become waiting for an agent's caller
+/// (see [`AgentBuilder::on_event`]).
 pub type EventNotifier = Arc<dyn Fn() + Send + Sync>;
 
 /// How an agent gets its session.
@@ -303,11 +303,29 @@ impl AgentBuilder {
         self
     }
 
-    /// Calls `notify` each time the agent has queued events, on the thread
-    /// that queued them (a runtime worker; it must return quickly and must
-    /// not wait for the agent). For consumers that do not block on
-    /// [`Agent::next_event`]: an async runtime's waker, or one thread
-    /// serving many agents.
+    /// Calls `notify` when events become waiting: each time the agent
+    /// queues events while none were waiting (edge-triggered). It runs on
+    /// the thread that queued them (a runtime worker, or the caller's
+    /// thread in [`Agent::send`] and [`AgentBuilder::start`]); it must
+    /// return quickly and must not call into the agent. For consumers
+    /// that do not block on [`Agent::next_event`] (an async runtime's
+    /// waker, an event loop's file descriptor, one thread serving many
+    /// agents): once woken, take events with
+    /// [`next_event_timeout(ZERO)`](Agent::next_event_timeout) until none
+    /// is left, then wait for the next call.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// # let client = httpqq::Client::new("127.0.0.1:9")?;
+    /// let woken = Arc::new(AtomicUsize::new(0));
+    /// let seen = Arc::clone(&woken);
+    /// let builder = httpqq::Agent::builder(&client, httpqq::Uin::new(10001), "demo")
+    ///     .on_event(move || {
+    ///         seen.fetch_add(1, Ordering::SeqCst);
+    ///     });
+    /// # Ok::<(), httpqq::Error>(())
+    /// ```
     pub fn on_event(mut self, notify: impl Fn() + Send + Sync + 'static) -> Self {
         self.on_event = Some(Arc::new(notify));
         self
@@ -385,6 +403,9 @@ impl AgentBuilder {
             send_pace,
             sent: Mutex::new(VecDeque::new()),
             throttle_retries,
+            sends_started: AtomicU64::new(0),
+            sends_running: AtomicU64::new(0),
+            sent_results: Mutex::new(VecDeque::new()),
         });
         // Messages left in the inbox by earlier agents come first, then
         // those the session kept unread.
@@ -518,6 +539,40 @@ impl Agent {
         self.core.send(target, text)
     }
 
+    /// Starts a send on the agent's runtime and returns at once; its
+    /// result waits for [`Agent::take_sent`], and is announced like events
+    /// (by [`on_event`](AgentBuilder::on_event)): for callers that wait in
+    /// an event loop and must not block, nor hold a thread per send. The
+    /// send is [`Agent::send`]'s: paced, waiting out penalties and the
+    /// login. Every started send has its result by the time the agent's
+    /// [`Stopped`](EventKind::Stopped) event is queued.
+    ///
+    /// ```no_run
+    /// # use httpqq::{Agent, Client, Uin};
+    /// # let client = Client::new("127.0.0.1:8000")?;
+    /// let agent = Agent::builder(&client, Uin::new(10001), "demo").start()?;
+    /// let id = agent.start_send(Uin::new(10002), "hello");
+    /// // … when `on_event` says so:
+    /// if let Some(sent) = agent.take_sent() {
+    ///     assert_eq!(sent.id, id);
+    ///     println!("hello: {:?}", sent.result);
+    /// }
+    /// # Ok::<(), httpqq::Error>(())
+    /// ```
+    pub fn start_send(&self, target: Uin, text: &str) -> SendId {
+        self.core.start_send(target, text)
+    }
+
+    /// The result of a send started with [`Agent::start_send`], oldest
+    /// first, if one is waiting; never waits.
+    pub fn take_sent(&self) -> Option<Sent> {
+        self.core
+            .sent_results
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+    }
+
     /// As [`Agent::send`], on the agent's runtime: the result comes later
     /// (for callers that must not block, or wait in slices).
     pub fn send_later(&self, target: Uin, text: &str) -> Pending<Result<(), Error>> {
@@ -609,6 +664,12 @@ struct AgentCore {
     sent: Mutex<VecDeque<Instant>>,
     /// How often a throttled send is sent again.
     throttle_retries: u32,
+    /// Sends started with `start_send` so far (their ids), and those whose
+    /// result is not queued yet: the agent finishes after them.
+    sends_started: AtomicU64,
+    sends_running: AtomicU64,
+    /// Their results, for `take_sent`.
+    sent_results: Mutex<VecDeque<Sent>>,
 }
 
 impl AgentCore {
@@ -657,11 +718,36 @@ impl AgentCore {
 
     fn enqueue(&self, events: impl Iterator<Item = (EventKind, Option<InboxId>)>) {
         let uin = self.uin;
-        self.queue
+        let became_ready = self
+            .queue
             .push(events.map(|(kind, id)| (Event { uin, kind }, id)));
-        if let Some(notify) = &self.on_event {
+        if let (true, Some(notify)) = (became_ready, &self.on_event) {
             notify();
         }
+    }
+
+    /// Sends on the runtime; the result waits for [`Agent::take_sent`].
+    fn start_send(self: &Arc<Self>, target: Uin, text: &str) -> SendId {
+        let id = SendId(self.sends_started.fetch_add(1, Ordering::SeqCst) + 1);
+        self.sends_running.fetch_add(1, Ordering::SeqCst);
+        let core = Arc::clone(self);
+        let text = text.to_owned();
+        drop(self.runtime.spawn(move || {
+            let result = core.send(target, &text);
+            let became_ready = {
+                let mut sent = core.sent_results.lock().unwrap_or_else(|p| p.into_inner());
+                sent.push_back(Sent { id, result });
+                sent.len() == 1
+            };
+            if let (true, Some(notify)) = (became_ready, &core.on_event) {
+                notify();
+            }
+            // The agent may finish now (see `Task::run`).
+            if core.sends_running.fetch_sub(1, Ordering::SeqCst) == 1 {
+                core.wake();
+            }
+        }));
+        id
     }
 
     /// Stores the messages among `events` in the inbox, if there is one:
@@ -928,6 +1014,15 @@ impl AgentCore {
 impl Task for AgentCore {
     fn run(&self) -> Next {
         let now = Instant::now();
+        if self.sends_running.load(Ordering::SeqCst) > 0 {
+            let machine = self.machine();
+            if machine.is_stopping() && !machine.is_finished() {
+                // A started send has its result before `Stopped`; told to
+                // stop, it ends within the stop timeout (the last one
+                // wakes us).
+                return Next::At(now + crate::cancel::SLICE);
+            }
+        }
         let step = self.machine().step(now, self.queue.unread() > 0);
         match step {
             Step::Done | Step::WaitForConsumer => Next::Park,
@@ -1010,8 +1105,11 @@ impl Queue {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn push(&self, events: impl Iterator<Item = (Event, Option<InboxId>)>) {
+    /// Queues events; whether they are the first waiting (the queue was
+    /// empty).
+    fn push(&self, events: impl Iterator<Item = (Event, Option<InboxId>)>) -> bool {
         let mut state = self.lock();
+        let was_empty = state.events.is_empty();
         for (event, id) in events {
             match event.kind {
                 EventKind::Message(_) => state.messages += 1,
@@ -1022,6 +1120,7 @@ impl Queue {
         }
         drop(state);
         self.ready.notify_all();
+        was_empty
     }
 
     /// The next event; also whether it was the last message queued.
