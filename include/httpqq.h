@@ -23,6 +23,10 @@
  *   owned by the caller or borrowed from another object (and until when).
  *   Runtimes that marshal strings must copy borrowed ones and never free
  *   them: declare them as pointers (C#: IntPtr, not string).
+ * - `bool` is C's one-byte _Bool: marshallers that take a bool for a
+ *   four-byte int must be told (Java's FFM API: JAVA_BOOLEAN or JAVA_BYTE;
+ *   C#: [MarshalAs(UnmanagedType.U1)] on bool returns and parameters;
+ *   JNA: byte). Callbacks may be called from the library's threads.
  * - Strings are UTF-8 and NUL-terminated. NULL pointers and text that is not
  *   UTF-8 are refused with HTTPQQ_STATUS_INVALID_ARGUMENT, never a crash.
  * - Clients, sessions, agents, requests and servers may be used from
@@ -281,6 +285,10 @@ typedef struct httpqq_reply httpqq_reply;
 // threads.
 typedef struct httpqq_request httpqq_request;
 
+// What became of a send started with `httpqq_agent_start_send`: read it
+// with the `httpqq_sent_` functions, free it with `httpqq_sent_free`.
+typedef struct httpqq_sent httpqq_sent;
+
 // A running reference server, made by `httpqq_server_start`. Stop it with
 // `httpqq_server_free`. Safe to use from several threads at once.
 typedef struct httpqq_server httpqq_server;
@@ -293,6 +301,13 @@ typedef struct httpqq_session httpqq_session;
 
 // A user's profile. Free with `httpqq_user_info_free`.
 typedef struct httpqq_user_info httpqq_user_info;
+
+// Called when events become waiting for an agent (see
+// `httpqq_agent_options_set_event_callback`), on one of the library's
+// threads (or the thread of a call into the agent that queued events).
+// It must return quickly, must not block, must not call into the agent,
+// and must not unwind (`longjmp`, a C++ exception).
+typedef void (*httpqq_ready_callback)(void *user_data);
 
 // Called by `httpqq_agent_run` for each event, oldest first, on the
 // calling thread; `event` is borrowed for the call only. Return 0 to go
@@ -324,10 +339,12 @@ const char *httpqq_version(void);
 // `text` is NULL or an owned string from this library, not freed yet.
 void httpqq_string_free(char *text);
 
-// Makes agent settings with the defaults: poll every 5000 ms (and as
-// often as the session needs to stay alive), backoff from 1000 ms doubling
-// to 30000 ms with ±20% jitter, the server's own penalty after `RES=3`
-// (20 s), re-login on.
+// Makes agent settings with core's defaults (each setter says its own):
+// poll every 5000 ms (and as often as the session needs to stay alive),
+// backoff from 1000 ms doubling to 30000 ms with ±20% jitter, the
+// server's own penalty after `RES=3` (20 s) and 3 retries of a send it
+// refused, at most 90 sends in any 10 s, re-login on, a stop within
+// 100 ms, no inbox, no announcements.
 //
 // The caller owns the options and frees them with
 // `httpqq_agent_options_free`.
@@ -348,16 +365,24 @@ int32_t httpqq_agent_options_set_poll_interval_ms(httpqq_agent_options *options,
                                                   uint64_t milliseconds,
                                                   httpqq_error *error);
 
-// Sets the backoff after transient failures: the first retry waits
-// `initial_ms`, each next one twice as long, at most `max_ms` (both > 0,
-// `initial_ms` ≤ `max_ms`; checked by `httpqq_agent_start`).
+// Sets how long the first retry after a transient failure waits, in
+// milliseconds (default 1000; more than 0 and at most the backoff's
+// maximum: checked by `httpqq_agent_start`).
 //
 // # Safety
 // `options` is NULL or live options.
-int32_t httpqq_agent_options_set_backoff_ms(httpqq_agent_options *options,
-                                            uint64_t initial_ms,
-                                            uint64_t max_ms,
-                                            httpqq_error *error);
+int32_t httpqq_agent_options_set_backoff_initial_ms(httpqq_agent_options *options,
+                                                    uint64_t milliseconds,
+                                                    httpqq_error *error);
+
+// Sets the longest a retry after transient failures waits, in
+// milliseconds (default 30000; checked by `httpqq_agent_start`).
+//
+// # Safety
+// `options` is NULL or live options.
+int32_t httpqq_agent_options_set_backoff_max_ms(httpqq_agent_options *options,
+                                                uint64_t milliseconds,
+                                                httpqq_error *error);
 
 // Sets how long the agent sends nothing after `RES=3`, in milliseconds
 // (default: the original server's penalty, 20 000; 30 000 after
@@ -377,6 +402,16 @@ int32_t httpqq_agent_options_set_throttle_penalty_ms(httpqq_agent_options *optio
 int32_t httpqq_agent_options_set_relogin(httpqq_agent_options *options,
                                          bool on,
                                          httpqq_error *error);
+
+// Turns the logout when the agent stops on (the default) or off (then
+// the session stays on the server until its idle timeout, e.g. for a
+// process that hands it over to another).
+//
+// # Safety
+// `options` is NULL or live options.
+int32_t httpqq_agent_options_set_logout_on_stop(httpqq_agent_options *options,
+                                                bool on,
+                                                httpqq_error *error);
 
 // Sets how long a stop takes at most, in milliseconds (default 100),
 // whatever the agent is doing and the server does: a request in flight
@@ -430,6 +465,69 @@ int32_t httpqq_agent_options_set_throttle_retries(httpqq_agent_options *options,
 int32_t httpqq_agent_options_set_inbox(httpqq_agent_options *options,
                                        const char *path,
                                        httpqq_error *error);
+
+// Sets how much longer each retry in a row waits than the one before
+// (at least 1; checked by `httpqq_agent_start`).
+//
+// # Safety
+// `options` is NULL or live options.
+int32_t httpqq_agent_options_set_backoff_factor(httpqq_agent_options *options,
+                                                double factor,
+                                                httpqq_error *error);
+
+// Sets the fraction by which a retry's delay moves at random either way,
+// so that many clients do not retry in step (from 0 to 1; checked by
+// `httpqq_agent_start`).
+//
+// # Safety
+// `options` is NULL or live options.
+int32_t httpqq_agent_options_set_backoff_jitter(httpqq_agent_options *options,
+                                                double jitter,
+                                                httpqq_error *error);
+
+// Makes the agent announce that events are waiting by writing to `fd`
+// (the write end of a pipe, or an eventfd), so that an event loop can
+// wait on the other end instead of a thread waiting in
+// `httpqq_agent_next_event`: each time events become waiting (none were),
+// it writes the 8 bytes of a 1 (`uint64_t`). When the descriptor is
+// readable, read what is there, then take events with
+// `httpqq_agent_next_event(agent, 0, ...)` until it gives none, and the
+// results of started sends with `httpqq_agent_take_sent` likewise; then
+// wait again. (Events and results each announce themselves when their
+// queue gets its first: a queue left unread is not announced again.) The write never blocks (nothing is written to a full
+// descriptor: a wake-up is pending) and never raises `SIGPIPE`. The
+// caller keeps the descriptor open while the agent lives and closes it
+// after `httpqq_agent_free`. A negative `fd` turns it off.
+//
+// Not on Windows (`HTTPQQ_STATUS_INVALID_ARGUMENT`): there, use
+// `httpqq_agent_options_set_event_callback` (and from it, say, `SetEvent`
+// or `PostQueuedCompletionStatus`).
+//
+// # Safety
+// `options` is NULL or live options.
+int32_t httpqq_agent_options_set_event_fd(httpqq_agent_options *options,
+                                          int32_t fd,
+                                          httpqq_error *error);
+
+// Makes the agent announce that events are waiting by calling
+// `callback(user_data)` each time events become waiting (none were), on
+// one of the library's threads (or the thread of a call into the agent
+// that queued events). The callback must return quickly, must not block
+// and must not call into the agent: it wakes the program's own loop (a
+// `uv_async_send`, a `SetEvent`, a write to a pipe, a condition
+// variable), which then takes events with
+// `httpqq_agent_next_event(agent, 0, ...)` until it gives none. The
+// library passes `user_data` back untouched; it must stay valid until
+// `httpqq_agent_free` returns. NULL turns it off. Works everywhere,
+// Windows included.
+//
+// # Safety
+// `options` is NULL or live options; `callback` is NULL or a function of
+// that type, callable from any thread.
+int32_t httpqq_agent_options_set_event_callback(httpqq_agent_options *options,
+                                                httpqq_ready_callback callback,
+                                                void *user_data,
+                                                httpqq_error *error);
 
 // Starts an agent for `uin` with its password (UTF-8; only its MD5 is
 // kept): it logs in on its own threads and runs until stopped. A refused
@@ -577,6 +675,76 @@ int32_t httpqq_agent_send(const httpqq_agent *agent,
                           uint32_t *outcome_out,
                           httpqq_error *error);
 
+// Starts sending `text` (UTF-8) to `target` and returns at once, writing
+// the send's id to `*send_id_out` (from 1, per agent). Its result waits
+// for `httpqq_agent_take_sent`, and is announced like events (see
+// `httpqq_agent_options_set_event_fd`): for programs that wait in an
+// event loop and must not block, nor hold a thread per send. The send is
+// `httpqq_agent_send`'s: paced, waiting out penalties and the login.
+// Every started send has its result by the time the agent's
+// `HTTPQQ_EVENT_KIND_STOPPED` event comes.
+//
+// # Safety
+// `agent` is NULL or a live agent; `message` is NULL or a NUL-terminated
+// string; `send_id_out` is NULL or writable.
+int32_t httpqq_agent_start_send(const httpqq_agent *agent,
+                                uint64_t target,
+                                const char *message,
+                                uint64_t *send_id_out,
+                                httpqq_error *error);
+
+// Takes the result of a send started with `httpqq_agent_start_send`,
+// oldest first, without waiting: writes it to `*sent_out` (the caller owns
+// it and frees it with `httpqq_sent_free`), or NULL when none is waiting.
+//
+// # Safety
+// `agent` is NULL or a live agent; `sent_out` is NULL or writable.
+int32_t httpqq_agent_take_sent(const httpqq_agent *agent,
+                               httpqq_sent **sent_out,
+                               httpqq_error *error);
+
+// The id `httpqq_agent_start_send` gave the send; 0 for NULL.
+//
+// # Safety
+// `sent` is NULL or a live result.
+uint64_t httpqq_sent_id(const httpqq_sent *sent);
+
+// `HTTPQQ_STATUS_OK` when the server accepted the message, else why not
+// (an `httpqq_status`, as `httpqq_agent_send` would have returned);
+// `HTTPQQ_STATUS_INVALID_ARGUMENT` for NULL.
+//
+// # Safety
+// `sent` is NULL or a live result.
+int32_t httpqq_sent_status(const httpqq_sent *sent);
+
+// What became of the message, an `httpqq_outcome`: accepted, refused
+// (certainly not delivered) or unknown (sent, no reply: maybe delivered;
+// never sent again by itself). `HTTPQQ_OUTCOME_UNKNOWN` for NULL.
+//
+// # Safety
+// `sent` is NULL or a live result.
+uint32_t httpqq_sent_outcome(const httpqq_sent *sent);
+
+// Why the send failed, in English; NULL when it was accepted, and for
+// NULL. Borrowed: valid until the result is freed.
+//
+// # Safety
+// `sent` is NULL or a live result.
+const char *httpqq_sent_error_message(const httpqq_sent *sent);
+
+// For a send refused with `HTTPQQ_STATUS_THROTTLED` (past its retries):
+// how long to send nothing more, in milliseconds; 0 otherwise.
+//
+// # Safety
+// `sent` is NULL or a live result.
+uint64_t httpqq_sent_retry_after_ms(const httpqq_sent *sent);
+
+// Frees a send's result; NULL is a no-op.
+//
+// # Safety
+// `sent` is NULL or a result from `httpqq_agent_take_sent`, not freed yet.
+void httpqq_sent_free(httpqq_sent *sent);
+
 // Frees an event from `httpqq_agent_next_event`; NULL is a no-op. Never
 // pass the event of an `httpqq_agent_run` callback.
 //
@@ -619,6 +787,15 @@ uint32_t httpqq_event_attempt(const httpqq_event *event);
 // # Safety
 // `event` is NULL or a live event.
 uint64_t httpqq_event_delay_ms(const httpqq_event *event);
+
+// What became of the request behind an event's error, an
+// `httpqq_outcome` (`HTTPQQ_OUTCOME_REFUSED`: certainly not carried out,
+// `_UNKNOWN`: sent, no reply); `HTTPQQ_OUTCOME_ACCEPTED` for an event
+// without an error and for NULL.
+//
+// # Safety
+// `event` is NULL or a live event.
+uint32_t httpqq_event_outcome(const httpqq_event *event);
 
 // What failed, as an `httpqq_status`: for `HTTPQQ_EVENT_KIND_RECONNECTING`
 // the request's error (e.g. `HTTPQQ_STATUS_TRANSPORT`), for

@@ -111,11 +111,15 @@ typedef struct httpqq_reply httpqq_reply;
 
 typedef struct httpqq_request httpqq_request;
 
+typedef struct httpqq_sent httpqq_sent;
+
 typedef struct httpqq_server httpqq_server;
 
 typedef struct httpqq_session httpqq_session;
 
 typedef struct httpqq_user_info httpqq_user_info;
+
+typedef void (*httpqq_ready_callback)(void *user_data);
 
 typedef int32_t (*httpqq_event_callback)(const httpqq_event *event,
                                          void *user_data);
@@ -135,10 +139,13 @@ int32_t httpqq_agent_options_set_poll_interval_ms(httpqq_agent_options *options,
                                                   uint64_t milliseconds,
                                                   httpqq_error *error);
 
-int32_t httpqq_agent_options_set_backoff_ms(httpqq_agent_options *options,
-                                            uint64_t initial_ms,
-                                            uint64_t max_ms,
-                                            httpqq_error *error);
+int32_t httpqq_agent_options_set_backoff_initial_ms(httpqq_agent_options *options,
+                                                    uint64_t milliseconds,
+                                                    httpqq_error *error);
+
+int32_t httpqq_agent_options_set_backoff_max_ms(httpqq_agent_options *options,
+                                                uint64_t milliseconds,
+                                                httpqq_error *error);
 
 int32_t httpqq_agent_options_set_throttle_penalty_ms(httpqq_agent_options *options,
                                                      uint64_t milliseconds,
@@ -147,6 +154,10 @@ int32_t httpqq_agent_options_set_throttle_penalty_ms(httpqq_agent_options *optio
 int32_t httpqq_agent_options_set_relogin(httpqq_agent_options *options,
                                          bool on,
                                          httpqq_error *error);
+
+int32_t httpqq_agent_options_set_logout_on_stop(httpqq_agent_options *options,
+                                                bool on,
+                                                httpqq_error *error);
 
 int32_t httpqq_agent_options_set_stop_timeout_ms(httpqq_agent_options *options,
                                                  uint64_t milliseconds,
@@ -164,6 +175,23 @@ int32_t httpqq_agent_options_set_throttle_retries(httpqq_agent_options *options,
 int32_t httpqq_agent_options_set_inbox(httpqq_agent_options *options,
                                        const char *path,
                                        httpqq_error *error);
+
+int32_t httpqq_agent_options_set_backoff_factor(httpqq_agent_options *options,
+                                                double factor,
+                                                httpqq_error *error);
+
+int32_t httpqq_agent_options_set_backoff_jitter(httpqq_agent_options *options,
+                                                double jitter,
+                                                httpqq_error *error);
+
+int32_t httpqq_agent_options_set_event_fd(httpqq_agent_options *options,
+                                          int32_t fd,
+                                          httpqq_error *error);
+
+int32_t httpqq_agent_options_set_event_callback(httpqq_agent_options *options,
+                                                httpqq_ready_callback callback,
+                                                void *user_data,
+                                                httpqq_error *error);
 
 int32_t httpqq_agent_start(const httpqq_client *client,
                            uint64_t uin,
@@ -203,6 +231,28 @@ int32_t httpqq_agent_send(const httpqq_agent *agent,
                           uint32_t *outcome_out,
                           httpqq_error *error);
 
+int32_t httpqq_agent_start_send(const httpqq_agent *agent,
+                                uint64_t target,
+                                const char *message,
+                                uint64_t *send_id_out,
+                                httpqq_error *error);
+
+int32_t httpqq_agent_take_sent(const httpqq_agent *agent,
+                               httpqq_sent **sent_out,
+                               httpqq_error *error);
+
+uint64_t httpqq_sent_id(const httpqq_sent *sent);
+
+int32_t httpqq_sent_status(const httpqq_sent *sent);
+
+uint32_t httpqq_sent_outcome(const httpqq_sent *sent);
+
+const char *httpqq_sent_error_message(const httpqq_sent *sent);
+
+uint64_t httpqq_sent_retry_after_ms(const httpqq_sent *sent);
+
+void httpqq_sent_free(httpqq_sent *sent);
+
 void httpqq_event_free(httpqq_event *event);
 
 uint32_t httpqq_event_get_kind(const httpqq_event *event);
@@ -214,6 +264,8 @@ const httpqq_message *httpqq_event_message(const httpqq_event *event);
 uint32_t httpqq_event_attempt(const httpqq_event *event);
 
 uint64_t httpqq_event_delay_ms(const httpqq_event *event);
+
+uint32_t httpqq_event_outcome(const httpqq_event *event);
 
 int32_t httpqq_event_error_status(const httpqq_event *event);
 

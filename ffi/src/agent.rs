@@ -7,6 +7,7 @@ use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, CTex
 use crate::client::httpqq_client;
 use crate::millis;
 use crate::model::httpqq_message;
+use crate::ready::{httpqq_ready_callback, Announce, UserData};
 use crate::status::{httpqq_error, httpqq_status, FfiError};
 use httpqq::{
     Agent, AgentBuilder, Backoff, Event, EventKind, NoEvent, Outcome, SendPace, State, Uin,
@@ -66,11 +67,13 @@ pub struct httpqq_agent_options {
     backoff: Backoff,
     penalty: Option<Duration>,
     relogin: Option<bool>,
+    logout_on_stop: Option<bool>,
     stop_timeout: Option<Duration>,
     /// `Some(None)`: pace turned off.
     send_pace: Option<Option<SendPace>>,
     throttle_retries: Option<u32>,
     inbox: Option<std::path::PathBuf>,
+    announce: Announce,
 }
 
 /// A logged-in account that stays up, made by `httpqq_agent_start`. Safe
@@ -92,6 +95,7 @@ pub struct httpqq_event {
     error_status: httpqq_status,
     error_message: Option<CText>,
     reason: Option<CText>,
+    outcome: Outcome,
 }
 
 impl httpqq_event {
@@ -105,12 +109,14 @@ impl httpqq_event {
             error_status: httpqq_status::Ok,
             error_message: None,
             reason: None,
+            outcome: Outcome::Accepted,
         };
         let failed = |out: &mut httpqq_event, err: httpqq::Error| {
             out.error_message = Some(CText::new(&err.to_string()));
             if let httpqq::Error::LoginFailed { reason } = &err {
                 out.reason = Some(CText::new(reason));
             }
+            out.outcome = err.outcome();
             out.error_status = FfiError::Core(err).status();
         };
         match event.kind {
@@ -151,10 +157,12 @@ impl httpqq_event {
 pub type httpqq_event_callback =
     Option<unsafe extern "C" fn(event: *const httpqq_event, user_data: *mut c_void) -> i32>;
 
-/// Makes agent settings with the defaults: poll every 5000 ms (and as
-/// often as the session needs to stay alive), backoff from 1000 ms doubling
-/// to 30000 ms with ±20% jitter, the server's own penalty after `RES=3`
-/// (20 s), re-login on.
+/// Makes agent settings with core's defaults (each setter says its own):
+/// poll every 5000 ms (and as often as the session needs to stay alive),
+/// backoff from 1000 ms doubling to 30000 ms with ±20% jitter, the
+/// server's own penalty after `RES=3` (20 s) and 3 retries of a send it
+/// refused, at most 90 sends in any 10 s, re-login on, a stop within
+/// 100 ms, no inbox, no announcements.
 ///
 /// The caller owns the options and frees them with
 /// `httpqq_agent_options_free`.
@@ -165,10 +173,12 @@ pub extern "C" fn httpqq_agent_options_new() -> *mut httpqq_agent_options {
         backoff: Backoff::default(),
         penalty: None,
         relogin: None,
+        logout_on_stop: None,
         stop_timeout: None,
         send_pace: None,
         throttle_retries: None,
         inbox: None,
+        announce: Announce::default(),
     })
 }
 
@@ -221,17 +231,16 @@ pub unsafe extern "C" fn httpqq_agent_options_set_poll_interval_ms(
     }
 }
 
-/// Sets the backoff after transient failures: the first retry waits
-/// `initial_ms`, each next one twice as long, at most `max_ms` (both > 0,
-/// `initial_ms` ≤ `max_ms`; checked by `httpqq_agent_start`).
+/// Sets how long the first retry after a transient failure waits, in
+/// milliseconds (default 1000; more than 0 and at most the backoff's
+/// maximum: checked by `httpqq_agent_start`).
 ///
 /// # Safety
 /// `options` is NULL or live options.
 #[no_mangle]
-pub unsafe extern "C" fn httpqq_agent_options_set_backoff_ms(
+pub unsafe extern "C" fn httpqq_agent_options_set_backoff_initial_ms(
     options: *mut httpqq_agent_options,
-    initial_ms: u64,
-    max_ms: u64,
+    milliseconds: u64,
     error: *mut httpqq_error,
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
@@ -239,8 +248,28 @@ pub unsafe extern "C" fn httpqq_agent_options_set_backoff_ms(
     // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe {
         update(options, error, |o| {
-            o.backoff.initial = Duration::from_millis(initial_ms);
-            o.backoff.max = Duration::from_millis(max_ms);
+            o.backoff.initial = Duration::from_millis(milliseconds)
+        })
+    }
+}
+
+/// Sets the longest a retry after transient failures waits, in
+/// milliseconds (default 30000; checked by `httpqq_agent_start`).
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_backoff_max_ms(
+    options: *mut httpqq_agent_options,
+    milliseconds: u64,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe {
+        update(options, error, |o| {
+            o.backoff.max = Duration::from_millis(milliseconds)
         })
     }
 }
@@ -282,6 +311,24 @@ pub unsafe extern "C" fn httpqq_agent_options_set_relogin(
     let error = unsafe { error.as_mut() };
     // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
     unsafe { update(options, error, |o| o.relogin = Some(on)) }
+}
+
+/// Turns the logout when the agent stops on (the default) or off (then
+/// the session stays on the server until its idle timeout, e.g. for a
+/// process that hands it over to another).
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_logout_on_stop(
+    options: *mut httpqq_agent_options,
+    on: bool,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe { update(options, error, |o| o.logout_on_stop = Some(on)) }
 }
 
 /// Sets how long a stop takes at most, in milliseconds (default 100),
@@ -390,9 +437,121 @@ pub unsafe extern "C" fn httpqq_agent_options_set_inbox(
     })
 }
 
+/// Sets how much longer each retry in a row waits than the one before
+/// (at least 1; checked by `httpqq_agent_start`).
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_backoff_factor(
+    options: *mut httpqq_agent_options,
+    factor: f64,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe { update(options, error, |o| o.backoff.factor = factor) }
+}
+
+/// Sets the fraction by which a retry's delay moves at random either way,
+/// so that many clients do not retry in step (from 0 to 1; checked by
+/// `httpqq_agent_start`).
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_backoff_jitter(
+    options: *mut httpqq_agent_options,
+    jitter: f64,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe { update(options, error, |o| o.backoff.jitter = jitter) }
+}
+
+/// Makes the agent announce that events are waiting by writing to `fd`
+/// (the write end of a pipe, or an eventfd), so that an event loop can
+/// wait on the other end instead of a thread waiting in
+/// `httpqq_agent_next_event`: each time events become waiting (none were),
+/// it writes the 8 bytes of a 1 (`uint64_t`). When the descriptor is
+/// readable, read what is there, then take events with
+/// `httpqq_agent_next_event(agent, 0, ...)` until it gives none, and the
+/// results of started sends with `httpqq_agent_take_sent` likewise; then
+/// wait again. (Events and results each announce themselves when their
+/// queue gets its first: a queue left unread is not announced again.) The write never blocks (nothing is written to a full
+/// descriptor: a wake-up is pending) and never raises `SIGPIPE`. The
+/// caller keeps the descriptor open while the agent lives and closes it
+/// after `httpqq_agent_free`. A negative `fd` turns it off.
+///
+/// Not on Windows (`HTTPQQ_STATUS_INVALID_ARGUMENT`): there, use
+/// `httpqq_agent_options_set_event_callback` (and from it, say, `SetEvent`
+/// or `PostQueuedCompletionStatus`).
+///
+/// # Safety
+/// `options` is NULL or live options.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_event_fd(
+    options: *mut httpqq_agent_options,
+    fd: i32,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    run(error, || {
+        if fd >= 0 && cfg!(not(unix)) {
+            return Err(FfiError::InvalidArgument(
+                "no file descriptors to announce events with on Windows: use httpqq_agent_options_set_event_callback".into(),
+            ));
+        }
+        // SAFETY: the caller's promise: NULL or live options.
+        let options =
+            unsafe { options.as_mut() }.ok_or_else(|| crate::boundary::null("options"))?;
+        options.announce.fd = (fd >= 0).then_some(fd);
+        Ok(())
+    })
+}
+
+/// Makes the agent announce that events are waiting by calling
+/// `callback(user_data)` each time events become waiting (none were), on
+/// one of the library's threads (or the thread of a call into the agent
+/// that queued events). The callback must return quickly, must not block
+/// and must not call into the agent: it wakes the program's own loop (a
+/// `uv_async_send`, a `SetEvent`, a write to a pipe, a condition
+/// variable), which then takes events with
+/// `httpqq_agent_next_event(agent, 0, ...)` until it gives none. The
+/// library passes `user_data` back untouched; it must stay valid until
+/// `httpqq_agent_free` returns. NULL turns it off. Works everywhere,
+/// Windows included.
+///
+/// # Safety
+/// `options` is NULL or live options; `callback` is NULL or a function of
+/// that type, callable from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_options_set_event_callback(
+    options: *mut httpqq_agent_options,
+    callback: httpqq_ready_callback,
+    user_data: *mut c_void,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe {
+        update(options, error, |o| {
+            o.announce.callback = callback.map(|f| (f, UserData(user_data)))
+        })
+    }
+}
+
 impl httpqq_agent_options {
     fn apply(&self, builder: AgentBuilder) -> AgentBuilder {
         let mut builder = builder.backoff(self.backoff);
+        if let Some(notify) = self.announce.notifier() {
+            builder = builder.on_event(notify);
+        }
         if let Some(pace) = self.send_pace {
             builder = builder.send_pace(pace);
         }
@@ -410,6 +569,9 @@ impl httpqq_agent_options {
         }
         if let Some(on) = self.relogin {
             builder = builder.relogin(on);
+        }
+        if let Some(on) = self.logout_on_stop {
+            builder = builder.logout_on_stop(on);
         }
         match self.penalty {
             Some(penalty) => builder.throttle_penalty(penalty),
@@ -702,6 +864,158 @@ pub unsafe extern "C" fn httpqq_agent_send(
     })
 }
 
+/// Starts sending `text` (UTF-8) to `target` and returns at once, writing
+/// the send's id to `*send_id_out` (from 1, per agent). Its result waits
+/// for `httpqq_agent_take_sent`, and is announced like events (see
+/// `httpqq_agent_options_set_event_fd`): for programs that wait in an
+/// event loop and must not block, nor hold a thread per send. The send is
+/// `httpqq_agent_send`'s: paced, waiting out penalties and the login.
+/// Every started send has its result by the time the agent's
+/// `HTTPQQ_EVENT_KIND_STOPPED` event comes.
+///
+/// # Safety
+/// `agent` is NULL or a live agent; `message` is NULL or a NUL-terminated
+/// string; `send_id_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_start_send(
+    agent: *const httpqq_agent,
+    target: u64,
+    message: *const c_char,
+    send_id_out: *mut u64,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
+    unsafe {
+        run_out(send_id_out, error, || {
+            let agent = &borrow(agent, "agent")?.agent;
+            let message = text(message, "message")?;
+            Ok(agent.start_send(Uin::new(target), message).get())
+        })
+    }
+}
+
+/// What became of a send started with `httpqq_agent_start_send`: read it
+/// with the `httpqq_sent_` functions, free it with `httpqq_sent_free`.
+pub struct httpqq_sent {
+    id: u64,
+    status: httpqq_status,
+    outcome: Outcome,
+    message: Option<CText>,
+    retry_after: Duration,
+}
+
+/// Takes the result of a send started with `httpqq_agent_start_send`,
+/// oldest first, without waiting: writes it to `*sent_out` (the caller owns
+/// it and frees it with `httpqq_sent_free`), or NULL when none is waiting.
+///
+/// # Safety
+/// `agent` is NULL or a live agent; `sent_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_agent_take_sent(
+    agent: *const httpqq_agent,
+    sent_out: *mut *mut httpqq_sent,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
+    unsafe {
+        run_out(sent_out, error, || {
+            let agent = &borrow(agent, "agent")?.agent;
+            Ok(agent.take_sent().map_or(std::ptr::null_mut(), |sent| {
+                let outcome = Outcome::of(&sent.result);
+                let mut out = httpqq_sent {
+                    id: sent.id.get(),
+                    status: httpqq_status::Ok,
+                    outcome,
+                    message: None,
+                    retry_after: Duration::ZERO,
+                };
+                if let Err(err) = sent.result {
+                    out.message = Some(CText::new(&err.to_string()));
+                    if let httpqq::Error::Throttled { retry_after, .. } = &err {
+                        out.retry_after = *retry_after;
+                    }
+                    out.status = FfiError::Core(err).status();
+                }
+                into_handle(out)
+            }))
+        })
+    }
+}
+
+/// The id `httpqq_agent_start_send` gave the send; 0 for NULL.
+///
+/// # Safety
+/// `sent` is NULL or a live result.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_sent_id(sent: *const httpqq_sent) -> u64 {
+    // SAFETY: `sent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    unsafe { sent.as_ref() }.map_or(0, |s| s.id)
+}
+
+/// `HTTPQQ_STATUS_OK` when the server accepted the message, else why not
+/// (an `httpqq_status`, as `httpqq_agent_send` would have returned);
+/// `HTTPQQ_STATUS_INVALID_ARGUMENT` for NULL.
+///
+/// # Safety
+/// `sent` is NULL or a live result.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_sent_status(sent: *const httpqq_sent) -> i32 {
+    // SAFETY: `sent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    unsafe { sent.as_ref() }.map_or(httpqq_status::InvalidArgument, |s| s.status) as i32
+}
+
+/// What became of the message, an `httpqq_outcome`: accepted, refused
+/// (certainly not delivered) or unknown (sent, no reply: maybe delivered;
+/// never sent again by itself). `HTTPQQ_OUTCOME_UNKNOWN` for NULL.
+///
+/// # Safety
+/// `sent` is NULL or a live result.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_sent_outcome(sent: *const httpqq_sent) -> u32 {
+    // SAFETY: `sent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    unsafe { sent.as_ref() }
+        .map_or(Outcome::Unknown, |s| s.outcome)
+        .code()
+}
+
+/// Why the send failed, in English; NULL when it was accepted, and for
+/// NULL. Borrowed: valid until the result is freed.
+///
+/// # Safety
+/// `sent` is NULL or a live result.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_sent_error_message(sent: *const httpqq_sent) -> *const c_char {
+    // SAFETY: `sent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    unsafe { sent.as_ref() }
+        .and_then(|s| s.message.as_ref())
+        .map_or(std::ptr::null(), CText::as_ptr)
+}
+
+/// For a send refused with `HTTPQQ_STATUS_THROTTLED` (past its retries):
+/// how long to send nothing more, in milliseconds; 0 otherwise.
+///
+/// # Safety
+/// `sent` is NULL or a live result.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_sent_retry_after_ms(sent: *const httpqq_sent) -> u64 {
+    // SAFETY: `sent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    unsafe { sent.as_ref() }.map_or(0, |s| millis(s.retry_after))
+}
+
+/// Frees a send's result; NULL is a no-op.
+///
+/// # Safety
+/// `sent` is NULL or a result from `httpqq_agent_take_sent`, not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_sent_free(sent: *mut httpqq_sent) {
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
+    unsafe { free_handle(sent) }
+}
+
 /// Frees an event from `httpqq_agent_next_event`; NULL is a no-op. Never
 /// pass the event of an `httpqq_agent_run` callback.
 ///
@@ -769,6 +1083,21 @@ pub unsafe extern "C" fn httpqq_event_attempt(event: *const httpqq_event) -> u32
 pub unsafe extern "C" fn httpqq_event_delay_ms(event: *const httpqq_event) -> u64 {
     // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { event.as_ref() }.map_or(0, |e| millis(e.delay))
+}
+
+/// What became of the request behind an event's error, an
+/// `httpqq_outcome` (`HTTPQQ_OUTCOME_REFUSED`: certainly not carried out,
+/// `_UNKNOWN`: sent, no reply); `HTTPQQ_OUTCOME_ACCEPTED` for an event
+/// without an error and for NULL.
+///
+/// # Safety
+/// `event` is NULL or a live event.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_event_outcome(event: *const httpqq_event) -> u32 {
+    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    unsafe { event.as_ref() }
+        .map_or(Outcome::Accepted, |e| e.outcome)
+        .code()
 }
 
 /// What failed, as an `httpqq_status`: for `HTTPQQ_EVENT_KIND_RECONNECTING`

@@ -53,6 +53,7 @@ mod boundary;
 pub mod client;
 pub mod codec;
 pub mod model;
+pub mod ready;
 pub mod server;
 pub mod session;
 pub mod status;

@@ -10,8 +10,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static const char *endpoint;
 
@@ -32,7 +35,8 @@ static httpqq_agent *start_bob(httpqq_client *client, uint64_t initial_ms, uint6
                                uint64_t penalty_ms) {
     httpqq_agent_options *options = httpqq_agent_options_new();
     OK(httpqq_agent_options_set_poll_interval_ms(options, 100, NULL));
-    OK(httpqq_agent_options_set_backoff_ms(options, initial_ms, max_ms, NULL));
+    OK(httpqq_agent_options_set_backoff_initial_ms(options, initial_ms, NULL));
+    OK(httpqq_agent_options_set_backoff_max_ms(options, max_ms, NULL));
     if (penalty_ms > 0) {
         OK(httpqq_agent_options_set_throttle_penalty_ms(options, penalty_ms, NULL));
     }
@@ -501,6 +505,7 @@ static void test_send_pace_and_retries(httpqq_server *server) {
     httpqq_agent_options *options = httpqq_agent_options_new();
     OK(httpqq_agent_options_set_send_pace(options, 2, 600, NULL));
     OK(httpqq_agent_options_set_throttle_retries(options, 0, NULL));
+    OK(httpqq_agent_options_set_logout_on_stop(options, false, NULL));
     httpqq_agent *bob = NULL;
     OK(httpqq_agent_start(client, 10002, "demo", options, &bob, NULL));
     httpqq_agent_options_free(options);
@@ -523,7 +528,10 @@ static void test_send_pace_and_retries(httpqq_server *server) {
     CHECK(httpqq_last_error_retry_after_ms() > 0 && httpqq_last_error_retry_after_ms() <= 20000);
     CHECK(httpqq_last_error_outcome() == HTTPQQ_OUTCOME_REFUSED);
     CHECK(httpqq_server_request_count(server, 10002, NULL, -1) == requests);
+    uint64_t logouts = httpqq_server_request_count(server, 10002, "Logout", -1);
     httpqq_agent_free(bob);
+    /* Told not to, it left its session to the idle timeout. */
+    CHECK(httpqq_server_request_count(server, 10002, "Logout", -1) == logouts);
     httpqq_session_logout(alice, NULL);
     httpqq_session_free(alice);
     httpqq_client_free(client);
@@ -542,6 +550,153 @@ static void test_send_pace_and_retries(httpqq_server *server) {
     httpqq_client_free(client);
 }
 
+/* Readiness: the agent writes to a pipe when events become waiting; the
+ * program waits in poll(2) (as an event loop would), never in the
+ * library, and takes what is there without waiting. */
+struct ready_count {
+    pthread_mutex_t lock;
+    int calls;
+};
+
+static void count_ready(void *user_data) {
+    struct ready_count *count = user_data;
+    pthread_mutex_lock(&count->lock);
+    count->calls++;
+    pthread_mutex_unlock(&count->lock);
+}
+
+static int ready_calls(struct ready_count *count) {
+    pthread_mutex_lock(&count->lock);
+    int calls = count->calls;
+    pthread_mutex_unlock(&count->lock);
+    return calls;
+}
+
+/* Takes the results of started sends that are waiting. */
+static void take_results(httpqq_agent *agent, uint64_t *sent_id, int32_t *sent_status) {
+    for (;;) {
+        httpqq_sent *sent = NULL;
+        OK(httpqq_agent_take_sent(agent, &sent, NULL));
+        if (sent == NULL) {
+            return;
+        }
+        *sent_id = httpqq_sent_id(sent);
+        *sent_status = httpqq_sent_status(sent);
+        httpqq_sent_free(sent);
+    }
+}
+
+/* Waits in poll(2) for the pipe, drains it, then takes the results of
+ * started sends and every waiting event with a zero timeout; returns the
+ * number of events taken, noting messages and results. */
+static int take_when_ready(httpqq_agent *agent, int fd, int timeout_ms, struct inbox *inbox,
+                           uint64_t *sent_id, int32_t *sent_status) {
+    struct pollfd wait = {fd, POLLIN, 0};
+    if (poll(&wait, 1, timeout_ms) != 1) {
+        return 0;
+    }
+    uint64_t drained[64];
+    CHECK(read(fd, drained, sizeof drained) >= 8);
+    take_results(agent, sent_id, sent_status);
+    int taken = 0;
+    for (;;) {
+        httpqq_event *event = NULL;
+        OK(httpqq_agent_next_event(agent, 0, &event, NULL));
+        if (event == NULL) {
+            return taken;
+        }
+        taken++;
+        note_message(inbox, event);
+        httpqq_event_free(event);
+    }
+}
+
+static void test_readiness(httpqq_server *server) {
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    CHECK(fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0);
+    struct ready_count count = {PTHREAD_MUTEX_INITIALIZER, 0};
+    httpqq_client *client = client_with_timeout(2000);
+    httpqq_agent_options *options = httpqq_agent_options_new();
+    OK(httpqq_agent_options_set_poll_interval_ms(options, 100, NULL));
+    OK(httpqq_agent_options_set_event_fd(options, fds[1], NULL));
+    OK(httpqq_agent_options_set_event_callback(options, count_ready, &count, NULL));
+    httpqq_agent *carol = NULL;
+    /* Carol (10003): Bob may still be in the last test's server throttle. */
+    OK(httpqq_agent_start(client, 10003, "demo", options, &carol, NULL));
+    httpqq_agent_options_free(options);
+
+    struct inbox inbox = {0};
+    uint64_t sent_id = 0;
+    int32_t sent_status = -1;
+    /* The Online event is announced. */
+    CHECK(take_when_ready(carol, fds[0], 5000, &inbox, &sent_id, &sent_status) >= 1);
+    /* The callback was called too (it may run just after the write). */
+    double deadline = now() + 5;
+    while (ready_calls(&count) == 0 && now() < deadline) {
+        sleep_ms(10);
+    }
+    CHECK(ready_calls(&count) >= 1);
+    /* Nothing waits: nothing is announced. */
+    CHECK(take_when_ready(carol, fds[0], 300, &inbox, &sent_id, &sent_status) == 0);
+
+    httpqq_session *alice = login_alice(client);
+    OK(httpqq_session_send_message(alice, 10003, "ready?", NULL));
+    deadline = now() + 5;
+    while (inbox.count == 0 && now() < deadline) {
+        take_when_ready(carol, fds[0], 500, &inbox, &sent_id, &sent_status);
+    }
+    CHECK(count_text(&inbox, "ready?") == 1);
+
+    /* A send started without waiting: its result is announced too. */
+    uint64_t id = 0;
+    OK(httpqq_agent_start_send(carol, 10001, "started", &id, NULL));
+    CHECK(id == 1);
+    deadline = now() + 5;
+    while (sent_id == 0 && now() < deadline) {
+        take_when_ready(carol, fds[0], 500, &inbox, &sent_id, &sent_status);
+    }
+    CHECK(sent_id == 1 && sent_status == HTTPQQ_STATUS_OK);
+    httpqq_message_list *got = NULL;
+    OK(httpqq_session_fetch_messages(alice, &got, NULL));
+    int found = 0;
+    for (size_t i = 0; i < httpqq_message_list_len(got); i++) {
+        const char *text = httpqq_message_text(httpqq_message_list_get(got, i), NULL);
+        found += text != NULL && strcmp(text, "started") == 0;
+    }
+    CHECK(found == 1);
+    httpqq_message_list_free(got);
+
+    /* A started send to a paused server, then a stop: its result is in by
+     * the agent's last event. */
+    httpqq_server_pause(server);
+    OK(httpqq_agent_start_send(carol, 10001, "cut short", &id, NULL));
+    CHECK(id == 2);
+    sleep_ms(200);
+    httpqq_agent_stop(carol);
+    CHECK(await(carol, HTTPQQ_EVENT_KIND_STOPPED, 5, NULL));
+    httpqq_sent *sent = NULL;
+    OK(httpqq_agent_take_sent(carol, &sent, NULL));
+    CHECK(sent != NULL);
+    CHECK(httpqq_sent_id(sent) == 2);
+    CHECK(httpqq_sent_status(sent) == HTTPQQ_STATUS_CANCELLED);
+    CHECK(httpqq_sent_outcome(sent) == HTTPQQ_OUTCOME_UNKNOWN);
+    CHECK(strstr(httpqq_sent_error_message(sent), "cancelled") != NULL);
+    CHECK(httpqq_sent_retry_after_ms(sent) == 0);
+    httpqq_sent_free(sent);
+    sent = (httpqq_sent *)0x1;
+    OK(httpqq_agent_take_sent(carol, &sent, NULL));
+    CHECK(sent == NULL);
+    httpqq_server_resume(server);
+    httpqq_agent_free(carol);
+    close(fds[0]);
+    close(fds[1]);
+
+    httpqq_session_logout(alice, NULL);
+    httpqq_session_free(alice);
+    httpqq_client_free(client);
+}
+
 static void test_misuse(void) {
     httpqq_client *client = client_with_timeout(2000);
     httpqq_agent *agent = (httpqq_agent *)0x1;
@@ -554,10 +709,23 @@ static void test_misuse(void) {
     OK(httpqq_agent_options_set_poll_interval_ms(options, 0, NULL));
     EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &agent, NULL));
     OK(httpqq_agent_options_set_poll_interval_ms(options, 100, NULL));
-    OK(httpqq_agent_options_set_backoff_ms(options, 0, 10, NULL));
+    OK(httpqq_agent_options_set_backoff_initial_ms(options, 0, NULL));
     EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &agent, NULL));
     httpqq_agent_options_free(options);
     EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_relogin(NULL, true, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_logout_on_stop(NULL, true, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_event_fd(NULL, 1, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_event_callback(NULL, count_ready, NULL, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_backoff_factor(NULL, 2.0, NULL));
+    options = httpqq_agent_options_new();
+    OK(httpqq_agent_options_set_backoff_factor(options, 0.5, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &agent, NULL));
+    OK(httpqq_agent_options_set_backoff_factor(options, 2.0, NULL));
+    OK(httpqq_agent_options_set_backoff_jitter(options, 1.5, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_agent_start(client, 10002, "demo", options, &agent, NULL));
+    OK(httpqq_agent_options_set_event_fd(options, -1, NULL));
+    OK(httpqq_agent_options_set_event_callback(options, NULL, NULL, NULL));
+    httpqq_agent_options_free(options);
     httpqq_event *event = NULL;
     EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_next_event(NULL, 0, &event, NULL));
     EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_run(NULL, on_event, NULL, NULL));
@@ -578,6 +746,20 @@ static void test_misuse(void) {
     EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(agent, 10001, NULL, &outcome, NULL));
     EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_send(agent, 10001, "x", NULL, NULL));
     EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_run(agent, NULL, NULL, NULL));
+    uint64_t id = 99;
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start_send(agent, 10001, NULL, &id, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start_send(agent, 10001, "x", NULL, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_start_send(NULL, 10001, "x", &id, NULL));
+    CHECK(id == 99);
+    httpqq_sent *sent = NULL;
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_take_sent(NULL, &sent, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_take_sent(agent, NULL, NULL));
+    CHECK(httpqq_sent_id(NULL) == 0);
+    CHECK(httpqq_sent_status(NULL) == HTTPQQ_STATUS_INVALID_ARGUMENT);
+    CHECK(httpqq_sent_outcome(NULL) == HTTPQQ_OUTCOME_UNKNOWN);
+    CHECK(httpqq_sent_error_message(NULL) == NULL);
+    httpqq_sent_free(NULL);
+    CHECK(httpqq_event_outcome(NULL) == HTTPQQ_OUTCOME_ACCEPTED);
     CHECK(httpqq_agent_uin(agent) == 10002);
     httpqq_agent_stop(agent);
     CHECK(httpqq_agent_wait_stopped(agent, 5000));
@@ -601,6 +783,7 @@ int main(void) {
     test_password_changed(server);
     test_inbox();
     test_send_pace_and_retries(server);
+    test_readiness(server);
 
     httpqq_server_free(server);
     return finish("test_agent");
