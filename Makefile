@@ -56,6 +56,7 @@ c-prefix:
 # prefix; bindings/run.sh installs the toolchains it misses (apt-get, npm ci).
 test-bindings: c-prefix
 	sh bindings/run.sh $(C_TEST_DIR)/prefix $(TARGET_DIR)/bindings
+	node --check bench/node_memory.js
 
 # Regenerates include/httpqq.h from ffi/ (commit the result).
 header:

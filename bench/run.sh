@@ -32,7 +32,7 @@ taskset -c 1 "$bench" rust
 # clients (the latency rows 3 and 8, for the reason above), one free (the
 # throughput rows 5 and 7).
 start_server() {
-    $1 "$server_bin" --listen 127.0.0.1:0 --accounts bench/accounts.toml > "$work/$2.out" 2>&1 &
+    $1 "$server_bin" --listen 127.0.0.1:0 --accounts bench/accounts.toml ${3:-} > "$work/$2.out" 2>&1 &
     pids="$pids $!"
     for _ in $(seq 50); do
         addr=$(sed -n 's/^httpqq-server listening on //p' "$work/$2.out")
@@ -155,3 +155,28 @@ kill "$(cat "$nginx_pid_file")" 2>/dev/null || true
 # Rows 13 to 15: a wrong-password login flood against strong hashes, one-byte
 # sockets in every slot, and the CPU of a login the lockout refuses.
 "$bench" attacks --server "$server_bin"
+
+# Row 16: the Node binding's resident memory over 100,000 rounds after a
+# warm-up of 10,000, chatting over kept connections and making and closing
+# a session per round; with V8's defaults and with its young generation
+# held at 1 MB (what is V8's sizing and what would be ours).
+start_server "" node "--send-limit 1000000000"
+node_addr=$addr
+(cd bindings/node && npm ci --silent > /dev/null)
+for mode in chat sessions; do
+    for flags in "" "--max-semi-space-size=1"; do
+        HTTPQQ_LIB=$repo/$work/prefix/lib/libhttpqq.so \
+            node --expose-gc $flags bench/node_memory.js "http://$node_addr" "$mode" 100000 \
+            | python3 -c '
+import json, sys
+flags = sys.argv[1]
+r = json.loads(sys.stdin.read())
+growth = r["end"]["rss"] - r["warm"]["rss"]
+heap = r["end"]["heapTotal"] - r["warm"]["heapTotal"]
+what = "chat rounds (a send and a fetch)" if r["mode"] == "chat" else "sessions made and closed"
+v8 = flags or "V8 defaults"
+verdict = "met" if growth <= 2 else ("V8 sizing (DECISIONS 140)" if heap >= growth - 2 else "**missed**")
+print(f"| 16 | Node: RSS growth over 100,000 {what}, after 10,000, {v8} | {growth:+.1f} MB (V8 heap total {heap:+.1f} MB) | — | — | — | ≤ 2 MB | {verdict} |")
+' "$flags"
+    done
+done

@@ -20,6 +20,9 @@
 
 #include <httpqq.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +53,8 @@ enum class status : int32_t {
   server = HTTPQQ_STATUS_SERVER,
   internal = HTTPQQ_STATUS_INTERNAL,
   stopped = HTTPQQ_STATUS_STOPPED,
+  cancelled = HTTPQQ_STATUS_CANCELLED,
+  not_online = HTTPQQ_STATUS_NOT_ONLINE,
 };
 
 /// Whether a failed command was carried out.
@@ -191,9 +196,48 @@ class server {
 
   /// "host:port".
   std::string endpoint() const {
-    const char *text = httpqq_server_endpoint(raw_.get());
-    if (text == nullptr) throw httpqq::error(status::invalid_argument, "the server is closed");
+    const char *text = httpqq_server_endpoint(live());
     return text;
+  }
+
+  // The test controls: rehearse what a bot meets in the field.
+
+  /// Ends `uin`'s session as its idle timeout would; whether it had one.
+  bool expire_session(uint64_t uin) const { return httpqq_server_expire_session(live(), uin); }
+  /// Answers every request of `uin` with RES=3 for `duration`.
+  void throttle(uint64_t uin, std::chrono::milliseconds duration) const {
+    httpqq_server_throttle(live(), uin, detail::milliseconds(duration, "duration"));
+  }
+  /// Delays every reply by `latency` (0: none).
+  void set_latency(std::chrono::milliseconds latency) const {
+    httpqq_server_set_latency_ms(live(), detail::milliseconds(latency, "latency"));
+  }
+  /// Accepts connections but answers nothing until resume().
+  void pause() const { httpqq_server_pause(live()); }
+  void resume() const { httpqq_server_resume(live()); }
+  /// Closes the listening socket (connections are refused), keeping the
+  /// accounts and their state, until restart() listens again on the same
+  /// address.
+  void stop_listening() const { httpqq_server_stop_listening(live()); }
+  void restart() const { detail::call(httpqq_server_restart, live()); }
+  /// Changes `uin`'s password (its session ends); whether the account exists.
+  bool change_password(uint64_t uin, std::string_view password) const {
+    return httpqq_server_change_password(live(), uin, detail::c_string(password, "the password").c_str());
+  }
+  /// While on, ends every session right after its login (a NAT that
+  /// changes the client's address).
+  void drop_sessions(bool on) const { httpqq_server_drop_sessions(live(), on); }
+  /// Passwords checked since the start.
+  uint64_t password_checks() const { return httpqq_server_password_checks(live()); }
+  /// Connections accepted since the start.
+  uint64_t connections_accepted() const { return httpqq_server_connections_accepted(live()); }
+  /// Requests of `uin` answered, of `command` only (its wire name, e.g.
+  /// "CLTMSG") when given, with result `result` only when given (-2: the
+  /// NULL).
+  uint64_t request_count(uint64_t uin, std::optional<std::string> command = std::nullopt,
+                         std::optional<int64_t> result = std::nullopt) const {
+    std::string name = command ? detail::c_string(*command, "the command") : std::string();
+    return httpqq_server_request_count(live(), uin, command ? name.c_str() : nullptr, result.value_or(-1));
   }
 
   /// Stops it now (the destructor does too).
@@ -201,6 +245,10 @@ class server {
 
  private:
   explicit server(httpqq_server *raw) : raw_(raw) {}
+  httpqq_server *live() const {
+    if (!raw_) throw httpqq::error(status::invalid_argument, "the server is closed");
+    return raw_.get();
+  }
   detail::handle<httpqq_server, httpqq_server_free> raw_;
 };
 
@@ -214,11 +262,30 @@ struct client_options {
 class session;
 class agent;
 
-/// The settings of an agent.
+/// How fast an agent sends: at most `count` messages in any `window`
+/// (`{0, …}`: as fast as the program sends).
+struct send_pace {
+  uint32_t count;
+  std::chrono::milliseconds window;
+};
+
+/// The settings of an agent. What is left unset is the library's default
+/// (see bindings/README.md; each C setter documents its own). Set fields
+/// by name: `httpqq::agent_options o; o.poll_interval = 1s;` (C++20:
+/// `{.poll_interval = 1s}`).
 struct agent_options {
-  std::chrono::milliseconds poll_interval{5000};
-  std::chrono::milliseconds backoff_initial{1000};
-  std::chrono::milliseconds backoff_max{30000};
+  std::optional<std::chrono::milliseconds> poll_interval = std::nullopt;
+  std::optional<std::chrono::milliseconds> backoff_initial = std::nullopt;
+  std::optional<std::chrono::milliseconds> backoff_max = std::nullopt;
+  std::optional<double> backoff_factor = std::nullopt;
+  std::optional<double> backoff_jitter = std::nullopt;
+  std::optional<std::chrono::milliseconds> throttle_penalty = std::nullopt;
+  std::optional<uint32_t> throttle_retries = std::nullopt;
+  std::optional<httpqq::send_pace> send_pace = std::nullopt;
+  std::optional<bool> relogin = std::nullopt;
+  std::optional<bool> logout_on_stop = std::nullopt;  ///< log out when the agent stops (default on)
+  std::optional<std::chrono::milliseconds> stop_timeout = std::nullopt;
+  std::optional<std::string> inbox = std::nullopt;  ///< a file keeping fetched messages until handled
 };
 
 /// A client of one server.
@@ -356,7 +423,8 @@ struct event {
     if (code != HTTPQQ_STATUS_OK) {
       const char *text = httpqq_event_error_message(raw);
       failure.emplace(static_cast<httpqq::status>(code), text == nullptr ? "" : text,
-                      detail::optional_string(httpqq_event_reason(raw)));
+                      detail::optional_string(httpqq_event_reason(raw)),
+                      static_cast<httpqq::outcome>(httpqq_event_outcome(raw)));
     }
     return event{static_cast<event_kind>(httpqq_event_get_kind(raw)), httpqq_event_uin(raw),
                  carried == nullptr ? std::nullopt : std::optional<httpqq::message>(httpqq::message::from(carried)),
@@ -365,13 +433,56 @@ struct event {
   }
 };
 
+/// What became of a send started with agent::start_send().
+struct sent {
+  uint64_t id;
+  std::optional<httpqq::error> error;  ///< none: the server accepted it
+
+  static sent from(const httpqq_sent *raw) {
+    std::optional<httpqq::error> failure;
+    int32_t code = httpqq_sent_status(raw);
+    if (code != HTTPQQ_STATUS_OK) {
+      const char *text = httpqq_sent_error_message(raw);
+      failure.emplace(static_cast<httpqq::status>(code), text == nullptr ? "" : text, std::nullopt,
+                      static_cast<httpqq::outcome>(httpqq_sent_outcome(raw)),
+                      std::chrono::milliseconds(httpqq_sent_retry_after_ms(raw)));
+    }
+    return sent{httpqq_sent_id(raw), std::move(failure)};
+  }
+};
+
 /// A logged-in account that stays up: it polls, rides out failures with
 /// backoff, waits out penalties, logs in again, and reports it all as
 /// events. The destructor stops it and waits for it to finish.
+///
+/// Simple programs block: `for (const httpqq::event &e : agent.events())`,
+/// send(). Programs with an event loop wait on fd() instead (readable when
+/// events or the results of started sends are waiting): then
+/// clear_ready(), take events with next_event(0ms) and results with
+/// take_sent() until none is left, and start sends with start_send().
 class agent {
  public:
-  /// The next event; std::nullopt if none came within `timeout`, or once
-  /// the last one (event_kind::stopped) was taken (then finished() is true).
+  agent(agent &&other) noexcept
+      : raw_(std::move(other.raw_)), finished_(other.finished_), read_(std::exchange(other.read_, -1)),
+        write_(std::exchange(other.write_, -1)) {}
+  agent &operator=(agent &&other) noexcept {
+    if (this != &other) {
+      close();
+      raw_ = std::move(other.raw_);
+      finished_ = other.finished_;
+      read_ = std::exchange(other.read_, -1);
+      write_ = std::exchange(other.write_, -1);
+    }
+    return *this;
+  }
+  agent(const agent &) = delete;
+  agent &operator=(const agent &) = delete;
+  ~agent() { close(); }
+
+  /// The next event; std::nullopt if none came within `timeout` (0: only
+  /// look), or once the last one (event_kind::stopped) was taken (then
+  /// finished() is true). Taking an event says the message taken before
+  /// was handled (see agent_options::inbox).
   std::optional<event> next_event(std::chrono::milliseconds timeout) {
     httpqq_event *raw = nullptr;
     detail::error_object failure;
@@ -387,26 +498,113 @@ class agent {
     return event::from(owned.get());
   }
 
+  /// The events until the agent stops, blocking: `for (const event &e :
+  /// agent.events())`.
+  class event_range {
+   public:
+    class iterator {
+     public:
+      using value_type = httpqq::event;
+      using difference_type = std::ptrdiff_t;
+      const httpqq::event &operator*() const { return *current_; }
+      const httpqq::event *operator->() const { return &*current_; }
+      iterator &operator++() {
+        advance();
+        return *this;
+      }
+      bool operator==(const iterator &other) const { return !current_ && !other.current_; }
+      bool operator!=(const iterator &other) const { return !(*this == other); }
+
+     private:
+      friend class event_range;
+      explicit iterator(httpqq::agent *owner) : owner_(owner) {
+        if (owner_ != nullptr) advance();
+      }
+      void advance() {
+        current_.reset();
+        while (!owner_->finished()) {
+          current_ = owner_->next_event(std::chrono::hours(1));
+          if (current_) return;
+        }
+      }
+      httpqq::agent *owner_;
+      std::optional<httpqq::event> current_;
+    };
+    iterator begin() { return iterator(owner_); }
+    iterator end() { return iterator(nullptr); }
+
+   private:
+    friend class agent;
+    explicit event_range(httpqq::agent *owner) : owner_(owner) {}
+    httpqq::agent *owner_;
+  };
+  event_range events() { return event_range(this); }
+
   /// Whether its last event was taken.
   bool finished() const noexcept { return finished_; }
 
-  /// Sends a text message; never resent by itself (see error::outcome()).
+  /// Says the message taken last was handled (with an inbox, it is
+  /// forgotten; taking the next event does this too).
+  void ack() const noexcept { httpqq_agent_ack(raw_.get()); }
+
+  /// Messages fetched and not taken yet.
+  uint64_t undelivered() const noexcept { return httpqq_agent_undelivered(raw_.get()); }
+
+  /// Sends a text message, blocking until the server answers (paced,
+  /// waiting out a penalty or the login); never resent after an unknown
+  /// outcome (see error::outcome()).
   void send(uint64_t to, std::string_view text) const {
     uint32_t result = 0;
     detail::call(httpqq_agent_send, raw_.get(), to, detail::c_string(text, "the message").c_str(), &result);
+  }
+
+  /// Starts a send and returns its id at once; its result comes from
+  /// take_sent(), announced on fd().
+  uint64_t start_send(uint64_t to, std::string_view text) const {
+    uint64_t id = 0;
+    detail::call(httpqq_agent_start_send, raw_.get(), to, detail::c_string(text, "the message").c_str(), &id);
+    return id;
+  }
+
+  /// The result of a started send, if one is waiting; never waits.
+  std::optional<sent> take_sent() const {
+    httpqq_sent *raw = nullptr;
+    detail::call(httpqq_agent_take_sent, raw_.get(), &raw);
+    if (raw == nullptr) return std::nullopt;
+    detail::handle<httpqq_sent, httpqq_sent_free> owned(raw);
+    return sent::from(owned.get());
+  }
+
+  /// A descriptor that becomes readable when events or results become
+  /// waiting: give it to poll(2), epoll, libuv, asio… Owned by the agent.
+  int fd() const noexcept { return read_; }
+
+  /// Reads what announced readiness from fd(), before taking what waits.
+  void clear_ready() const noexcept {
+    char drained[256];
+    while (read_ >= 0 && ::read(read_, drained, sizeof drained) > 0) {
+    }
   }
 
   /// Asks it to stop; returns at once. Its events end with stopped.
   void stop() const noexcept { httpqq_agent_stop(raw_.get()); }
 
   /// Stops it, waits until it has finished (it logs out), and frees it.
-  void close() noexcept { raw_.reset(); }
+  void close() noexcept {
+    raw_.reset();
+    for (int *fd : {&read_, &write_}) {
+      if (*fd >= 0) ::close(*fd);
+      *fd = -1;
+    }
+  }
 
  private:
   friend class client;
-  explicit agent(httpqq_agent *raw) : raw_(raw) {}
+  agent(httpqq_agent *raw, int read, int write) : raw_(raw), read_(read), write_(write) {}
   detail::handle<httpqq_agent, httpqq_agent_free> raw_;
   bool finished_ = false;
+  int read_ = -1;   ///< the pipe's ends: the library writes to write_
+  int write_ = -1;
 };
 
 inline session client::login(uint64_t uin, std::string_view password) const {
@@ -416,16 +614,51 @@ inline session client::login(uint64_t uin, std::string_view password) const {
 }
 
 inline httpqq::agent client::start_agent(uint64_t uin, std::string_view password, const agent_options &options) const {
+  using detail::milliseconds;
   detail::handle<httpqq_agent_options, httpqq_agent_options_free> settings(httpqq_agent_options_new());
-  detail::call(httpqq_agent_options_set_poll_interval_ms, settings.get(),
-               detail::milliseconds(options.poll_interval, "poll_interval"));
-  detail::call(httpqq_agent_options_set_backoff_ms, settings.get(),
-               detail::milliseconds(options.backoff_initial, "backoff_initial"),
-               detail::milliseconds(options.backoff_max, "backoff_max"));
+  httpqq_agent_options *raw_options = settings.get();
+  if (options.poll_interval)
+    detail::call(httpqq_agent_options_set_poll_interval_ms, raw_options,
+                 milliseconds(*options.poll_interval, "poll_interval"));
+  if (options.backoff_initial)
+    detail::call(httpqq_agent_options_set_backoff_initial_ms, raw_options,
+                 milliseconds(*options.backoff_initial, "backoff_initial"));
+  if (options.backoff_max)
+    detail::call(httpqq_agent_options_set_backoff_max_ms, raw_options, milliseconds(*options.backoff_max, "backoff_max"));
+  if (options.backoff_factor) detail::call(httpqq_agent_options_set_backoff_factor, raw_options, *options.backoff_factor);
+  if (options.backoff_jitter) detail::call(httpqq_agent_options_set_backoff_jitter, raw_options, *options.backoff_jitter);
+  if (options.throttle_penalty)
+    detail::call(httpqq_agent_options_set_throttle_penalty_ms, raw_options,
+                 milliseconds(*options.throttle_penalty, "throttle_penalty"));
+  if (options.throttle_retries)
+    detail::call(httpqq_agent_options_set_throttle_retries, raw_options, *options.throttle_retries);
+  if (options.send_pace)
+    detail::call(httpqq_agent_options_set_send_pace, raw_options, options.send_pace->count,
+                 milliseconds(options.send_pace->window, "send_pace.window"));
+  if (options.relogin) detail::call(httpqq_agent_options_set_relogin, raw_options, *options.relogin);
+  if (options.logout_on_stop)
+    detail::call(httpqq_agent_options_set_logout_on_stop, raw_options, *options.logout_on_stop);
+  if (options.stop_timeout)
+    detail::call(httpqq_agent_options_set_stop_timeout_ms, raw_options, milliseconds(*options.stop_timeout, "stop_timeout"));
+  std::string inbox = options.inbox ? detail::c_string(*options.inbox, "the inbox") : std::string();
+  if (options.inbox) detail::call(httpqq_agent_options_set_inbox, raw_options, inbox.c_str());
+  // The agent announces waiting events on a pipe: the program waits on its
+  // read end (fd()) in its own loop, or in next_event().
+  int ends[2];
+  if (::pipe(ends) != 0) throw httpqq::error(status::internal, "cannot make the agent's pipe");
+  for (int end : ends) ::fcntl(end, F_SETFD, FD_CLOEXEC);
+  ::fcntl(ends[0], F_SETFL, ::fcntl(ends[0], F_GETFL) | O_NONBLOCK);
   httpqq_agent *raw = nullptr;
-  detail::call(httpqq_agent_start, raw_.get(), uin, detail::c_string(password, "the password").c_str(),
-               settings.get(), &raw);
-  return httpqq::agent(raw);
+  try {
+    detail::call(httpqq_agent_options_set_event_fd, raw_options, ends[1]);
+    detail::call(httpqq_agent_start, raw_.get(), uin, detail::c_string(password, "the password").c_str(), raw_options,
+                 &raw);
+  } catch (...) {
+    ::close(ends[0]);
+    ::close(ends[1]);
+    throw;
+  }
+  return httpqq::agent(raw, ends[0], ends[1]);
 }
 
 }  // namespace httpqq

@@ -6,7 +6,10 @@
 // and no message is lost.
 #include <httpqq.hpp>
 
+#include <poll.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -117,7 +120,9 @@ static void a_throwing_callback_loses_no_message(const httpqq::client &client) {
 }
 
 static void an_agents_events_until_it_stops(const httpqq::client &client) {
-  httpqq::agent bob = client.start_agent(10002, "demo", {std::chrono::milliseconds(100)});
+  httpqq::agent_options quick;
+  quick.poll_interval = std::chrono::milliseconds(100);
+  httpqq::agent bob = client.start_agent(10002, "demo", quick);
   httpqq::session alice = client.login(10001, "demo");
   std::vector<httpqq::event_kind> kinds;
   while (!bob.finished()) {
@@ -133,6 +138,151 @@ static void an_agents_events_until_it_stops(const httpqq::client &client) {
   CHECK(!kinds.empty() && kinds.front() == httpqq::event_kind::online);
   CHECK(!kinds.empty() && kinds.back() == httpqq::event_kind::stopped);
   CHECK(texts(alice) == std::vector<std::string>{"thanks"});
+}
+
+// An event loop waits on the agent's descriptor, never in the library:
+// events and the results of started sends are announced there.
+static void a_loop_waits_on_the_descriptor(const httpqq::client &client) {
+  httpqq::agent_options quick;
+  quick.poll_interval = std::chrono::milliseconds(100);
+  httpqq::agent carol = client.start_agent(10003, "demo", quick);
+  httpqq::session alice = client.login(10001, "demo");
+  std::vector<std::string> got;
+  std::optional<httpqq::sent> result;
+  uint64_t id = 0;
+  bool online = false;
+  for (int round = 0; round < 100 && !(result && !got.empty()); ++round) {
+    pollfd wait{carol.fd(), POLLIN, 0};
+    if (::poll(&wait, 1, 100) != 1) continue;
+    carol.clear_ready();
+    while (std::optional<httpqq::sent> done = carol.take_sent()) result = done;
+    while (std::optional<httpqq::event> event = carol.next_event(std::chrono::milliseconds(0))) {
+      if (event->kind == httpqq::event_kind::online && !online) {
+        online = true;
+        alice.send(10003, "ping");
+        id = carol.start_send(10001, "pong");
+      }
+      if (event->message && event->message->kind == httpqq::message_kind::text) got.push_back(event->message->text);
+    }
+  }
+  CHECK(online);
+  CHECK(got == std::vector<std::string>{"ping"});
+  CHECK(result && result->id == id && id == 1 && !result->error);
+  CHECK(texts(alice) == std::vector<std::string>{"pong"});
+  // Nothing waits: the descriptor stays quiet.
+  pollfd quiet{carol.fd(), POLLIN, 0};
+  CHECK(::poll(&quiet, 1, 200) == 0);
+}
+
+// The test controls: a restart, an expired session, a throttle and a pause
+// are ridden out; every option reaches the agent.
+static void the_test_controls_rehearse_what_bots_meet(const httpqq::server &server, const httpqq::client &client) {
+  httpqq::agent_options every;
+  every.poll_interval = std::chrono::milliseconds(100);
+  every.backoff_initial = std::chrono::milliseconds(100);
+  every.backoff_max = std::chrono::milliseconds(500);
+  every.backoff_factor = 2.0;
+  every.backoff_jitter = 0.1;
+  every.throttle_penalty = std::chrono::milliseconds(300);
+  every.throttle_retries = 3u;
+  every.send_pace = httpqq::send_pace{50, std::chrono::milliseconds(10000)};
+  every.relogin = true;
+  every.stop_timeout = std::chrono::milliseconds(200);
+  httpqq::agent bob = client.start_agent(10002, "demo", every);
+  // A send right after the start waits for the login.
+  bob.send(10001, "early");
+  // Alice logs in for each look: a restart ends plain sessions.
+  auto delivered = [&](const std::string &body) {
+    for (const std::string &t : texts(client.login(10001, "demo"))) {
+      if (t == body) return true;
+    }
+    return false;
+  };
+  CHECK(delivered("early"));
+  server.stop_listening();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  server.restart();
+  bob.send(10001, "after the restart");
+  CHECK(delivered("after the restart"));
+  CHECK(server.expire_session(10002));
+  bob.send(10001, "after the expiry");
+  CHECK(delivered("after the expiry"));
+  server.throttle(10002, std::chrono::milliseconds(500));
+  auto started = std::chrono::steady_clock::now();
+  bob.send(10001, "after the throttle");  // refused, then sent after the 300 ms penalty
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(300));
+  CHECK(delivered("after the throttle"));
+  CHECK(server.request_count(10002, std::string("CLTMSG"), 3) >= 1);
+  server.pause();
+  std::thread resume([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    server.resume();
+  });
+  bob.send(10001, "after the pause");
+  resume.join();
+  CHECK(delivered("after the pause"));
+  server.set_latency(std::chrono::milliseconds(0));
+  CHECK(server.password_checks() >= 1 && server.connections_accepted() >= 1);
+  // Retries off: a throttled send fails at once, with what happened.
+  httpqq::agent fast = client.start_agent(10004, "demo", [] {
+    httpqq::agent_options options;
+    options.throttle_retries = 0u;
+    options.logout_on_stop = false;
+    options.send_pace = httpqq::send_pace{0, std::chrono::milliseconds(0)};
+    return options;
+  }());
+  fast.send(10001, "hello");
+  server.throttle(10004, std::chrono::milliseconds(1000));
+  try {
+    fast.send(10001, "too soon");
+    CHECK(!"the throttled send succeeded");
+  } catch (const httpqq::error &e) {
+    CHECK(e.code() == httpqq::status::throttled && e.outcome() == httpqq::outcome::refused);
+  }
+  fast.close();
+  CHECK(server.request_count(10004, std::string("Logout")) == 0);
+  // Settings that make no sense are refused when the agent starts.
+  httpqq::agent_options bad;
+  bad.backoff_factor = 0.5;
+  CHECK(status_of([&] { client.start_agent(10005, "demo", bad); }) == httpqq::status::invalid_config);
+  bad = {};
+  bad.inbox = "/nonexistent/dir/bot.inbox";
+  CHECK(status_of([&] { client.start_agent(10005, "demo", bad); }) == httpqq::status::invalid_config);
+}
+
+// An inbox: what a stopped agent fetched and nobody handled comes first
+// from the next agent on the same file.
+static void an_inbox_keeps_what_was_not_handled(const httpqq::client &client) {
+  char folder[] = "/tmp/httpqq-cpp-XXXXXX";
+  CHECK(::mkdtemp(folder) != nullptr);
+  const std::string path = std::string(folder) + "/bot.inbox";
+  httpqq::session alice = client.login(10001, "demo");
+  for (const char *body : {"one", "two"}) alice.send(10005, body);
+  httpqq::agent_options options;
+  options.inbox = path;
+  std::vector<std::string> first, second;
+  {
+    httpqq::agent eve = client.start_agent(10005, "demo", options);
+    for (const httpqq::event &event : eve.events()) {
+      if (event.message && event.message->kind == httpqq::message_kind::text) {
+        first.push_back(event.message->text);
+        break;  // "one" in hand, "two" not taken
+      }
+    }
+  }
+  {
+    httpqq::agent eve = client.start_agent(10005, "demo", options);
+    while (second.size() < 2) {
+      std::optional<httpqq::event> event = eve.next_event(std::chrono::milliseconds(5000));
+      if (!event) break;
+      if (event->message && event->message->kind == httpqq::message_kind::text) second.push_back(event->message->text);
+    }
+    eve.ack();
+    CHECK(eve.undelivered() == 0);
+  }
+  CHECK(first == std::vector<std::string>{"one"});
+  CHECK(second == (std::vector<std::string>{"one", "two"}));
+  CHECK(std::system(("rm -rf " + std::string(folder)).c_str()) == 0);
 }
 
 // Errors are each call's own, whatever the thread.
@@ -162,6 +312,9 @@ int main() {
     misuse_is_an_exception_never_a_crash(client);
     a_throwing_callback_loses_no_message(client);
     an_agents_events_until_it_stops(client);
+    a_loop_waits_on_the_descriptor(client);
+    the_test_controls_rehearse_what_bots_meet(server, client);
+    an_inbox_keeps_what_was_not_handled(client);
     errors_are_the_calling_threads_own(client);
   }
   server.close();

@@ -20,7 +20,7 @@ import "C"
 import (
 	"context"
 	"errors"
-	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -47,6 +47,8 @@ const (
 	StatusServer          Status = C.HTTPQQ_STATUS_SERVER
 	StatusInternal        Status = C.HTTPQQ_STATUS_INTERNAL
 	StatusStopped         Status = C.HTTPQQ_STATUS_STOPPED
+	StatusCancelled       Status = C.HTTPQQ_STATUS_CANCELLED
+	StatusNotOnline       Status = C.HTTPQQ_STATUS_NOT_ONLINE
 )
 
 // String is the status's short English name ("login failed", …).
@@ -95,6 +97,9 @@ var (
 	ErrTimeout         = &Error{Status: StatusTimeout}
 	ErrInvalidArgument = &Error{Status: StatusInvalidArgument}
 	ErrStopped         = &Error{Status: StatusStopped}
+	ErrCancelled       = &Error{Status: StatusCancelled}
+	ErrNotOnline       = &Error{Status: StatusNotOnline}
+	ErrInvalidConfig   = &Error{Status: StatusInvalidConfig}
 )
 
 // ErrClosed is what a closed handle gives.
@@ -202,6 +207,110 @@ func (s *Server) Endpoint() string {
 // Close stops it.
 func (s *Server) Close() {
 	s.h.close(func(p unsafe.Pointer) { C.httpqq_server_free((*C.httpqq_server)(p)) })
+}
+
+// The test controls: rehearse what a bot meets in the field. On a closed
+// server they do nothing (and report false or 0).
+
+func (s *Server) with(do func(*C.httpqq_server)) {
+	_ = s.h.use(func(p unsafe.Pointer) error {
+		do((*C.httpqq_server)(p))
+		return nil
+	})
+}
+
+// ExpireSession ends uin's session as its idle timeout would; whether it
+// had one.
+func (s *Server) ExpireSession(uin uint64) (ended bool) {
+	s.with(func(p *C.httpqq_server) { ended = bool(C.httpqq_server_expire_session(p, C.uint64_t(uin))) })
+	return ended
+}
+
+// Throttle answers every request of uin with RES=3 for d.
+func (s *Server) Throttle(uin uint64, d time.Duration) {
+	s.with(func(p *C.httpqq_server) { C.httpqq_server_throttle(p, C.uint64_t(uin), millis(d)) })
+}
+
+// SetLatency delays every reply by d (0: none).
+func (s *Server) SetLatency(d time.Duration) {
+	s.with(func(p *C.httpqq_server) { C.httpqq_server_set_latency_ms(p, millis(d)) })
+}
+
+// Pause accepts connections but answers nothing until Resume.
+func (s *Server) Pause() { s.with(func(p *C.httpqq_server) { C.httpqq_server_pause(p) }) }
+
+// Resume answers again.
+func (s *Server) Resume() { s.with(func(p *C.httpqq_server) { C.httpqq_server_resume(p) }) }
+
+// StopListening closes the listening socket (connections are refused),
+// keeping accounts and state, until Restart listens again on the same
+// address.
+func (s *Server) StopListening() { s.with(func(p *C.httpqq_server) { C.httpqq_server_stop_listening(p) }) }
+
+// Restart listens again after StopListening.
+func (s *Server) Restart() error {
+	return s.h.use(func(p unsafe.Pointer) error {
+		return call(func(e *C.httpqq_error) C.int32_t { return C.httpqq_server_restart((*C.httpqq_server)(p), e) })
+	})
+}
+
+// ChangePassword changes uin's password (its session ends); whether the
+// account exists.
+func (s *Server) ChangePassword(uin uint64, password string) (bool, error) {
+	cPassword, err := cString(password, "password")
+	if err != nil {
+		return false, err
+	}
+	defer C.free(unsafe.Pointer(cPassword))
+	var changed bool
+	s.with(func(p *C.httpqq_server) { changed = bool(C.httpqq_server_change_password(p, C.uint64_t(uin), cPassword)) })
+	return changed, nil
+}
+
+// DropSessions, while on, ends every session right after its login (a NAT
+// that changes the client's address).
+func (s *Server) DropSessions(on bool) {
+	s.with(func(p *C.httpqq_server) { C.httpqq_server_drop_sessions(p, C.bool(on)) })
+}
+
+// PasswordChecks counts the passwords checked since the start.
+func (s *Server) PasswordChecks() (n uint64) {
+	s.with(func(p *C.httpqq_server) { n = uint64(C.httpqq_server_password_checks(p)) })
+	return n
+}
+
+// ConnectionsAccepted counts the connections accepted since the start.
+func (s *Server) ConnectionsAccepted() (n uint64) {
+	s.with(func(p *C.httpqq_server) { n = uint64(C.httpqq_server_connections_accepted(p)) })
+	return n
+}
+
+// AnyResult, as RequestCount's result, counts every reply.
+const AnyResult = -1
+
+// RequestCount counts the requests of uin the server answered: of command
+// only (its wire name, e.g. "CLTMSG"), unless it is ""; with result only
+// (-2: the NULL), unless it is AnyResult.
+func (s *Server) RequestCount(uin uint64, command string, result int64) (n uint64) {
+	var cCommand *C.char
+	if command != "" {
+		var err error
+		if cCommand, err = cString(command, "command"); err != nil {
+			return 0
+		}
+		defer C.free(unsafe.Pointer(cCommand))
+	}
+	s.with(func(p *C.httpqq_server) {
+		n = uint64(C.httpqq_server_request_count(p, C.uint64_t(uin), cCommand, C.int64_t(result)))
+	})
+	return n
+}
+
+func millis(d time.Duration) C.uint64_t {
+	if d < 0 {
+		return 0
+	}
+	return C.uint64_t(d.Milliseconds())
 }
 
 // Client is a client of one server.
@@ -327,6 +436,26 @@ const (
 	EventStopped        EventKind = C.HTTPQQ_EVENT_KIND_STOPPED
 )
 
+// String is the kind's name: "online", "reconnecting", "throttled",
+// "session renewed", "message", "stopped".
+func (k EventKind) String() string {
+	switch k {
+	case EventOnline:
+		return "online"
+	case EventReconnecting:
+		return "reconnecting"
+	case EventThrottled:
+		return "throttled"
+	case EventSessionRenewed:
+		return "session renewed"
+	case EventMessage:
+		return "message"
+	case EventStopped:
+		return "stopped"
+	}
+	return "other"
+}
+
 // Event is one thing an agent reports.
 type Event struct {
 	Kind    EventKind
@@ -340,104 +469,346 @@ type Event struct {
 	Err *Error
 }
 
+// AgentOption is a setting of an agent (Client.Agent); what is left out is
+// the library's default (see bindings/README.md).
+type AgentOption struct {
+	set func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t
+}
+
+// WithPollInterval: how often to poll while no messages come (at least
+// 100 ms).
+func WithPollInterval(d time.Duration) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_poll_interval_ms(o, millis(d), e)
+	}}
+}
+
+// WithBackoffInitial: how long the first retry after a failure waits.
+func WithBackoffInitial(d time.Duration) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_backoff_initial_ms(o, millis(d), e)
+	}}
+}
+
+// WithBackoffMax: the longest a retry waits.
+func WithBackoffMax(d time.Duration) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_backoff_max_ms(o, millis(d), e)
+	}}
+}
+
+// WithBackoffFactor: how much longer each retry in a row waits (at least 1).
+func WithBackoffFactor(factor float64) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_backoff_factor(o, C.double(factor), e)
+	}}
+}
+
+// WithBackoffJitter: the fraction (0 to 1) a retry's delay moves at random.
+func WithBackoffJitter(jitter float64) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_backoff_jitter(o, C.double(jitter), e)
+	}}
+}
+
+// WithThrottlePenalty: how long to send nothing after RES=3 (default: the
+// server's penalty).
+func WithThrottlePenalty(d time.Duration) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_throttle_penalty_ms(o, millis(d), e)
+	}}
+}
+
+// WithThrottleRetries: how often a send refused for a penalty is sent again
+// after it (0: it fails at once with ErrThrottled).
+func WithThrottleRetries(n uint32) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_throttle_retries(o, C.uint32_t(n), e)
+	}}
+}
+
+// WithSendPace: at most count sends in any window (a send waits its turn).
+func WithSendPace(count uint32, window time.Duration) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_send_pace(o, C.uint32_t(count), millis(window), e)
+	}}
+}
+
+// WithoutSendPace: sends go as fast as the program sends.
+func WithoutSendPace() AgentOption { return WithSendPace(0, 0) }
+
+// WithRelogin: log in again after RES=20 (on by default).
+func WithRelogin(on bool) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_relogin(o, C.bool(on), e)
+	}}
+}
+
+// WithLogoutOnStop: log out when the agent stops (on by default).
+func WithLogoutOnStop(on bool) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_logout_on_stop(o, C.bool(on), e)
+	}}
+}
+
+// WithStopTimeout: how long a stop takes at most.
+func WithStopTimeout(d time.Duration) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_agent_options_set_stop_timeout_ms(o, millis(d), e)
+	}}
+}
+
+// WithInbox keeps every fetched message in the SQLite file at path until it
+// was handled (the next Next, or Ack): a crash or a kill loses none, and
+// the next agent on the file hands out what was left first.
+func WithInbox(path string) AgentOption {
+	return AgentOption{func(o *C.httpqq_agent_options, e *C.httpqq_error) C.int32_t {
+		cPath := C.CString(path)
+		defer C.free(unsafe.Pointer(cPath))
+		return C.httpqq_agent_options_set_inbox(o, cPath, e)
+	}}
+}
+
 // Agent is a logged-in account that stays up: it polls, rides out failures
 // with backoff, waits out penalties, logs in again, and reports it all as
-// events (Next).
-type Agent struct{ h handle }
+// events (Next). Waiting holds no goroutine in C: the agent announces its
+// events on a pipe that Go's poller watches.
+type Agent struct{ *agentState }
 
-// Agent starts an agent for uin that polls every pollInterval.
-func (c *Client) Agent(uin uint64, password string, pollInterval time.Duration) (*Agent, error) {
+// agentState is what the pump shares with the Agent: the Agent itself can
+// be collected (its finalizer closes the state, which ends the pump).
+type agentState struct {
+	h handle
+	// The pipe the library announces events and send results on.
+	readEnd, writeEnd *os.File
+	ready             chan struct{}
+	mu                sync.Mutex
+	waiting           map[uint64]chan error
+	early             map[uint64]error
+	abandoned         map[uint64]bool
+	pumped            chan struct{}
+	closing           sync.Once
+}
+
+// Agent starts an agent for uin. A Send right after it waits for the login.
+func (c *Client) Agent(uin uint64, password string, options ...AgentOption) (*Agent, error) {
 	cPassword, err := cString(password, "password")
 	if err != nil {
 		return nil, err
 	}
 	defer C.free(unsafe.Pointer(cPassword))
-	options := C.httpqq_agent_options_new()
-	defer C.httpqq_agent_options_free(options)
-	var out *C.httpqq_agent
-	err = c.h.use(func(p unsafe.Pointer) error {
-		return call(func(e *C.httpqq_error) C.int32_t {
-			if status := C.httpqq_agent_options_set_poll_interval_ms(options, C.uint64_t(pollInterval.Milliseconds()), e); status != 0 {
-				return status
-			}
-			return C.httpqq_agent_start((*C.httpqq_client)(p), C.uint64_t(uin), cPassword, options, &out, e)
-		})
-	})
+	readEnd, writeEnd, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{h: handle{ptr: unsafe.Pointer(out)}}
+	settings := C.httpqq_agent_options_new()
+	defer C.httpqq_agent_options_free(settings)
+	var out *C.httpqq_agent
+	err = c.h.use(func(p unsafe.Pointer) error {
+		return call(func(e *C.httpqq_error) C.int32_t {
+			for _, option := range options {
+				if status := option.set(settings, e); status != 0 {
+					return status
+				}
+			}
+			if status := C.httpqq_agent_options_set_event_fd(settings, C.int32_t(writeEnd.Fd()), e); status != 0 {
+				return status
+			}
+			return C.httpqq_agent_start((*C.httpqq_client)(p), C.uint64_t(uin), cPassword, settings, &out, e)
+		})
+	})
+	if err != nil {
+		readEnd.Close()
+		writeEnd.Close()
+		return nil, err
+	}
+	a := &Agent{&agentState{
+		h:         handle{ptr: unsafe.Pointer(out)},
+		readEnd:   readEnd,
+		writeEnd:  writeEnd,
+		ready:     make(chan struct{}, 1),
+		waiting:   map[uint64]chan error{},
+		early:     map[uint64]error{},
+		abandoned: map[uint64]bool{},
+		pumped:    make(chan struct{}),
+	}}
+	go a.agentState.pump()
 	runtime.SetFinalizer(a, (*Agent).Close)
 	return a, nil
+}
+
+// pump waits on the pipe (parked in Go's poller, not in C), hands the
+// results of started sends to their Send calls, and wakes Next.
+func (a *agentState) pump() {
+	defer close(a.pumped)
+	buf := make([]byte, 512)
+	for {
+		if _, err := a.readEnd.Read(buf); err != nil {
+			return
+		}
+		a.takeResults()
+		select {
+		case a.ready <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (a *agentState) takeResults() {
+	_ = a.h.use(func(p unsafe.Pointer) error {
+		for {
+			var sent *C.httpqq_sent
+			if call(func(e *C.httpqq_error) C.int32_t {
+				return C.httpqq_agent_take_sent((*C.httpqq_agent)(p), &sent, e)
+			}) != nil || sent == nil {
+				return nil
+			}
+			id := uint64(C.httpqq_sent_id(sent))
+			var result error
+			if status := Status(C.httpqq_sent_status(sent)); status != StatusOK {
+				result = &Error{
+					Status:     status,
+					Message:    C.GoString(C.httpqq_sent_error_message(sent)),
+					Outcome:    Outcome(C.httpqq_sent_outcome(sent)),
+					RetryAfter: time.Duration(C.httpqq_sent_retry_after_ms(sent)) * time.Millisecond,
+				}
+			}
+			C.httpqq_sent_free(sent)
+			a.mu.Lock()
+			if waiter, ok := a.waiting[id]; ok {
+				delete(a.waiting, id)
+				waiter <- result
+			} else if a.abandoned[id] {
+				delete(a.abandoned, id)
+			} else {
+				a.early[id] = result
+			}
+			a.mu.Unlock()
+		}
+	})
 }
 
 // ErrFinished is what Next gives once the last event (EventStopped) was
 // taken.
 var ErrFinished = errors.New("httpqq: the agent has stopped and its last event was taken")
 
-// Next waits for the agent's next event until ctx is done (it looks at ctx
-// every tenth of a second): ctx.Err() then, ErrFinished after the last.
+// Next waits for the agent's next event until ctx is done: ctx.Err() then,
+// ErrFinished after the last. Taking an event says the message taken
+// before was handled (see WithInbox).
 func (a *Agent) Next(ctx context.Context) (Event, error) {
 	for {
-		if err := ctx.Err(); err != nil {
-			return Event{}, err
-		}
-		var event Event
-		var got bool
-		err := a.h.use(func(p unsafe.Pointer) error {
-			var out *C.httpqq_event
-			err := call(func(e *C.httpqq_error) C.int32_t {
-				return C.httpqq_agent_next_event((*C.httpqq_agent)(p), 100, &out, e)
-			})
-			if err != nil || out == nil {
-				return err
-			}
-			defer C.httpqq_event_free(out)
-			got = true
-			event = Event{
-				Kind:    EventKind(C.httpqq_event_get_kind(out)),
-				Uin:     uint64(C.httpqq_event_uin(out)),
-				Attempt: uint32(C.httpqq_event_attempt(out)),
-				Delay:   time.Duration(C.httpqq_event_delay_ms(out)) * time.Millisecond,
-			}
-			if m := C.httpqq_event_message(out); m != nil {
-				message := messageOf(m)
-				event.Message = &message
-			}
-			if status := Status(C.httpqq_event_error_status(out)); status != StatusOK {
-				event.Err = &Error{Status: status, Message: C.GoString(C.httpqq_event_error_message(out))}
-				if reason := C.httpqq_event_reason(out); reason != nil {
-					event.Err.Reason = C.GoString(reason)
+		event, got, err := a.take()
+		if got || err != nil {
+			if got {
+				// Another Next may be waiting for what is left.
+				select {
+				case a.ready <- struct{}{}:
+				default:
 				}
 			}
-			return nil
-		})
-		if errors.Is(err, ErrStopped) {
-			return Event{}, ErrFinished
+			return event, err
 		}
-		if err != nil {
-			return Event{}, err
-		}
-		if got {
-			return event, nil
+		select {
+		case <-a.ready:
+		case <-ctx.Done():
+			return Event{}, ctx.Err()
 		}
 	}
 }
 
-// Send sends a text message; a failure's Outcome says Refused or Unknown
-// (sent, no reply). Never resent by itself.
-func (a *Agent) Send(to uint64, text string) error {
+// take takes the next event without waiting.
+func (a *Agent) take() (event Event, got bool, err error) {
+	err = a.h.use(func(p unsafe.Pointer) error {
+		var out *C.httpqq_event
+		err := call(func(e *C.httpqq_error) C.int32_t {
+			return C.httpqq_agent_next_event((*C.httpqq_agent)(p), 0, &out, e)
+		})
+		if err != nil || out == nil {
+			return err
+		}
+		defer C.httpqq_event_free(out)
+		got = true
+		event = Event{
+			Kind:    EventKind(C.httpqq_event_get_kind(out)),
+			Uin:     uint64(C.httpqq_event_uin(out)),
+			Attempt: uint32(C.httpqq_event_attempt(out)),
+			Delay:   time.Duration(C.httpqq_event_delay_ms(out)) * time.Millisecond,
+		}
+		if m := C.httpqq_event_message(out); m != nil {
+			message := messageOf(m)
+			event.Message = &message
+		}
+		if status := Status(C.httpqq_event_error_status(out)); status != StatusOK {
+			event.Err = &Error{
+				Status:  status,
+				Message: C.GoString(C.httpqq_event_error_message(out)),
+				Outcome: Outcome(C.httpqq_event_outcome(out)),
+			}
+			if reason := C.httpqq_event_reason(out); reason != nil {
+				event.Err.Reason = C.GoString(reason)
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrStopped) {
+		return Event{}, false, ErrFinished
+	}
+	return event, got, err
+}
+
+// Ack says the message taken last was handled (with an inbox it is
+// forgotten; the next Next does this too).
+func (a *Agent) Ack() {
+	_ = a.h.use(func(p unsafe.Pointer) error {
+		C.httpqq_agent_ack((*C.httpqq_agent)(p))
+		return nil
+	})
+}
+
+// Send sends a text message and waits for the server's answer until ctx is
+// done: paced, waiting out a penalty or the login. A failure's Outcome says
+// Refused or Unknown (sent, no reply); never resent by itself. If ctx ends
+// first, Send returns ctx.Err() and the send goes on (its result is
+// dropped). No goroutine waits in C meanwhile.
+func (a *Agent) Send(ctx context.Context, to uint64, text string) error {
 	cText, err := cString(text, "text")
 	if err != nil {
 		return err
 	}
 	defer C.free(unsafe.Pointer(cText))
-	return a.h.use(func(p unsafe.Pointer) error {
-		var outcome C.uint32_t
+	var id uint64
+	err = a.h.use(func(p unsafe.Pointer) error {
 		return call(func(e *C.httpqq_error) C.int32_t {
-			return C.httpqq_agent_send((*C.httpqq_agent)(p), C.uint64_t(to), cText, &outcome, e)
+			var out C.uint64_t
+			status := C.httpqq_agent_start_send((*C.httpqq_agent)(p), C.uint64_t(to), cText, &out, e)
+			id = uint64(out)
+			return status
 		})
 	})
+	if err != nil {
+		return err
+	}
+	result := make(chan error, 1)
+	a.mu.Lock()
+	if early, ok := a.early[id]; ok {
+		delete(a.early, id)
+		result <- early
+	} else {
+		a.waiting[id] = result
+	}
+	a.mu.Unlock()
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+		a.mu.Lock()
+		if _, still := a.waiting[id]; still {
+			delete(a.waiting, id)
+			a.abandoned[id] = true
+		}
+		a.mu.Unlock()
+		return ctx.Err()
+	}
 }
 
 // Stop stops it; returns at once (its events end with EventStopped).
@@ -449,11 +820,19 @@ func (a *Agent) Stop() {
 }
 
 // Close stops it, waits until it finished (it logs out), and frees it.
-func (a *Agent) Close() {
+func (a *Agent) Close() { a.agentState.close() }
+
+func (a *agentState) close() {
 	a.h.close(func(p unsafe.Pointer) { C.httpqq_agent_free((*C.httpqq_agent)(p)) })
+	// The library writes no more: the pipe can go, and the pump with it
+	// (outside the handle's lock, which the pump may be waiting for).
+	a.closing.Do(func() {
+		a.writeEnd.Close()
+		a.readEnd.Close()
+		<-a.pumped
+	})
 }
 
 // Version is libhttpqq's version.
 func Version() string { return C.GoString(C.httpqq_version()) }
 
-var _ = fmt.Sprint

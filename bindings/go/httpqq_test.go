@@ -3,6 +3,9 @@ package httpqq
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"testing"
 	"time"
@@ -155,7 +158,7 @@ func TestMisuseIsAnErrorNotACrash(t *testing.T) {
 
 func TestAnAgentsEventsWithContextCancellation(t *testing.T) {
 	_, client := setUp(t)
-	agent, err := client.Agent(10002, "demo", 100*time.Millisecond)
+	agent, err := client.Agent(10002, "demo", WithPollInterval(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +186,7 @@ func TestAnAgentsEventsWithContextCancellation(t *testing.T) {
 			}
 		}
 		if event.Kind == EventMessage && event.Message.Text == text {
-			if err := agent.Send(10001, "thanks"); err != nil {
+			if err := agent.Send(ctx, 10001, "thanks"); err != nil {
 				t.Fatal(err)
 			}
 			agent.Stop()
@@ -193,7 +196,7 @@ func TestAnAgentsEventsWithContextCancellation(t *testing.T) {
 		t.Fatalf("events %v", kinds)
 	}
 	// A blocking loop ends with its context.
-	idle, err := client.Agent(10003, "demo", time.Second)
+	idle, err := client.Agent(10003, "demo", WithPollInterval(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,5 +214,216 @@ func TestAnAgentsEventsWithContextCancellation(t *testing.T) {
 	}
 	if took := time.Since(started); took > time.Second {
 		t.Fatalf("cancellation took %v", took)
+	}
+}
+
+func TestEventKindsPrintTheirNames(t *testing.T) {
+	if got := EventSessionRenewed.String(); got != "session renewed" {
+		t.Fatalf("got %q", got)
+	}
+	if got := StatusNotOnline.String(); got != "not online" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+// Idle agents wait in Go's poller, not in C: sixteen of them, each with a
+// goroutine in Next, make no OS threads (a wait in C would hold one each).
+func TestIdleAgentsHoldNoThreads(t *testing.T) {
+	_, client := setUp(t)
+	threads := pprof.Lookup("threadcreate")
+	before := threads.Count()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for n := 0; n < 16; n++ {
+		agent, err := client.Agent(10001+uint64(n%5), "demo", WithPollInterval(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer agent.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				if _, err := agent.Next(ctx); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	made := threads.Count() - before
+	cancel()
+	wg.Wait()
+	if made > 6 {
+		t.Fatalf("%d OS threads made for 16 idle agents", made)
+	}
+}
+
+func delivered(t *testing.T, client *Client, want string) bool {
+	t.Helper()
+	// Alice logs in for each look: a restart ends plain sessions.
+	alice, err := client.Login(10001, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	for _, got := range texts(t, alice) {
+		if got == want {
+			return true
+		}
+	}
+	return false
+}
+
+// The test controls rehearse what bots meet; every option reaches the agent.
+func TestTheControlsAndEveryOption(t *testing.T) {
+	server, client := setUp(t)
+	bob, err := client.Agent(10002, "demo",
+		WithPollInterval(100*time.Millisecond),
+		WithBackoffInitial(100*time.Millisecond),
+		WithBackoffMax(500*time.Millisecond),
+		WithBackoffFactor(2),
+		WithBackoffJitter(0.1),
+		WithThrottlePenalty(300*time.Millisecond),
+		WithThrottleRetries(3),
+		WithSendPace(50, 10*time.Second),
+		WithRelogin(true),
+		WithStopTimeout(200*time.Millisecond),
+		WithInbox(filepath.Join(t.TempDir(), "bob.inbox")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	send := func(text string) {
+		t.Helper()
+		if err := bob.Send(ctx, 10001, text); err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		if !delivered(t, client, text) {
+			t.Fatalf("%q was not delivered", text)
+		}
+	}
+	send("early") // right after the start: it waits for the login
+	server.StopListening()
+	time.Sleep(300 * time.Millisecond)
+	if err := server.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	send("after the restart")
+	if !server.ExpireSession(10002) {
+		t.Fatal("no session to expire")
+	}
+	send("after the expiry")
+	server.Throttle(10002, 500*time.Millisecond)
+	started := time.Now()
+	send("after the throttle")
+	if took := time.Since(started); took < 300*time.Millisecond {
+		t.Fatalf("sent during the penalty, after %v", took)
+	}
+	if server.RequestCount(10002, "CLTMSG", 3) == 0 {
+		t.Fatal("the throttled send is not in the request log")
+	}
+	server.Pause()
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		server.Resume()
+	}()
+	send("after the pause")
+	server.SetLatency(0)
+	server.DropSessions(false)
+	if server.PasswordChecks() == 0 || server.ConnectionsAccepted() == 0 {
+		t.Fatal("the counters count nothing")
+	}
+	if changed, err := server.ChangePassword(10005, "new"); err != nil || !changed {
+		t.Fatalf("change password: %v %v", changed, err)
+	}
+	// Retries off: a throttled send fails at once, with what happened.
+	fast, err := client.Agent(10004, "demo", WithThrottleRetries(0), WithoutSendPace(), WithLogoutOnStop(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	if err := fast.Send(ctx, 10001, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	server.Throttle(10004, time.Second)
+	var failure *Error
+	if err := fast.Send(ctx, 10001, "too soon"); !errors.As(err, &failure) || failure.Status != StatusThrottled || failure.Outcome != Refused {
+		t.Fatalf("got %v", err)
+	}
+	fast.Close()
+	if n := server.RequestCount(10004, "Logout", AnyResult); n != 0 {
+		t.Fatalf("an agent told not to log out on stop sent %d Logouts", n)
+	}
+	// Settings that make no sense are refused at the start.
+	if _, err := client.Agent(10003, "demo", WithBackoffFactor(0.5)); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("got %v", err)
+	}
+	// A send that finds no login in time: refused as not online.
+	nowhere, err := NewClient("127.0.0.1:9", 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nowhere.Close()
+	lost, err := nowhere.Agent(10002, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lost.Close()
+	if err := lost.Send(ctx, 10001, "nobody home"); !errors.Is(err, ErrNotOnline) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// An inbox: what an agent fetched and nobody handled comes first from the
+// next agent on the file.
+func TestAnInboxLosesNothing(t *testing.T) {
+	_, client := setUp(t)
+	alice, err := client.Login(10001, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	for _, text := range []string{"one", "two"} {
+		if err := alice.Send(10003, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "carol.inbox")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	nextText := func(agent *Agent) string {
+		for {
+			event, err := agent.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if event.Kind == EventMessage && event.Message.Kind == KindText {
+				return event.Message.Text
+			}
+		}
+	}
+	first, err := client.Agent(10003, "demo", WithInbox(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := nextText(first); got != "one" {
+		t.Fatalf("got %q", got)
+	}
+	first.Close() // "one" in hand, "two" not taken
+	second, err := client.Agent(10003, "demo", WithInbox(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if a, b := nextText(second), nextText(second); a != "one" || b != "two" {
+		t.Fatalf("got %q, %q", a, b)
+	}
+	second.Ack()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
 	}
 }

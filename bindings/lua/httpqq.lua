@@ -40,6 +40,17 @@ assert(cdef, "httpqq: cannot find httpqq_cdef.h (set HTTPQQ_CDEF)")
 ffi.cdef(cdef)
 local C = ffi.load(lib_path or "httpqq")
 
+-- The few libc functions an agent's pipe needs (the agent announces on it
+-- that events are waiting; see Agent:fd()).
+ffi.cdef([[
+int pipe(int fds[2]);
+int fcntl(int fd, int command, ...);
+long read(int fd, void *buffer, size_t size);
+int close(int fd);
+]])
+local F_SETFD, FD_CLOEXEC, F_GETFL, F_SETFL = 2, 1, 3, 4
+local O_NONBLOCK = ffi.os == "OSX" and 4 or 2048
+
 local M = { version = ffi.string(C.httpqq_version()) }
 
 -- Errors: tables with the status, its name, the message, the server's
@@ -142,6 +153,38 @@ end
 function Server:endpoint() return ffi.string(C.httpqq_server_endpoint(pointer_of(self, "server"))) end
 function Server:close() close(self) end
 
+-- The test controls: rehearse what a bot meets in the field (durations in
+-- milliseconds).
+
+-- Ends uin's session as its idle timeout would; whether it had one.
+function Server:expire_session(who) return C.httpqq_server_expire_session(pointer_of(self, "server"), uin(who)) end
+-- Answers every request of uin with RES=3 for duration_ms.
+function Server:throttle(who, duration_ms) C.httpqq_server_throttle(pointer_of(self, "server"), uin(who), duration_ms) end
+-- Delays every reply by latency_ms (0: none).
+function Server:set_latency(latency_ms) C.httpqq_server_set_latency_ms(pointer_of(self, "server"), latency_ms) end
+-- Accepts connections but answers nothing until resume().
+function Server:pause() C.httpqq_server_pause(pointer_of(self, "server")) end
+function Server:resume() C.httpqq_server_resume(pointer_of(self, "server")) end
+-- Closes the listening socket (connections are refused), keeping the
+-- accounts and their state, until restart() listens again.
+function Server:stop_listening() C.httpqq_server_stop_listening(pointer_of(self, "server")) end
+function Server:restart() check(C.httpqq_server_restart(pointer_of(self, "server"), err)) end
+-- Changes uin's password (its session ends); whether the account exists.
+function Server:change_password(who, password)
+  return C.httpqq_server_change_password(pointer_of(self, "server"), uin(who), text(password, "password"))
+end
+-- While on, ends every session right after its login (a NAT that changes
+-- the client's address).
+function Server:drop_sessions(on) C.httpqq_server_drop_sessions(pointer_of(self, "server"), on and true or false) end
+function Server:password_checks() return number(C.httpqq_server_password_checks(pointer_of(self, "server"))) end
+function Server:connections_accepted() return number(C.httpqq_server_connections_accepted(pointer_of(self, "server"))) end
+-- Requests of uin answered: of command only (its wire name, e.g.
+-- "CLTMSG") and with result only ("null" for the NULL), when given.
+function Server:request_count(who, command, result)
+  local res = result == nil and -1 or result == "null" and -2 or result
+  return number(C.httpqq_server_request_count(pointer_of(self, "server"), uin(who), command, res))
+end
+
 -- A client of one server.
 local Client = {}
 Client.__index = Client
@@ -209,24 +252,95 @@ M.Agent = Agent
 
 local EVENTS = { "online", "reconnecting", "throttled", "session renewed", "message", "stopped" }
 
+-- The agent options: their setters, and how each value is checked.
+-- Durations in milliseconds; what is left out is the library's default
+-- (see bindings/README.md); an unknown name is an error.
+local function whole(value, what)
+  if type(value) ~= "number" or value < 0 or math.floor(value) ~= value then
+    misuse(what .. " must be a whole number from 0, not " .. tostring(value))
+  end
+  return value
+end
+local function real(value, what)
+  if type(value) ~= "number" then misuse(what .. " must be a number, not " .. tostring(value)) end
+  return value
+end
+local AGENT_OPTIONS = {
+  poll_interval_ms = function(o, v) return C.httpqq_agent_options_set_poll_interval_ms(o, whole(v, "poll_interval_ms"), err) end,
+  backoff_initial_ms = function(o, v) return C.httpqq_agent_options_set_backoff_initial_ms(o, whole(v, "backoff_initial_ms"), err) end,
+  backoff_max_ms = function(o, v) return C.httpqq_agent_options_set_backoff_max_ms(o, whole(v, "backoff_max_ms"), err) end,
+  backoff_factor = function(o, v) return C.httpqq_agent_options_set_backoff_factor(o, real(v, "backoff_factor"), err) end,
+  backoff_jitter = function(o, v) return C.httpqq_agent_options_set_backoff_jitter(o, real(v, "backoff_jitter"), err) end,
+  throttle_penalty_ms = function(o, v) return C.httpqq_agent_options_set_throttle_penalty_ms(o, whole(v, "throttle_penalty_ms"), err) end,
+  throttle_retries = function(o, v) return C.httpqq_agent_options_set_throttle_retries(o, whole(v, "throttle_retries"), err) end,
+  -- { count = N, window_ms = W }, or false for none
+  send_pace = function(o, v)
+    if v == false then return C.httpqq_agent_options_set_send_pace(o, 0, 0, err) end
+    if type(v) ~= "table" then misuse("send_pace must be { count = N, window_ms = W } or false") end
+    return C.httpqq_agent_options_set_send_pace(o, whole(v.count, "send_pace.count"), whole(v.window_ms, "send_pace.window_ms"), err)
+  end,
+  relogin = function(o, v) return C.httpqq_agent_options_set_relogin(o, v and true or false, err) end,
+  logout_on_stop = function(o, v) return C.httpqq_agent_options_set_logout_on_stop(o, v and true or false, err) end,
+  stop_timeout_ms = function(o, v) return C.httpqq_agent_options_set_stop_timeout_ms(o, whole(v, "stop_timeout_ms"), err) end,
+  inbox = function(o, v) return C.httpqq_agent_options_set_inbox(o, text(v, "inbox"), err) end,
+}
+
+local function close_fds(fds)
+  for i = 0, 1 do
+    if fds[i] >= 0 then ffi.C.close(fds[i]) end
+    fds[i] = -1
+  end
+end
+
+-- An agent (see Agent). The agent announces that events or send results
+-- are waiting by writing to a pipe whose read end is agent:fd().
 function Client:agent(who, password, options)
   options = options or {}
   local settings = ffi.gc(C.httpqq_agent_options_new(), C.httpqq_agent_options_free)
-  check(C.httpqq_agent_options_set_poll_interval_ms(settings, options.poll_interval_ms or 5000, err))
+  for name, value in pairs(options) do
+    local set = AGENT_OPTIONS[name]
+    if not set then misuse("unknown agent option " .. tostring(name)) end
+    check(set(settings, value))
+  end
+  local fds = ffi.new("int[2]", -1, -1)
+  if ffi.C.pipe(fds) ~= 0 then misuse("cannot make the agent's pipe") end
+  for i = 0, 1 do ffi.C.fcntl(fds[i], F_SETFD, ffi.new("int", FD_CLOEXEC)) end
+  ffi.C.fcntl(fds[0], F_SETFL, ffi.new("int", bit.bor(ffi.C.fcntl(fds[0], F_GETFL), O_NONBLOCK)))
   local out = ffi.new("httpqq_agent *[1]")
-  check(C.httpqq_agent_start(pointer_of(self, "client"), uin(who), text(password, "password"), settings, out, err))
-  return handle(Agent, out[0], C.httpqq_agent_free)
+  local status = C.httpqq_agent_options_set_event_fd(settings, fds[1], err)
+  if status == 0 then
+    status = C.httpqq_agent_start(pointer_of(self, "client"), uin(who), text(password, "password"), settings, out, err)
+  end
+  if status ~= 0 then
+    close_fds(fds)
+    check(status)
+  end
+  -- Freed first, then its pipe: the library writes to it until then.
+  local agent = handle(Agent, out[0], function(raw)
+    C.httpqq_agent_free(raw)
+    close_fds(fds)
+  end)
+  agent.fds = fds
+  agent.uin = who
+  return agent
 end
 
--- The next event (a table), nil if none came within timeout_ms, or false
--- once the last one was taken.
-function Agent:next_event(timeout_ms)
-  local out = ffi.new("httpqq_event *[1]")
-  local status = C.httpqq_agent_next_event(pointer_of(self, "agent"), timeout_ms or 1000, out, err)
-  if status == C.HTTPQQ_STATUS_STOPPED then return false end
-  check(status)
-  if out[0] == nil then return nil end
-  local event = ffi.gc(out[0], C.httpqq_event_free)
+-- The read end of the agent's pipe: readable when events or the results
+-- of started sends are waiting. Give it to your loop (luv: uv.new_poll(fd);
+-- copas and cqueues: see README.md), then call agent:clear_ready() and take
+-- what waits with agent:next_event(0) and agent:take_sent() until nil.
+function Agent:fd()
+  pointer_of(self, "agent")
+  return self.fds[0]
+end
+
+-- Reads what announced readiness from fd().
+function Agent:clear_ready()
+  local buffer = ffi.new("char[256]")
+  while ffi.C.read(self:fd(), buffer, 256) > 0 do end
+end
+
+local function event_of(event)
   local message = C.httpqq_event_message(event)
   local reason = C.httpqq_event_reason(event)
   local problem = C.httpqq_event_error_message(event)
@@ -238,23 +352,72 @@ function Agent:next_event(timeout_ms)
     delay_ms = tonumber(C.httpqq_event_delay_ms(event)),
     error = problem ~= nil and ffi.string(problem) or nil,
     reason = reason ~= nil and ffi.string(reason) or nil,
+    outcome = problem ~= nil and OUTCOMES[C.httpqq_event_outcome(event)] or nil,
   }
 end
 
--- for event in agent:events() do … end (ends after "stopped")
+-- The next event (a table), nil if none came within timeout_ms (0: only
+-- look, the default 1000), or false once the last one was taken. Taking an
+-- event says the message taken before was handled (see the inbox option).
+function Agent:next_event(timeout_ms)
+  local out = ffi.new("httpqq_event *[1]")
+  local status = C.httpqq_agent_next_event(pointer_of(self, "agent"), timeout_ms or 1000, out, err)
+  if status == C.HTTPQQ_STATUS_STOPPED then return false end
+  check(status)
+  if out[0] == nil then return nil end
+  local event = ffi.gc(out[0], C.httpqq_event_free)
+  return event_of(event)
+end
+
+-- for event in agent:events() do … end (ends after "stopped"; waits in C)
 function Agent:events()
   return function()
     while true do
-      local event = self:next_event(250)
+      local event = self:next_event(60000)
       if event == false then return nil end
       if event then return event end
     end
   end
 end
 
+-- Says the message taken last was handled (with an inbox it is forgotten;
+-- taking the next event does this too).
+function Agent:ack() C.httpqq_agent_ack(pointer_of(self, "agent")) end
+
+-- Sends a text message, waiting for the answer (paced, waiting out a
+-- penalty or the login).
 function Agent:send(to, message)
   local outcome = ffi.new("uint32_t[1]")
   check(C.httpqq_agent_send(pointer_of(self, "agent"), uin(to, "to"), text(message, "message"), outcome, err))
+end
+
+-- Starts a send and returns its id at once: its result comes from
+-- take_sent(), announced on fd().
+function Agent:start_send(to, message)
+  local id = ffi.new("uint64_t[1]")
+  check(C.httpqq_agent_start_send(pointer_of(self, "agent"), uin(to, "to"), text(message, "message"), id, err))
+  return number(id[0])
+end
+
+-- The result of a started send, if one waits: { id = …, error = nil } when
+-- the server accepted it, else error is an httpqq error (with its outcome).
+function Agent:take_sent()
+  local out = ffi.new("httpqq_sent *[1]")
+  check(C.httpqq_agent_take_sent(pointer_of(self, "agent"), out, err))
+  if out[0] == nil then return nil end
+  local sent = ffi.gc(out[0], C.httpqq_sent_free)
+  local status = C.httpqq_sent_status(sent)
+  local result = { id = number(C.httpqq_sent_id(sent)) }
+  if status ~= 0 then
+    result.error = setmetatable({
+      status = status,
+      status_name = ffi.string(C.httpqq_status_name(status)),
+      message = ffi.string(C.httpqq_sent_error_message(sent)),
+      outcome = OUTCOMES[C.httpqq_sent_outcome(sent)],
+      retry_after_ms = tonumber(C.httpqq_sent_retry_after_ms(sent)),
+    }, Error)
+  end
+  return result
 end
 
 function Agent:stop() C.httpqq_agent_stop(pointer_of(self, "agent")) end

@@ -78,6 +78,117 @@ ok, e = pcall(agent.send, agent, 10001, "late")
 check(not ok and e.status == httpqq.constants.HTTPQQ_STATUS_STOPPED, "a stopped agent refuses to send")
 agent:close()
 
+-- A loop of one's own waits on agent:fd() (here poll(2)), never in C.
+local ffi = require("ffi")
+ffi.cdef([[
+struct pollfd { int fd; short events; short revents; };
+int poll(struct pollfd *fds, unsigned long count, int timeout_ms);
+int usleep(unsigned int microseconds);
+]])
+local function readable(fd, timeout_ms)
+  local wait = ffi.new("struct pollfd[1]")
+  wait[0].fd, wait[0].events = fd, 1 -- POLLIN
+  return ffi.C.poll(wait, 1, timeout_ms) == 1
+end
+local function sleep_ms(ms) ffi.C.usleep(ms * 1000) end
+
+local dave = client:agent(10004, "demo", { poll_interval_ms = 100 })
+check(readable(dave:fd(), 5000), "the online event is announced on the fd")
+dave:clear_ready()
+local first = dave:next_event(0)
+check(first and first.kind == "online", "and taken without waiting")
+check(dave:next_event(0) == nil and not readable(dave:fd(), 300), "nothing waits: the fd is quiet")
+local alice2 = client:login(10001, "demo")
+alice2:send(10004, "ping")
+local id = dave:start_send(10001, "pong")
+check(id == 1, "a started send's id")
+local got_ping, result = false, nil
+for _ = 1, 50 do
+  if got_ping and result then break end
+  if readable(dave:fd(), 100) then
+    dave:clear_ready()
+    result = dave:take_sent() or result
+    local event = dave:next_event(0)
+    while event do
+      if event.message and event.message.text == "ping" then got_ping = true end
+      event = dave:next_event(0)
+    end
+  end
+end
+check(got_ping, "the message is announced and taken")
+check(result and result.id == 1 and result.error == nil, "the started send's result is announced")
+local pongs = 0
+for _, t in ipairs(texts(alice2:messages())) do pongs = pongs + (t == "pong" and 1 or 0) end
+check(pongs == 1, "and it was delivered once")
+dave:close()
+
+-- The test controls and every option (durations in milliseconds).
+local inbox = os.tmpname()
+os.remove(inbox)
+local function delivered(body)
+  -- Alice logs in for each look: a restart ends plain sessions.
+  local look = client:login(10001, "demo")
+  local found = false
+  for _, t in ipairs(texts(look:messages())) do found = found or t == body end
+  look:close()
+  return found
+end
+local bot = client:agent(10002, "demo", {
+  poll_interval_ms = 100, backoff_initial_ms = 100, backoff_max_ms = 500, backoff_factor = 2,
+  backoff_jitter = 0.1, throttle_penalty_ms = 300, throttle_retries = 3,
+  send_pace = { count = 50, window_ms = 10000 }, relogin = true, stop_timeout_ms = 200, inbox = inbox,
+})
+bot:send(10001, "early")
+check(delivered("early"), "a send right after the start waits for the login")
+server:stop_listening()
+sleep_ms(300)
+server:restart()
+bot:send(10001, "after the restart")
+check(delivered("after the restart"), "a restart is ridden out")
+check(server:expire_session(10002), "a session to expire")
+bot:send(10001, "after the expiry")
+check(delivered("after the expiry"), "an expiry is ridden out")
+server:throttle(10002, 500)
+bot:send(10001, "after the throttle")
+check(delivered("after the throttle"), "a throttle is waited out")
+check(server:request_count(10002, "CLTMSG", 3) >= 1, "the throttled send is in the request log")
+server:pause()
+local paused_at = os.time()
+bot:start_send(10001, "after the pause")
+sleep_ms(300)
+server:resume()
+local outcome
+for _ = 1, 50 do
+  if readable(bot:fd(), 100) then
+    bot:clear_ready()
+    outcome = bot:take_sent() or outcome
+    if outcome then break end
+  end
+end
+check(outcome and outcome.error == nil and os.time() - paused_at < 10, "a pause is ridden out")
+check(delivered("after the pause"), "and the message delivered")
+bot:close()
+os.remove(inbox)
+os.remove(inbox .. ".lock")
+server:set_latency(0)
+server:drop_sessions(false)
+check(server:password_checks() >= 1 and server:connections_accepted() >= 1, "the counters")
+check(server:change_password(10005, "new"), "a password changed")
+local logouts = server:request_count(10004, "Logout")
+local fast = client:agent(10004, "demo", { throttle_retries = 0, send_pace = false, logout_on_stop = false })
+fast:send(10001, "hello")
+server:throttle(10004, 1000)
+ok, e = pcall(fast.send, fast, 10001, "too soon")
+check(not ok and e.status == httpqq.constants.HTTPQQ_STATUS_THROTTLED and e.outcome == "refused",
+  "retries off: a throttled send fails at once")
+fast:close()
+check(server:request_count(10004, "Logout") == logouts, "an agent told not to log out on stop did not")
+ok, e = pcall(client.agent, client, 10003, "demo", { pol_interval_ms = 100 })
+check(not ok and e.message:find("unknown agent option pol_interval_ms", 1, true), "an unknown option is an error")
+ok, e = pcall(client.agent, client, 10003, "demo", { backoff_factor = 0.5 })
+check(not ok and e.status == httpqq.constants.HTTPQQ_STATUS_INVALID_CONFIG, "a factor below 1 is refused")
+alice2:close()
+
 -- Everything freed (what was not closed goes with the collector).
 bob, carol, big = nil, nil, nil
 collectgarbage()

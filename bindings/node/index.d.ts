@@ -27,6 +27,10 @@ export declare class InvalidArgument extends HttpqqError {}
 export declare class ServerError extends HttpqqError {}
 export declare class InternalError extends HttpqqError {}
 export declare class StoppedError extends HttpqqError {}
+/** A send cut short by a stop; `outcome` says whether it went out. */
+export declare class Cancelled extends HttpqqError {}
+/** An agent's send that found no login within the client's timeout. */
+export declare class NotOnline extends HttpqqError {}
 
 /** A QQ number: an integer below 2**53, or a bigint. */
 export type Uin = number | bigint;
@@ -52,7 +56,8 @@ export interface AgentEvent {
   readonly attempt: number;
   /** For 'reconnecting' (the backoff) and 'throttled' (the penalty). */
   readonly delayMs: number;
-  /** For 'reconnecting' (what failed) and 'stopped' (why, unless asked to). */
+  /** For 'reconnecting' (what failed) and 'stopped' (why, unless asked to);
+   * its `outcome` says what became of the request that failed. */
   readonly error: HttpqqError | null;
 }
 
@@ -63,6 +68,27 @@ export declare class Server {
   static start(options?: { listen?: string | null; accounts?: string | null }): Server;
   /** "host:port". */
   readonly endpoint: string;
+  /** Ends the session as its idle timeout would; whether it had one. */
+  expireSession(uin: Uin): boolean;
+  /** Answers every request of `uin` with RES=3 for `durationMs`. */
+  throttle(uin: Uin, durationMs: number): void;
+  /** Delays every reply by `latencyMs` (0: none). */
+  setLatency(latencyMs: number): void;
+  /** Accepts connections but answers nothing until resume(). */
+  pause(): void;
+  resume(): void;
+  /** Refuses connections, keeping accounts and state, until restart(). */
+  stopListening(): void;
+  restart(): void;
+  /** Changes the password (the session ends); whether the account exists. */
+  changePassword(uin: Uin, password: string): boolean;
+  /** While on, ends every session right after its login. */
+  dropSessions(on: boolean): void;
+  passwordChecks(): number;
+  connectionsAccepted(): number;
+  /** Requests of `uin` answered: of `command` (its wire name) and with
+   * `result` ('null' for the NULL) only, when given. */
+  requestCount(uin: Uin, filter?: { command?: string | null; result?: number | 'null' | null }): number;
   close(): Promise<void>;
 }
 
@@ -72,11 +98,33 @@ export interface ClientOptions {
   keepAlive?: boolean;
 }
 
+/** An agent's settings; what is left out is the library's default (see
+ * bindings/README.md). An unknown name is a TypeError (and a type error). */
 export interface AgentOptions {
+  /** How often to poll while no messages come (at least 100). */
   pollIntervalMs?: number;
-  /** [first retry, longest] in milliseconds. */
-  backoffMs?: [number, number];
-  throttlePenaltyMs?: number | null;
+  /** The first retry's wait after a failure. */
+  backoffInitialMs?: number;
+  /** The longest retry wait. */
+  backoffMaxMs?: number;
+  /** How much longer each retry in a row waits (at least 1). */
+  backoffFactor?: number;
+  /** The fraction (0 to 1) a retry's wait moves at random. */
+  backoffJitter?: number;
+  /** How long to send nothing after RES=3 (default: the server's penalty). */
+  throttlePenaltyMs?: number;
+  /** How often a send refused for a penalty is sent again (0: fail at once). */
+  throttleRetries?: number;
+  /** At most `count` sends in any `windowMs`; false: no pace. */
+  sendPace?: { count: number; windowMs: number } | false;
+  /** Log in again after RES=20. */
+  relogin?: boolean;
+  /** Log out when the agent stops (default true). */
+  logoutOnStop?: boolean;
+  /** How long a stop takes at most. */
+  stopTimeoutMs?: number;
+  /** A file keeping fetched messages until handled (nothing lost to a crash). */
+  inbox?: string;
 }
 
 /** A client of one server. */
@@ -102,9 +150,13 @@ export declare class Session {
 /** A logged-in account that stays up; its events end with 'stopped'. */
 export declare class Agent implements AsyncIterable<AgentEvent> {
   readonly uin: Uin;
-  /** The next event, null if none came in time, undefined once the last was taken. */
+  /** The next event, null if none came within `timeoutMs` (default: no
+   * limit; 0: only look), undefined once the last was taken. */
   nextEvent(timeoutMs?: number): Promise<AgentEvent | null | undefined>;
   [Symbol.asyncIterator](): AsyncIterator<AgentEvent>;
+  /** Says the message taken last was handled (see `inbox`). */
+  ack(): void;
+  /** Paced, waiting out a penalty or the login; no thread waits meanwhile. */
   send(to: Uin, text: string): Promise<void>;
   stop(): void;
   close(): Promise<void>;

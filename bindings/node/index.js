@@ -11,6 +11,7 @@
 // /usr/include.
 
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
 const koffi = require('koffi');
 
@@ -56,6 +57,17 @@ for (const raw of declarations.split(';')) {
 // A message's text may hold a NUL: read it by its length, as bytes.
 C.httpqq_message_text = lib.func('const uint8_t *httpqq_message_text(const httpqq_message *message, _Out_ size_t *len)');
 
+// An agent announces waiting events on a pipe that the event loop watches
+// (libuv, through a net.Socket): libc's pipe and fcntl, found through
+// libhttpqq, which links libc.
+const libc = {
+  pipe: lib.func('int pipe(int *fds)'),
+  close: lib.func('int close(int fd)'),
+  fcntl: lib.func('int fcntl(int fd, int command, ...)'),
+};
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+
 /** A failure of libhttpqq: `status` (an httpqq_status), `statusName`, the
  * server's `reason` when it gave one, `retryAfterMs` after RES=3, and
  * `outcome`: 'refused' (certainly not carried out) or 'unknown' (sent, no
@@ -84,6 +96,8 @@ class InvalidArgument extends HttpqqError {}
 class ServerError extends HttpqqError {}
 class InternalError extends HttpqqError {}
 class StoppedError extends HttpqqError {}
+class Cancelled extends HttpqqError {}
+class NotOnline extends HttpqqError {}
 
 const errorClasses = {
   [constants.HTTPQQ_STATUS_NO_REPLY]: NoReply,
@@ -99,6 +113,8 @@ const errorClasses = {
   [constants.HTTPQQ_STATUS_SERVER]: ServerError,
   [constants.HTTPQQ_STATUS_INTERNAL]: InternalError,
   [constants.HTTPQQ_STATUS_STOPPED]: StoppedError,
+  [constants.HTTPQQ_STATUS_CANCELLED]: Cancelled,
+  [constants.HTTPQQ_STATUS_NOT_ONLINE]: NotOnline,
 };
 
 const OUTCOMES = ['accepted', 'refused', 'unknown'];
@@ -156,12 +172,15 @@ function text(value, what) {
 function messageOf(message) {
   const length = [0];
   const pointer = C.httpqq_message_text(message, length);
-  const bytes = koffi.decode(pointer, koffi.array('uint8_t', Number(length[0])));
+  // A view, then one copy into the string (koffi.array would register a
+  // type per call that is never freed: docs/DECISIONS.md, row 140).
+  const size = Number(length[0]);
+  const text = size === 0 ? '' : Buffer.from(koffi.view(pointer, size)).toString('utf8');
   const status = C.httpqq_message_status(message);
   return {
     kind: C.httpqq_message_get_kind(message),
     sender: Number(C.httpqq_message_sender(message)),
-    text: Buffer.from(bytes).toString('utf8'),
+    text,
     status: status === 0 ? null : status,
   };
 }
@@ -243,11 +262,110 @@ class Server {
     return C.httpqq_server_endpoint(this.#handle.pointer);
   }
 
+  // The test controls: rehearse what a bot meets in the field.
+
+  /** Ends `who`'s session as its idle timeout would; whether it had one. */
+  expireSession(who) {
+    return C.httpqq_server_expire_session(this.#handle.pointer, uin(who));
+  }
+
+  /** Answers every request of `who` with RES=3 for `durationMs`. */
+  throttle(who, durationMs) {
+    C.httpqq_server_throttle(this.#handle.pointer, uin(who), millis(durationMs, 'durationMs'));
+  }
+
+  /** Delays every reply by `latencyMs` (0: none). */
+  setLatency(latencyMs) {
+    C.httpqq_server_set_latency_ms(this.#handle.pointer, millis(latencyMs, 'latencyMs'));
+  }
+
+  /** Accepts connections but answers nothing until resume(). */
+  pause() {
+    C.httpqq_server_pause(this.#handle.pointer);
+  }
+
+  resume() {
+    C.httpqq_server_resume(this.#handle.pointer);
+  }
+
+  /** Closes the listening socket (connections are refused), keeping the
+   * accounts and their state, until restart() listens again. */
+  stopListening() {
+    C.httpqq_server_stop_listening(this.#handle.pointer);
+  }
+
+  restart() {
+    call('httpqq_server_restart', this.#handle.pointer);
+  }
+
+  /** Changes `who`'s password (its session ends); whether the account exists. */
+  changePassword(who, password) {
+    return C.httpqq_server_change_password(this.#handle.pointer, uin(who), text(password, 'password'));
+  }
+
+  /** While on, ends every session right after its login (a NAT that
+   * changes the client's address). */
+  dropSessions(on) {
+    C.httpqq_server_drop_sessions(this.#handle.pointer, Boolean(on));
+  }
+
+  /** Passwords checked since the start. */
+  passwordChecks() {
+    return Number(C.httpqq_server_password_checks(this.#handle.pointer));
+  }
+
+  /** Connections accepted since the start. */
+  connectionsAccepted() {
+    return Number(C.httpqq_server_connections_accepted(this.#handle.pointer));
+  }
+
+  /** Requests of `who` answered: of `command` only (its wire name, e.g.
+   * "CLTMSG") and with `result` only ('null' for the NULL), when given. */
+  requestCount(who, { command = null, result = null } = {}) {
+    const res = result === null ? -1 : result === 'null' ? -2 : result;
+    if (!Number.isInteger(res)) throw new TypeError(`httpqq: result must be an integer or 'null', not ${result}`);
+    return Number(C.httpqq_server_request_count(this.#handle.pointer, uin(who), command === null ? null : text(command, 'command'), res));
+  }
+
   /** Stops it. */
   close() {
     return this.#handle.close();
   }
 }
+
+/** A duration in milliseconds: a non-negative integer. */
+function millis(value, what) {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`httpqq: ${what} must be a whole number of milliseconds, not ${value}`);
+  }
+  return value;
+}
+
+function number(value, what) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`httpqq: ${what} must be a number, not ${value}`);
+  return value;
+}
+
+/** The agent options: each one's setter. Durations in milliseconds; what
+ * is left out is the library's default (see bindings/README.md). */
+const AGENT_OPTIONS = {
+  pollIntervalMs: (o, v) => call('httpqq_agent_options_set_poll_interval_ms', o, millis(v, 'pollIntervalMs')),
+  backoffInitialMs: (o, v) => call('httpqq_agent_options_set_backoff_initial_ms', o, millis(v, 'backoffInitialMs')),
+  backoffMaxMs: (o, v) => call('httpqq_agent_options_set_backoff_max_ms', o, millis(v, 'backoffMaxMs')),
+  backoffFactor: (o, v) => call('httpqq_agent_options_set_backoff_factor', o, number(v, 'backoffFactor')),
+  backoffJitter: (o, v) => call('httpqq_agent_options_set_backoff_jitter', o, number(v, 'backoffJitter')),
+  throttlePenaltyMs: (o, v) => call('httpqq_agent_options_set_throttle_penalty_ms', o, millis(v, 'throttlePenaltyMs')),
+  throttleRetries: (o, v) => call('httpqq_agent_options_set_throttle_retries', o, millis(v, 'throttleRetries')),
+  sendPace: (o, v) => {
+    if (v === false) return call('httpqq_agent_options_set_send_pace', o, 0, 0);
+    if (typeof v !== 'object' || v === null) throw new TypeError('httpqq: sendPace must be { count, windowMs } or false');
+    return call('httpqq_agent_options_set_send_pace', o, millis(v.count, 'sendPace.count'), millis(v.windowMs, 'sendPace.windowMs'));
+  },
+  relogin: (o, v) => call('httpqq_agent_options_set_relogin', o, Boolean(v)),
+  logoutOnStop: (o, v) => call('httpqq_agent_options_set_logout_on_stop', o, Boolean(v)),
+  stopTimeoutMs: (o, v) => call('httpqq_agent_options_set_stop_timeout_ms', o, millis(v, 'stopTimeoutMs')),
+  inbox: (o, v) => call('httpqq_agent_options_set_inbox', o, text(v, 'inbox')),
+};
 
 /** A client of one server. */
 class Client {
@@ -280,20 +398,30 @@ class Client {
     });
   }
 
-  /** An agent: a logged-in account that stays up (see Agent). */
-  agent(who, password, { pollIntervalMs = 5000, backoffMs = [1000, 30000], throttlePenaltyMs = null } = {}) {
+  /** An agent: a logged-in account that stays up (see Agent). `options`
+   * (see AGENT_OPTIONS): an unknown name is a TypeError. */
+  agent(who, password, options = {}) {
     const number = uin(who);
     text(password, 'password');
-    const options = C.httpqq_agent_options_new();
+    const settings = C.httpqq_agent_options_new();
+    const fds = new Int32Array([-1, -1]);
     try {
-      call('httpqq_agent_options_set_poll_interval_ms', options, pollIntervalMs);
-      call('httpqq_agent_options_set_backoff_ms', options, backoffMs[0], backoffMs[1]);
-      if (throttlePenaltyMs !== null) call('httpqq_agent_options_set_throttle_penalty_ms', options, throttlePenaltyMs);
+      for (const [name, value] of Object.entries(options)) {
+        const set = AGENT_OPTIONS[name];
+        if (!set) throw new TypeError(`httpqq: unknown agent option ${name} (known: ${Object.keys(AGENT_OPTIONS).join(', ')})`);
+        set(settings, value);
+      }
+      if (libc.pipe(fds) !== 0) throw new Error("httpqq: cannot make the agent's pipe");
+      for (const fd of fds) libc.fcntl(fd, F_SETFD, 'int', FD_CLOEXEC);
+      call('httpqq_agent_options_set_event_fd', settings, fds[1]);
       const out = [null];
-      call('httpqq_agent_start', this.#handle.pointer, number, password, options, out);
-      return new Agent(out[0], number);
+      call('httpqq_agent_start', this.#handle.pointer, number, password, settings, out);
+      return new Agent(out[0], number, fds);
+    } catch (err) {
+      for (const fd of fds) if (fd >= 0) libc.close(fd);
+      throw err;
     } finally {
-      C.httpqq_agent_options_free(options);
+      C.httpqq_agent_options_free(settings);
     }
   }
 
@@ -378,73 +506,211 @@ function eventOf(event) {
     delayMs: Number(C.httpqq_event_delay_ms(event)),
     error: status === 0 ? null : new (errorClasses[status] || HttpqqError)(status, C.httpqq_event_error_message(event), {
       reason: C.httpqq_event_reason(event),
+      outcome: OUTCOMES[C.httpqq_event_outcome(event)] || 'unknown',
     }),
   };
 }
 
+function sentError(sent) {
+  const status = C.httpqq_sent_status(sent);
+  if (status === 0) return null;
+  return new (errorClasses[status] || HttpqqError)(status, C.httpqq_sent_error_message(sent), {
+    retryAfterMs: Number(C.httpqq_sent_retry_after_ms(sent)),
+    outcome: OUTCOMES[C.httpqq_sent_outcome(sent)] || 'unknown',
+  });
+}
+
+/** Frees an agent nobody closed: the library first (it logs out), then the
+ * pipe it announces on. */
+const agentFinalizer = new FinalizationRegistry(({ pointer, socket, writeFd }) => {
+  C.httpqq_agent_free(pointer);
+  socket.destroy();
+  libc.close(writeFd);
+});
+
 /** A logged-in account that stays up: it polls, rides out failures with
  * backoff, waits out penalties, logs in again, and reports it all as
  * events: `for await (const event of agent)` (it ends after the 'stopped'
- * event). Waiting for events holds no thread of the event loop. */
+ * event). Nothing waits in a thread: the agent announces its events and
+ * the results of its sends on a pipe the event loop watches. */
 class Agent {
-  #handle;
+  #pointer;
+  #socket;
+  #writeFd;
+  #closed = null;
+  #finished = false;
+  /** Callers of nextEvent() waiting, oldest first. */
+  #waiting = [];
+  /** send() calls waiting for their result, by send id. */
+  #sending = new Map();
 
-  constructor(pointer, number) {
-    this.#handle = new Handle(pointer, 'httpqq_agent_free', 'agent');
+  constructor(pointer, number, fds) {
+    this.#pointer = pointer;
     this.uin = number;
+    this.#writeFd = fds[1];
+    // The read end, watched by libuv; the listener holds the agent weakly,
+    // so an agent nobody closed can still be collected (and freed).
+    this.#socket = new net.Socket({ fd: fds[0], readable: true, writable: false });
+    const agent = new WeakRef(this);
+    this.#socket.on('data', () => agent.deref()?.#pump());
+    this.#socket.on('error', () => {});
+    this.#socket.unref();
+    agentFinalizer.register(this, { pointer, socket: this.#socket, writeFd: this.#writeFd }, this);
   }
 
-  /** The next event, or null if none came within `timeoutMs`; null also
-   * once the last event was taken. */
-  nextEvent(timeoutMs = 250) {
-    return this.#handle.use(async (agent) => {
+  get #live() {
+    if (this.#closed) throw new Error('httpqq: the agent is closed');
+    return this.#pointer;
+  }
+
+  /** The process stays up while something waits on the agent. */
+  #watch() {
+    if (this.#waiting.length > 0 || this.#sending.size > 0) this.#socket.ref();
+    else this.#socket.unref();
+  }
+
+  /** The next event without waiting: an event, null, or undefined after
+   * the last one. */
+  #take() {
+    if (this.#finished) return undefined;
+    const out = [null];
+    const error = C.httpqq_error_new();
+    try {
+      const status = C.httpqq_agent_next_event(this.#live, 0, out, error);
+      if (status === constants.HTTPQQ_STATUS_STOPPED) {
+        this.#finished = true;
+        return undefined;
+      }
+      if (status !== 0) throw failure(error);
+    } finally {
+      C.httpqq_error_free(error);
+    }
+    if (!out[0]) return null;
+    try {
+      const event = eventOf(out[0]);
+      if (event.kind === 'stopped') this.#finished = true;
+      return event;
+    } finally {
+      C.httpqq_event_free(out[0]);
+    }
+  }
+
+  /** What the pipe announced: the results of sends, then events for the
+   * callers waiting (events nobody waits for stay in the library, so that
+   * an inbox forgets a message only once it was handled). */
+  #pump() {
+    if (this.#closed) return;
+    for (;;) {
       const out = [null];
+      call('httpqq_agent_take_sent', this.#pointer, out);
+      if (!out[0]) break;
       try {
-        await callAsync('httpqq_agent_next_event', agent, timeoutMs, out);
-      } catch (err) {
-        if (err instanceof StoppedError) return undefined;
-        throw err;
-      }
-      if (!out[0]) return null;
-      try {
-        return eventOf(out[0]);
+        const id = Number(C.httpqq_sent_id(out[0]));
+        const waiter = this.#sending.get(id);
+        this.#sending.delete(id);
+        const error = sentError(out[0]);
+        if (waiter) error ? waiter.reject(error) : waiter.resolve();
       } finally {
-        C.httpqq_event_free(out[0]);
+        C.httpqq_sent_free(out[0]);
       }
+    }
+    while (this.#waiting.length > 0) {
+      const event = this.#take();
+      if (event === null) break;
+      this.#waiting.shift().settle(event);
+    }
+    this.#watch();
+  }
+
+  /** The next event, or null if none came within `timeoutMs` (Infinity:
+   * as long as it takes; 0: only look); undefined once the last one was
+   * taken. Taking an event says the message taken before was handled
+   * (see the inbox option). */
+  nextEvent(timeoutMs = Infinity) {
+    return new Promise((resolve, reject) => {
+      let event;
+      try {
+        event = this.#take();
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      if (event !== null || timeoutMs <= 0) {
+        resolve(event);
+        return;
+      }
+      const waiter = {
+        settle: (value) => {
+          if (waiter.timer) clearTimeout(waiter.timer);
+          resolve(value);
+        },
+      };
+      if (Number.isFinite(timeoutMs)) {
+        waiter.timer = setTimeout(() => {
+          this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
+          this.#watch();
+          resolve(null);
+        }, timeoutMs);
+      }
+      this.#waiting.push(waiter);
+      this.#watch();
     });
   }
 
   async *[Symbol.asyncIterator]() {
     for (;;) {
-      const event = await this.nextEvent(250);
-      if (event === undefined) return;
-      if (event === null) continue;
+      const event = await this.nextEvent();
+      if (event === undefined || event === null) return;
       yield event;
       if (event.kind === 'stopped') return;
     }
   }
 
-  /** Sends a text message; rejects with the error, whose `outcome` says
-   * 'refused' or 'unknown' (sent, no reply). Never resent by itself. */
+  /** Says the message taken last was handled (with an inbox it is
+   * forgotten; taking the next event does this too). */
+  ack() {
+    C.httpqq_agent_ack(this.#live);
+  }
+
+  /** Sends a text message (paced, waiting out a penalty or the login);
+   * rejects with the error, whose `outcome` says 'refused' or 'unknown'
+   * (sent, no reply). Never resent by itself. No thread waits meanwhile. */
   send(to, message) {
     const target = uin(to, 'to');
     text(message, 'message');
-    return this.#handle.use((agent) => callAsync('httpqq_agent_send', agent, target, message, [0]));
+    const id = [0];
+    call('httpqq_agent_start_send', this.#live, target, message, id);
+    return new Promise((resolve, reject) => {
+      this.#sending.set(Number(id[0]), { resolve, reject });
+      this.#watch();
+    });
   }
 
   /** Stops it; returns at once. Its events end with 'stopped'. */
   stop() {
-    C.httpqq_agent_stop(this.#handle.pointer);
+    C.httpqq_agent_stop(this.#live);
   }
 
-  /** Stops it, waits until it finished (it logs out), and frees it. */
+  /** Stops it, waits until it finished (it logs out), and frees it. What
+   * still waits on it ends: nextEvent() with undefined, send() with a
+   * StoppedError. */
   close() {
-    try {
-      C.httpqq_agent_stop(this.#handle.pointer);
-    } catch {
-      // closed already
+    if (!this.#closed) {
+      this.#closed = (async () => {
+        agentFinalizer.unregister(this);
+        C.httpqq_agent_stop(this.#pointer);
+        // It logs out first: on a worker thread.
+        await new Promise((resolve) => C.httpqq_agent_free.async(this.#pointer, () => resolve()));
+        this.#socket.destroy();
+        libc.close(this.#writeFd);
+        for (const waiter of this.#waiting.splice(0)) waiter.settle(undefined);
+        for (const waiter of this.#sending.values()) {
+          waiter.reject(new StoppedError(constants.HTTPQQ_STATUS_STOPPED, 'httpqq: the agent was closed before the send ended', { outcome: 'unknown' }));
+        }
+        this.#sending.clear();
+      })();
     }
-    return this.#handle.close();
+    return this.#closed;
   }
 }
 
@@ -467,6 +733,8 @@ module.exports = {
   ServerError,
   InternalError,
   StoppedError,
+  Cancelled,
+  NotOnline,
   constants,
   version: C.httpqq_version(),
 };

@@ -106,3 +106,131 @@ test('an agent\'s events as an async iterator, with sends and a stop', async () 
 test('the package is the version of the library it binds', () => {
   assert.equal(require('../package.json').version, httpqq.version);
 });
+
+// Idle agents hold no thread: libuv's pool (4 threads, shared with every
+// fs, dns.lookup and crypto call of the process) stays free for the rest.
+test('sixteen idle agents leave the thread pool to the rest of the process', async () => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const server = httpqq.Server.start();
+  const client = new httpqq.Client(server.endpoint);
+  const agents = Array.from({ length: 16 }, (_, n) => client.agent(10001 + (n % 5), 'demo', { pollIntervalMs: 1000 }));
+  const consumers = agents.map(async (agent) => {
+    for await (const event of agent) void event;
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httpqq-node-'));
+  const file = path.join(dir, 'small');
+  fs.writeFileSync(file, 'x'.repeat(100));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 64 }, () => fs.promises.readFile(file)));
+  const took = performance.now() - started;
+  // Agents that waited on pool threads (250 ms at a time) made this 3.5 s.
+  assert.ok(took < 1000, `64 reads of a small file took ${took.toFixed(0)} ms`);
+  await Promise.all(agents.map((agent) => agent.close()));
+  await Promise.all(consumers);
+  fs.rmSync(dir, { recursive: true });
+  await client.close();
+  await server.close();
+});
+
+test('the test controls rehearse what bots meet; every option reaches the agent', async () => {
+  const os = require('node:os');
+  const path = require('node:path');
+  const fs = require('node:fs');
+  const server = httpqq.Server.start();
+  const client = new httpqq.Client(server.endpoint, { timeoutMs: 2000 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httpqq-node-'));
+  const bob = client.agent(10002, 'demo', {
+    pollIntervalMs: 100, backoffInitialMs: 100, backoffMaxMs: 500, backoffFactor: 2, backoffJitter: 0.1,
+    throttlePenaltyMs: 300, throttleRetries: 3, sendPace: { count: 50, windowMs: 10000 }, relogin: true,
+    stopTimeoutMs: 200, inbox: path.join(dir, 'bob.inbox'),
+  });
+  // Alice logs in for each look: a restart ends plain sessions.
+  const delivered = async (body) => {
+    const alice = await client.login(10001, 'demo');
+    const texts = (await alice.messages()).map((m) => m.text);
+    await alice.close();
+    return texts.includes(body);
+  };
+  await bob.send(10001, 'early'); // right after the start: it waits for the login
+  assert.ok(await delivered('early'));
+  server.stopListening();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  server.restart();
+  await bob.send(10001, 'after the restart');
+  assert.ok(await delivered('after the restart'));
+  assert.equal(server.expireSession(10002), true);
+  await bob.send(10001, 'after the expiry');
+  assert.ok(await delivered('after the expiry'));
+  server.throttle(10002, 500);
+  const started = performance.now();
+  await bob.send(10001, 'after the throttle');
+  assert.ok(performance.now() - started >= 290, 'sent after the penalty');
+  assert.ok(await delivered('after the throttle'));
+  assert.ok(server.requestCount(10002, { command: 'CLTMSG', result: 3 }) >= 1);
+  server.pause();
+  setTimeout(() => server.resume(), 300);
+  await bob.send(10001, 'after the pause');
+  assert.ok(await delivered('after the pause'));
+  server.setLatency(0);
+  server.dropSessions(false);
+  assert.ok(server.passwordChecks() >= 1 && server.connectionsAccepted() >= 1);
+  assert.equal(server.changePassword(10005, 'new'), true);
+  await bob.close();
+  // Retries off: a throttled send fails at once, with what happened.
+  const fast = client.agent(10004, 'demo', { throttleRetries: 0, sendPace: false, logoutOnStop: false });
+  await fast.send(10001, 'hello');
+  server.throttle(10004, 1000);
+  await assert.rejects(fast.send(10001, 'too soon'), (err) => err instanceof httpqq.Throttled && err.outcome === 'refused');
+  await fast.close();
+  // Only the agent that logs out on stop did.
+  assert.ok(server.requestCount(10002, { command: 'Logout' }) >= 1);
+  assert.equal(server.requestCount(10004, { command: 'Logout' }), 0);
+  // Unknown options and settings that make no sense are refused.
+  assert.throws(() => client.agent(10003, 'demo', { pollInterval: 100 }), /unknown agent option pollInterval/);
+  assert.throws(() => client.agent(10003, 'demo', { sendPace: 5 }), TypeError);
+  assert.throws(() => client.agent(10003, 'demo', { backoffFactor: 0.5 }), httpqq.InvalidConfig);
+  // A send that finds no login in time: refused as not online.
+  const nowhere = new httpqq.Client('127.0.0.1:9', { timeoutMs: 300 });
+  const lost = nowhere.agent(10002, 'demo');
+  await assert.rejects(lost.send(10001, 'nobody home'), (err) => err instanceof httpqq.NotOnline && err.outcome === 'refused');
+  await lost.close();
+  await nowhere.close();
+  fs.rmSync(dir, { recursive: true });
+  await client.close();
+  await server.close();
+});
+
+test('an inbox loses nothing a closed agent had not handled', async () => {
+  const os = require('node:os');
+  const path = require('node:path');
+  const fs = require('node:fs');
+  const server = httpqq.Server.start();
+  const client = new httpqq.Client(server.endpoint);
+  const alice = await client.login(10001, 'demo');
+  await alice.send(10003, 'one');
+  await alice.send(10003, 'two');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'httpqq-node-'));
+  const inbox = path.join(dir, 'carol.inbox');
+  const texts = async (agent, count) => {
+    const got = [];
+    for await (const event of agent) {
+      if (event.message?.kind === httpqq.constants.HTTPQQ_MESSAGE_KIND_TEXT) got.push(event.message.text);
+      if (got.length === count) break;
+    }
+    return got;
+  };
+  const first = client.agent(10003, 'demo', { inbox });
+  assert.deepEqual(await texts(first, 1), ['one']);
+  await first.close(); // 'one' in hand, 'two' not taken
+  const second = client.agent(10003, 'demo', { inbox });
+  assert.deepEqual(await texts(second, 2), ['one', 'two']);
+  second.ack();
+  await second.close();
+  fs.rmSync(dir, { recursive: true });
+  await alice.close();
+  await client.close();
+  await server.close();
+});

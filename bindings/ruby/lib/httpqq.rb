@@ -24,6 +24,7 @@
 #   end
 
 require "ffi"
+require "io/wait"
 
 module Httpqq
   # The C library, its functions attached from httpqq_cdef.h.
@@ -50,7 +51,7 @@ module Httpqq
     SCALARS = {
       "void" => :void, "bool" => :bool, "size_t" => :size_t,
       "int32_t" => :int32, "uint32_t" => :uint32, "int64_t" => :int64,
-      "uint64_t" => :uint64, "uint16_t" => :uint16,
+      "uint64_t" => :uint64, "uint16_t" => :uint16, "double" => :double,
     }.freeze
 
     # A C type as the ffi gem names it: pointers (strings included) stay
@@ -109,13 +110,15 @@ module Httpqq
   class ServerError < Error; end
   class InternalError < Error; end
   class Stopped < Error; end
+  class Cancelled < Error; end
+  class NotOnline < Error; end
 
   ERRORS = {
     STATUS_NO_REPLY => NoReply, STATUS_NOT_LOGGED_IN => NotLoggedIn, STATUS_THROTTLED => Throttled,
     STATUS_INVALID_UIN => InvalidUin, STATUS_LOGIN_FAILED => LoginFailed, STATUS_PROTOCOL => ProtocolError,
     STATUS_TRANSPORT => TransportError, STATUS_TIMEOUT => TimeoutError, STATUS_INVALID_CONFIG => InvalidConfig,
     STATUS_INVALID_ARGUMENT => InvalidArgument, STATUS_SERVER => ServerError, STATUS_INTERNAL => InternalError,
-    STATUS_STOPPED => Stopped,
+    STATUS_STOPPED => Stopped, STATUS_CANCELLED => Cancelled, STATUS_NOT_ONLINE => NotOnline,
   }.freeze
 
   OUTCOMES = { OUTCOME_ACCEPTED => :accepted, OUTCOME_REFUSED => :refused, OUTCOME_UNKNOWN => :unknown }.freeze
@@ -166,6 +169,18 @@ module Httpqq
     raise ArgumentError, "httpqq: #{what} holds a NUL byte" if value.include?("\0")
 
     value
+  end
+
+  # The arguments of httpqq_agent_options_set_send_pace: nil (the default),
+  # false (no pace), or [count, seconds].
+  def self.pace(value)
+    return nil if value.nil?
+    return [0, 0] if value == false
+    unless value.is_a?(Array) && value.size == 2
+      raise TypeError, "httpqq: send_pace must be [count, seconds] or false, not #{value.inspect}"
+    end
+
+    [Integer(value[0]), milliseconds(value[1], "send_pace's seconds")]
   end
 
   def self.milliseconds(seconds, what)
@@ -273,6 +288,61 @@ module Httpqq
     # "host:port".
     def endpoint = @handle.use { |server| Httpqq.string(C.httpqq_server_endpoint(server)) }
 
+    # The test controls: rehearse what a bot meets in the field. Durations
+    # in seconds.
+
+    # Ends uin's session as its idle timeout would; whether it had one.
+    def expire_session(uin) = @handle.use { |server| C.httpqq_server_expire_session(server, Httpqq.uin(uin)) }
+
+    # Answers every request of uin with RES=3 for the given seconds.
+    def throttle(uin, seconds)
+      @handle.use { |server| C.httpqq_server_throttle(server, Httpqq.uin(uin), Httpqq.milliseconds(seconds, "seconds")) }
+      nil
+    end
+
+    # Delays every reply by the given seconds (0: none).
+    def latency=(seconds)
+      @handle.use { |server| C.httpqq_server_set_latency_ms(server, Httpqq.milliseconds(seconds, "latency")) }
+    end
+
+    # Accepts connections but answers nothing until #resume.
+    def pause = @handle.use { |server| C.httpqq_server_pause(server) } && nil
+    def resume = @handle.use { |server| C.httpqq_server_resume(server) } && nil
+
+    # Closes the listening socket (connections are refused), keeping the
+    # accounts and their state, until #restart listens again on the same
+    # address.
+    def stop_listening = @handle.use { |server| C.httpqq_server_stop_listening(server) } && nil
+
+    def restart
+      @handle.use { |server| Httpqq.call(:httpqq_server_restart, server) }
+      nil
+    end
+
+    # Changes uin's password (its session ends); whether the account exists.
+    def change_password(uin, password)
+      @handle.use do |server|
+        C.httpqq_server_change_password(server, Httpqq.uin(uin), Httpqq.text(password, "password"))
+      end
+    end
+
+    # While on, ends every session right after its login (a NAT that
+    # changes the client's address).
+    def drop_sessions(on) = @handle.use { |server| C.httpqq_server_drop_sessions(server, on ? true : false) } && nil
+
+    # Passwords checked, and connections accepted, since the start.
+    def password_checks = @handle.use { |server| C.httpqq_server_password_checks(server) }
+    def connections_accepted = @handle.use { |server| C.httpqq_server_connections_accepted(server) }
+
+    # Requests of uin answered: of command only (its wire name, e.g.
+    # "CLTMSG") and with result only (:null for the NULL), when given.
+    def request_count(uin, command: nil, result: nil)
+      res = { nil => -1, :null => -2 }.fetch(result) { Integer(result) }
+      @handle.use do |server|
+        C.httpqq_server_request_count(server, Httpqq.uin(uin), command && Httpqq.text(command, "command"), res)
+      end
+    end
+
     def close = @handle.close
     def closed? = @handle.closed?
   end
@@ -313,26 +383,47 @@ module Httpqq
       Closing.around(session, &block)
     end
 
-    # An Agent: a logged-in account that stays up. poll_interval and
-    # backoff in seconds.
-    def agent(who, password, poll_interval: 5, backoff: [1, 30], throttle_penalty: nil, &block)
+    # An Agent: a logged-in account that stays up (with a block: yields it
+    # and closes it after). Durations in seconds; what is left out is the
+    # library's default (see bindings/README.md); an unknown option is an
+    # ArgumentError. send_pace: [count, seconds], or false for none.
+    def agent(who, password, poll_interval: nil, backoff_initial: nil, backoff_max: nil, backoff_factor: nil,
+              backoff_jitter: nil, throttle_penalty: nil, throttle_retries: nil, send_pace: nil, relogin: nil,
+              logout_on_stop: nil, stop_timeout: nil, inbox: nil, &block)
       number = Httpqq.uin(who)
       password = Httpqq.text(password, "password")
+      ms = Httpqq.method(:milliseconds)
+      settings = {
+        httpqq_agent_options_set_poll_interval_ms: poll_interval && [ms.(poll_interval, "poll_interval")],
+        httpqq_agent_options_set_backoff_initial_ms: backoff_initial && [ms.(backoff_initial, "backoff_initial")],
+        httpqq_agent_options_set_backoff_max_ms: backoff_max && [ms.(backoff_max, "backoff_max")],
+        httpqq_agent_options_set_backoff_factor: backoff_factor && [Float(backoff_factor)],
+        httpqq_agent_options_set_backoff_jitter: backoff_jitter && [Float(backoff_jitter)],
+        httpqq_agent_options_set_throttle_penalty_ms: throttle_penalty && [ms.(throttle_penalty, "throttle_penalty")],
+        httpqq_agent_options_set_throttle_retries: throttle_retries && [Integer(throttle_retries)],
+        httpqq_agent_options_set_send_pace: Httpqq.pace(send_pace),
+        httpqq_agent_options_set_relogin: relogin.nil? ? nil : [relogin ? true : false],
+        httpqq_agent_options_set_logout_on_stop: logout_on_stop.nil? ? nil : [logout_on_stop ? true : false],
+        httpqq_agent_options_set_stop_timeout_ms: stop_timeout && [ms.(stop_timeout, "stop_timeout")],
+        httpqq_agent_options_set_inbox: inbox && [Httpqq.text(inbox.to_s, "inbox")],
+      }
+      # The agent announces what waits on a pipe: threads wait on its read
+      # end (in IO#wait_readable, the fiber scheduler's if there is one),
+      # never in C.
+      reader, writer = IO.pipe
       options = C.httpqq_agent_options_new
       agent = begin
-        Httpqq.call(:httpqq_agent_options_set_poll_interval_ms, options,
-                    Httpqq.milliseconds(poll_interval, "poll_interval"))
-        Httpqq.call(:httpqq_agent_options_set_backoff_ms, options, Httpqq.milliseconds(backoff[0], "backoff"),
-                    Httpqq.milliseconds(backoff[1], "backoff"))
-        if throttle_penalty
-          Httpqq.call(:httpqq_agent_options_set_throttle_penalty_ms, options,
-                      Httpqq.milliseconds(throttle_penalty, "throttle_penalty"))
-        end
+        settings.each { |setter, args| Httpqq.call(setter, options, *args) if args }
+        Httpqq.call(:httpqq_agent_options_set_event_fd, options, writer.fileno)
         @handle.use do |client|
           out = FFI::MemoryPointer.new(:pointer)
           Httpqq.call(:httpqq_agent_start, client, number, password, options, out)
-          Agent.new(out.read_pointer, number)
+          Agent.new(out.read_pointer, number, reader, writer)
         end
+      rescue StandardError
+        reader.close
+        writer.close
+        raise
       ensure
         C.httpqq_agent_options_free(options)
       end
@@ -408,7 +499,8 @@ module Httpqq
     status = C.httpqq_event_error_status(pointer)
     error = unless status.zero?
               ERRORS.fetch(status, Error).new(string(C.httpqq_event_error_message(pointer)),
-                                              status: status, reason: string(C.httpqq_event_reason(pointer)))
+                                              status: status, reason: string(C.httpqq_event_reason(pointer)),
+                                              outcome: OUTCOMES.fetch(C.httpqq_event_outcome(pointer), :unknown))
             end
     Event.new(
       kind: EVENT_KINDS.fetch(C.httpqq_event_get_kind(pointer), :other),
@@ -429,38 +521,49 @@ module Httpqq
   #       bot.send_message(event.message.sender, "got it") if event.kind == :message
   #     end
   #   end
+  #
+  # Waiting holds no thread in C: the agent announces waiting events and
+  # send results on a pipe, and the waiting threads wait on it (one reads
+  # it, the others wait for its news). #io is that pipe, for a loop of your
+  # own (IO.select, or a fiber scheduler).
   class Agent
     include Enumerable
 
     attr_reader :uin
 
-    # How long one wait in C lasts, at most, in #each_event: Ctrl-C and
-    # Thread#raise land between two waits.
-    SLICE = 0.25
-
-    def initialize(pointer, number)
+    def initialize(pointer, number, reader, writer)
       @handle = Handle.new(pointer, :httpqq_agent_free, "agent")
       @uin = number
+      @reader = reader
+      @writer = writer
+      @lock = Mutex.new
+      @news = ConditionVariable.new
+      @reading = false
+      @results = {}
     end
 
-    # The next Event; nil if none came within timeout seconds; false once
-    # the last one (:stopped) was taken.
-    def next_event(timeout: SLICE)
-      @handle.use do |agent|
-        out = FFI::MemoryPointer.new(:pointer)
-        begin
-          Httpqq.call(:httpqq_agent_next_event, agent, Httpqq.milliseconds(timeout, "timeout"), out)
-        rescue Stopped
-          return false
-        end
-        return nil if out.read_pointer.null?
+    # The IO that becomes readable when events or send results are waiting
+    # (for IO.select, or a loop of your own): then take events with
+    # next_event(timeout: 0) until it gives nil, which also reads the IO.
+    def io = @reader
 
-        event = FFI::AutoPointer.new(out.read_pointer, C.method(:httpqq_event_free))
-        begin
-          Httpqq.event_of(event)
-        ensure
-          event.free
+    # The next Event; nil if none came within timeout seconds (nil: wait as
+    # long as it takes; 0: only look); false once the last one (:stopped)
+    # was taken. Taking an event says the message taken before was handled
+    # (see the inbox option). IOError once the agent is closed (also in a
+    # thread waiting here when another closes it).
+    def next_event(timeout: nil)
+      deadline = timeout && (Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout)
+      loop do
+        event = take_event
+        return event unless event.nil?
+        if deadline && Process.clock_gettime(Process::CLOCK_MONOTONIC) >= deadline
+          # Nothing waits: what the pipe holds is news taken already.
+          wait_for_news(deadline)
+          return nil
         end
+
+        wait_for_news(deadline)
       end
     end
 
@@ -470,9 +573,8 @@ module Httpqq
       return enum_for(:each_event) unless block_given?
 
       loop do
-        event = next_event(timeout: SLICE)
+        event = next_event
         break if event == false
-        next if event.nil?
 
         yield event
         break if event.kind == :stopped
@@ -481,14 +583,36 @@ module Httpqq
     end
     alias each each_event
 
-    # Sends a text message; on failure the error's #outcome says :refused or
-    # :unknown (sent, no reply). Never resent by itself.
+    # Says the message taken last was handled (with an inbox it is
+    # forgotten; taking the next event does this too).
+    def ack
+      @handle.use { |agent| C.httpqq_agent_ack(agent) }
+      nil
+    end
+
+    # Sends a text message, paced, waiting out a penalty or the login; on
+    # failure the error's #outcome says :refused or :unknown (sent, no
+    # reply). Never resent by itself.
     def send_message(to, message)
+      id = start_send(to, message)
+      loop do
+        done, error = @lock.synchronize { [@results.key?(id), @results.delete(id)] }
+        if done
+          raise error if error
+
+          return nil
+        end
+        wait_for_news(nil)
+      end
+    end
+
+    # Starts a send and returns its id at once; #send_message waits for it.
+    def start_send(to, message)
       target = Httpqq.uin(to, "to")
       message = Httpqq.text(message, "message")
-      outcome = FFI::MemoryPointer.new(:uint32)
-      @handle.use { |agent| Httpqq.call(:httpqq_agent_send, agent, target, message, outcome) }
-      nil
+      id = FFI::MemoryPointer.new(:uint64)
+      @handle.use { |agent| Httpqq.call(:httpqq_agent_start_send, agent, target, message, id) }
+      id.read(:uint64)
     end
 
     # Asks it to stop; returns at once. Its events end with :stopped.
@@ -505,8 +629,86 @@ module Httpqq
         # closed already
       end
       @handle.close
+      @lock.synchronize do
+        [@reader, @writer].each { |io| io.close unless io.closed? }
+        @news.broadcast
+      end
+      nil
     end
 
     def closed? = @handle.closed?
+
+    private
+
+    # The next event without waiting: an Event, nil, or false after the last.
+    def take_event
+      @handle.use do |agent|
+        out = FFI::MemoryPointer.new(:pointer)
+        begin
+          Httpqq.call(:httpqq_agent_next_event, agent, 0, out)
+        rescue Stopped
+          return false
+        end
+        return nil if out.read_pointer.null?
+
+        event = FFI::AutoPointer.new(out.read_pointer, C.method(:httpqq_event_free))
+        begin
+          Httpqq.event_of(event)
+        ensure
+          event.free
+        end
+      end
+    end
+
+    # Waits for the pipe to say something changed, until deadline (nil: no
+    # limit): one thread reads it and takes the send results; the others
+    # wait for its news.
+    def wait_for_news(deadline)
+      @lock.synchronize do
+        raise IOError, "httpqq: the agent is closed" if @reader.closed?
+
+        if @reading
+          @news.wait(@lock, deadline && [deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC), 0].max)
+          return
+        end
+        @reading = true
+      end
+      begin
+        left = deadline && [deadline - Process.clock_gettime(Process::CLOCK_MONOTONIC), 0].max
+        begin
+          readable = @reader.wait_readable(left) && @reader.read_nonblock(4096, exception: false)
+        rescue IOError
+          raise IOError, "httpqq: the agent is closed"
+        end
+        take_results if readable
+      ensure
+        @lock.synchronize do
+          @reading = false
+          @news.broadcast
+        end
+      end
+    end
+
+    def take_results
+      @handle.use do |agent|
+        loop do
+          out = FFI::MemoryPointer.new(:pointer)
+          Httpqq.call(:httpqq_agent_take_sent, agent, out)
+          break if out.read_pointer.null?
+
+          sent = FFI::AutoPointer.new(out.read_pointer, C.method(:httpqq_sent_free))
+          status = C.httpqq_sent_status(sent)
+          error = unless status.zero?
+                    ERRORS.fetch(status, Error).new(
+                      Httpqq.string(C.httpqq_sent_error_message(sent)), status: status,
+                      retry_after: C.httpqq_sent_retry_after_ms(sent) / 1000.0,
+                      outcome: OUTCOMES.fetch(C.httpqq_sent_outcome(sent), :unknown)
+                    )
+                  end
+          @lock.synchronize { @results[C.httpqq_sent_id(sent)] = error }
+          sent.free
+        end
+      end
+    end
   end
 end

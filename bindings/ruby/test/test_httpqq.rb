@@ -10,6 +10,7 @@
 
 require "minitest/autorun"
 require "httpqq"
+require "tmpdir"
 
 class HttpqqTest < Minitest::Test
   TEXT = "你好 & 1+1=2 %26\nsecond line"
@@ -172,5 +173,119 @@ class HttpqqTest < Minitest::Test
     assert_equal :online, kinds.first
     assert_equal :stopped, kinds.last
     assert_includes kinds, :message
+  end
+
+  def delivered?(text)
+    # Alice logs in for each look: a restart ends plain sessions.
+    @client.login(10001, "demo") { |alice| texts(alice).map(&:text).include?(text) }
+  end
+
+  # Waiting threads wait on the agent's pipe, not in C: sixteen idle agents
+  # with a thread each in #next_event leave other threads' C calls alone,
+  # and the pipe itself works in IO.select.
+  def test_waiting_happens_on_the_pipe
+    agents = Array.new(16) { |n| @client.agent(10001 + n % 5, "demo", poll_interval: 1) }
+    waiters = agents.map do |agent|
+      Thread.new do
+        Thread.current.report_on_exception = false
+        loop { break if agent.next_event(timeout: 0.5) == false }
+      rescue IOError => e
+        e.message # closed while waiting: the thread ends
+      end
+    end
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    20.times { @client.login(10001, "demo") { |s| s.friends } }
+    assert_operator Process.clock_gettime(Process::CLOCK_MONOTONIC) - started, :<, 5
+    agents.each(&:close)
+    waiters.each { |t| t.join(5) }
+    assert waiters.none?(&:alive?)
+    assert(waiters.all? { |t| t.value.nil? || t.value == "httpqq: the agent is closed" }, waiters.map(&:value).inspect)
+  end
+
+  # A loop of one's own: IO.select on the agent's io, then next_event with
+  # no wait until nil.
+  def test_the_agents_io_says_when_to_look
+    @client.agent(10003, "demo", poll_interval: 0.1) do |carol|
+      assert IO.select([carol.io], nil, nil, 5), "the online event is announced"
+      assert_equal :online, carol.next_event(timeout: 0).kind
+      assert_nil carol.next_event(timeout: 0)
+      assert_nil IO.select([carol.io], nil, nil, 0.3), "nothing waits: the io is quiet"
+      @client.login(10001, "demo") { |alice| alice.send_message(10003, "look") }
+      assert IO.select([carol.io], nil, nil, 5), "the message is announced"
+      events = []
+      while (event = carol.next_event(timeout: 0))
+        events << event
+      end
+      assert_includes events.map { |e| e.message&.text }, "look"
+    end
+  end
+
+  def test_the_test_controls_and_every_option
+    Dir.mktmpdir do |dir|
+      @client.agent(10002, "demo", poll_interval: 0.1, backoff_initial: 0.1, backoff_max: 0.5, backoff_factor: 2,
+                                   backoff_jitter: 0.1, throttle_penalty: 0.3, throttle_retries: 3,
+                                   send_pace: [50, 10], relogin: true, stop_timeout: 0.2,
+                                   inbox: File.join(dir, "bob.inbox")) do |bob|
+        bob.send_message(10001, "early") # right after the start: it waits for the login
+        assert delivered?("early")
+        @server.stop_listening
+        sleep 0.3
+        @server.restart
+        bob.send_message(10001, "after the restart")
+        assert delivered?("after the restart")
+        assert @server.expire_session(10002)
+        bob.send_message(10001, "after the expiry")
+        assert delivered?("after the expiry")
+        @server.throttle(10002, 0.5)
+        started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        bob.send_message(10001, "after the throttle")
+        assert_operator Process.clock_gettime(Process::CLOCK_MONOTONIC) - started, :>=, 0.3
+        assert delivered?("after the throttle")
+        assert_operator @server.request_count(10002, command: "CLTMSG", result: 3), :>=, 1
+        @server.pause
+        resumer = Thread.new { sleep 0.3; @server.resume }
+        bob.send_message(10001, "after the pause")
+        resumer.join
+        assert delivered?("after the pause")
+      end
+    end
+    @server.latency = 0
+    @server.drop_sessions(false)
+    assert_operator @server.password_checks, :>=, 1
+    assert_operator @server.connections_accepted, :>=, 1
+    assert @server.change_password(10005, "new")
+    # Retries off: a throttled send fails at once, with what happened.
+    @client.agent(10004, "demo", throttle_retries: 0, send_pace: false, logout_on_stop: false) do |fast|
+      fast.send_message(10001, "hello")
+      @server.throttle(10004, 1)
+      error = assert_raises(Httpqq::Throttled) { fast.send_message(10001, "too soon") }
+      assert_equal :refused, error.outcome
+    end
+    assert_equal 0, @server.request_count(10004, command: "Logout"), "no logout on stop"
+    # Unknown options and settings that make no sense are refused.
+    assert_raises(ArgumentError) { @client.agent(10003, "demo", pol_interval: 1) }
+    assert_raises(Httpqq::InvalidConfig) { @client.agent(10003, "demo", backoff_factor: 0.5) }
+    assert_raises(TypeError) { @client.agent(10003, "demo", send_pace: 5) }
+    # A send that finds no login in time: refused as not online.
+    Httpqq::Client.open("127.0.0.1:9", timeout: 0.3) do |nowhere|
+      nowhere.agent(10002, "demo") do |lost|
+        error = assert_raises(Httpqq::NotOnline) { lost.send_message(10001, "nobody home") }
+        assert_equal :refused, error.outcome
+      end
+    end
+  end
+
+  def test_an_inbox_loses_nothing_a_stopped_agent_had_not_handled
+    Dir.mktmpdir do |dir|
+      path = File.join(dir, "carol.inbox")
+      @client.login(10001, "demo") { |alice| %w[one two].each { |t| alice.send_message(10003, t) } }
+      next_text = lambda do |agent|
+        agent.each_event { |e| return e.message.text if e.kind == :message && e.message.kind == :text }
+      end
+      first = @client.agent(10003, "demo", inbox: path) { |carol| next_text.(carol) }
+      second = @client.agent(10003, "demo", inbox: path) { |carol| [next_text.(carol), next_text.(carol)].tap { carol.ack } }
+      assert_equal "one", first
+      assert_equal %w[one two], second
+    end
   end
 end
