@@ -838,7 +838,8 @@ httpqq_client_builder *httpqq_client_builder_new(void);
 void httpqq_client_builder_free(httpqq_client_builder *builder);
 
 // Sets the server: `host:port` or `host` (port 8000), e.g.
-// `"127.0.0.1:8000"`; `http://` in front is accepted. Checked by
+// `"127.0.0.1:8000"`; `http://` in front is accepted, and `https://`
+// (port 443 if none) turns TLS on. Checked by
 // `httpqq_client_builder_build`.
 //
 // Returns `HTTPQQ_STATUS_INVALID_ARGUMENT` for NULL or text that is not
@@ -850,6 +851,41 @@ void httpqq_client_builder_free(httpqq_client_builder *builder);
 int32_t httpqq_client_builder_set_endpoint(httpqq_client_builder *builder,
                                            const char *endpoint,
                                            httpqq_error *error);
+
+// Turns TLS on or off (default: off, unless the endpoint starts with
+// `https://`): this project's extension, served by `httpqq-server
+// --tls-listen`. The server's certificate is verified against Mozilla's
+// roots unless `httpqq_client_builder_set_ca_file` names the authority
+// to trust. A TLS failure is `HTTPQQ_STATUS_TRANSPORT` with phase "tls"
+// in its message and outcome `HTTPQQ_OUTCOME_REFUSED` (nothing was sent).
+//
+// # Safety
+// `builder` is NULL or a live builder.
+int32_t httpqq_client_builder_set_tls(httpqq_client_builder *builder,
+                                      bool on,
+                                      httpqq_error *error);
+
+// Trusts the certificate authorities in this PEM file (UTF-8 path)
+// instead of Mozilla's roots, for a private server; the file is read by
+// `httpqq_client_builder_build`, which fails with
+// `HTTPQQ_STATUS_INVALID_CONFIG` if it cannot be read, holds no
+// certificate, or TLS is off.
+//
+// # Safety
+// `builder` is NULL or a live builder; `path` is NULL or a C string.
+int32_t httpqq_client_builder_set_ca_file(httpqq_client_builder *builder,
+                                          const char *path,
+                                          httpqq_error *error);
+
+// Trusts the certificate authorities in this PEM text (as
+// `httpqq_client_builder_set_ca_file`, from memory: a test server's
+// `httpqq_server_tls_ca_pem`, say).
+//
+// # Safety
+// `builder` is NULL or a live builder; `pem` is NULL or a C string.
+int32_t httpqq_client_builder_set_ca_pem(httpqq_client_builder *builder,
+                                         const char *pem,
+                                         httpqq_error *error);
 
 // Sets how long connecting may take, in milliseconds (must be > 0).
 //
@@ -1569,6 +1605,20 @@ int32_t httpqq_server_start(const char *listen,
                             httpqq_server **server_out,
                             httpqq_error *error);
 
+// Starts the reference server as `httpqq_server_start` does, with a
+// second listener that speaks TLS (on a free port on loopback) with a
+// certificate made for it now, for `localhost` and `127.0.0.1`: test your
+// TLS code offline with `httpqq_server_tls_endpoint` and
+// `httpqq_server_tls_ca_pem` (give it to
+// `httpqq_client_builder_set_ca_pem`).
+//
+// # Safety
+// As `httpqq_server_start`.
+int32_t httpqq_server_start_tls(const char *listen,
+                                const char *accounts_path,
+                                httpqq_server **server_out,
+                                httpqq_error *error);
+
 // The address the server listens on, as `host:port` (e.g.
 // `"127.0.0.1:40123"`): give it to `httpqq_client_new`. NULL for NULL.
 //
@@ -1577,6 +1627,25 @@ int32_t httpqq_server_start(const char *listen,
 // # Safety
 // `server` is NULL or a live server.
 const char *httpqq_server_endpoint(const httpqq_server *server);
+
+// The TLS listener's endpoint, `https://127.0.0.1:PORT`, for a server
+// from `httpqq_server_start_tls`; NULL otherwise.
+//
+// Borrowed: valid until the server is freed.
+//
+// # Safety
+// `server` is NULL or a live server.
+const char *httpqq_server_tls_endpoint(const httpqq_server *server);
+
+// The TLS listener's certificate (PEM) of a server from
+// `httpqq_server_start_tls`, for `httpqq_client_builder_set_ca_pem`;
+// NULL otherwise.
+//
+// Borrowed: valid until the server is freed.
+//
+// # Safety
+// `server` is NULL or a live server.
+const char *httpqq_server_tls_ca_pem(const httpqq_server *server);
 
 // The port the server listens on; 0 for NULL.
 //

@@ -281,6 +281,18 @@ int32_t httpqq_client_builder_set_endpoint(httpqq_client_builder *builder,
                                            const char *endpoint,
                                            httpqq_error *error);
 
+int32_t httpqq_client_builder_set_tls(httpqq_client_builder *builder,
+                                      bool on,
+                                      httpqq_error *error);
+
+int32_t httpqq_client_builder_set_ca_file(httpqq_client_builder *builder,
+                                          const char *path,
+                                          httpqq_error *error);
+
+int32_t httpqq_client_builder_set_ca_pem(httpqq_client_builder *builder,
+                                         const char *pem,
+                                         httpqq_error *error);
+
 int32_t httpqq_client_builder_set_connect_timeout_ms(httpqq_client_builder *builder,
                                                      uint64_t milliseconds,
                                                      httpqq_error *error);
@@ -551,7 +563,16 @@ int32_t httpqq_server_start(const char *listen,
                             httpqq_server **server_out,
                             httpqq_error *error);
 
+int32_t httpqq_server_start_tls(const char *listen,
+                                const char *accounts_path,
+                                httpqq_server **server_out,
+                                httpqq_error *error);
+
 const char *httpqq_server_endpoint(const httpqq_server *server);
+
+const char *httpqq_server_tls_endpoint(const httpqq_server *server);
+
+const char *httpqq_server_tls_ca_pem(const httpqq_server *server);
 
 uint16_t httpqq_server_port(const httpqq_server *server);
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::codec::{self, Reply, Request};
 use crate::error::Error;
-use crate::http::{Transport, TransportConfig};
+use crate::http::{TlsRoots, Transport, TransportConfig};
 use crate::model::{PasswordHash, Uin};
 use crate::session::Session;
 
@@ -169,6 +169,8 @@ impl Client {
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     endpoint: String,
+    tls: Option<bool>,
+    ca: Option<CaSource>,
     connect_timeout: Duration,
     timeout: Duration,
     keep_alive: bool,
@@ -180,6 +182,8 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
             endpoint: DEFAULT_ENDPOINT.to_owned(),
+            tls: None,
+            ca: None,
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             keep_alive: false,
@@ -191,9 +195,49 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The server: `host:port`, `host` (port 8000), `[v6-address]:port`, with
-    /// or without a leading `http://`.
+    /// or without a leading `http://`; `https://host[:port]` (port 443 if
+    /// none) speaks TLS, as [`tls`](Self::tls) does.
     pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = endpoint.into();
+        self
+    }
+
+    /// Speak TLS to the server (default: off, unless the endpoint starts
+    /// with `https://`), a protocol extension of this project's server
+    /// (`--tls-listen`): the password's MD5 and every message are then
+    /// encrypted, and the server's certificate is verified, against
+    /// Mozilla's roots unless [`ca_file`](Self::ca_file) or
+    /// [`ca_pem`](Self::ca_pem) name the authority to trust. TLS failures
+    /// are [`Error::Transport`] with [`Phase::Tls`](crate::Phase::Tls)
+    /// (nothing was sent). `tls(false)` with an `https://` endpoint is a
+    /// configuration error.
+    ///
+    /// ```no_run
+    /// let client = httpqq::Client::builder()
+    ///     .endpoint("qq.example.org:8443")
+    ///     .tls(true)
+    ///     .ca_file("/etc/httpqq/ca.pem")
+    ///     .build()?;
+    /// # Ok::<(), httpqq::Error>(())
+    /// ```
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = Some(on);
+        self
+    }
+
+    /// Trust the certificate authorities in this PEM file (instead of
+    /// Mozilla's roots), for a private server; read when the client is
+    /// built. Implies nothing by itself: TLS must be on.
+    pub fn ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.ca = Some(CaSource::File(path.into()));
+        self
+    }
+
+    /// Trust the certificate authorities in this PEM text (as
+    /// [`ca_file`](Self::ca_file), from memory: a test server's own
+    /// certificate, say).
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca = Some(CaSource::Pem(pem.into()));
         self
     }
 
@@ -237,17 +281,39 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] for an endpoint that is not `host[:port]`, or
-    /// a zero timeout.
+    /// [`Error::InvalidConfig`] for an endpoint that is not `host[:port]`, a
+    /// zero timeout, an `https://` endpoint with TLS turned off, a CA
+    /// without TLS, or a CA file that cannot be read or holds no
+    /// certificate.
     pub fn build(self) -> Result<Client, Error> {
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(Error::InvalidConfig(
                 "timeouts must be longer than zero".into(),
             ));
         }
-        let authority = parse_endpoint(&self.endpoint)?;
+        let endpoint = parse_endpoint(&self.endpoint)?;
+        let tls = match (self.tls, endpoint.https) {
+            (Some(false), true) => {
+                return Err(Error::InvalidConfig(format!(
+                    "endpoint {:?} is https:// but TLS is turned off",
+                    self.endpoint
+                )))
+            }
+            (Some(on), _) => on,
+            (None, https) => https,
+        };
+        let tls = match (tls, self.ca) {
+            (false, Some(_)) => return Err(Error::InvalidConfig(
+                "a CA to trust was given but TLS is off (use an https:// endpoint or tls(true))"
+                    .into(),
+            )),
+            (false, None) => None,
+            (true, None) => Some(TlsRoots::Mozilla),
+            (true, Some(ca)) => Some(TlsRoots::Pem(ca.read()?)),
+        };
         let transport = Transport::new(TransportConfig {
-            authority,
+            authority: endpoint.authority,
+            tls,
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             keep_alive: self.keep_alive,
@@ -263,15 +329,44 @@ impl ClientBuilder {
     }
 }
 
-/// Reads `[http://]host[:port][/]` into `host:port`.
-fn parse_endpoint(endpoint: &str) -> Result<String, Error> {
+/// Where the CA certificates to trust come from.
+#[derive(Debug, Clone)]
+enum CaSource {
+    File(std::path::PathBuf),
+    Pem(Vec<u8>),
+}
+
+impl CaSource {
+    /// The PEM text.
+    fn read(self) -> Result<Vec<u8>, Error> {
+        match self {
+            CaSource::Pem(pem) => Ok(pem),
+            CaSource::File(path) => std::fs::read(&path).map_err(|e| {
+                Error::InvalidConfig(format!("cannot read the CA file {}: {e}", path.display()))
+            }),
+        }
+    }
+}
+
+/// An endpoint as read: where, and whether it said `https://`.
+#[derive(Debug, PartialEq, Eq)]
+struct Endpoint {
+    authority: String,
+    https: bool,
+}
+
+/// Reads `[http://|https://]host[:port][/]` into `host:port`.
+fn parse_endpoint(endpoint: &str) -> Result<Endpoint, Error> {
     let invalid = |why: &str| {
         Error::InvalidConfig(format!(
             "endpoint {endpoint:?} {why}; expected host:port, e.g. 127.0.0.1:8000"
         ))
     };
     let rest = endpoint.trim();
-    let rest = rest.strip_prefix("http://").unwrap_or(rest);
+    let (rest, https) = match rest.strip_prefix("https://") {
+        Some(rest) => (rest, true),
+        None => (rest.strip_prefix("http://").unwrap_or(rest), false),
+    };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.is_empty() {
         return Err(invalid("is empty"));
@@ -301,6 +396,7 @@ fn parse_endpoint(endpoint: &str) -> Result<String, Error> {
         return Err(invalid("has no valid host"));
     }
     let port = match port {
+        None if https => 443,
         None => DEFAULT_PORT,
         Some(p) => p
             .parse::<u16>()
@@ -308,7 +404,10 @@ fn parse_endpoint(endpoint: &str) -> Result<String, Error> {
             .filter(|&p| p != 0)
             .ok_or_else(|| invalid("has an invalid port"))?,
     };
-    Ok(format!("{host}:{port}"))
+    Ok(Endpoint {
+        authority: format!("{host}:{port}"),
+        https,
+    })
 }
 
 /// A starting sequence number that differs between runs, as period clients
@@ -326,6 +425,7 @@ mod tests {
 
     #[test]
     fn endpoints_are_read_leniently() {
+        let parse_endpoint = |e: &str| parse_endpoint(e).map(|e| e.authority);
         assert_eq!(
             parse_endpoint("tqq.tencent.com:8000").unwrap(),
             "tqq.tencent.com:8000"
@@ -340,6 +440,45 @@ mod tests {
     }
 
     #[test]
+    fn https_endpoints_speak_tls_on_443_unless_told() {
+        assert_eq!(
+            parse_endpoint("https://qq.example.org").unwrap(),
+            Endpoint {
+                authority: "qq.example.org:443".into(),
+                https: true
+            }
+        );
+        assert!(parse_endpoint("https://127.0.0.1:8443/").unwrap().https);
+        assert!(!parse_endpoint("http://127.0.0.1:8443").unwrap().https);
+        let off = Client::builder()
+            .endpoint("https://127.0.0.1:8443")
+            .tls(false)
+            .build();
+        assert!(matches!(off, Err(Error::InvalidConfig(_))), "{off:?}");
+        let ca_without_tls = Client::builder()
+            .endpoint("127.0.0.1:1")
+            .ca_pem("x")
+            .build();
+        assert!(matches!(ca_without_tls, Err(Error::InvalidConfig(_))));
+        let no_file = Client::builder()
+            .endpoint("https://127.0.0.1:1")
+            .ca_file("/nonexistent/ca.pem")
+            .build();
+        assert!(
+            matches!(&no_file, Err(Error::InvalidConfig(m)) if m.contains("/nonexistent/ca.pem")),
+            "{no_file:?}"
+        );
+        let no_cert = Client::builder()
+            .endpoint("https://127.0.0.1:1")
+            .ca_pem("not a certificate")
+            .build();
+        assert!(
+            matches!(&no_cert, Err(Error::InvalidConfig(m)) if m.contains("no certificate")),
+            "{no_cert:?}"
+        );
+    }
+
+    #[test]
     fn bad_endpoints_are_config_errors() {
         for bad in [
             "",
@@ -347,7 +486,7 @@ mod tests {
             "host:0",
             "host:99999",
             "a/b",
-            "https://x:1",
+            "ftp://x:1",
             "::1",
             "[::1",
         ] {

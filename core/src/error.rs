@@ -160,6 +160,9 @@ pub enum Phase {
     Sending,
     /// Waiting for the reply, or reading it.
     Receiving,
+    /// Securing the connection (the TLS handshake, certificate checks):
+    /// nothing of the request reached the server.
+    Tls,
 }
 
 impl fmt::Display for Phase {
@@ -168,6 +171,7 @@ impl fmt::Display for Phase {
             Phase::Connecting => "connecting",
             Phase::Sending => "sending the request",
             Phase::Receiving => "waiting for the reply",
+            Phase::Tls => "tls",
         })
     }
 }
@@ -272,7 +276,7 @@ impl Error {
             Error::Transport { phase, .. }
             | Error::Timeout { phase, .. }
             | Error::Cancelled { phase } => match phase {
-                Phase::Connecting => Outcome::Refused,
+                Phase::Connecting | Phase::Tls => Outcome::Refused,
                 Phase::Sending | Phase::Receiving => Outcome::Unknown,
             },
             Error::NoReply | Error::Protocol(_) | Error::Http(_) | Error::Internal(_) => {

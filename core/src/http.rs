@@ -109,7 +109,7 @@ impl LiteralFirst {
 
 use crate::socket::{Tcp, TcpConnector};
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, NextTimeout, Transport as UreqTransport,
+    Buffers, ConnectionDetails, Connector, NextTimeout, RustlsConnector, Transport as UreqTransport,
 };
 
 /// Wraps each connection in [`Coalescing`].
@@ -230,6 +230,137 @@ impl UreqTransport for Coalescing {
     }
 }
 
+/// ureq's rustls connector, with its failures marked as the handshake's
+/// ([`TlsFailed`]): ureq reports them as I/O errors like any other, and an
+/// end of input in the handshake must not read as the server's NULL reply.
+#[derive(Debug, Default)]
+struct TlsConnector(RustlsConnector);
+
+impl Connector<Coalescing> for TlsConnector {
+    type Out = Box<dyn UreqTransport>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<Coalescing>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let connected = self
+            .0
+            .connect(details, chained)
+            .map_err(|error| match error {
+                // Our own connector's: cancelled or timed out, not TLS's.
+                ureq::Error::Other(_) | ureq::Error::Timeout(_) => error,
+                ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => ureq::Error::Io(io),
+                other => ureq::Error::Other(Box::new(TlsFailed(other))),
+            })?;
+        Ok(connected.map(|transport| transport.boxed()))
+    }
+}
+
+/// A TLS handshake that failed (see [`TlsConnector`]).
+#[derive(Debug)]
+struct TlsFailed(ureq::Error);
+
+impl std::fmt::Display for TlsFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for TlsFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl TlsFailed {
+    /// What went wrong, in words a person can act on.
+    fn explain(&self, authority: &str) -> String {
+        let rustls_error = match &self.0 {
+            ureq::Error::Rustls(e) => Some(e),
+            ureq::Error::Io(io) => io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()),
+            _ => None,
+        };
+        let host = authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host);
+        match rustls_error {
+            Some(rustls::Error::InvalidCertificate(why)) => {
+                use rustls::CertificateError as C;
+                match why {
+                    C::UnknownIssuer => format!(
+                        "the certificate of {authority} is not signed by an authority this client trusts (unknown issuer); for a private server, give its CA (ca_file)"
+                    ),
+                    C::Expired | C::ExpiredContext { .. } => {
+                        format!("the certificate of {authority} has expired")
+                    }
+                    C::NotValidYet | C::NotValidYetContext { .. } => {
+                        format!("the certificate of {authority} is not valid yet")
+                    }
+                    C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+                        "the certificate of {authority} is not for {host} (wrong host name)"
+                    ),
+                    C::Revoked => format!("the certificate of {authority} is revoked"),
+                    C::BadSignature => format!(
+                        "the certificate of {authority} does not verify against the authorities this client trusts (bad signature)"
+                    ),
+                    other => format!("the certificate of {authority} is not acceptable: {other:?}"),
+                }
+            }
+            Some(rustls::Error::InvalidMessage(_)) => {
+                format!("{authority} did not answer in TLS (is it a plain HTTP port?)")
+            }
+            Some(other) => format!("TLS with {authority} failed: {other}"),
+            None => match &self.0 {
+                ureq::Error::Io(io)
+                    if matches!(
+                        io.kind(),
+                        io::ErrorKind::UnexpectedEof
+                            | io::ErrorKind::ConnectionReset
+                            | io::ErrorKind::ConnectionAborted
+                    ) =>
+                {
+                    format!(
+                        "{authority} closed the connection in the TLS handshake (is it a plain HTTP port?)"
+                    )
+                }
+                other => format!("TLS with {authority} failed: {other}"),
+            },
+        }
+    }
+}
+
+/// Which certificate authorities a TLS client trusts.
+#[derive(Debug, Clone)]
+pub(crate) enum TlsRoots {
+    /// Mozilla's (the `webpki-roots` crate), the same on every platform.
+    Mozilla,
+    /// Those in this PEM text.
+    Pem(Vec<u8>),
+}
+
+impl TlsRoots {
+    fn ureq_roots(&self) -> Result<ureq::tls::RootCerts, Error> {
+        match self {
+            TlsRoots::Mozilla => Ok(ureq::tls::RootCerts::WebPki),
+            TlsRoots::Pem(pem) => {
+                use rustls::pki_types::{pem::PemObject, CertificateDer};
+                let certs = CertificateDer::pem_slice_iter(pem)
+                    .map(|der| der.map(|der| ureq::tls::Certificate::from_der(&der).to_owned()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| Error::InvalidConfig(format!("the CA is not PEM text: {e:?}")))?;
+                if certs.is_empty() {
+                    return Err(Error::InvalidConfig(
+                        "the CA holds no certificate (expected PEM, -----BEGIN CERTIFICATE-----)"
+                            .into(),
+                    ));
+                }
+                Ok(ureq::tls::RootCerts::new_with_certs(&certs))
+            }
+        }
+    }
+}
+
 /// The size of each of a connection's two buffers.
 const BUFFER_SIZE: usize = 16 * 1024;
 
@@ -237,6 +368,8 @@ const BUFFER_SIZE: usize = 16 * 1024;
 #[derive(Debug, Clone)]
 pub(crate) struct TransportConfig {
     pub(crate) authority: String,
+    /// TLS, and whom it trusts; `None` for plain HTTP.
+    pub(crate) tls: Option<TlsRoots>,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
     pub(crate) keep_alive: bool,
@@ -274,12 +407,36 @@ impl Transport {
         if !config.keep_alive {
             builder = builder.max_idle_connections(0);
         }
-        let agent = ureq::Agent::with_parts(
-            builder.build(),
-            TcpConnector.chain(CoalescingConnector),
-            LiteralFirst::default(),
-        );
-        let uri = format!("http://{}/", config.authority)
+        if let Some(roots) = &config.tls {
+            builder = builder.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .provider(ureq::tls::TlsProvider::Rustls)
+                    .root_certs(roots.ureq_roots()?)
+                    .build(),
+            );
+        }
+        // Plain HTTP keeps its connections unboxed, without a TLS layer.
+        let agent = if config.tls.is_some() {
+            ureq::Agent::with_parts(
+                builder.build(),
+                TcpConnector
+                    .chain(CoalescingConnector)
+                    .chain(TlsConnector::default()),
+                LiteralFirst::default(),
+            )
+        } else {
+            ureq::Agent::with_parts(
+                builder.build(),
+                TcpConnector.chain(CoalescingConnector),
+                LiteralFirst::default(),
+            )
+        };
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let uri = format!("{scheme}://{}/", config.authority)
             .parse()
             .map_err(|e| {
                 Error::InvalidConfig(format!("cannot post to {}: {e}", config.authority))
@@ -352,18 +509,25 @@ impl Transport {
                     format!("could not connect to {authority}"),
                     failed.0,
                 ),
-                Err(other) => match other.downcast::<Cancelled>() {
-                    Ok(cancelled) => Error::Cancelled {
-                        phase: if cancelled.sent {
-                            Phase::Receiving
-                        } else {
-                            Phase::Connecting
-                        },
+                Err(other) => match other.downcast::<TlsFailed>() {
+                    Ok(failed) => Error::Transport {
+                        phase: Phase::Tls,
+                        message: failed.explain(authority),
+                        source: Some(failed),
                     },
-                    Err(other) => Error::Transport {
-                        phase: Phase::Receiving,
-                        message: format!("HTTP exchange with {authority} failed"),
-                        source: Some(other),
+                    Err(other) => match other.downcast::<Cancelled>() {
+                        Ok(cancelled) => Error::Cancelled {
+                            phase: if cancelled.sent {
+                                Phase::Receiving
+                            } else {
+                                Phase::Connecting
+                            },
+                        },
+                        Err(other) => Error::Transport {
+                            phase: Phase::Receiving,
+                            message: format!("HTTP exchange with {authority} failed"),
+                            source: Some(other),
+                        },
                     },
                 },
             },

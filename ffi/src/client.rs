@@ -65,7 +65,8 @@ unsafe fn update(
 }
 
 /// Sets the server: `host:port` or `host` (port 8000), e.g.
-/// `"127.0.0.1:8000"`; `http://` in front is accepted. Checked by
+/// `"127.0.0.1:8000"`; `http://` in front is accepted, and `https://`
+/// (port 443 if none) turns TLS on. Checked by
 /// `httpqq_client_builder_build`.
 ///
 /// Returns `HTTPQQ_STATUS_INVALID_ARGUMENT` for NULL or text that is not
@@ -87,6 +88,75 @@ pub unsafe extern "C" fn httpqq_client_builder_set_endpoint(
         update(builder, error, |b| {
             let endpoint = text(endpoint, "endpoint")?;
             Ok(b.endpoint(endpoint))
+        })
+    }
+}
+
+/// Turns TLS on or off (default: off, unless the endpoint starts with
+/// `https://`): this project's extension, served by `httpqq-server
+/// --tls-listen`. The server's certificate is verified against Mozilla's
+/// roots unless `httpqq_client_builder_set_ca_file` names the authority
+/// to trust. A TLS failure is `HTTPQQ_STATUS_TRANSPORT` with phase "tls"
+/// in its message and outcome `HTTPQQ_OUTCOME_REFUSED` (nothing was sent).
+///
+/// # Safety
+/// `builder` is NULL or a live builder.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_set_tls(
+    builder: *mut httpqq_client_builder,
+    on: bool,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe { update(builder, error, |b| Ok(b.tls(on))) }
+}
+
+/// Trusts the certificate authorities in this PEM file (UTF-8 path)
+/// instead of Mozilla's roots, for a private server; the file is read by
+/// `httpqq_client_builder_build`, which fails with
+/// `HTTPQQ_STATUS_INVALID_CONFIG` if it cannot be read, holds no
+/// certificate, or TLS is off.
+///
+/// # Safety
+/// `builder` is NULL or a live builder; `path` is NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_set_ca_file(
+    builder: *mut httpqq_client_builder,
+    path: *const c_char,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe {
+        update(builder, error, |b| {
+            let path = text(path, "path")?;
+            Ok(b.ca_file(path))
+        })
+    }
+}
+
+/// Trusts the certificate authorities in this PEM text (as
+/// `httpqq_client_builder_set_ca_file`, from memory: a test server's
+/// `httpqq_server_tls_ca_pem`, say).
+///
+/// # Safety
+/// `builder` is NULL or a live builder; `pem` is NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_builder_set_ca_pem(
+    builder: *mut httpqq_client_builder,
+    pem: *const c_char,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
+    unsafe {
+        update(builder, error, |b| {
+            let pem = text(pem, "pem")?;
+            Ok(b.ca_pem(pem.as_bytes().to_vec()))
         })
     }
 }

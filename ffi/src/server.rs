@@ -2,7 +2,7 @@
 
 use crate::boundary::{free_handle, into_handle, optional_text, run_out, CText};
 use crate::status::{httpqq_error, FfiError};
-use ::httpqq_server::{Accounts, Config, Server};
+use ::httpqq_server::{Accounts, Config, Server, TlsCertificate, TlsListen, TlsSource};
 use httpqq::Uin;
 use std::ffi::c_char;
 use std::path::Path;
@@ -16,6 +16,8 @@ const REQUEST_LOG: usize = 10_000;
 pub struct httpqq_server {
     server: Option<Server>,
     endpoint: CText,
+    /// `https://host:port` and the certificate's PEM, with a TLS listener.
+    tls: Option<(CText, CText)>,
 }
 
 impl Drop for httpqq_server {
@@ -51,13 +53,58 @@ pub unsafe extern "C" fn httpqq_server_start(
 ) -> i32 {
     // SAFETY: `error` is NULL or a live error object (the header's rule).
     let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `start` relies on.
+    unsafe { start(listen, accounts_path, false, server_out, error) }
+}
+
+/// Starts the reference server as `httpqq_server_start` does, with a
+/// second listener that speaks TLS (on a free port on loopback) with a
+/// certificate made for it now, for `localhost` and `127.0.0.1`: test your
+/// TLS code offline with `httpqq_server_tls_endpoint` and
+/// `httpqq_server_tls_ca_pem` (give it to
+/// `httpqq_client_builder_set_ca_pem`).
+///
+/// # Safety
+/// As `httpqq_server_start`.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_start_tls(
+    listen: *const c_char,
+    accounts_path: *const c_char,
+    server_out: *mut *mut httpqq_server,
+    error: *mut httpqq_error,
+) -> i32 {
+    // SAFETY: `error` is NULL or a live error object (the header's rule).
+    let error = unsafe { error.as_mut() };
+    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `start` relies on.
+    unsafe { start(listen, accounts_path, true, server_out, error) }
+}
+
+/// Both starts.
+///
+/// # Safety
+/// As `httpqq_server_start`.
+unsafe fn start(
+    listen: *const c_char,
+    accounts_path: *const c_char,
+    tls: bool,
+    server_out: *mut *mut httpqq_server,
+    error: crate::boundary::ErrorOut<'_>,
+) -> i32 {
+    // SAFETY: the caller's promise, which is all `run_out` relies on.
     unsafe {
         run_out(server_out, error, || {
             let mut config = Config {
                 request_log: REQUEST_LOG,
                 ..Config::default()
             };
+            if tls {
+                let certificate = TlsCertificate::self_signed()
+                    .map_err(|e| FfiError::Server(::httpqq_server::ServerError::Tls(e)))?;
+                config.tls = Some(TlsListen {
+                    listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                    certificate: TlsSource::Given(certificate),
+                });
+            }
             if let Some(listen) = optional_text(listen, "listen")? {
                 config.listen = listen.parse().map_err(|_| {
                     FfiError::InvalidArgument(format!(
@@ -69,11 +116,25 @@ pub unsafe extern "C" fn httpqq_server_start(
                 config.accounts =
                     Accounts::load(Path::new(path)).map_err(|err| FfiError::Server(err.into()))?;
             }
+            let pem = match &config.tls {
+                Some(TlsListen {
+                    certificate: TlsSource::Given(c),
+                    ..
+                }) => Some(String::from_utf8_lossy(&c.chain_pem).into_owned()),
+                _ => None,
+            };
             let server = Server::start(config)?;
             let endpoint = CText::new(&server.local_addr().to_string());
+            let tls = match (server.tls_addr(), pem) {
+                (Some(addr), Some(pem)) => {
+                    Some((CText::new(&format!("https://{addr}")), CText::new(&pem)))
+                }
+                _ => None,
+            };
             Ok(into_handle(httpqq_server {
                 server: Some(server),
                 endpoint,
+                tls,
             }))
         })
     }
@@ -90,6 +151,37 @@ pub unsafe extern "C" fn httpqq_server_start(
 pub unsafe extern "C" fn httpqq_server_endpoint(server: *const httpqq_server) -> *const c_char {
     // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
     unsafe { server.as_ref() }.map_or(std::ptr::null(), |s| s.endpoint.as_ptr())
+}
+
+/// The TLS listener's endpoint, `https://127.0.0.1:PORT`, for a server
+/// from `httpqq_server_start_tls`; NULL otherwise.
+///
+/// Borrowed: valid until the server is freed.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_tls_endpoint(server: *const httpqq_server) -> *const c_char {
+    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    unsafe { server.as_ref() }
+        .and_then(|s| s.tls.as_ref())
+        .map_or(std::ptr::null(), |(endpoint, _)| endpoint.as_ptr())
+}
+
+/// The TLS listener's certificate (PEM) of a server from
+/// `httpqq_server_start_tls`, for `httpqq_client_builder_set_ca_pem`;
+/// NULL otherwise.
+///
+/// Borrowed: valid until the server is freed.
+///
+/// # Safety
+/// `server` is NULL or a live server.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_server_tls_ca_pem(server: *const httpqq_server) -> *const c_char {
+    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
+    unsafe { server.as_ref() }
+        .and_then(|s| s.tls.as_ref())
+        .map_or(std::ptr::null(), |(_, pem)| pem.as_ptr())
 }
 
 /// The port the server listens on; 0 for NULL.

@@ -115,6 +115,25 @@ pub struct Config {
     /// How many of the latest requests [`Server::requests`](crate::Server::requests)
     /// keeps, for tests to assert on (default 0: none).
     pub request_log: usize,
+    /// A second listener that speaks TLS (this project's extension; the
+    /// plain one stays as the protocol defines it), with the same limits
+    /// and fairness (default none).
+    pub tls: Option<TlsListen>,
+    /// Refuse a Login that did not come over TLS, unless it came from
+    /// this machine (default off): `RES=1` with the reason
+    /// "login requires TLS…", as a wrong password is refused.
+    pub login_requires_tls: bool,
+}
+
+/// Where and with what the TLS listener listens.
+#[derive(Debug, Clone)]
+pub struct TlsListen {
+    /// Its address (port 0: a free port, see
+    /// [`Server::tls_addr`](crate::Server::tls_addr)).
+    pub listen: SocketAddr,
+    /// Its certificate: files (read again by
+    /// [`Server::reload_tls`](crate::Server::reload_tls)) or given.
+    pub certificate: crate::tls::TlsSource,
 }
 
 impl Default for Config {
@@ -158,6 +177,8 @@ impl Default for Config {
             max_body_bytes: httpqq::codec::MAX_BODY_BYTES,
             read_timeout: Duration::from_secs(10),
             request_log: 0,
+            tls: None,
+            login_requires_tls: false,
         }
     }
 }

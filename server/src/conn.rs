@@ -54,10 +54,21 @@ pub(crate) enum Step {
 /// is decided first (the lockout), under the world's lock. The request's
 /// changes are committed before anything is answered; if they cannot be,
 /// the answer is the NULL and nothing changed.
-pub(crate) fn respond(shared: &Shared, ip: IpAddr, request: &Request) -> Step {
+///
+/// `secure`: the request came over TLS (`--login-requires-tls` refuses a
+/// Login that did not, unless it came from this machine).
+pub(crate) fn respond(shared: &Shared, ip: IpAddr, secure: bool, request: &Request) -> Step {
     let started = Instant::now();
     let outcome = match handler::parse(&request.body, request.form) {
         Err(why) => handler::Outcome::null(&why.to_string(), None),
+        Ok(parsed)
+            if parsed.command == httpqq::codec::Command::Login
+                && shared.config.login_requires_tls
+                && !secure
+                && !ip.is_loopback() =>
+        {
+            handler::refuse_login(&parsed, handler::TLS_REQUIRED)
+        }
         Ok(parsed) => {
             let mut world = shared.lock_world();
             let now = Instant::now();

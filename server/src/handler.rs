@@ -302,6 +302,23 @@ pub(crate) fn gate_login(
     })
 }
 
+/// The reason a Login over plain HTTP gets under `--login-requires-tls`.
+pub(crate) const TLS_REQUIRED: &str = "login requires TLS: connect to this server's TLS port";
+
+/// A Login refused before anything is looked up: `RES=1` with `reason`
+/// (the reply of a wrong password, which every period client shows).
+pub(crate) fn refuse_login(parsed: &Parsed<'_>, reason: &str) -> Outcome {
+    let request = Some((parsed.command, parsed.uin));
+    let mut outcome = Outcome {
+        answer: Answer::Reply(parsed.reply(&Body::LoginRefused { reason })),
+        delay: Duration::ZERO,
+        summary: String::new(),
+        request,
+    };
+    outcome.summary = format!("Login uin={} RES=1 ({reason})", parsed.uin);
+    outcome
+}
+
 /// Handles one request from `ip`, as one transaction.
 pub(crate) fn handle(
     world: &mut World,

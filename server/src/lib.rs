@@ -34,6 +34,7 @@ mod lockout;
 mod passwords;
 mod reactor;
 mod store;
+mod tls;
 mod world;
 
 use std::collections::HashMap;
@@ -47,9 +48,10 @@ use std::time::{Duration, Instant};
 use httpqq::Uin;
 
 pub use accounts::{Account, Accounts, AccountsError, AddPolicy, Profile};
-pub use config::{Config, Quirks, RateLimit};
+pub use config::{Config, Quirks, RateLimit, TlsListen};
 pub use controls::LoggedRequest;
 pub use passwords::HashCost;
+pub use tls::{TlsCertificate, TlsSource};
 
 use controls::Controls;
 use store::{Lock, Sqlite, Storage, Watch};
@@ -71,6 +73,9 @@ pub enum ServerError {
     /// The accounts are unusable.
     #[error(transparent)]
     Accounts(#[from] AccountsError),
+    /// The TLS certificate or key cannot be read or used.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The database cannot be opened or used: it is damaged, or not an
     /// httpqq database, or was made by a newer server. The server never
     /// starts without the data it had.
@@ -111,6 +116,9 @@ pub(crate) struct Shared {
     watch: Option<Watch>,
     /// Why the server stopped acknowledging, if it did.
     fault: Mutex<Option<String>>,
+    /// What new TLS connections are served with, when there is a TLS
+    /// listener.
+    pub(crate) tls: Option<tls::Current>,
 }
 
 impl Shared {
@@ -187,6 +195,7 @@ impl Shared {
 /// ([`requests`](Server::requests), with [`Config::request_log`]).
 pub struct Server {
     addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     /// The threads serving, while it listens.
     running: Mutex<Option<Running>>,
@@ -221,16 +230,16 @@ impl Server {
     /// or the database is unusable (damaged, empty, not ours, newer).
     pub fn start(config: Config) -> Result<Server, ServerError> {
         let (world, lock, watch) = open_world(&config)?;
-        let listener = TcpListener::bind(config.listen).map_err(|source| ServerError::Listen {
-            addr: config.listen,
-            source,
-        })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| ServerError::Listen {
-                addr: config.listen,
-                source,
-            })?;
+        let (listener, addr) = bind(config.listen)?;
+        let (tls_listener, tls_current) = match &config.tls {
+            None => (None, None),
+            Some(tls) => {
+                let certificate = tls.certificate.load().map_err(ServerError::Tls)?;
+                let served = certificate.server_config().map_err(ServerError::Tls)?;
+                (Some(bind(tls.listen)?), Some(tls::Current::new(served)))
+            }
+        };
+        let tls_addr = tls_listener.as_ref().map(|(_, addr)| *addr);
         let controls = Arc::new(Controls::new(config.request_log));
         let hasher = hasher::Hasher::start(
             config.hash_threads,
@@ -254,14 +263,19 @@ impl Server {
             lock,
             watch,
             fault: Mutex::new(None),
+            tls: tls_current,
         });
-        let running = serve(&shared, listener, addr)?;
+        let running = serve(&shared, listener, tls_listener.map(|(l, _)| l), addr)?;
         if let Some(lock) = &shared.lock {
             lock.describe(&format!("listening on {addr}"));
         }
         log::info!(target: "httpqq::server", "listening on {addr}");
+        if let Some(tls_addr) = tls_addr {
+            log::info!(target: "httpqq::server", "listening with TLS on {tls_addr}");
+        }
         Ok(Server {
             addr,
+            tls_addr,
             shared,
             running: Mutex::new(Some(running)),
         })
@@ -270,6 +284,67 @@ impl Server {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the TLS listener, if there is one.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+
+    /// A client builder for the TLS listener that trusts its certificate
+    /// (a test server's own, from [`TlsCertificate::self_signed`]), if
+    /// there is a TLS listener with a certificate given in memory.
+    ///
+    /// ```
+    /// use httpqq::Uin;
+    /// use httpqq_server::{Config, Server, TlsCertificate, TlsListen, TlsSource};
+    ///
+    /// let config = Config {
+    ///     tls: Some(TlsListen {
+    ///         listen: "127.0.0.1:0".parse()?,
+    ///         certificate: TlsSource::Given(TlsCertificate::self_signed()?),
+    ///     }),
+    ///     ..Config::default()
+    /// };
+    /// let server = Server::start(config)?;
+    /// let client = server.tls_client_builder().expect("a TLS listener").build()?;
+    /// let alice = client.login(Uin::new(10001), "demo")?; // over TLS
+    /// alice.logout()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tls_client_builder(&self) -> Option<httpqq::ClientBuilder> {
+        let tls_addr = self.tls_addr?;
+        let tls = self.shared.config.tls.as_ref()?;
+        let TlsSource::Given(certificate) = &tls.certificate else {
+            return None;
+        };
+        Some(
+            httpqq::Client::builder()
+                .endpoint(format!("https://{tls_addr}"))
+                .ca_pem(certificate.chain_pem.clone()),
+        )
+    }
+
+    /// Loads the TLS certificate again (the files of
+    /// [`TlsSource::Files`]; `SIGHUP` to the command does this): new
+    /// connections get it, those open keep theirs. On an error the old
+    /// one stays.
+    ///
+    /// # Errors
+    /// [`ServerError::Tls`] if there is no TLS listener, or the files
+    /// cannot be read or do not hold a usable certificate and key.
+    pub fn reload_tls(&self) -> Result<(), ServerError> {
+        let (Some(tls), Some(current)) = (&self.shared.config.tls, &self.shared.tls) else {
+            return Err(ServerError::Tls("there is no TLS listener".into()));
+        };
+        let served = tls
+            .certificate
+            .load()
+            .and_then(|c| c.server_config())
+            .map_err(ServerError::Tls)?;
+        current.set(served);
+        log::info!(target: "httpqq::server", "TLS certificate reloaded");
+        Ok(())
     }
 
     /// Why the server stopped acknowledging changes, if it did: its
@@ -336,12 +411,13 @@ impl Server {
         if running.is_some() {
             return Ok(());
         }
-        let listener = TcpListener::bind(self.addr).map_err(|source| ServerError::Listen {
-            addr: self.addr,
-            source,
-        })?;
+        let (listener, _) = bind(self.addr)?;
+        let tls_listener = match self.tls_addr {
+            Some(addr) => Some(bind(addr)?.0),
+            None => None,
+        };
         self.shared.stopping.store(false, Ordering::SeqCst);
-        *running = Some(serve(&self.shared, listener, self.addr)?);
+        *running = Some(serve(&self.shared, listener, tls_listener, self.addr)?);
         log::info!(target: "httpqq::server", "listening again on {}", self.addr);
         Ok(())
     }
@@ -492,7 +568,7 @@ impl Server {
     #[doc(hidden)]
     pub fn answer_body(&self, peer: IpAddr, body: &[u8], form: bool) -> Vec<u8> {
         let request = conn::Request::from_body(body, form);
-        let response = match conn::respond(&self.shared, peer, &request) {
+        let response = match conn::respond(&self.shared, peer, false, &request) {
             conn::Step::Answer(response) => response,
             conn::Step::Hash(job) => conn::respond_checked(&self.shared, peer, &request, job.run()),
         };
@@ -506,15 +582,27 @@ impl Drop for Server {
     }
 }
 
+/// Opens a listening socket, and says where it listens.
+fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServerError> {
+    let listen_error = |source| ServerError::Listen { addr, source };
+    let listener = TcpListener::bind(addr).map_err(listen_error)?;
+    let local = listener.local_addr().map_err(listen_error)?;
+    Ok((listener, local))
+}
+
 /// Starts the event loops (one per core, at most four, each watching the
 /// listening socket: the kernel wakes them in turn) and the sweeper.
 fn serve(
     shared: &Arc<Shared>,
     listener: TcpListener,
+    tls_listener: Option<TcpListener>,
     addr: SocketAddr,
 ) -> Result<Running, ServerError> {
     let listen_error = |source| ServerError::Listen { addr, source };
     listener.set_nonblocking(true).map_err(listen_error)?;
+    if let Some(tls_listener) = &tls_listener {
+        tls_listener.set_nonblocking(true).map_err(listen_error)?;
+    }
     let loops = thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     let mut running = Running {
         loops: Vec::new(),
@@ -532,11 +620,15 @@ fn serve(
     for n in 0..loops {
         let started = reactor::poll_and_share().and_then(|(poll, share)| {
             let listener = listener.try_clone()?;
+            let tls_listener = tls_listener
+                .as_ref()
+                .map(TcpListener::try_clone)
+                .transpose()?;
             let for_loop = Arc::clone(shared);
             let mine = Arc::clone(&share);
             let thread = thread::Builder::new()
                 .name(format!("httpqq-loop-{n}"))
-                .spawn(move || reactor::run(poll, listener, for_loop, mine))?;
+                .spawn(move || reactor::run(poll, listener, tls_listener, for_loop, mine))?;
             Ok((thread, share))
         });
         match started {
@@ -552,6 +644,7 @@ fn serve(
         }
     }
     drop(listener);
+    drop(tls_listener);
     *shared.loops.lock().unwrap_or_else(|p| p.into_inner()) = running.loops.clone();
     let sweeper = {
         let shared = Arc::clone(shared);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use httpqq_server::admin::{AdminError, Database};
-use httpqq_server::{Account, Accounts, AddPolicy, Config, HashCost, Server};
+use httpqq_server::{Account, Accounts, AddPolicy, Config, HashCost, Server, TlsListen, TlsSource};
 use zeroize::Zeroizing;
 
 /// A faithful HTTP QQ 1.1 server (the protocol Tencent served at
@@ -23,6 +23,26 @@ struct Args {
     /// Address to listen on; port 0 picks a free port (printed at start).
     #[arg(long, default_value = "127.0.0.1:8000")]
     listen: SocketAddr,
+
+    /// Also listen with TLS on this address (this project's extension:
+    /// period clients stay on --listen). Needs --tls-cert and --tls-key;
+    /// SIGHUP reloads them without dropping connections.
+    #[arg(long, value_name = "ADDR", requires_all = ["tls_cert", "tls_key"])]
+    tls_listen: Option<SocketAddr>,
+
+    /// The TLS certificate chain (PEM, leaf first).
+    #[arg(long, value_name = "FILE", requires = "tls_listen")]
+    tls_cert: Option<PathBuf>,
+
+    /// The TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_listen")]
+    tls_key: Option<PathBuf>,
+
+    /// Refuse a Login over plain HTTP from anything but this machine (RES=1,
+    /// "login requires TLS…", as a wrong password is refused), so that no
+    /// credential crosses the network in clear.
+    #[arg(long, requires = "tls_listen")]
+    login_requires_tls: bool,
 
     /// TOML account file (see server/accounts.example.toml): the accounts
     /// of a new database.
@@ -229,6 +249,14 @@ fn serve(args: Args) -> ExitCode {
         state: args.state,
         hash_cost: cost(args.fast_hashing),
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+        tls: match (args.tls_listen, args.tls_cert, args.tls_key) {
+            (Some(listen), Some(chain), Some(key)) => Some(TlsListen {
+                listen,
+                certificate: TlsSource::Files { chain, key },
+            }),
+            _ => None,
+        },
+        login_requires_tls: args.login_requires_tls,
         ..Config::default()
     };
     config.send_limit.count = args.send_limit;
@@ -248,15 +276,47 @@ fn serve(args: Args) -> ExitCode {
         }
     };
     println!("httpqq-server listening on {}", server.local_addr());
+    if let Some(tls_addr) = server.tls_addr() {
+        println!("httpqq-server listening with TLS on {tls_addr}");
+        reload_on_sighup();
+    }
     // Serve until the process is stopped (every change is committed to the
     // database before it is acknowledged, so stopping by a signal is
     // safe), or until the database is lost under it.
     loop {
         std::thread::sleep(Duration::from_millis(250));
+        if RELOAD.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            match server.reload_tls() {
+                Ok(()) => eprintln!("httpqq-server: TLS certificate reloaded"),
+                Err(err) => eprintln!("httpqq-server: {err}; the old certificate stays"),
+            }
+        }
         if let Some(why) = server.fault() {
             eprintln!("httpqq-server: {why}: stopping; nothing was acknowledged since");
             server.stop();
             return ExitCode::FAILURE;
+        }
+    }
+}
+
+/// Set by SIGHUP: reload the TLS certificate.
+static RELOAD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// SIGHUP sets [`RELOAD`] (all a signal handler may safely do); the main
+/// loop does the reloading.
+fn reload_on_sighup() {
+    #[cfg(unix)]
+    {
+        extern "C" fn on_hup(_: libc::c_int) {
+            RELOAD.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        // SAFETY: the handler only stores to an atomic (async-signal-safe);
+        // the function pointer lives for the whole program.
+        unsafe {
+            libc::signal(
+                libc::SIGHUP,
+                on_hup as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
         }
     }
 }

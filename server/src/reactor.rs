@@ -13,17 +13,18 @@
 //! was served a moment ago.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Shutdown};
+use std::net::IpAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::conn::{self, Request, Response};
 use crate::handler::PasswordCheck;
+use crate::tls::Stream;
 use crate::Shared;
 use zeroize::Zeroizing;
 
@@ -31,8 +32,10 @@ use zeroize::Zeroizing;
 const LISTENER: Token = Token(0);
 /// The token of the [`Waker`] that tells a loop the server is stopping.
 pub(crate) const WAKER: Token = Token(1);
+/// The TLS listening socket's token.
+const TLS_LISTENER: Token = Token(2);
 /// Connections are `Token(FIRST + slot)`.
-const FIRST: usize = 2;
+const FIRST: usize = 3;
 /// How long a closing connection waits for the client's FIN, at most.
 const LINGER: Duration = Duration::from_millis(500);
 /// How much a closing connection reads (and drops) while it waits.
@@ -124,7 +127,7 @@ enum Phase {
 }
 
 struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     ip: IpAddr,
     /// Its place in its loop's slots.
     slot: usize,
@@ -170,15 +173,18 @@ enum Next {
 pub(crate) fn run(
     mut poll: Poll,
     listener: std::net::TcpListener,
+    tls_listener: Option<std::net::TcpListener>,
     shared: Arc<Shared>,
     me: Arc<LoopShare>,
 ) {
     let mut listener = Some(TcpListener::from_std(listener));
-    if let Some(listener) = listener.as_mut() {
-        if let Err(err) = poll
-            .registry()
-            .register(listener, LISTENER, Interest::READABLE)
-        {
+    let mut tls_listener = tls_listener.map(TcpListener::from_std);
+    for (socket, token) in [
+        (listener.as_mut(), LISTENER),
+        (tls_listener.as_mut(), TLS_LISTENER),
+    ] {
+        let Some(socket) = socket else { continue };
+        if let Err(err) = poll.registry().register(socket, token, Interest::READABLE) {
             log::error!(target: "httpqq::server", "cannot watch the listening socket: {err}");
             return;
         }
@@ -196,6 +202,7 @@ pub(crate) fn run(
     loop {
         let stopping = shared.stopping.load(Ordering::SeqCst);
         if stopping {
+            tls_listener = None;
             if listener.take().is_some() {
                 // Close the connections waiting for a request; the others
                 // finish what they are doing.
@@ -225,10 +232,16 @@ pub(crate) fn run(
         let now = Instant::now();
         for event in events.iter() {
             match event.token() {
-                LISTENER => {
-                    if let Some(listener) = listener.as_ref() {
+                LISTENER | TLS_LISTENER => {
+                    let (socket, tls) = if event.token() == LISTENER {
+                        (listener.as_ref(), None)
+                    } else {
+                        (tls_listener.as_ref(), shared.tls.as_ref().map(|t| t.get()))
+                    };
+                    if let Some(listener) = socket {
                         accept(
                             listener,
+                            tls,
                             &poll,
                             &shared,
                             &me,
@@ -403,6 +416,7 @@ fn slowest(slots: &[Option<Connection>], ip: Option<IpAddr>, now: Instant) -> Op
 #[allow(clippy::too_many_arguments)]
 fn accept(
     listener: &TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
     poll: &Poll,
     shared: &Shared,
     me: &Arc<LoopShare>,
@@ -479,6 +493,19 @@ fn accept(
             shared.active.fetch_sub(1, Ordering::SeqCst);
             continue;
         }
+        let stream = match &tls {
+            None => Stream::Plain(stream),
+            Some(config) => match Stream::tls(stream, Arc::clone(config)) {
+                Ok(stream) => stream,
+                Err(err) => {
+                    log::error!(target: "httpqq::server", "cannot start TLS: {err}");
+                    free.push(slot);
+                    shared.release(peer.ip());
+                    shared.active.fetch_sub(1, Ordering::SeqCst);
+                    continue;
+                }
+            },
+        };
         *serial += 1;
         slots[slot] = Some(Connection {
             stream,
@@ -558,6 +585,12 @@ impl Connection {
                             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                             Err(_) => return Next::Close,
                         }
+                    }
+                    // TLS: the records of the reply on the socket too.
+                    match self.stream.flush() {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Next::Wait,
+                        Err(_) => return Next::Close,
                     }
                     self.reply = Vec::new();
                     self.written = 0;
@@ -641,11 +674,14 @@ impl Connection {
         let ip = self.ip;
         // A bug in a command must not take the other connections of this
         // loop with it: it is answered with the NULL.
-        let step = catch_unwind(AssertUnwindSafe(|| conn::respond(shared, ip, &request)))
-            .unwrap_or_else(|_| {
-                log::error!(target: "httpqq::server", "a request from {ip} panicked; answered NULL");
-                conn::Step::Answer(Response::null())
-            });
+        let secure = self.stream.is_tls();
+        let step = catch_unwind(AssertUnwindSafe(|| {
+            conn::respond(shared, ip, secure, &request)
+        }))
+        .unwrap_or_else(|_| {
+            log::error!(target: "httpqq::server", "a request from {ip} panicked; answered NULL");
+            conn::Step::Answer(Response::null())
+        });
         match step {
             conn::Step::Answer(response) => self.reply(shared, response, now),
             conn::Step::Hash(job) => {
@@ -777,7 +813,7 @@ impl Connection {
             shared.lingering.fetch_add(1, Ordering::SeqCst);
         }
         let _ = self.stream.flush();
-        let _ = self.stream.shutdown(Shutdown::Write);
+        self.stream.shutdown_write();
         self.buffer = Zeroizing::new(Vec::new());
         self.enter(Phase::Lingering);
         self.deadline = Instant::now() + LINGER.min(shared.config.read_timeout);

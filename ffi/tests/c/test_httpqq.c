@@ -358,6 +358,72 @@ static void test_network_failures(void) {
     httpqq_client_builder_free(builder);
 }
 
+/* TLS (this project's extension): a round trip with the test server's
+ * certificate trusted; without it, a TLS error with nothing sent; settings
+ * that cannot work refused when the client is built. */
+static void test_tls(void) {
+    httpqq_server *server = NULL;
+    OK(httpqq_server_start_tls(NULL, NULL, &server, NULL));
+    const char *tls_endpoint = httpqq_server_tls_endpoint(server);
+    const char *pem = httpqq_server_tls_ca_pem(server);
+    CHECK(tls_endpoint != NULL && strncmp(tls_endpoint, "https://127.0.0.1:", 18) == 0);
+    CHECK(pem != NULL && strstr(pem, "-----BEGIN CERTIFICATE-----") != NULL);
+
+    httpqq_client_builder *builder = httpqq_client_builder_new();
+    OK(httpqq_client_builder_set_endpoint(builder, tls_endpoint, NULL));
+    OK(httpqq_client_builder_set_ca_pem(builder, pem, NULL));
+    OK(httpqq_client_builder_set_keep_alive(builder, true, NULL));
+    httpqq_client *client = NULL;
+    OK(httpqq_client_builder_build(builder, &client, NULL));
+    httpqq_client_builder_free(builder);
+    httpqq_session *alice = login(client, 10001);
+    httpqq_session *bob = login(client, 10002);
+    OK(httpqq_session_send_message(alice, 10002, "over TLS", NULL));
+    httpqq_message_list *list = fetch(bob);
+    CHECK(httpqq_message_list_len(list) == 1);
+    size_t length = 0;
+    CHECK(strcmp(httpqq_message_text(httpqq_message_list_get(list, 0), &length), "over TLS") == 0);
+    httpqq_message_list_free(list);
+    OK(httpqq_session_logout(alice, NULL));
+    OK(httpqq_session_logout(bob, NULL));
+    httpqq_session_free(alice);
+    httpqq_session_free(bob);
+    httpqq_client_free(client);
+
+    /* Not trusted: Mozilla's roots do not hold the test certificate. */
+    OK(httpqq_client_new(tls_endpoint, &client, NULL));
+    httpqq_session *session = NULL;
+    EXPECT(HTTPQQ_STATUS_TRANSPORT, httpqq_client_login(client, 10001, "demo", &session, NULL));
+    CHECK(httpqq_last_error_outcome() == HTTPQQ_OUTCOME_REFUSED);
+    CHECK(strstr(httpqq_last_error_message(), "tls") != NULL);
+    CHECK(strstr(httpqq_last_error_message(), "unknown issuer") != NULL);
+    httpqq_client_free(client);
+
+    /* A CA without TLS, a CA file that is not there, TLS off with https. */
+    builder = httpqq_client_builder_new();
+    OK(httpqq_client_builder_set_endpoint(builder, httpqq_server_endpoint(server), NULL));
+    OK(httpqq_client_builder_set_ca_pem(builder, pem, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_client_builder_build(builder, &client, NULL));
+    OK(httpqq_client_builder_set_tls(builder, true, NULL));
+    OK(httpqq_client_builder_set_ca_file(builder, "/nonexistent/ca.pem", NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_client_builder_build(builder, &client, NULL));
+    CHECK(strstr(httpqq_last_error_message(), "/nonexistent/ca.pem") != NULL);
+    OK(httpqq_client_builder_set_endpoint(builder, tls_endpoint, NULL));
+    OK(httpqq_client_builder_set_ca_pem(builder, pem, NULL));
+    OK(httpqq_client_builder_set_tls(builder, false, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_client_builder_build(builder, &client, NULL));
+    httpqq_client_builder_free(builder);
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_builder_set_ca_pem(NULL, pem, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_client_builder_set_tls(NULL, true, NULL));
+    CHECK(httpqq_server_tls_endpoint(NULL) == NULL && httpqq_server_tls_ca_pem(NULL) == NULL);
+    httpqq_server_free(server);
+
+    /* A server without TLS has neither. */
+    OK(httpqq_server_start(NULL, NULL, &server, NULL));
+    CHECK(httpqq_server_tls_endpoint(server) == NULL && httpqq_server_tls_ca_pem(server) == NULL);
+    httpqq_server_free(server);
+}
+
 /* A peer that reads one request and closes without a reply (the NULL). */
 static void *close_without_reply(void *arg) {
     int listener = *(int *)arg;
@@ -835,6 +901,7 @@ int main(void) {
     test_friends_and_verification(client, alice, bob);
     test_login_failures_and_logout(client);
     test_network_failures();
+    test_tls();
     test_no_reply_over_the_network();
     test_server_faults();
     test_server_errors();
