@@ -61,7 +61,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     out = _Output(sys.stdout, as_json=args.json)
     try:
         password = _password()
-        client = httpqq.Client(args.host, args.port, timeout=args.timeout)
+        client = httpqq.Client(
+            args.host,
+            args.port,
+            timeout=args.timeout,
+            tls=True if args.tls else None,
+            ca_file=args.ca_file,
+        )
         result: int = args.run(args, client, password, out)
         return result
     except KeyboardInterrupt:
@@ -109,8 +115,25 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="tqq.tencent.com", help="the server (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8000, help="its port (default: %(default)s)")
+    parser.add_argument(
+        "--host",
+        default="tqq.tencent.com",
+        help="the server, or https://host[:port] for TLS (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help="its port (default: 8000; 443 with https://)"
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="speak TLS to the server (this project's extension; its certificate is verified)",
+    )
+    parser.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        default=None,
+        help="trust the certificate authorities in this PEM file (for a private server)",
+    )
     parser.add_argument("--uin", "-u", type=int, required=True, help="your QQ number")
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     parser.add_argument(

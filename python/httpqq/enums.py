@@ -177,3 +177,6 @@ class Phase(str, Enum):
     """Nothing of the request reached the server."""
     SENDING = "sending the request"
     RECEIVING = "waiting for the reply"
+    TLS = "tls"
+    """Securing the connection (the TLS handshake, the certificate's
+    checks): nothing of the request reached the server."""

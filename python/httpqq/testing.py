@@ -64,7 +64,12 @@ class Server:
     ``accounts`` is an accounts file (TOML, see the repository's
     ``server/accounts.example.toml``) and ``accounts_toml`` the same as
     text; with neither, the demo accounts are served. ``idle_timeout`` (in
-    seconds) ends silent sessions sooner than the default 300.
+    seconds) ends silent sessions sooner than the default 300. ``tls=True``
+    adds a listener that speaks TLS (:attr:`tls_port`) with a certificate
+    made at start (:attr:`ca_pem`), which ``client(tls=True)`` trusts::
+
+        with Server(tls=True) as server:
+            alice = server.client(tls=True).login(10001, "demo")  # over TLS
     """
 
     def __init__(
@@ -73,11 +78,13 @@ class Server:
         *,
         accounts_toml: Optional[str] = None,
         idle_timeout: Optional[float] = None,
+        tls: bool = False,
     ) -> None:
         self._server = _NativeServer(
             accounts_path=os.fspath(accounts) if accounts is not None else None,
             accounts_toml=accounts_toml,
             idle_timeout=idle_timeout,
+            tls=tls,
         )
 
     @property
@@ -95,14 +102,43 @@ class Server:
         """``host:port``."""
         return f"{self.host}:{self.port}"
 
+    @property
+    def tls_port(self) -> Optional[int]:
+        """The TLS listener's port (a server started with ``tls=True``)."""
+        return self._server.tls_port
+
+    @property
+    def tls_endpoint(self) -> Optional[str]:
+        """``https://host:port`` of the TLS listener, if there is one."""
+        port = self._server.tls_port
+        return None if port is None else f"https://{self.host}:{port}"
+
+    @property
+    def ca_pem(self) -> Optional[str]:
+        """The TLS listener's certificate (PEM), to trust it
+        (``Client(..., ca_pem=server.ca_pem)``)."""
+        return self._server.tls_ca_pem
+
     def client(
         self,
         *,
         timeout: float = 10.0,
         keep_alive: bool = False,
         auto_relogin: bool = False,
+        tls: bool = False,
     ) -> Client:
-        """A client of this server."""
+        """A client of this server; with ``tls=True``, of its TLS listener,
+        trusting its certificate."""
+        if tls:
+            if self.tls_endpoint is None:
+                raise ValueError("this server has no TLS listener: start it with tls=True")
+            return Client(
+                self.tls_endpoint,
+                timeout=timeout,
+                keep_alive=keep_alive,
+                auto_relogin=auto_relogin,
+                ca_pem=self.ca_pem,
+            )
         return Client(
             self.host,
             self.port,

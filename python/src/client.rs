@@ -17,6 +17,36 @@ pub(crate) struct Client {
     client: httpqq::Client,
     host: String,
     port: u16,
+    tls: bool,
+}
+
+/// Reads `[http://|https://]host[:port][/]`: the host, whether it said
+/// `https://`, and the port if it gave one (a bare IPv6 address, with
+/// several colons, has none).
+fn split_url(address: &str) -> PyResult<(String, bool, Option<u16>)> {
+    let (rest, https) = match address.strip_prefix("https://") {
+        Some(rest) => (rest, true),
+        None => (address.strip_prefix("http://").unwrap_or(address), false),
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let bad_port =
+        |p: &str| PyValueError::new_err(format!("{address:?} has an invalid port {p:?}"));
+    let port = |p: &str| {
+        p.parse::<u16>()
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| bad_port(p))
+    };
+    if let Some(v6) = rest.strip_prefix('[') {
+        return match v6.split_once("]:") {
+            Some((addr, p)) => Ok((addr.to_owned(), https, Some(port(p)?))),
+            None => Ok((v6.trim_end_matches(']').to_owned(), https, None)),
+        };
+    }
+    match rest.split_once(':') {
+        Some((host, p)) if !p.contains(':') => Ok((host.to_owned(), https, Some(port(p)?))),
+        _ => Ok((rest.to_owned(), https, None)),
+    }
 }
 
 #[pymethods]
@@ -31,6 +61,9 @@ impl Client {
         keep_alive = false,
         auto_relogin = false,
         max_reply_size = 16_777_216,
+        tls = None,
+        ca_file = None,
+        ca_pem = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -42,8 +75,29 @@ impl Client {
         keep_alive: bool,
         auto_relogin: bool,
         max_reply_size: i64,
+        tls: Option<bool>,
+        ca_file: Option<std::path::PathBuf>,
+        ca_pem: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let port = port.map_or(Ok(httpqq::DEFAULT_PORT), crate::convert::port)?;
+        let (host, https, port_in_host) = split_url(host)?;
+        if https && tls == Some(false) {
+            return Err(PyValueError::new_err(
+                "an https:// address with tls=False: leave tls out, or use http://",
+            ));
+        }
+        let tls = tls.unwrap_or(https);
+        let port = match (port, port_in_host) {
+            (Some(_), Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "the port is given twice: in the address and as port=",
+                ))
+            }
+            (Some(port), None) => crate::convert::port(port)?,
+            (None, Some(port)) => port,
+            (None, None) if https => 443,
+            (None, None) => httpqq::DEFAULT_PORT,
+        };
+        let host = host.as_str();
         let max_reply_size = u64::try_from(max_reply_size)
             .ok()
             .filter(|&n| n > 0)
@@ -57,8 +111,23 @@ impl Client {
         } else {
             format!("{host}:{port}")
         };
-        let client = httpqq::Client::builder()
-            .endpoint(endpoint)
+        let mut builder = httpqq::Client::builder().endpoint(endpoint).tls(tls);
+        if let Some(path) = ca_file {
+            builder = builder.ca_file(path);
+        }
+        if let Some(pem) = ca_pem {
+            let pem: Vec<u8> = if let Ok(text) = pem.extract::<String>() {
+                text.into_bytes()
+            } else if let Ok(bytes) = pem.extract::<Vec<u8>>() {
+                bytes
+            } else {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "ca_pem must be str or bytes (PEM text)",
+                ));
+            };
+            builder = builder.ca_pem(pem);
+        }
+        let client = builder
             .timeout(seconds(timeout, "timeout")?)
             .connect_timeout(seconds(connect_timeout, "connect_timeout")?)
             .keep_alive(keep_alive)
@@ -70,7 +139,14 @@ impl Client {
             client,
             host: host.to_owned(),
             port,
+            tls,
         })
+    }
+
+    /// Whether it speaks TLS to the server.
+    #[getter]
+    fn tls(&self) -> bool {
+        self.tls
     }
 
     /// The server's host name or address.
@@ -110,7 +186,8 @@ impl Client {
     }
 
     fn __repr__(&self) -> String {
-        format!("Client(host={:?}, port={})", self.host, self.port)
+        let tls = if self.tls { ", tls=True" } else { "" };
+        format!("Client(host={:?}, port={}{tls})", self.host, self.port)
     }
 }
 

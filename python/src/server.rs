@@ -14,18 +14,21 @@ pub(crate) struct Server {
     server: Mutex<Option<httpqq_server::Server>>,
     host: String,
     port: u16,
+    /// The TLS listener's port and certificate (PEM), if it has one.
+    tls: Option<(u16, String)>,
 }
 
 #[pymethods]
 impl Server {
     #[new]
-    #[pyo3(signature = (*, accounts_path = None, accounts_toml = None, listen = "127.0.0.1:0", idle_timeout = None))]
+    #[pyo3(signature = (*, accounts_path = None, accounts_toml = None, listen = "127.0.0.1:0", idle_timeout = None, tls = false))]
     fn new(
         py: Python<'_>,
         accounts_path: Option<PathBuf>,
         accounts_toml: Option<&str>,
         listen: &str,
         idle_timeout: Option<f64>,
+        tls: bool,
     ) -> PyResult<Self> {
         let mut config = httpqq_server::Config {
             request_log: REQUEST_LOG,
@@ -52,15 +55,41 @@ impl Server {
         if let Some(idle) = idle_timeout {
             config.idle_timeout = crate::convert::seconds(idle, "idle_timeout")?;
         }
+        let pem = if tls {
+            let certificate =
+                httpqq_server::TlsCertificate::self_signed().map_err(PyOSError::new_err)?;
+            let pem = String::from_utf8_lossy(&certificate.chain_pem).into_owned();
+            config.tls = Some(httpqq_server::TlsListen {
+                listen: std::net::SocketAddr::new(config.listen.ip(), 0),
+                certificate: httpqq_server::TlsSource::Given(certificate),
+            });
+            Some(pem)
+        } else {
+            None
+        };
         let server = py
             .detach(|| httpqq_server::Server::start(config))
             .map_err(|e| PyOSError::new_err(e.to_string()))?;
         let addr = server.local_addr();
+        let tls = server.tls_addr().zip(pem).map(|(a, pem)| (a.port(), pem));
         Ok(Server {
             server: Mutex::new(Some(server)),
             host: addr.ip().to_string(),
             port: addr.port(),
+            tls,
         })
+    }
+
+    /// The TLS listener's port, if it has one.
+    #[getter]
+    fn tls_port(&self) -> Option<u16> {
+        self.tls.as_ref().map(|(port, _)| *port)
+    }
+
+    /// The TLS listener's certificate (PEM), made at start, if it has one.
+    #[getter]
+    fn tls_ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|(_, pem)| pem.as_str())
     }
 
     /// The address it listens on.

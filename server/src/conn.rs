@@ -174,6 +174,11 @@ pub(crate) fn take_request(
     config: &Config,
 ) -> Result<Option<Request>, &'static str> {
     skip_stray_newlines(buffer);
+    // 22 starts a TLS handshake record: a TLS client on the plain port,
+    // refused at once rather than at the read timeout.
+    if buffer.first() == Some(&22) {
+        return Err("a TLS handshake on the plain port");
+    }
     let Some(end) = find(buffer, b"\r\n\r\n") else {
         if buffer.len() > config.max_header_bytes {
             return Err("request head too large");
