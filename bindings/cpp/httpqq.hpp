@@ -194,6 +194,28 @@ class server {
     return server(raw);
   }
 
+  /// Starts it as start() does, with a second listener that speaks TLS
+  /// with a certificate made now (tls_endpoint(), ca_pem()).
+  static server start_tls(std::optional<std::string> listen = std::nullopt,
+                          std::optional<std::string> accounts = std::nullopt) {
+    httpqq_server *raw = nullptr;
+    detail::call(httpqq_server_start_tls, listen ? listen->c_str() : nullptr,
+                 accounts ? accounts->c_str() : nullptr, &raw);
+    return server(raw);
+  }
+
+  /// "https://127.0.0.1:port" of the TLS listener, if there is one.
+  std::optional<std::string> tls_endpoint() const {
+    const char *text = httpqq_server_tls_endpoint(live());
+    return text ? std::optional<std::string>(text) : std::nullopt;
+  }
+
+  /// The TLS listener's certificate (PEM), for client_options::ca_pem.
+  std::optional<std::string> ca_pem() const {
+    const char *text = httpqq_server_tls_ca_pem(live());
+    return text ? std::optional<std::string>(text) : std::nullopt;
+  }
+
   /// "host:port".
   std::string endpoint() const {
     const char *text = httpqq_server_endpoint(live());
@@ -257,6 +279,11 @@ struct client_options {
   std::chrono::milliseconds timeout{30000};
   std::chrono::milliseconds connect_timeout{10000};
   bool keep_alive = false;
+  /// TLS (unset: only for an https:// endpoint), verified against
+  /// Mozilla's roots unless ca_file or ca_pem name the authority to trust.
+  std::optional<bool> tls = std::nullopt;
+  std::optional<std::string> ca_file = std::nullopt;
+  std::optional<std::string> ca_pem = std::nullopt;
 };
 
 class session;
@@ -298,6 +325,11 @@ class client {
     detail::call(httpqq_client_builder_set_connect_timeout_ms, builder.get(),
                  detail::milliseconds(options.connect_timeout, "connect_timeout"));
     detail::call(httpqq_client_builder_set_keep_alive, builder.get(), options.keep_alive);
+    if (options.tls) detail::call(httpqq_client_builder_set_tls, builder.get(), *options.tls);
+    if (options.ca_file)
+      detail::call(httpqq_client_builder_set_ca_file, builder.get(), detail::c_string(*options.ca_file, "ca_file").c_str());
+    if (options.ca_pem)
+      detail::call(httpqq_client_builder_set_ca_pem, builder.get(), detail::c_string(*options.ca_pem, "ca_pem").c_str());
     httpqq_client *raw = nullptr;
     detail::call(httpqq_client_builder_build, builder.get(), &raw);
     raw_.reset(raw);

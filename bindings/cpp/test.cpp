@@ -303,6 +303,36 @@ static void errors_are_the_calling_threads_own(const httpqq::client &client) {
   for (int count : mismatches) CHECK(count == 0);
 }
 
+// TLS: the test server's own certificate trusted; untrusted, a TLS error
+// with nothing sent; settings that cannot work refused.
+static void tls_with_the_test_servers_certificate_and_without() {
+  httpqq::server secure = httpqq::server::start_tls();
+  CHECK(secure.tls_endpoint() && secure.tls_endpoint()->rfind("https://127.0.0.1:", 0) == 0);
+  CHECK(secure.ca_pem() && secure.ca_pem()->find("BEGIN CERTIFICATE") != std::string::npos);
+  httpqq::client_options trusting{std::chrono::milliseconds(5000)};
+  trusting.keep_alive = true;
+  trusting.ca_pem = secure.ca_pem();
+  httpqq::client client(*secure.tls_endpoint(), trusting);
+  httpqq::session alice = client.login(10001, "demo");
+  httpqq::session bob = client.login(10002, "demo");
+  alice.send(10002, "over TLS");
+  std::vector<httpqq::message> got = bob.messages();
+  CHECK(got.size() == 1 && got[0].text == "over TLS");
+  httpqq::client untrusted(*secure.tls_endpoint(), {std::chrono::milliseconds(5000)});
+  try {
+    untrusted.login(10001, "demo");
+    CHECK(!"an untrusted certificate was accepted");
+  } catch (const httpqq::error &e) {
+    CHECK(e.code() == httpqq::status::transport && e.outcome() == httpqq::outcome::refused);
+    CHECK(std::string(e.what()).find("unknown issuer") != std::string::npos);
+  }
+  httpqq::client_options ca_without_tls;
+  ca_without_tls.ca_pem = secure.ca_pem();
+  CHECK(status_of([&] { httpqq::client c(secure.endpoint(), ca_without_tls); }) == httpqq::status::invalid_config);
+  httpqq::server plain = httpqq::server::start();
+  CHECK(!plain.tls_endpoint() && !plain.ca_pem());
+}
+
 int main() {
   httpqq::server server = httpqq::server::start();
   {
@@ -317,6 +347,7 @@ int main() {
     an_inbox_keeps_what_was_not_handled(client);
     errors_are_the_calling_threads_own(client);
   }
+  tls_with_the_test_servers_certificate_and_without();
   server.close();
   CHECK(status_of([&] { server.endpoint(); }) == httpqq::status::invalid_argument);
   if (failures != 0) {

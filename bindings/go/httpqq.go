@@ -184,9 +184,20 @@ type Server struct{ h handle }
 
 // StartServer starts it on a free loopback port with the demo accounts
 // (10001-10005, password "demo").
-func StartServer() (*Server, error) {
+func StartServer() (*Server, error) { return startServer(false) }
+
+// StartTLSServer starts it as StartServer does, with a second listener
+// that speaks TLS with a certificate made at start (TLSEndpoint, CAPEM).
+func StartTLSServer() (*Server, error) { return startServer(true) }
+
+func startServer(tls bool) (*Server, error) {
 	var out *C.httpqq_server
-	if err := call(func(e *C.httpqq_error) C.int32_t { return C.httpqq_server_start(nil, nil, &out, e) }); err != nil {
+	if err := call(func(e *C.httpqq_error) C.int32_t {
+		if tls {
+			return C.httpqq_server_start_tls(nil, nil, &out, e)
+		}
+		return C.httpqq_server_start(nil, nil, &out, e)
+	}); err != nil {
 		return nil, err
 	}
 	s := &Server{h: handle{ptr: unsafe.Pointer(out)}}
@@ -202,6 +213,28 @@ func (s *Server) Endpoint() string {
 		return nil
 	})
 	return endpoint
+}
+
+// TLSEndpoint is "https://127.0.0.1:port" of the TLS listener; "" without.
+func (s *Server) TLSEndpoint() string {
+	var endpoint string
+	s.with(func(p *C.httpqq_server) {
+		if text := C.httpqq_server_tls_endpoint(p); text != nil {
+			endpoint = C.GoString(text)
+		}
+	})
+	return endpoint
+}
+
+// CAPEM is the TLS listener's certificate (PEM), for WithCAPEM; "" without.
+func (s *Server) CAPEM() string {
+	var pem string
+	s.with(func(p *C.httpqq_server) {
+		if text := C.httpqq_server_tls_ca_pem(p); text != nil {
+			pem = C.GoString(text)
+		}
+	})
+	return pem
 }
 
 // Close stops it.
@@ -316,14 +349,63 @@ func millis(d time.Duration) C.uint64_t {
 // Client is a client of one server.
 type Client struct{ h handle }
 
-// NewClient makes a client of endpoint ("host:port") whose requests give
-// up after timeout.
-func NewClient(endpoint string, timeout time.Duration) (*Client, error) {
+// A ClientOption is one setting of a client (WithTLS, WithCAFile, …).
+type ClientOption struct {
+	text  string
+	apply func(*C.httpqq_client_builder, *C.char, *C.httpqq_error) C.int32_t
+}
+
+// WithKeepAlive reuses connections between requests.
+func WithKeepAlive(on bool) ClientOption {
+	return ClientOption{apply: func(b *C.httpqq_client_builder, _ *C.char, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_client_builder_set_keep_alive(b, C.bool(on), e)
+	}}
+}
+
+// WithTLS speaks TLS (default: only for an https:// endpoint), verified
+// against Mozilla's roots unless WithCAFile or WithCAPEM name the authority.
+func WithTLS(on bool) ClientOption {
+	return ClientOption{apply: func(b *C.httpqq_client_builder, _ *C.char, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_client_builder_set_tls(b, C.bool(on), e)
+	}}
+}
+
+// WithCAFile trusts the certificate authorities in this PEM file.
+func WithCAFile(path string) ClientOption {
+	return ClientOption{text: path, apply: func(b *C.httpqq_client_builder, t *C.char, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_client_builder_set_ca_file(b, t, e)
+	}}
+}
+
+// WithCAPEM trusts the certificate authorities in this PEM text.
+func WithCAPEM(pem string) ClientOption {
+	return ClientOption{text: pem, apply: func(b *C.httpqq_client_builder, t *C.char, e *C.httpqq_error) C.int32_t {
+		return C.httpqq_client_builder_set_ca_pem(b, t, e)
+	}}
+}
+
+// NewClient makes a client of endpoint ("host:port", or
+// "https://host:port" for TLS) whose requests give up after timeout.
+func NewClient(endpoint string, timeout time.Duration, options ...ClientOption) (*Client, error) {
 	cEndpoint, err := cString(endpoint, "endpoint")
 	if err != nil {
 		return nil, err
 	}
 	defer C.free(unsafe.Pointer(cEndpoint))
+	texts := make([]*C.char, len(options))
+	for i, option := range options {
+		if texts[i], err = cString(option.text, "option"); err != nil {
+			for _, t := range texts[:i] {
+				C.free(unsafe.Pointer(t))
+			}
+			return nil, err
+		}
+	}
+	defer func() {
+		for _, t := range texts {
+			C.free(unsafe.Pointer(t))
+		}
+	}()
 	builder := C.httpqq_client_builder_new()
 	defer C.httpqq_client_builder_free(builder)
 	var out *C.httpqq_client
@@ -333,6 +415,11 @@ func NewClient(endpoint string, timeout time.Duration) (*Client, error) {
 		}
 		if status := C.httpqq_client_builder_set_timeout_ms(builder, C.uint64_t(timeout.Milliseconds()), e); status != 0 {
 			return status
+		}
+		for i, option := range options {
+			if status := option.apply(builder, texts[i], e); status != 0 {
+				return status
+			}
 		}
 		return C.httpqq_client_builder_build(builder, &out, e)
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"runtime/pprof"
 	"sync"
 	"testing"
@@ -425,5 +426,64 @@ func TestAnInboxLosesNothing(t *testing.T) {
 	second.Ack()
 	if _, err := os.Stat(path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TLS: the test server's own certificate trusted; untrusted, a TLS error
+// with nothing sent; settings that cannot work refused.
+func TestTLS(t *testing.T) {
+	server, err := StartTLSServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	if !strings.HasPrefix(server.TLSEndpoint(), "https://127.0.0.1:") || !strings.Contains(server.CAPEM(), "BEGIN CERTIFICATE") {
+		t.Fatalf("endpoint %q, pem %q", server.TLSEndpoint(), server.CAPEM())
+	}
+	client, err := NewClient(server.TLSEndpoint(), 5*time.Second, WithCAPEM(server.CAPEM()), WithKeepAlive(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	alice, err := client.Login(10001, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	bob, err := client.Login(10002, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bob.Close()
+	if err := alice.Send(10002, "over TLS"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := bob.Messages()
+	if err != nil || len(got) != 1 || got[0].Text != "over TLS" {
+		t.Fatalf("got %v %v", got, err)
+	}
+	untrusted, err := NewClient(server.TLSEndpoint(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer untrusted.Close()
+	var failure *Error
+	if _, err := untrusted.Login(10001, "demo"); !errors.As(err, &failure) || failure.Status != StatusTransport ||
+		failure.Outcome != Refused || !strings.Contains(failure.Message, "unknown issuer") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := NewClient(server.Endpoint(), time.Second, WithCAPEM(server.CAPEM())); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("a CA without TLS: got %v", err)
+	}
+	if _, err := NewClient(server.Endpoint(), time.Second, WithTLS(true), WithCAFile("/nonexistent/ca.pem")); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("a missing CA file: got %v", err)
+	}
+	plain, err := StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if plain.TLSEndpoint() != "" || plain.CAPEM() != "" {
+		t.Fatal("a plain server has a TLS listener")
 	}
 }

@@ -144,13 +144,35 @@ local Server = {}
 Server.__index = Server
 M.Server = Server
 
-function M.start_server(listen, accounts)
+-- options.tls: a second listener that speaks TLS, with a certificate made
+-- at start (Server:tls_endpoint(), Server:ca_pem()).
+function M.start_server(listen, accounts, options)
   local out = ffi.new("httpqq_server *[1]")
-  check(C.httpqq_server_start(listen, accounts, out, err))
+  local start = (options or {}).tls and C.httpqq_server_start_tls or C.httpqq_server_start
+  check(start(listen, accounts, out, err))
   return handle(Server, out[0], C.httpqq_server_free)
 end
 
+local function optional_string(pointer)
+  if pointer == nil then return nil end
+  return ffi.string(pointer)
+end
+
 function Server:endpoint() return ffi.string(C.httpqq_server_endpoint(pointer_of(self, "server"))) end
+-- "https://127.0.0.1:port" of the TLS listener, or nil.
+function Server:tls_endpoint() return optional_string(C.httpqq_server_tls_endpoint(pointer_of(self, "server"))) end
+-- The TLS listener's certificate (PEM), for a client's ca_pem, or nil.
+function Server:ca_pem() return optional_string(C.httpqq_server_tls_ca_pem(pointer_of(self, "server"))) end
+-- A client of it; with options.tls, of its TLS listener, trusting it.
+function Server:client(options)
+  local settings = {}
+  for k, v in pairs(options or {}) do settings[k] = v end
+  if not settings.tls then settings.tls = nil; return M.client(self:endpoint(), settings) end
+  local endpoint = self:tls_endpoint()
+  if endpoint == nil then misuse("this server has no TLS listener: start it with { tls = true }") end
+  settings.ca_pem = self:ca_pem()
+  return M.client(endpoint, settings)
+end
 function Server:close() close(self) end
 
 -- The test controls: rehearse what a bot meets in the field (durations in
@@ -190,11 +212,34 @@ local Client = {}
 Client.__index = Client
 M.Client = Client
 
+-- A whole number from 0 (durations in milliseconds, counts).
+local function whole(value, what)
+  if type(value) ~= "number" or value < 0 or math.floor(value) ~= value then
+    misuse(what .. " must be a whole number from 0, not " .. tostring(value))
+  end
+  return value
+end
+
+-- The client options: their setters; an unknown name is an error.
+local CLIENT_OPTIONS = {
+  timeout_ms = function(b, v) return C.httpqq_client_builder_set_timeout_ms(b, whole(v, "timeout_ms"), err) end,
+  connect_timeout_ms = function(b, v) return C.httpqq_client_builder_set_connect_timeout_ms(b, whole(v, "connect_timeout_ms"), err) end,
+  keep_alive = function(b, v) return C.httpqq_client_builder_set_keep_alive(b, v and true or false, err) end,
+  -- TLS (default: only for an https:// endpoint), verified against Mozilla's
+  -- roots unless ca_file or ca_pem name the authority to trust.
+  tls = function(b, v) return C.httpqq_client_builder_set_tls(b, v and true or false, err) end,
+  ca_file = function(b, v) return C.httpqq_client_builder_set_ca_file(b, text(v, "ca_file"), err) end,
+  ca_pem = function(b, v) return C.httpqq_client_builder_set_ca_pem(b, text(v, "ca_pem"), err) end,
+}
+
 function M.client(endpoint, options)
-  options = options or {}
   local builder = ffi.gc(C.httpqq_client_builder_new(), C.httpqq_client_builder_free)
   check(C.httpqq_client_builder_set_endpoint(builder, text(endpoint, "endpoint"), err))
-  check(C.httpqq_client_builder_set_timeout_ms(builder, options.timeout_ms or 30000, err))
+  for name, value in pairs(options or {}) do
+    local set = CLIENT_OPTIONS[name]
+    if not set then misuse("unknown client option " .. tostring(name)) end
+    check(set(builder, value))
+  end
   local out = ffi.new("httpqq_client *[1]")
   check(C.httpqq_client_builder_build(builder, out, err))
   return handle(Client, out[0], C.httpqq_client_free)
@@ -255,12 +300,6 @@ local EVENTS = { "online", "reconnecting", "throttled", "session renewed", "mess
 -- The agent options: their setters, and how each value is checked.
 -- Durations in milliseconds; what is left out is the library's default
 -- (see bindings/README.md); an unknown name is an error.
-local function whole(value, what)
-  if type(value) ~= "number" or value < 0 or math.floor(value) ~= value then
-    misuse(what .. " must be a whole number from 0, not " .. tostring(value))
-  end
-  return value
-end
 local function real(value, what)
   if type(value) ~= "number" then misuse(what .. " must be a number, not " .. tostring(value)) end
   return value

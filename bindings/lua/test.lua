@@ -189,6 +189,29 @@ ok, e = pcall(client.agent, client, 10003, "demo", { backoff_factor = 0.5 })
 check(not ok and e.status == httpqq.constants.HTTPQQ_STATUS_INVALID_CONFIG, "a factor below 1 is refused")
 alice2:close()
 
+-- TLS: the test server's own certificate trusted; untrusted, a TLS error
+-- with nothing sent; settings that cannot work refused.
+local secure = httpqq.start_server(nil, nil, { tls = true })
+check(secure:tls_endpoint():find("^https://127%.0%.0%.1:%d+$") ~= nil, "a TLS endpoint")
+check(secure:ca_pem():find("BEGIN CERTIFICATE", 1, true) ~= nil, "its certificate")
+local over_tls = secure:client({ tls = true, keep_alive = true })
+local tls_alice, tls_bob = over_tls:login(10001, "demo"), over_tls:login(10002, "demo")
+tls_alice:send(10002, "over TLS")
+local got = tls_bob:messages()
+check(#got == 1 and got[1].text == "over TLS", "a round trip over TLS")
+tls_alice:close(); tls_bob:close(); over_tls:close()
+local untrusted = httpqq.client(secure:tls_endpoint(), { timeout_ms = 5000 })
+ok, e = pcall(untrusted.login, untrusted, 10001, "demo")
+check(not ok and e.status == httpqq.constants.HTTPQQ_STATUS_TRANSPORT and e.outcome == "refused"
+  and e.message:find("unknown issuer", 1, true) ~= nil, "untrusted: a TLS error, nothing sent")
+untrusted:close()
+ok, e = pcall(httpqq.client, secure:endpoint(), { ca_pem = secure:ca_pem() })
+check(not ok and e.status == httpqq.constants.HTTPQQ_STATUS_INVALID_CONFIG, "a CA without TLS is refused")
+ok, e = pcall(httpqq.client, secure:endpoint(), { timeout = 5 })
+check(not ok and e.message:find("unknown client option timeout", 1, true), "an unknown client option is an error")
+check(server:tls_endpoint() == nil and server:ca_pem() == nil, "a plain server has no TLS listener")
+secure:close()
+
 -- Everything freed (what was not closed goes with the collector).
 bob, carol, big = nil, nil, nil
 collectgarbage()

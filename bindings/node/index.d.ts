@@ -65,9 +65,15 @@ export interface AgentEvent {
 export declare class Server {
   /** Starts it: `listen` ("127.0.0.1:0" by default) and an `accounts`
    * file (the demo accounts 10001-10005, password "demo", by default). */
-  static start(options?: { listen?: string | null; accounts?: string | null }): Server;
+  static start(options?: { listen?: string | null; accounts?: string | null; tls?: boolean }): Server;
   /** "host:port". */
   readonly endpoint: string;
+  /** "https://127.0.0.1:port" of the TLS listener (`tls: true`), else null. */
+  readonly tlsEndpoint: string | null;
+  /** The TLS listener's certificate (PEM), for `caPem`, else null. */
+  readonly caPem: string | null;
+  /** A client of it; with `tls: true`, of its TLS listener, trusting it. */
+  client(options?: ClientOptions & { tls?: boolean }): Client;
   /** Ends the session as its idle timeout would; whether it had one. */
   expireSession(uin: Uin): boolean;
   /** Answers every request of `uin` with RES=3 for `durationMs`. */
@@ -96,6 +102,12 @@ export interface ClientOptions {
   timeoutMs?: number;
   connectTimeoutMs?: number;
   keepAlive?: boolean;
+  /** Speak TLS (default: only for an https:// endpoint). */
+  tls?: boolean | null;
+  /** Trust the authorities in this PEM file instead of Mozilla's roots. */
+  caFile?: string | null;
+  /** Trust the authorities in this PEM text. */
+  caPem?: string | null;
 }
 
 /** An agent's settings; what is left out is the library's default (see

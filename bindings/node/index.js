@@ -249,9 +249,9 @@ class Server {
   /** Starts it: `listen` ("127.0.0.1:0" by default: a free port) and an
    * `accounts` file (TOML; the demo accounts 10001-10005, password "demo",
    * by default). */
-  static start({ listen = null, accounts = null } = {}) {
+  static start({ listen = null, accounts = null, tls = false } = {}) {
     const out = [null];
-    call('httpqq_server_start', listen, accounts, out);
+    call(tls ? 'httpqq_server_start_tls' : 'httpqq_server_start', listen, accounts, out);
     const server = new Server();
     server.#handle = new Handle(out[0], 'httpqq_server_free', 'server');
     return server;
@@ -260,6 +260,25 @@ class Server {
   /** "host:port". */
   get endpoint() {
     return C.httpqq_server_endpoint(this.#handle.pointer);
+  }
+
+  /** "https://127.0.0.1:port" of its TLS listener (started with
+   * `tls: true`), else null. */
+  get tlsEndpoint() {
+    return C.httpqq_server_tls_endpoint(this.#handle.pointer);
+  }
+
+  /** Its TLS certificate (PEM), for a client's `caPem`, else null. */
+  get caPem() {
+    return C.httpqq_server_tls_ca_pem(this.#handle.pointer);
+  }
+
+  /** A client of it; with `tls: true`, of its TLS listener, trusting its
+   * certificate. */
+  client({ tls = false, ...options } = {}) {
+    if (!tls) return new Client(this.endpoint, options);
+    if (this.tlsEndpoint === null) throw new Error('httpqq: this server has no TLS listener: start it with { tls: true }');
+    return new Client(this.tlsEndpoint, { ...options, caPem: this.caPem });
   }
 
   // The test controls: rehearse what a bot meets in the field.
@@ -371,13 +390,18 @@ const AGENT_OPTIONS = {
 class Client {
   #handle;
 
-  constructor(endpoint, { timeoutMs = 30000, connectTimeoutMs = 10000, keepAlive = false } = {}) {
+  constructor(endpoint, {
+    timeoutMs = 30000, connectTimeoutMs = 10000, keepAlive = false, tls = null, caFile = null, caPem = null,
+  } = {}) {
     const builder = C.httpqq_client_builder_new();
     try {
       call('httpqq_client_builder_set_endpoint', builder, text(endpoint, 'endpoint'));
       call('httpqq_client_builder_set_timeout_ms', builder, timeoutMs);
       call('httpqq_client_builder_set_connect_timeout_ms', builder, connectTimeoutMs);
       call('httpqq_client_builder_set_keep_alive', builder, Boolean(keepAlive));
+      if (tls !== null) call('httpqq_client_builder_set_tls', builder, Boolean(tls));
+      if (caFile !== null) call('httpqq_client_builder_set_ca_file', builder, text(caFile, 'caFile'));
+      if (caPem !== null) call('httpqq_client_builder_set_ca_pem', builder, text(caPem, 'caPem'));
       const out = [null];
       call('httpqq_client_builder_build', builder, out);
       this.#handle = new Handle(out[0], 'httpqq_client_free', 'client');

@@ -234,3 +234,25 @@ test('an inbox loses nothing a closed agent had not handled', async () => {
   await client.close();
   await server.close();
 });
+
+test('TLS: a round trip with the test server\'s certificate; untrusted, a TLS error with nothing sent', async () => {
+  const server = httpqq.Server.start({ tls: true });
+  assert.match(server.tlsEndpoint, /^https:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(server.caPem, /-----BEGIN CERTIFICATE-----/);
+  const client = server.client({ tls: true, keepAlive: true });
+  const alice = await client.login(10001, 'demo');
+  const bob = await client.login(10002, 'demo');
+  await alice.send(10002, 'over TLS');
+  assert.deepEqual((await bob.messages()).map((m) => m.text), ['over TLS']);
+  await alice.close(); await bob.close(); await client.close();
+  const untrusted = new httpqq.Client(server.tlsEndpoint, { timeoutMs: 5000 });
+  await assert.rejects(untrusted.login(10001, 'demo'), (err) =>
+    err instanceof httpqq.TransportError && err.outcome === 'refused' && /unknown issuer/.test(err.message));
+  await untrusted.close();
+  assert.throws(() => new httpqq.Client(server.endpoint, { caPem: server.caPem }), httpqq.InvalidConfig);
+  const plain = httpqq.Server.start();
+  assert.equal(plain.tlsEndpoint, null);
+  assert.throws(() => plain.client({ tls: true }), /no TLS listener/);
+  await plain.close();
+  await server.close();
+});

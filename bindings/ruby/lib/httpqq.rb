@@ -273,10 +273,12 @@ module Httpqq
   class Server
     # Starts it on listen ("127.0.0.1:0", a free port, by default) with an
     # accounts file (TOML; by default the demo accounts 10001-10005, password
-    # "demo"). With a block: yields it and stops it after.
-    def self.start(listen: nil, accounts: nil, &block)
+    # "demo"). tls: true adds a listener that speaks TLS with a certificate
+    # made at start (#tls_endpoint, #ca_pem). With a block: yields it and
+    # stops it after.
+    def self.start(listen: nil, accounts: nil, tls: false, &block)
       out = FFI::MemoryPointer.new(:pointer)
-      Httpqq.call(:httpqq_server_start, listen && Httpqq.text(listen, "listen"),
+      Httpqq.call(tls ? :httpqq_server_start_tls : :httpqq_server_start, listen && Httpqq.text(listen, "listen"),
                   accounts && Httpqq.text(accounts, "accounts"), out)
       Closing.around(new(out.read_pointer), &block)
     end
@@ -287,6 +289,30 @@ module Httpqq
 
     # "host:port".
     def endpoint = @handle.use { |server| Httpqq.string(C.httpqq_server_endpoint(server)) }
+
+    # "https://127.0.0.1:port" of the TLS listener, or nil.
+    def tls_endpoint
+      @handle.use do |server|
+        pointer = C.httpqq_server_tls_endpoint(server)
+        pointer.null? ? nil : Httpqq.string(pointer)
+      end
+    end
+
+    # The TLS listener's certificate (PEM), for a client's ca_pem, or nil.
+    def ca_pem
+      @handle.use do |server|
+        pointer = C.httpqq_server_tls_ca_pem(server)
+        pointer.null? ? nil : Httpqq.string(pointer)
+      end
+    end
+
+    # A client of it; with tls: true, of its TLS listener, trusting it.
+    def client(tls: false, **options, &block)
+      return Client.open(endpoint, **options, &block) unless tls
+      raise ArgumentError, "httpqq: this server has no TLS listener: start it with tls: true" unless tls_endpoint
+
+      Client.open(tls_endpoint, **options, ca_pem: ca_pem, &block)
+    end
 
     # The test controls: rehearse what a bot meets in the field. Durations
     # in seconds.
@@ -352,8 +378,11 @@ module Httpqq
     # With a block: yields the client and closes it after.
     def self.open(endpoint, **options, &block) = Closing.around(new(endpoint, **options), &block)
 
-    # timeout and connect_timeout in seconds.
-    def initialize(endpoint, timeout: 30, connect_timeout: 10, keep_alive: false)
+    # timeout and connect_timeout in seconds. tls: speak TLS (default: only
+    # for an https:// endpoint), verified against Mozilla's roots unless
+    # ca_file or ca_pem name the authority to trust.
+    def initialize(endpoint, timeout: 30, connect_timeout: 10, keep_alive: false, tls: nil, ca_file: nil,
+                   ca_pem: nil)
       builder = C.httpqq_client_builder_new
       begin
         Httpqq.call(:httpqq_client_builder_set_endpoint, builder, Httpqq.text(endpoint, "endpoint"))
@@ -361,6 +390,9 @@ module Httpqq
         Httpqq.call(:httpqq_client_builder_set_connect_timeout_ms, builder,
                     Httpqq.milliseconds(connect_timeout, "connect_timeout"))
         Httpqq.call(:httpqq_client_builder_set_keep_alive, builder, keep_alive ? true : false)
+        Httpqq.call(:httpqq_client_builder_set_tls, builder, tls ? true : false) unless tls.nil?
+        Httpqq.call(:httpqq_client_builder_set_ca_file, builder, Httpqq.text(ca_file.to_s, "ca_file")) if ca_file
+        Httpqq.call(:httpqq_client_builder_set_ca_pem, builder, Httpqq.text(ca_pem, "ca_pem")) if ca_pem
         out = FFI::MemoryPointer.new(:pointer)
         Httpqq.call(:httpqq_client_builder_build, builder, out)
         @handle = Handle.new(out.read_pointer, :httpqq_client_free, "client")

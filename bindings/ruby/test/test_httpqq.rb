@@ -288,4 +288,27 @@ class HttpqqTest < Minitest::Test
       assert_equal %w[one two], second
     end
   end
+
+  def test_tls_with_the_test_servers_certificate_and_without
+    Httpqq::Server.start(tls: true) do |server|
+      assert_match(%r{\Ahttps://127\.0\.0\.1:\d+\z}, server.tls_endpoint)
+      assert_includes server.ca_pem, "BEGIN CERTIFICATE"
+      server.client(tls: true, keep_alive: true) do |client|
+        client.login(10001, "demo") do |alice|
+          client.login(10002, "demo") do |bob|
+            alice.send_message(10002, "over TLS")
+            assert_equal ["over TLS"], bob.messages.map(&:text)
+          end
+        end
+      end
+      Httpqq::Client.open(server.tls_endpoint, timeout: 5) do |untrusted|
+        error = assert_raises(Httpqq::TransportError) { untrusted.login(10001, "demo") }
+        assert_equal :refused, error.outcome
+        assert_match(/unknown issuer/, error.message)
+      end
+      assert_raises(Httpqq::InvalidConfig) { Httpqq::Client.new(server.endpoint, ca_pem: server.ca_pem) }
+    end
+    assert_nil @server.tls_endpoint
+    assert_raises(ArgumentError) { @server.client(tls: true) }
+  end
 end
