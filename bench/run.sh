@@ -140,6 +140,9 @@ PY
 done
 kill "$(cat "$nginx_pid_file")" 2>/dev/null || true
 
+# Rows 17 and 18: TLS.
+. bench/tls_rows.sh
+
 # Row 9: 100, 1,000 and 5,000 agents in one process, polling every 2 s
 # against replies held back 100 ms (the server in a process of its own).
 "$bench" agents --counts 100,1000,5000
@@ -175,8 +178,13 @@ growth = r["end"]["rss"] - r["warm"]["rss"]
 heap = r["end"]["heapTotal"] - r["warm"]["heapTotal"]
 what = "chat rounds (a send and a fetch)" if r["mode"] == "chat" else "sessions made and closed"
 v8 = flags or "V8 defaults"
-verdict = "met" if growth <= 2 else ("V8 sizing (DECISIONS 140)" if heap >= growth - 2 else "**missed**")
-print(f"| 16 | Node: RSS growth over 100,000 {what}, after 10,000, {v8} | {growth:+.1f} MB (V8 heap total {heap:+.1f} MB) | — | — | — | ≤ 2 MB | {verdict} |")
+# With V8's defaults the young generation grows in steps up to 16 MB a
+# semi-space (docs/DECISIONS.md, 140): reported; held at 1 MB, the goal.
+if flags:
+    goal, verdict = "≤ 2 MB", ("met" if growth <= 2 else "**missed**")
+else:
+    goal, verdict = "(reported: V8's sizing)", "—"
+print(f"| 16 | Node: RSS growth over 100,000 {what}, after 10,000, {v8} | {growth:+.1f} MB (V8 heap total {heap:+.1f} MB) | — | — | — | {goal} | {verdict} |")
 ' "$flags"
     done
 done

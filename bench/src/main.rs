@@ -14,6 +14,7 @@ mod measure;
 mod roundtrip;
 mod scale;
 mod storage;
+mod tls;
 
 use clap::{Parser, Subcommand};
 use std::io::{Read, Write};
@@ -102,6 +103,18 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         accounts: u64,
     },
+    /// Row 18: the client over TLS against a bare rustls client, against
+    /// a server's TLS listener at `addr` whose certificate is in `ca`.
+    TlsClient {
+        #[arg(long)]
+        addr: String,
+        #[arg(long)]
+        ca: std::path::PathBuf,
+        #[arg(long, default_value_t = 7)]
+        rounds: u32,
+        #[arg(long, default_value_t = 2000)]
+        iterations: u32,
+    },
     /// Rows 13 to 15: a wrong-password login flood, one-byte sockets in
     /// every slot, the CPU of a login the lockout refuses.
     Attacks {
@@ -165,6 +178,12 @@ fn main() {
         Command::AgentServer { accounts } => agents::serve(accounts),
         Command::Storage { accounts } => storage_rows(accounts),
         Command::Attacks { server } => attack_rows(&server),
+        Command::TlsClient {
+            addr,
+            ca,
+            rounds,
+            iterations,
+        } => tls::row(&addr, &ca, rounds, iterations),
     }
 }
 

@@ -116,14 +116,14 @@ use ureq::unversioned::transport::{
 #[derive(Debug)]
 struct CoalescingConnector;
 
-impl Connector<Tcp> for CoalescingConnector {
-    type Out = Coalescing;
+impl<T: Closing> Connector<T> for CoalescingConnector {
+    type Out = Coalescing<T>;
 
     fn connect(
         &self,
         _details: &ConnectionDetails,
-        chained: Option<Tcp>,
-    ) -> Result<Option<Coalescing>, ureq::Error> {
+        chained: Option<T>,
+    ) -> Result<Option<Coalescing<T>>, ureq::Error> {
         Ok(chained.map(|inner| Coalescing {
             inner,
             head: Vec::new(),
@@ -144,9 +144,12 @@ impl Connector<Tcp> for CoalescingConnector {
 /// thousands of those on the client make each new `connect` slower (a
 /// GetMsgEx round trip went from 75 µs to 140 µs over a few thousand
 /// requests on loopback).
+///
+/// Over TLS it sits above the TLS layer, so that the head and the body go
+/// in one record too.
 #[derive(Debug)]
-struct Coalescing {
-    inner: Tcp,
+struct Coalescing<T: Closing> {
+    inner: T,
     head: Vec<u8>,
     /// A request on this connection asked for `Connection: close`.
     closing: bool,
@@ -158,7 +161,25 @@ struct Coalescing {
 /// How long a closing connection waits for the server's end of it.
 const SERVER_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
 
-impl Drop for Coalescing {
+/// A connection that can wait for the server to close its end.
+trait Closing: UreqTransport {
+    /// Waits up to `wait` for the server's end of the connection.
+    fn await_close(&mut self, wait: std::time::Duration);
+}
+
+impl Closing for Tcp {
+    fn await_close(&mut self, wait: std::time::Duration) {
+        Tcp::await_close(self, wait);
+    }
+}
+
+/// A TLS connection: its close is not waited for (the wait exists for the
+/// TIME_WAIT of plain loopback connections made by the thousand).
+impl Closing for Box<dyn UreqTransport> {
+    fn await_close(&mut self, _wait: std::time::Duration) {}
+}
+
+impl<T: Closing> Drop for Coalescing<T> {
     fn drop(&mut self) {
         if self.closing && self.replied {
             self.inner.await_close(SERVER_CLOSE_WAIT);
@@ -166,7 +187,7 @@ impl Drop for Coalescing {
     }
 }
 
-impl Coalescing {
+impl<T: Closing> Coalescing<T> {
     /// Sends a held head on its own (when no body follows after all).
     fn flush_head(&mut self, timeout: NextTimeout) -> Result<(), ureq::Error> {
         if self.head.is_empty() {
@@ -185,7 +206,7 @@ impl Coalescing {
     }
 }
 
-impl UreqTransport for Coalescing {
+impl<T: Closing> UreqTransport for Coalescing<T> {
     fn buffers(&mut self) -> &mut dyn Buffers {
         self.inner.buffers()
     }
@@ -228,6 +249,10 @@ impl UreqTransport for Coalescing {
     fn is_open(&mut self) -> bool {
         self.inner.is_open()
     }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
 }
 
 /// ureq's rustls connector, with its failures marked as the handshake's
@@ -236,13 +261,13 @@ impl UreqTransport for Coalescing {
 #[derive(Debug, Default)]
 struct TlsConnector(RustlsConnector);
 
-impl Connector<Coalescing> for TlsConnector {
+impl Connector<Tcp> for TlsConnector {
     type Out = Box<dyn UreqTransport>;
 
     fn connect(
         &self,
         details: &ConnectionDetails,
-        chained: Option<Coalescing>,
+        chained: Option<Tcp>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
         let connected = self
             .0
@@ -420,8 +445,8 @@ impl Transport {
             ureq::Agent::with_parts(
                 builder.build(),
                 TcpConnector
-                    .chain(CoalescingConnector)
-                    .chain(TlsConnector::default()),
+                    .chain(TlsConnector::default())
+                    .chain(CoalescingConnector),
                 LiteralFirst::default(),
             )
         } else {

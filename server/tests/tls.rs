@@ -372,3 +372,59 @@ fn login_requires_tls_refuses_a_plain_login_from_another_machine_only() {
     }
     assert_eq!(server.password_checks(), checks, "refused before any hash");
 }
+
+#[test]
+fn the_command_serves_tls_and_reloads_its_certificate_on_sighup() {
+    use std::io::BufRead;
+    let dir = std::env::temp_dir().join(format!("httpqq-tls-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (chain, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let write = |c: &TlsCertificate| {
+        std::fs::write(&chain, &c.chain_pem).unwrap();
+        std::fs::write(&key, &*c.key_pem).unwrap();
+    };
+    let (old, new) = (
+        certificate(&["127.0.0.1"], false),
+        certificate(&["127.0.0.1"], false),
+    );
+    write(&old);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_httpqq-server"))
+        .args(["--demo", "--fast-hashing", "--listen", "127.0.0.1:0"])
+        .args(["--tls-listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&chain)
+        .arg("--tls-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut tls_addr = None;
+    for line in lines.by_ref().take(2) {
+        let line = line.unwrap();
+        if let Some(addr) = line.strip_prefix("httpqq-server listening with TLS on ") {
+            tls_addr = Some(addr.to_owned());
+        }
+    }
+    let endpoint = format!("https://{}", tls_addr.expect("the TLS address is printed"));
+    let trusting = |c: &TlsCertificate| {
+        Client::builder()
+            .endpoint(endpoint.clone())
+            .ca_pem(c.chain_pem.clone())
+            .build()
+            .unwrap()
+    };
+    trusting(&old).login(ALICE, "demo").unwrap();
+    assert!(trusting(&new).login(ALICE, "demo").is_err());
+    write(&new);
+    // SAFETY: kill(2) with the child's pid and a valid signal number.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGHUP) };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while trusting(&new).login(ALICE, "demo").is_err() {
+        assert!(std::time::Instant::now() < deadline, "not reloaded on SIGHUP");
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert!(child.try_wait().unwrap().is_none(), "SIGHUP ended the server");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
