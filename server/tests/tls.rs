@@ -420,10 +420,16 @@ fn the_command_serves_tls_and_reloads_its_certificate_on_sighup() {
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGHUP) };
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while trusting(&new).login(ALICE, "demo").is_err() {
-        assert!(std::time::Instant::now() < deadline, "not reloaded on SIGHUP");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not reloaded on SIGHUP"
+        );
         thread::sleep(Duration::from_millis(100));
     }
-    assert!(child.try_wait().unwrap().is_none(), "SIGHUP ended the server");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP ended the server"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
