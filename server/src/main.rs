@@ -38,7 +38,7 @@ struct Args {
     #[arg(long, value_name = "FILE", requires = "tls_listen")]
     tls_key: Option<PathBuf>,
 
-    /// Refuse a Login over plain HTTP from anything but this machine (RES=1,
+    /// Refuse a Login over plain HTTP from anything but this machine (RS=1,
     /// "login requires TLS…", as a wrong password is refused), so that no
     /// credential crosses the network in clear.
     #[arg(long, requires = "tls_listen")]
