@@ -102,6 +102,10 @@ typedef enum {
   // (or was logging in again) and could not within the client's
   // timeout. Nothing was sent.
   HTTPQQ_STATUS_NOT_ONLINE = 15,
+  // The request would be longer than a server reads (64 KiB once
+  // encoded; a message too long, most likely): nothing was sent. Send
+  // it in parts.
+  HTTPQQ_STATUS_TOO_LARGE = 16,
 } httpqq_status;
 
 // What a reply holds, as `httpqq_reply_get_kind` gives it.

@@ -21,6 +21,7 @@ typedef enum {
   HTTPQQ_STATUS_STOPPED = 13,
   HTTPQQ_STATUS_CANCELLED = 14,
   HTTPQQ_STATUS_NOT_ONLINE = 15,
+  HTTPQQ_STATUS_TOO_LARGE = 16,
 } httpqq_status;
 
 typedef enum {

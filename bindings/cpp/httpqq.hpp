@@ -55,6 +55,7 @@ enum class status : int32_t {
   stopped = HTTPQQ_STATUS_STOPPED,
   cancelled = HTTPQQ_STATUS_CANCELLED,
   not_online = HTTPQQ_STATUS_NOT_ONLINE,
+  too_large = HTTPQQ_STATUS_TOO_LARGE,
 };
 
 /// Whether a failed command was carried out.

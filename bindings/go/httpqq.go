@@ -49,6 +49,7 @@ const (
 	StatusStopped         Status = C.HTTPQQ_STATUS_STOPPED
 	StatusCancelled       Status = C.HTTPQQ_STATUS_CANCELLED
 	StatusNotOnline       Status = C.HTTPQQ_STATUS_NOT_ONLINE
+	StatusTooLarge        Status = C.HTTPQQ_STATUS_TOO_LARGE
 )
 
 // String is the status's short English name ("login failed", …).
@@ -99,6 +100,7 @@ var (
 	ErrStopped         = &Error{Status: StatusStopped}
 	ErrCancelled       = &Error{Status: StatusCancelled}
 	ErrNotOnline       = &Error{Status: StatusNotOnline}
+	ErrTooLarge        = &Error{Status: StatusTooLarge}
 	ErrInvalidConfig   = &Error{Status: StatusInvalidConfig}
 )
 

@@ -31,6 +31,8 @@ export declare class StoppedError extends HttpqqError {}
 export declare class Cancelled extends HttpqqError {}
 /** An agent's send that found no login within the client's timeout. */
 export declare class NotOnline extends HttpqqError {}
+/** The request would pass the 64 KiB a server reads: nothing was sent. */
+export declare class TooLarge extends HttpqqError {}
 
 /** A QQ number: an integer below 2**53, or a bigint. */
 export type Uin = number | bigint;

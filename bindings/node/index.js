@@ -98,6 +98,7 @@ class InternalError extends HttpqqError {}
 class StoppedError extends HttpqqError {}
 class Cancelled extends HttpqqError {}
 class NotOnline extends HttpqqError {}
+class TooLarge extends HttpqqError {}
 
 const errorClasses = {
   [constants.HTTPQQ_STATUS_NO_REPLY]: NoReply,
@@ -115,6 +116,7 @@ const errorClasses = {
   [constants.HTTPQQ_STATUS_STOPPED]: StoppedError,
   [constants.HTTPQQ_STATUS_CANCELLED]: Cancelled,
   [constants.HTTPQQ_STATUS_NOT_ONLINE]: NotOnline,
+  [constants.HTTPQQ_STATUS_TOO_LARGE]: TooLarge,
 };
 
 const OUTCOMES = ['accepted', 'refused', 'unknown'];
@@ -759,6 +761,7 @@ module.exports = {
   StoppedError,
   Cancelled,
   NotOnline,
+  TooLarge,
   constants,
   version: C.httpqq_version(),
 };

@@ -101,13 +101,20 @@ impl Client {
     /// # Errors
     /// Every [`Error`] but [`Error::InvalidConfig`]; [`Error::InvalidUin`]
     /// without sending anything when `uin` or the request's target is not
-    /// a valid UIN ([`Uin::checked`]).
+    /// a valid UIN ([`Uin::checked`]); [`Error::TooLarge`] without sending
+    /// anything when the request would pass [`codec::MAX_BODY_BYTES`].
     pub fn call(&self, uin: Uin, request: &Request) -> Result<Reply, Error> {
         if !uin.is_valid() || request.target().is_some_and(|t| !t.is_valid()) {
             return Err(Error::InvalidUin);
         }
         let seq = self.next_seq();
         let mut body = codec::encode_request(uin, seq, request);
+        if body.len() > codec::MAX_BODY_BYTES {
+            return Err(Error::TooLarge {
+                size: body.len(),
+                limit: codec::MAX_BODY_BYTES,
+            });
+        }
         let started = Instant::now();
         let result = self
             .inner

@@ -148,6 +148,18 @@ pub enum Error {
         /// How long the send waited for the login.
         waited: Duration,
     },
+
+    /// The request would be longer than a server reads
+    /// ([`codec::MAX_BODY_BYTES`](crate::codec::MAX_BODY_BYTES)), so it
+    /// was not sent (the server would drop it without a reply): a message
+    /// too long, most likely. Send it in parts.
+    #[error("the request is {size} bytes once encoded, and a server reads at most {limit}: nothing was sent (send the message in parts)")]
+    TooLarge {
+        /// The encoded request's length in bytes.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// Where in an exchange a network failure happened.
@@ -272,7 +284,8 @@ impl Error {
             | Error::InvalidConfig(_)
             | Error::Stopped
             | Error::SessionDropped
-            | Error::NotOnline { .. } => Outcome::Refused,
+            | Error::NotOnline { .. }
+            | Error::TooLarge { .. } => Outcome::Refused,
             Error::Transport { phase, .. }
             | Error::Timeout { phase, .. }
             | Error::Cancelled { phase } => match phase {

@@ -22,7 +22,7 @@
 //! // Build a request body…
 //! let send = Request::SendMessage { target: Uin::new(10002), text: "1+1=2, 好".into() };
 //! let body = codec::encode_request(Uin::new(10001), 7, &send);
-//! assert_eq!(body, "VER=1.1&CMD=CLTMSG&SEQ=7&UIN=10001&UN=10002&MG=1%2B1%3D2%2C 好");
+//! assert_eq!(body, "VER=1.1&CMD=CLTMSG&SEQ=7&UIN=10001&UN=10002&MG=1%2b1%3d2%2c 好");
 //!
 //! // …and read a reply, here one printed in the 2005 field notes.
 //! let reply = codec::decode_reply(

@@ -2,7 +2,7 @@
 //! (`codec::encode_reply`) and reads it back (`codec::decode_reply`): for
 //! every kind of reply, reading what was written gives back what was said.
 
-use httpqq::codec::{self, encode_reply, Answer, Command, ReplyHead, ResultCode};
+use httpqq::codec::{self, encode_reply, Answer, Command, Escapes, ReplyHead, ResultCode};
 use httpqq::{
     AddFriendOutcome, BloodType, Constellation, Error, Face, Gender, InfoLevel, LoginOutcome,
     Message, OnlineFriend, Reply, Request, Status, Uin, UserInfo, Zodiac,
@@ -10,18 +10,35 @@ use httpqq::{
 use proptest::prelude::*;
 use std::time::Duration;
 
-fn head(command: Command, seq: u16) -> ReplyHead<'static> {
+fn head(command: Command, seq: &str) -> ReplyHead<'_> {
     ReplyHead {
         version: "1.1",
         command,
-        seq: u64::from(seq),
+        seq,
         uin: 10001,
+        escapes: Escapes::Safe,
     }
 }
 
+/// Written with each escape set, read back: both must give the same.
 fn round_trip(request: &Request, seq: u16, answer: &Answer<'_>) -> Result<Reply, Error> {
-    let body = encode_reply(&head(request.command(), seq), answer);
-    codec::decode_reply(request, seq, body.as_bytes())
+    let seq_text = seq.to_string();
+    let safe = encode_reply(&head(request.command(), &seq_text), answer);
+    let faithful = encode_reply(
+        &ReplyHead {
+            escapes: Escapes::Faithful,
+            ..head(request.command(), &seq_text)
+        },
+        answer,
+    );
+    let read = codec::decode_reply(request, seq, safe.as_bytes());
+    let read_faithful = codec::decode_reply(request, seq, faithful.as_bytes());
+    assert_eq!(
+        format!("{read:?}"),
+        format!("{read_faithful:?}"),
+        "the original's escapes read differently: {faithful}"
+    );
+    read
 }
 
 /// Text rich in the characters the encoding must escape.
@@ -144,7 +161,7 @@ proptest! {
     #[test]
     fn profiles_read_back_as_written(info in user_info(), seq: u16) {
         let request = Request::UserInfo { target: info.uin, level: InfoLevel::Full };
-        let written = encode_reply(&head(Command::GetInfo, seq), &Answer::UserInfo(&info));
+        let written = encode_reply(&head(Command::GetInfo, &seq.to_string()), &Answer::UserInfo(&info));
         let Reply::UserInfo(read) = codec::decode_reply(&request, seq, written.as_bytes()).unwrap() else {
             panic!("not a profile");
         };
@@ -153,7 +170,7 @@ proptest! {
         for (key, value) in &info.fields {
             prop_assert_eq!(read.get(key), Some(value.as_str()));
         }
-        prop_assert_eq!(encode_reply(&head(Command::GetInfo, seq), &Answer::UserInfo(&read)), written);
+        prop_assert_eq!(encode_reply(&head(Command::GetInfo, &seq.to_string()), &Answer::UserInfo(&read)), written);
     }
 
     #[test]
@@ -212,7 +229,10 @@ fn the_rest_reads_back_as_written() {
         );
     }
     // Query_Stat with TN=0 gets two replies; the second is an empty list.
-    let second = encode_reply(&head(Command::QueryStat, 5), &Answer::OnlineFriends(&[]));
+    let second = encode_reply(
+        &head(Command::QueryStat, &5.to_string()),
+        &Answer::OnlineFriends(&[]),
+    );
     assert_eq!(
         second,
         "VER=1.1&CMD=QUERY_STAT&SEQ=5&UIN=10001&RES=0&FC=&FN=1&SN=0&ST=&UN=&NK="
@@ -226,7 +246,7 @@ fn the_rest_reads_back_as_written() {
         (Command::AckAddToList, "&RES=0"),
     ] {
         assert!(
-            encode_reply(&head(command, 1), &Answer::Done).ends_with(tail),
+            encode_reply(&head(command, &1.to_string()), &Answer::Done).ends_with(tail),
             "{command:?}"
         );
     }

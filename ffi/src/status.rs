@@ -63,6 +63,10 @@ pub enum httpqq_status {
     /// (or was logging in again) and could not within the client's
     /// timeout. Nothing was sent.
     NotOnline = 15,
+    /// The request would be longer than a server reads (64 KiB once
+    /// encoded; a message too long, most likely): nothing was sent. Send
+    /// it in parts.
+    TooLarge = 16,
 }
 
 impl httpqq_status {
@@ -86,6 +90,7 @@ impl httpqq_status {
             Stopped,
             Cancelled,
             NotOnline,
+            TooLarge,
         ]
         .into_iter()
         .find(|s| *s as i32 == value)
@@ -111,6 +116,7 @@ impl httpqq_status {
             Stopped => c"stopped",
             Cancelled => c"cancelled",
             NotOnline => c"not online",
+            TooLarge => c"too large",
         }
     }
 }
@@ -144,6 +150,7 @@ impl FfiError {
                 E::Stopped => httpqq_status::Stopped,
                 E::Cancelled { .. } => httpqq_status::Cancelled,
                 E::NotOnline { .. } => httpqq_status::NotOnline,
+                E::TooLarge { .. } => httpqq_status::TooLarge,
                 // A variant added to the core later: still an error, never OK.
                 _ => httpqq_status::Internal,
             },
@@ -443,12 +450,12 @@ mod tests {
 
     #[test]
     fn every_status_round_trips_through_int_and_has_a_name() {
-        for value in 0..15 {
+        for value in 0..=16 {
             let status = httpqq_status::from_int(value).expect("a status");
             assert_eq!(status as i32, value);
             assert!(!status.describe().is_empty());
         }
-        assert_eq!(httpqq_status::from_int(16), None);
+        assert_eq!(httpqq_status::from_int(17), None);
         // SAFETY: the pointer is a NUL-terminated string the library returned and still owns.
         let unknown = unsafe { CStr::from_ptr(httpqq_status_name(-1)) };
         assert_eq!(unknown.to_str(), Ok("unknown status"));
@@ -479,6 +486,13 @@ mod tests {
                     waited: Duration::from_secs(10),
                 },
                 httpqq_status::NotOnline,
+            ),
+            (
+                httpqq::Error::TooLarge {
+                    size: 70_000,
+                    limit: 65_536,
+                },
+                httpqq_status::TooLarge,
             ),
             (httpqq::Error::InvalidUin, httpqq_status::InvalidUin),
             (

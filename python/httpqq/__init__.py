@@ -90,6 +90,7 @@ from httpqq.errors import (
     Stopped,
     Cancelled,
     NotOnline,
+    TooLarge,
     Throttled,
     Timeout,
     TransportError,
@@ -140,6 +141,7 @@ __all__ = [
     "Stopped",
     "Cancelled",
     "NotOnline",
+    "TooLarge",
 ]
 
 

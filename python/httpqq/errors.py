@@ -37,6 +37,7 @@ __all__ = [
     "Stopped",
     "Cancelled",
     "NotOnline",
+    "TooLarge",
 ]
 
 
@@ -203,3 +204,21 @@ class NotOnline(Error):
     def __init__(self, message: str = "", *, waited: float = 0.0, outcome: Outcome = Outcome.REFUSED) -> None:
         super().__init__(message, outcome=outcome)
         self.waited = waited
+
+
+class TooLarge(Error, ValueError):
+    """The request would be longer than a server reads
+    (:data:`httpqq.MAX_BODY_BYTES` once encoded): a message too long, most
+    likely. Nothing was sent (``outcome`` is ``REFUSED``); send it in parts.
+    ``size`` is the encoded request's length and ``limit`` the limit, in
+    bytes."""
+
+    size: int
+    limit: int
+
+    def __init__(
+        self, message: str = "", *, size: int = 0, limit: int = 0, outcome: Outcome = Outcome.REFUSED
+    ) -> None:
+        super().__init__(message, outcome=outcome)
+        self.size = size
+        self.limit = limit

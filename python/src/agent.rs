@@ -199,7 +199,6 @@ impl Agent {
     /// is ever resent by itself.
     fn send(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, text: &str) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        crate::convert::message_text(httpqq::Uin::new(self.uin), target, text)?;
         let agent = live(&self.agent).ok_or_else(stopped)?;
         let text = text.to_owned();
         blocking(py, move || agent.send(target, &text))
@@ -216,7 +215,6 @@ impl Agent {
         cancel: Option<&Bound<'_, crate::wait::Cancel>>,
     ) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        crate::convert::message_text(httpqq::Uin::new(self.uin), target, text)?;
         let agent = live(&self.agent).ok_or_else(stopped)?;
         let token = cancel.map(|c| c.get().token());
         let text = text.to_owned();

@@ -373,7 +373,6 @@ impl Session {
     /// Sends a text message.
     fn send(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, text: &str) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        crate::convert::message_text(self.session.uin(), target, text)?;
         let text = text.to_owned();
         self.run(py, move |s| s.send_message(target, &text))
     }

@@ -188,24 +188,6 @@ pub(crate) fn optional_member<'py>(
     code.map(|code| member(py, class, code)).transpose()
 }
 
-/// A text message as the server would take it: refused with `ValueError`
-/// when its request would pass the body limit the reference server reads
-/// (core's `codec::fits_body_limit`), which the server answers with
-/// nothing.
-pub(crate) fn message_text(sender: httpqq::Uin, target: httpqq::Uin, text: &str) -> PyResult<()> {
-    let request = httpqq::Request::SendMessage {
-        target,
-        text: text.to_owned(),
-    };
-    httpqq::codec::fits_body_limit(sender, &request).map_err(|length| {
-        PyValueError::new_err(format!(
-            "the message is too long: its request is {length} bytes once encoded, and a server \
-             reads at most {} (send it in parts)",
-            httpqq::codec::MAX_BODY_BYTES
-        ))
-    })
-}
-
 /// A status one can set (core's `Status::is_settable`).
 pub(crate) fn settable_status(value: &Bound<'_, PyAny>) -> PyResult<httpqq::Status> {
     let status = httpqq::Status::from_code(code(value, "status")?);

@@ -23,11 +23,12 @@ enum ErrorClass {
     Stopped,
     Cancelled,
     NotOnline,
+    TooLarge,
 }
 
 impl ErrorClass {
     /// Every variant, in declaration order: `class as usize` indexes it.
-    const ALL: [ErrorClass; 13] = [
+    const ALL: [ErrorClass; 14] = [
         ErrorClass::Error,
         ErrorClass::NoReply,
         ErrorClass::NotLoggedIn,
@@ -41,6 +42,7 @@ impl ErrorClass {
         ErrorClass::Stopped,
         ErrorClass::Cancelled,
         ErrorClass::NotOnline,
+        ErrorClass::TooLarge,
     ];
 
     /// Its name in `httpqq.errors`.
@@ -59,6 +61,7 @@ impl ErrorClass {
             ErrorClass::Stopped => "Stopped",
             ErrorClass::Cancelled => "Cancelled",
             ErrorClass::NotOnline => "NotOnline",
+            ErrorClass::TooLarge => "TooLarge",
         }
     }
 }
@@ -141,6 +144,11 @@ pub(crate) fn exception<'py>(py: Python<'py>, err: &httpqq::Error) -> PyResult<B
         E::NotOnline { waited } => {
             kwargs.set_item("waited", waited.as_secs_f64())?;
             ErrorClass::NotOnline
+        }
+        E::TooLarge { size, limit } => {
+            kwargs.set_item("size", size)?;
+            kwargs.set_item("limit", limit)?;
+            ErrorClass::TooLarge
         }
         // A variant added to the core later: still an httpqq.Error.
         _ => ErrorClass::Error,

@@ -128,7 +128,6 @@ impl Message {
             )
         })?;
         let target = crate::convert::uin(&self.sender.into_pyobject(py)?.into_any(), "sender")?;
-        crate::convert::message_text(agent.uin(), target, text)?;
         let text = text.to_owned();
         crate::wait::blocking(py, move || agent.send(target, &text))
     }

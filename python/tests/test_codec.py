@@ -84,7 +84,7 @@ def test_every_vector_decodes_as_the_notes_say(vector: dict[str, Any]) -> None:
 
 def test_encode_request_escapes_what_the_protocol_reserves() -> None:
     body = httpqq.encode_request(Request.send_message(10002, "1+1=2, 好 & %"), uin=10001, seq=7)
-    assert body == "VER=1.1&CMD=CLTMSG&SEQ=7&UIN=10001&UN=10002&MG=1%2B1%3D2%2C 好 %26 %25"
+    assert body == "VER=1.1&CMD=CLTMSG&SEQ=7&UIN=10001&UN=10002&MG=1%2b1%3d2%2c 好 %26 %25"
 
 
 def test_requests_know_their_command_and_the_double_reply() -> None:

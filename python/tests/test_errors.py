@@ -276,9 +276,10 @@ def test_wrong_values_raise_value_error(client: httpqq.Client, alice: httpqq.Ses
 def test_exceptions_are_one_hierarchy() -> None:
     import httpqq.errors
 
-    assert len(httpqq.errors.__all__) == 13
+    assert len(httpqq.errors.__all__) == 14
     for name in httpqq.errors.__all__:
         assert issubclass(getattr(httpqq, name), httpqq.Error)
     assert issubclass(httpqq.TransportError, ConnectionError)
     assert issubclass(httpqq.Timeout, TimeoutError)
     assert issubclass(httpqq.InvalidConfig, ValueError)
+    assert issubclass(httpqq.TooLarge, ValueError)

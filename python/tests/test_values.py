@@ -74,13 +74,16 @@ def test_a_message_too_long_for_the_server_is_a_value_error(
     server: Server, client: httpqq.Client, alice: httpqq.Session
 ) -> None:
     before = len(server.requests())
-    with pytest.raises(ValueError, match="too long"):
+    with pytest.raises(httpqq.TooLarge, match="send the message in parts") as caught:
         alice.send(BOB, "x" * 1_000_000)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.outcome is httpqq.Outcome.REFUSED
+    assert caught.value.size > 1_000_000 and caught.value.limit == httpqq.MAX_BODY_BYTES
     # Percent-encoding counts: 30,000 "&" are 90,000 bytes on the wire.
-    with pytest.raises(ValueError, match="too long"):
+    with pytest.raises(httpqq.TooLarge):
         alice.send(BOB, "&" * 30_000)
     with httpqq.Agent(client, CAROL, "demo", poll_interval=1) as agent:
-        with pytest.raises(ValueError, match="too long"):
+        with pytest.raises(httpqq.TooLarge):
             agent.send(BOB, "x" * (httpqq.MAX_BODY_BYTES + 1))
     assert not any(r.command == "CLTMSG" for r in server.requests()[before:])
     alice.send(BOB, "x" * (httpqq.MAX_BODY_BYTES - 200))  # what fits is sent

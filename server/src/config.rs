@@ -22,6 +22,10 @@ pub struct Quirks {
     /// A verification request (Ack_AddToList `CD=2`) must be sent twice: the
     /// first to each peer is answered `RES=3` and not delivered (§5.6).
     pub verification_twice: bool,
+    /// Escape in text values only what the original is seen to have
+    /// escaped (`%` `&` `,` and control bytes; `=` and `+` raw), for
+    /// period clients that decode exactly those (docs/PROTOCOL.md §2.2).
+    pub original_escapes: bool,
 }
 
 /// Everything the server can be told. `Config::default()` suits tests: an
@@ -120,7 +124,7 @@ pub struct Config {
     /// and fairness (default none).
     pub tls: Option<TlsListen>,
     /// Refuse a Login that did not come over TLS, unless it came from
-    /// this machine (default off): `RES=1` with the reason
+    /// this machine (default off): `RS=1` with the reason (`RA`)
     /// "login requires TLS…", as a wrong password is refused.
     pub login_requires_tls: bool,
 }
@@ -184,10 +188,20 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Which bytes of a reply's text values are percent-encoded.
+    pub(crate) fn escapes(&self) -> httpqq::codec::Escapes {
+        if self.quirks.original_escapes {
+            httpqq::codec::Escapes::Faithful
+        } else {
+            httpqq::codec::Escapes::Safe
+        }
+    }
+
     /// The original server's behaviour where it differs from the test
     /// defaults: every connection closed after its reply, `RES=3` held back
-    /// 20 s (30 s for DelFromList).
+    /// 20 s (30 s for DelFromList), only the original's escapes.
     pub fn faithful(mut self) -> Self {
+        self.quirks.original_escapes = true;
         self.always_close = true;
         self.penalty_delay = Duration::from_secs(20);
         self.delete_penalty_delay = Duration::from_secs(30);

@@ -59,7 +59,7 @@ pub(crate) enum Step {
 /// Login that did not, unless it came from this machine).
 pub(crate) fn respond(shared: &Shared, ip: IpAddr, secure: bool, request: &Request) -> Step {
     let started = Instant::now();
-    let outcome = match handler::parse(&request.body, request.form) {
+    let outcome = match handler::parse(&request.body, request.form, shared.config.escapes()) {
         Err(why) => handler::Outcome::null(&why.to_string(), None),
         Ok(parsed)
             if parsed.command == httpqq::codec::Command::Login
@@ -99,7 +99,7 @@ pub(crate) fn respond_checked(
     check: PasswordCheck,
 ) -> Response {
     let started = Instant::now();
-    let outcome = match handler::parse(&request.body, request.form) {
+    let outcome = match handler::parse(&request.body, request.form, shared.config.escapes()) {
         Err(why) => handler::Outcome::null(&why.to_string(), None),
         Ok(parsed) => {
             let mut world = shared.lock_world();

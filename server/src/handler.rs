@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use httpqq::codec::{
     decode_envelope, decode_form_value, decode_value_strict, encode_reply, parse_decimal,
-    trim_spaces as trim, Answer as Body, Command, EnvelopeError, Fields, ReplyHead, ResultCode,
-    LOGIN_CODE, QUEUE_FULL,
+    trim_spaces as trim, Answer as Body, Command, EnvelopeError, Escapes, Fields, ReplyHead,
+    ResultCode, LOGIN_CODE, QUEUE_FULL,
 };
 use httpqq::{
     AddFriendOutcome, BloodType, Constellation, Face, Gender, InfoLevel, LoginOutcome, Message,
@@ -101,10 +101,12 @@ pub(crate) struct Parsed<'a> {
     fields: Fields<'a>,
     pub(crate) command: Command,
     pub(crate) uin: u64,
-    /// The request's `VER` and `SEQ`, echoed by the reply.
+    /// The request's `VER` and `SEQ`, echoed by the reply as they came.
     version: &'a str,
-    seq: u64,
+    seq: &'a str,
     form: bool,
+    /// Which bytes of the reply's text values are percent-encoded.
+    escapes: Escapes,
 }
 
 impl Parsed<'_> {
@@ -142,6 +144,7 @@ impl Parsed<'_> {
             command: self.command,
             seq: self.seq,
             uin: self.uin,
+            escapes: self.escapes,
         };
         encode_reply(&head, body)
     }
@@ -172,12 +175,26 @@ impl Parsed<'_> {
 }
 
 /// Reads the envelope with core's codec (`VER`, `CMD`, `SEQ`, `UIN`, and
-/// the numeric fields every command must get as numbers).
-pub(crate) fn parse(body: &[u8], form: bool) -> Result<Parsed<'_>, EnvelopeError> {
+/// the numeric fields every command must get as numbers); the reply will
+/// escape its text values with `escapes`.
+pub(crate) fn parse(
+    body: &[u8],
+    form: bool,
+    escapes: Escapes,
+) -> Result<Parsed<'_>, EnvelopeError> {
     let envelope = decode_envelope(body)?;
+    // Echoed exactly as sent (a leading zero stays); the codec checked that
+    // it is a number.
+    let seq = envelope
+        .fields
+        .raw("SEQ")
+        .map(trim)
+        .and_then(|raw| std::str::from_utf8(raw).ok())
+        .unwrap_or("0");
     Ok(Parsed {
         version: envelope.version,
-        seq: envelope.seq,
+        seq,
+        escapes,
         fields: envelope.fields,
         command: envelope.command,
         uin: envelope.uin,
@@ -305,7 +322,7 @@ pub(crate) fn gate_login(
 /// The reason a Login over plain HTTP gets under `--login-requires-tls`.
 pub(crate) const TLS_REQUIRED: &str = "login requires TLS: connect to this server's TLS port";
 
-/// A Login refused before anything is looked up: `RES=1` with `reason`
+/// A Login refused before anything is looked up: `RS=1` with `reason` (`RA`)
 /// (the reply of a wrong password, which every period client shows).
 pub(crate) fn refuse_login(parsed: &Parsed<'_>, reason: &str) -> Outcome {
     let request = Some((parsed.command, parsed.uin));
@@ -315,7 +332,7 @@ pub(crate) fn refuse_login(parsed: &Parsed<'_>, reason: &str) -> Outcome {
         summary: String::new(),
         request,
     };
-    outcome.summary = format!("Login uin={} RES=1 ({reason})", parsed.uin);
+    outcome.summary = format!("Login uin={} RS=1 ({reason})", parsed.uin);
     outcome
 }
 
@@ -331,7 +348,7 @@ pub(crate) fn handle(
 ) -> Outcome {
     let request = Some((parsed.command, parsed.uin));
     let mut delay = Duration::ZERO;
-    let result = match parsed.command {
+    let result = world.transaction(|world| match parsed.command {
         // A throttle set by the test controls: RES=3 to everything but
         // Logout (which is always answered).
         command if command != Command::Logout && world.is_held(parsed.uin, now) => {
@@ -347,8 +364,7 @@ pub(crate) fn handle(
                 Ok(Answer::Reply(parsed.refuse(ResultCode::NotLoggedIn)))
             }
         }
-    };
-    let result = result.and_then(|answer| world.finish().map(|()| answer).map_err(Refusal::Store));
+    });
     match result {
         Ok(answer) => {
             let mut outcome = Outcome {
@@ -365,12 +381,8 @@ pub(crate) fn handle(
             );
             outcome
         }
-        Err(Refusal::Malformed(why)) => {
-            world.abort();
-            Outcome::null(why, request)
-        }
+        Err(Refusal::Malformed(why)) => Outcome::null(why, request),
         Err(Refusal::Store(err)) => {
-            world.abort();
             log::error!(target: "httpqq::server", "storage failed, answering the NULL: {err}");
             Outcome::null("storage failed", request)
         }

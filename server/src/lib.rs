@@ -431,11 +431,9 @@ impl Server {
             return false;
         };
         let caps = self.shared.caps();
-        let ended = world
-            .set_presence(uin.get(), None, ip, Instant::now(), caps)
-            .and_then(|()| world.finish());
+        let ended =
+            world.transaction(|w| w.set_presence(uin.get(), None, ip, Instant::now(), caps));
         if let Err(err) = ended {
-            world.abort();
             log::error!(target: "httpqq::server", "cannot end the session of {uin}: {err}");
             return false;
         }
@@ -464,26 +462,19 @@ impl Server {
         );
         let caps = self.shared.caps();
         let mut world = self.lock_world();
-        let changed = world
-            .store
-            .set_password(uin.get(), &hash)
-            .and_then(|found| {
-                if found {
-                    if let Some(ip) = world.sessions.get(&uin.get()).map(|live| live.ip) {
-                        world.end_session(uin.get(), ip, Instant::now(), caps)?;
-                    }
-                    world.lockout.forget(uin.get());
+        let changed = world.transaction(|world| {
+            let found = world.store.set_password(uin.get(), &hash)?;
+            if found {
+                if let Some(ip) = world.sessions.get(&uin.get()).map(|live| live.ip) {
+                    world.end_session(uin.get(), ip, Instant::now(), caps)?;
                 }
-                Ok(found)
-            });
-        match changed {
-            Ok(true) => world.finish().is_ok(),
-            Ok(false) => {
-                world.abort();
-                false
+                world.lockout.forget(uin.get());
             }
+            Ok::<_, store::StoreError>(found)
+        });
+        match changed {
+            Ok(found) => found,
             Err(err) => {
-                world.abort();
                 log::error!(target: "httpqq::server", "cannot change the password of {uin}: {err}");
                 false
             }
@@ -742,12 +733,10 @@ fn sweep(shared: &Shared) {
         waited = Duration::ZERO;
         let mut world = shared.lock_world();
         let now = Instant::now();
-        let expired = world
-            .expire(shared.config.idle_timeout, now, shared.caps())
-            .and_then(|_| world.finish());
+        let expired =
+            world.transaction(|w| w.expire(shared.config.idle_timeout, now, shared.caps()));
         if let Err(err) = expired {
             // The sessions stay; the next sweep tries again.
-            world.abort();
             log::error!(target: "httpqq::server", "cannot end idle sessions: {err}");
         }
         let window = shared

@@ -133,9 +133,29 @@ impl World {
         })
     }
 
+    /// Runs `work` as one transaction, as rusqlite's `Transaction` does:
+    /// committed if it succeeds (and taken back if the commit fails),
+    /// taken back — the store's writes and the memory's changes — if it
+    /// fails. The only way this server changes the world.
+    pub(crate) fn transaction<T, E: From<StoreError>>(
+        &mut self,
+        work: impl FnOnce(&mut World) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match work(self) {
+            Ok(value) => {
+                self.finish()?;
+                Ok(value)
+            }
+            Err(err) => {
+                self.abort();
+                Err(err)
+            }
+        }
+    }
+
     /// Ends a request: commits its writes. If the commit fails, the writes
     /// and the memory's changes are both taken back.
-    pub(crate) fn finish(&mut self) -> Result<(), StoreError> {
+    fn finish(&mut self) -> Result<(), StoreError> {
         let committed = if self.store.dirty() {
             self.store.commit()
         } else {
@@ -148,7 +168,8 @@ impl World {
         committed
     }
 
-    /// Abandons a request: its writes and memory changes are taken back.
+    /// Abandons a request: its writes and memory changes are taken back
+    /// (also what is left open by a request that panicked).
     pub(crate) fn abort(&mut self) {
         self.store.rollback();
         self.undo();
@@ -368,20 +389,22 @@ impl World {
             return Ok(());
         }
         self.data_version = version;
-        let sessions: Vec<(u64, IpAddr)> = self
-            .sessions
-            .iter()
-            .map(|(&uin, live)| (uin, live.ip))
-            .collect();
-        for (uin, ip) in sessions {
-            let stored = self.store.password(uin)?;
-            if stored.is_some() && stored.as_deref() == self.lockout.logged_in_with(uin) {
-                continue;
+        self.transaction(|world| {
+            let sessions: Vec<(u64, IpAddr)> = world
+                .sessions
+                .iter()
+                .map(|(&uin, live)| (uin, live.ip))
+                .collect();
+            for (uin, ip) in sessions {
+                let stored = world.store.password(uin)?;
+                if stored.is_some() && stored.as_deref() == world.lockout.logged_in_with(uin) {
+                    continue;
+                }
+                log::info!(target: "httpqq::server", "session of {uin} ended: its account was removed or its password changed");
+                world.end_session(uin, ip, now, caps)?;
             }
-            log::info!(target: "httpqq::server", "session of {uin} ended: its account was removed or its password changed");
-            self.end_session(uin, ip, now, caps)?;
-        }
-        self.finish()
+            Ok(())
+        })
     }
 
     /// Ends `uin`'s session (its friends are told) and forgets its fast

@@ -872,3 +872,30 @@ fn without_an_inbox_a_break_keeps_the_rest_for_the_same_agent() {
     all.extend(take_texts(&agent, 9, Duration::from_secs(5)));
     assert_eq!(all, numbered(0..10));
 }
+
+#[test]
+fn an_agent_whose_step_panics_ends_with_stopped_and_an_internal_error() {
+    let server = server();
+    let client = client(&server, Duration::from_secs(2));
+    // The caller's event hook runs inside the agent's step: its panic is
+    // the step's.
+    let agent = bob(&client, Duration::from_secs(1))
+        .on_event(|| panic!("a bug in the hook"))
+        .start()
+        .unwrap();
+    let seen = until(&agent, Duration::from_secs(5), |e| {
+        matches!(e.kind, EventKind::Stopped(_))
+    });
+    match &seen.last().unwrap().kind {
+        EventKind::Stopped(reason @ StopReason::Internal { message }) => {
+            assert!(message.contains("a bug in the hook"), "{message}");
+            assert!(matches!(reason.error(), Some(Error::Internal(_))));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nobody waits forever: the agent is over.
+    assert!(matches!(
+        agent.next_event_timeout(Duration::from_secs(1)),
+        Err(NoEvent::Finished)
+    ));
+}

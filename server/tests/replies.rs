@@ -1,4 +1,4 @@
-//! Replies byte for byte as PROTOCOL.md §5 (and the field notes) show them,
+//! Replies byte for byte as docs/PROTOCOL.md §5 (and the field notes) show them,
 //! every NULL case, and every result code.
 
 mod support;
@@ -375,7 +375,7 @@ fn form_urlencoded_bodies_read_plus_as_space() {
     );
     let got = post(addr, "VER=1.1&CMD=GetMsgEx&SEQ=4321&UIN=3814526");
     assert!(
-        got.ends_with("&RES=0&MN=2&MT=9,9,&UN=106814,106814,&MG=a b%2B,a%2Bb,"),
+        got.ends_with("&RES=0&MN=2&MT=9,9,&UN=106814,106814,&MG=a b%2b,a%2bb,"),
         "{got}"
     );
 }

@@ -52,7 +52,7 @@ test('misuse is an error, never a crash', async () => {
   assert.throws(() => client.login(10001, 42), TypeError);
   assert.throws(() => new httpqq.Client('no such:host:99'), httpqq.InvalidConfig);
   const alice = await client.login(10001, 'demo');
-  await assert.rejects(alice.send(10002, 'x'.repeat(70000)), httpqq.NoReply);
+  await assert.rejects(alice.send(10002, 'x'.repeat(70000)), httpqq.TooLarge); // refused, not sent
   await alice.close();
   await alice.close(); // twice: nothing
   await assert.rejects(async () => alice.send(10002, 'hi'), /closed/);
@@ -233,6 +233,17 @@ test('an inbox loses nothing a closed agent had not handled', async () => {
   await alice.close();
   await client.close();
   await server.close();
+});
+
+test('a message too long for a server is refused before it is sent', async () => {
+  const server = httpqq.Server.start();
+  const client = new httpqq.Client(server.endpoint);
+  const alice = await client.login(10001, 'demo');
+  await assert.rejects(alice.send(10002, 'x'.repeat(65 * 1024)), (err) =>
+    err instanceof httpqq.TooLarge && err.outcome === 'refused' && /send the message in parts/.test(err.message));
+  assert.equal(server.requestCount(10001, { command: 'CLTMSG' }), 0);
+  await alice.send(10002, 'x'.repeat(60 * 1024)); // what fits is sent
+  await alice.close(); await client.close(); await server.close();
 });
 
 test('TLS: a round trip with the test server\'s certificate; untrusted, a TLS error with nothing sent', async () => {

@@ -112,6 +112,8 @@ module Httpqq
   class Stopped < Error; end
   class Cancelled < Error; end
   class NotOnline < Error; end
+  # The request would pass the 64 KiB a server reads: nothing was sent.
+  class TooLarge < Error; end
 
   ERRORS = {
     STATUS_NO_REPLY => NoReply, STATUS_NOT_LOGGED_IN => NotLoggedIn, STATUS_THROTTLED => Throttled,
@@ -119,6 +121,7 @@ module Httpqq
     STATUS_TRANSPORT => TransportError, STATUS_TIMEOUT => TimeoutError, STATUS_INVALID_CONFIG => InvalidConfig,
     STATUS_INVALID_ARGUMENT => InvalidArgument, STATUS_SERVER => ServerError, STATUS_INTERNAL => InternalError,
     STATUS_STOPPED => Stopped, STATUS_CANCELLED => Cancelled, STATUS_NOT_ONLINE => NotOnline,
+    STATUS_TOO_LARGE => TooLarge,
   }.freeze
 
   OUTCOMES = { OUTCOME_ACCEPTED => :accepted, OUTCOME_REFUSED => :refused, OUTCOME_UNKNOWN => :unknown }.freeze

@@ -81,6 +81,12 @@ pub enum StopReason {
     UnknownUin,
     /// The server ended the session (`RES=20`) and re-login is off.
     SessionEnded,
+    /// A bug: a step of the agent panicked (the panic's message). The
+    /// agent cannot go on safely, so it stopped; please report it.
+    Internal {
+        /// What the panic said.
+        message: String,
+    },
 }
 
 impl StopReason {
@@ -94,6 +100,9 @@ impl StopReason {
             }),
             StopReason::UnknownUin => Some(Error::InvalidUin),
             StopReason::SessionEnded => Some(Error::NotLoggedIn),
+            StopReason::Internal { message } => Some(Error::Internal(format!(
+                "the agent stopped after a bug (a panic: {message})"
+            ))),
         }
     }
 }
@@ -208,14 +217,8 @@ impl EventKind {
     /// A lower-case English name of the kind: `"online"`, `"reconnecting"`,
     /// `"throttled"`, `"session renewed"`, `"message"`, `"stopped"`.
     pub const fn name(&self) -> &'static str {
-        match self {
-            EventKind::Online => "online",
-            EventKind::Reconnecting { .. } => "reconnecting",
-            EventKind::Throttled { .. } => "throttled",
-            EventKind::SessionRenewed => "session renewed",
-            EventKind::Message(_) => "message",
-            EventKind::Stopped(_) => "stopped",
-        }
+        // The names are written once, in `CODES`, in code order from 1.
+        Self::CODES[self.code() as usize - 1].1
     }
 }
 

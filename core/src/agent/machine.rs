@@ -341,6 +341,12 @@ impl Machine {
         self.finished = true;
         self.state = State::Stopped;
     }
+
+    /// Ends the agent at once, whatever it was doing (a step panicked: the
+    /// state cannot be trusted to go on).
+    pub(crate) fn abandon(&mut self) {
+        self.finish();
+    }
 }
 
 /// A small random number source for the backoff's jitter (xorshift64*):

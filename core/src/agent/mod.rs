@@ -1011,7 +1011,29 @@ impl AgentCore {
     }
 }
 
+impl AgentCore {
+    /// Reports the last event and lets go of the runtime.
+    fn finish(&self, reason: StopReason) {
+        log::info!(target: "httpqq", "agent for {}: {reason}", self.uin);
+        self.push(vec![EventKind::Stopped(reason)]);
+        if self.abandoned.load(Ordering::SeqCst) {
+            self.give_back_unread();
+            self.release_inbox();
+        }
+        if let Some(&id) = self.id.get() {
+            self.runtime.unregister(id);
+        }
+    }
+}
+
 impl Task for AgentCore {
+    fn panicked(&self, message: &str) {
+        self.machine().abandon();
+        self.finish(StopReason::Internal {
+            message: message.to_owned(),
+        });
+    }
+
     fn run(&self) -> Next {
         let now = Instant::now();
         if self.sends_running.load(Ordering::SeqCst) > 0 {
@@ -1028,15 +1050,7 @@ impl Task for AgentCore {
             Step::Done | Step::WaitForConsumer => Next::Park,
             Step::WaitUntil(at) => Next::At(at),
             Step::Finish(reason) => {
-                log::info!(target: "httpqq", "agent for {}: {reason}", self.uin);
-                self.push(vec![EventKind::Stopped(reason)]);
-                if self.abandoned.load(Ordering::SeqCst) {
-                    self.give_back_unread();
-                    self.release_inbox();
-                }
-                if let Some(&id) = self.id.get() {
-                    self.runtime.unregister(id);
-                }
+                self.finish(reason);
                 Next::Park
             }
             Step::Send(action) => {

@@ -80,6 +80,12 @@ pub(crate) trait Task: Send + Sync {
     /// Does what is due now (perhaps a blocking request) and says when to
     /// come back.
     fn run(&self) -> Next;
+
+    /// A step panicked with `message`: the task is not run again (it is
+    /// parked); this lets it tell whoever waits for it.
+    fn panicked(&self, message: &str) {
+        let _ = message;
+    }
 }
 
 /// When to run a task again.
@@ -426,8 +432,16 @@ impl Inner {
         slot.run = Run::Running { again: false };
         let task = Arc::clone(&slot.task);
         drop(sched);
-        let next = catch_unwind(AssertUnwindSafe(|| task.run())).unwrap_or_else(|_| {
-            log::error!(target: "httpqq", "an agent's step panicked; it waits to be woken");
+        let next = catch_unwind(AssertUnwindSafe(|| task.run())).unwrap_or_else(|payload| {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_owned());
+            log::error!(target: "httpqq", "an agent's step panicked ({message}); the agent stops");
+            // Telling may run the caller's code again (its event hook):
+            // a second panic is caught too.
+            let _ = catch_unwind(AssertUnwindSafe(|| task.panicked(&message)));
             Next::Park
         });
         drop(task);

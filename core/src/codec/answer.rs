@@ -6,7 +6,7 @@
 //!
 //! [`decode_reply`]: super::decode_reply
 
-use super::encoding::encode_value;
+use super::encoding::{encode_value_with, Escapes};
 use super::request::Command;
 use super::result::ResultCode;
 use crate::model::{AddFriendOutcome, LoginOutcome, Message, OnlineFriend, Uin, UserInfo};
@@ -20,10 +20,13 @@ pub struct ReplyHead<'a> {
     pub version: &'a str,
     /// The request's command.
     pub command: Command,
-    /// The request's `SEQ`, echoed.
-    pub seq: u64,
+    /// The request's `SEQ`, echoed exactly as it was sent (`0675360`
+    /// comes back as `0675360`).
+    pub seq: &'a str,
     /// The request's `UIN`, echoed.
     pub uin: u64,
+    /// Which bytes of text values are percent-encoded.
+    pub escapes: Escapes,
 }
 
 /// What a reply says after its echo.
@@ -73,7 +76,14 @@ pub enum Answer<'a> {
 ///
 /// ```
 /// use httpqq::codec::{encode_reply, Answer, Command, ReplyHead, ResultCode};
-/// let head = ReplyHead { version: "1.1", command: Command::GetMsgEx, seq: 7, uin: 10001 };
+/// use httpqq::codec::Escapes;
+/// let head = ReplyHead {
+///     version: "1.1",
+///     command: Command::GetMsgEx,
+///     seq: "7",
+///     uin: 10001,
+///     escapes: Escapes::Safe,
+/// };
 /// let refused = Answer::Refused { code: ResultCode::NotLoggedIn, reason: None };
 /// assert_eq!(encode_reply(&head, &refused), "VER=1.1&CMD=GETMSGEX&SEQ=7&UIN=10001&RES=20");
 /// ```
@@ -101,7 +111,7 @@ pub fn encode_reply(head: &ReplyHead<'_>, answer: &Answer<'_>) -> String {
         Answer::Refused { code, reason } => {
             let _ = write!(out, "&RES={}", code.code());
             if let (ResultCode::Throttled, Some(reason)) = (code, reason) {
-                text(&mut out, "RA", reason);
+                text(&mut out, head.escapes, "RA", reason);
             }
         }
         Answer::Login(outcome) => {
@@ -114,7 +124,7 @@ pub fn encode_reply(head: &ReplyHead<'_>, answer: &Answer<'_>) -> String {
         }
         Answer::LoginRefused { reason } => {
             out.push_str("&RES=0&RS=1");
-            text(&mut out, "RA", reason);
+            text(&mut out, head.escapes, "RA", reason);
         }
         Answer::Count(count) => {
             let _ = write!(out, "&RES=0&FN={count}");
@@ -125,8 +135,8 @@ pub fn encode_reply(head: &ReplyHead<'_>, answer: &Answer<'_>) -> String {
                 let _ = write!(out, "{uin},");
             }
         }
-        Answer::OnlineFriends(friends) => online_friends(&mut out, friends),
-        Answer::UserInfo(info) => user_info(&mut out, info),
+        Answer::OnlineFriends(friends) => online_friends(&mut out, head.escapes, friends),
+        Answer::UserInfo(info) => user_info(&mut out, head.escapes, info),
         Answer::AddFriend { outcome, target } => {
             let _ = write!(out, "&RES=0&CD={}&UN={target}", outcome.code());
         }
@@ -135,7 +145,7 @@ pub fn encode_reply(head: &ReplyHead<'_>, answer: &Answer<'_>) -> String {
             for message in *messages {
                 let _ = write!(mt, "{},", message.kind().code());
                 let _ = write!(un, "{},", message.sender());
-                encode_value(&message.content(), &mut mg);
+                encode_value_with(&message.content(), head.escapes, &mut mg);
                 mg.push(',');
             }
             let _ = write!(out, "&RES=0&MN={}&MT={mt}&UN={un}&MG={mg}", messages.len());
@@ -145,21 +155,21 @@ pub fn encode_reply(head: &ReplyHead<'_>, answer: &Answer<'_>) -> String {
 }
 
 /// `&KEY=value`, the value percent-encoded.
-fn text(out: &mut String, key: &str, value: &str) {
+fn text(out: &mut String, escapes: Escapes, key: &str, value: &str) {
     out.push('&');
     out.push_str(key);
     out.push('=');
-    encode_value(value, out);
+    encode_value_with(value, escapes, out);
 }
 
-fn online_friends(out: &mut String, friends: &[OnlineFriend]) {
+fn online_friends(out: &mut String, escapes: Escapes, friends: &[OnlineFriend]) {
     let (mut fc, mut st, mut un, mut nk) =
         (String::new(), String::new(), String::new(), String::new());
     for friend in friends {
         let _ = write!(fc, "{},", friend.face.id());
         let _ = write!(st, "{},", friend.status.code());
         let _ = write!(un, "{},", friend.uin);
-        encode_value(&friend.nickname, &mut nk);
+        encode_value_with(&friend.nickname, escapes, &mut nk);
         nk.push(',');
     }
     let _ = write!(
@@ -170,7 +180,7 @@ fn online_friends(out: &mut String, friends: &[OnlineFriend]) {
 }
 
 /// GetInfo's fields: what the profile has, alphabetical, `NK` last.
-fn user_info(out: &mut String, info: &UserInfo) {
+fn user_info(out: &mut String, escapes: Escapes, info: &UserInfo) {
     out.push_str("&RES=0");
     let number = |out: &mut String, key: &str, value: Option<u32>| {
         if let Some(value) = value {
@@ -179,7 +189,7 @@ fn user_info(out: &mut String, info: &UserInfo) {
     };
     let optional = |out: &mut String, key: &str, value: Option<&str>| {
         if let Some(value) = value {
-            text(out, key, value);
+            text(out, escapes, key, value);
         }
     };
     optional(out, "AD", info.address.as_deref());
@@ -207,5 +217,5 @@ fn user_info(out: &mut String, info: &UserInfo) {
     number(out, "SH", info.zodiac.map(|v| v.code()));
     number(out, "SX", info.gender.map(|v| v.code()));
     let _ = write!(out, "&UN={}", info.uin);
-    text(out, "NK", &info.nickname);
+    text(out, escapes, "NK", &info.nickname);
 }

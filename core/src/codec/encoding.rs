@@ -1,9 +1,12 @@
-//! Value encoding (PROTOCOL.md §2.2).
+//! Value encoding (docs/PROTOCOL.md §2.2).
 //!
-//! A sender percent-encodes `%` `&` `=` `,` `+`, every byte below 0x20, and
-//! 0x7F, and sends every other character — non-ASCII included — raw. A
-//! receiver percent-decodes every value (hex digits of either case; a `%` not
-//! followed by two hex digits stays literal).
+//! A sender percent-encodes, in lower-case hex as the original wrote
+//! (`%2c`), `%` `&` `=` `,` `+`, every byte below 0x20, and 0x7F, and sends
+//! every other character — non-ASCII included — raw ([`Escapes::Safe`]);
+//! a server in faithful mode escapes only what the original is seen to
+//! have escaped: `%` `&` `,` and the control bytes ([`Escapes::Faithful`]).
+//! A receiver percent-decodes every value (hex digits of either case; a `%`
+//! not followed by two hex digits stays literal).
 //!
 //! Both directions are written here: the `percent-encoding` crate escapes
 //! non-ASCII (which the protocol sends raw) and decodes one byte at a time;
@@ -11,12 +14,32 @@
 
 use std::borrow::Cow;
 
-/// Whether a byte must be percent-encoded inside a value.
-const fn must_escape(byte: u8) -> bool {
-    matches!(byte, b'%' | b'&' | b'=' | b',' | b'+' | 0x00..=0x1F | 0x7F)
+/// Which bytes of a value a sender percent-encodes (docs/PROTOCOL.md §2.2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Escapes {
+    /// `%` `&` `=` `,` `+`, the bytes below 0x20 and 0x7F: what any reader
+    /// splits on or might take for a space. Every client, and the server
+    /// by default.
+    #[default]
+    Safe,
+    /// `%` `&` `,` and the control bytes: only what the original server is
+    /// seen to have escaped (a 2010 client decodes exactly `%25`, `%26`
+    /// and `%2c`, and shows `%3D` as it is). The server's `--faithful`.
+    Faithful,
 }
 
-/// Appends `value` to `out`, percent-encoded as §2.2 says.
+impl Escapes {
+    /// Whether `byte` is percent-encoded inside a value.
+    const fn escapes(self, byte: u8) -> bool {
+        match self {
+            Escapes::Safe => matches!(byte, b'%' | b'&' | b'=' | b',' | b'+' | 0x00..=0x1F | 0x7F),
+            Escapes::Faithful => matches!(byte, b'%' | b'&' | b',' | 0x00..=0x1F | 0x7F),
+        }
+    }
+}
+
+/// Appends `value` to `out`, percent-encoded as §2.2 says, with the
+/// [`Escapes::Safe`] set.
 ///
 /// The `percent-encoding` crate always escapes non-ASCII bytes, which the
 /// protocol sends raw (the original server wrote `NK=Hackfan 好`), so the
@@ -25,14 +48,27 @@ const fn must_escape(byte: u8) -> bool {
 /// ```
 /// let mut out = String::new();
 /// httpqq::codec::encode_value("a&b=c,d%e+f 好\n", &mut out);
-/// assert_eq!(out, "a%26b%3Dc%2Cd%25e%2Bf 好%0A");
+/// assert_eq!(out, "a%26b%3dc%2cd%25e%2bf 好%0a");
 /// ```
 pub fn encode_value(value: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    encode_value_with(value, Escapes::Safe, out);
+}
+
+/// Appends `value` to `out`, percent-encoded with the set `escapes`, in
+/// lower-case hex.
+///
+/// ```
+/// use httpqq::codec::{encode_value_with, Escapes};
+/// let mut out = String::new();
+/// encode_value_with("1+1=2, 100% & \u{1}", Escapes::Faithful, &mut out);
+/// assert_eq!(out, "1+1=2%2c 100%25 %26 %01");
+/// ```
+pub fn encode_value_with(value: &str, escapes: Escapes, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = value.as_bytes();
     let mut clean_from = 0;
     for (i, &byte) in bytes.iter().enumerate() {
-        if must_escape(byte) {
+        if escapes.escapes(byte) {
             // Every escaped byte is ASCII, so `clean_from..i` lies on char
             // boundaries.
             out.push_str(&value[clean_from..i]);
@@ -187,15 +223,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_exactly_the_listed_bytes() {
-        for byte in 0u8..0x80 {
-            let text = (byte as char).to_string();
-            let mut out = String::new();
-            encode_value(&text, &mut out);
-            let escaped = out.len() == 3 && out.starts_with('%');
-            assert_eq!(escaped, must_escape(byte), "byte {byte:#04x} gave {out:?}");
-            assert!(escaped || out == text);
+    fn each_set_escapes_exactly_its_bytes_in_lower_case_hex() {
+        let safe = |b: u8| matches!(b, b'%' | b'&' | b'=' | b',' | b'+' | 0x00..=0x1F | 0x7F);
+        let faithful = |b: u8| matches!(b, b'%' | b'&' | b',' | 0x00..=0x1F | 0x7F);
+        for (escapes, listed) in [
+            (Escapes::Safe, &safe as &dyn Fn(u8) -> bool),
+            (Escapes::Faithful, &faithful),
+        ] {
+            for byte in 0u8..0x80 {
+                let text = (byte as char).to_string();
+                let mut out = String::new();
+                encode_value_with(&text, escapes, &mut out);
+                let escaped = out.len() == 3 && out.starts_with('%');
+                assert_eq!(
+                    escaped,
+                    listed(byte),
+                    "{escapes:?}: {byte:#04x} gave {out:?}"
+                );
+                assert!(escaped || out == text);
+                if escaped {
+                    assert_eq!(out, out.to_ascii_lowercase(), "upper-case hex: {out:?}");
+                }
+            }
         }
+        let mut out = String::new();
+        encode_value("a,b", &mut out);
+        assert_eq!(out, "a%2cb");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The lenient reader of `KEY=value&KEY=value` bodies (PROTOCOL.md §2.1–2.3).
+//! The lenient reader of `KEY=value&KEY=value` bodies (docs/PROTOCOL.md §2.1–2.3).
 //!
 //! It borrows from the body: nothing is copied or decoded until a value is
 //! asked for.

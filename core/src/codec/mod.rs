@@ -19,7 +19,7 @@
 //!
 //! The lower layers are public too: [`Fields`] reads any body leniently, and
 //! [`encode_value`] / [`decode_value`] implement the value encoding of
-//! PROTOCOL.md §2.2.
+//! docs/PROTOCOL.md §2.2.
 
 mod answer;
 mod encoding;
@@ -36,7 +36,9 @@ mod result;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub use answer::{encode_reply, Answer, ReplyHead};
-pub use encoding::{decode_form_value, decode_value, decode_value_strict, encode_value};
+pub use encoding::{
+    decode_form_value, decode_value, decode_value_strict, encode_value, encode_value_with, Escapes,
+};
 pub use envelope::{decode_envelope, Envelope, EnvelopeError};
 pub use fields::{parse_decimal, trim_spaces, Fields, List};
 pub use reply::{decode_reply, user_info_from_fields, Reply};

@@ -1,4 +1,4 @@
-//! Typed replies and the decoder that produces them (PROTOCOL.md §3, §5).
+//! Typed replies and the decoder that produces them (docs/PROTOCOL.md §3, §5).
 
 use super::encoding::{decode_text, decode_value};
 use super::fields::{number, Fields, List};
@@ -216,18 +216,28 @@ fn same_length(
     let mismatch = lists.iter().any(|&(_, l)| l != len);
     let declared = fields.number(count_key)?;
     if mismatch || declared.is_some_and(|n| n != len as u64) {
-        let mut detail: Vec<String> = lists
-            .iter()
-            .map(|(key, l)| format!("{key} has {l}"))
-            .collect();
-        if let Some(n) = declared {
-            detail.push(format!("{count_key}={n}"));
-        }
-        return Err(ProtocolError::ListLengthMismatch {
-            detail: detail.join(", "),
-        });
+        return Err(list_mismatch(count_key, declared, lists));
     }
     Ok(len)
+}
+
+/// The error for parallel lists that do not agree (with each other, or
+/// with their count): what each holds.
+fn list_mismatch(
+    count_key: &'static str,
+    declared: Option<u64>,
+    lists: &[(&str, usize)],
+) -> ProtocolError {
+    let mut detail: Vec<String> = lists
+        .iter()
+        .map(|(key, l)| format!("{key} has {l}"))
+        .collect();
+    if let Some(n) = declared {
+        detail.push(format!("{count_key}={n}"));
+    }
+    ProtocolError::ListLengthMismatch {
+        detail: detail.join(", "),
+    }
 }
 
 fn uin_item(key: &str, raw: &[u8]) -> Result<Uin, ProtocolError> {
@@ -286,17 +296,17 @@ fn messages(fields: &Fields<'_>) -> Result<Vec<Message>, ProtocolError> {
     // beyond what the MT list could hold.
     let most = fields.raw("MT").map_or(0, |raw| raw.len() + 1);
     let mut out = Vec::with_capacity(declared.map_or(0, |n| n.min(most as u64) as usize));
+    // Found while streaming: counted again, to say what each list holds.
     let mismatch = || {
-        same_length(
-            fields,
+        list_mismatch(
             "MN",
+            declared,
             &[
                 ("MT", items(fields, "MT").remaining()),
                 ("UN", items(fields, "UN").remaining()),
                 ("MG", items(fields, "MG").remaining()),
             ],
         )
-        .err()
     };
     loop {
         match (kinds.next(), senders.next(), contents.next()) {
@@ -305,21 +315,13 @@ fn messages(fields: &Fields<'_>) -> Result<Vec<Message>, ProtocolError> {
                 out.push(Message::from_wire(kind, uin_item("UN", from)?, content));
             }
             (None, None, None) => break,
-            _ => return Err(mismatch().unwrap_or_else(unequal_lists)),
+            _ => return Err(mismatch()),
         }
     }
     if declared.is_some_and(|n| n != out.len() as u64) {
-        return Err(mismatch().unwrap_or_else(unequal_lists));
+        return Err(mismatch());
     }
     Ok(out)
-}
-
-/// Never used in practice: [`same_length`] finds every mismatch the
-/// streaming reader of [`messages`] finds.
-fn unequal_lists() -> ProtocolError {
-    ProtocolError::ListLengthMismatch {
-        detail: "MT, UN and MG differ in length".to_owned(),
-    }
 }
 
 /// A profile from the fields of its reply after `RES`, decoded (as

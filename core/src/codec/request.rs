@@ -1,4 +1,4 @@
-//! Commands and the request bodies that carry them (PROTOCOL.md §5).
+//! Commands and the request bodies that carry them (docs/PROTOCOL.md §5).
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -55,7 +55,7 @@ pub enum Command {
 }
 
 impl Command {
-    /// All eleven, in the order of PROTOCOL.md §5.
+    /// All eleven, in the order of docs/PROTOCOL.md §5.
     pub const ALL: [Command; 11] = [
         Command::Login,
         Command::List,
@@ -87,7 +87,7 @@ impl Command {
         }
     }
 
-    /// The `CMD` the original server wrote in its replies (PROTOCOL.md §5:
+    /// The `CMD` the original server wrote in its replies (docs/PROTOCOL.md §5:
     /// `LOGIN`, `AddToList`, `Change_Stat`, …); clients compare it
     /// case-insensitively, the reference server writes exactly this.
     ///
@@ -113,7 +113,7 @@ impl Command {
     }
 
     /// How long the original server penalised a session after answering
-    /// this command `RES=3`: about 20 s, 30 s for DelFromList (PROTOCOL.md
+    /// this command `RES=3`: about 20 s, 30 s for DelFromList (docs/PROTOCOL.md
     /// §3, \[seen\]). What [`Error::Throttled`](crate::Error::Throttled)
     /// carries as `retry_after`.
     ///
@@ -263,7 +263,7 @@ impl Request {
 ///     42,
 ///     &Request::SendMessage { target: Uin::new(10002), text: "a&UIN=1, 好".into() },
 /// );
-/// assert_eq!(body, "VER=1.1&CMD=CLTMSG&SEQ=42&UIN=10001&UN=10002&MG=a%26UIN%3D1%2C 好");
+/// assert_eq!(body, "VER=1.1&CMD=CLTMSG&SEQ=42&UIN=10001&UN=10002&MG=a%26UIN%3d1%2c 好");
 /// ```
 pub fn encode_request(uin: Uin, seq: u16, request: &Request) -> String {
     let mut body = String::with_capacity(64 + text_len(request));
@@ -409,7 +409,7 @@ mod tests {
                     action: Verification::Reject,
                     reason: "no, thanks".into(),
                 },
-                "Ack_AddToList&SEQ=4321&UIN=106814&UN=7&CD=1&RS=no%2C thanks",
+                "Ack_AddToList&SEQ=4321&UIN=106814&UN=7&CD=1&RS=no%2c thanks",
             ),
             (
                 Request::RemoveFriend {

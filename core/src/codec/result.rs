@@ -1,4 +1,4 @@
-//! The protocol's result codes (`RES`, PROTOCOL.md §4): the one table that
+//! The protocol's result codes (`RES`, docs/PROTOCOL.md §4): the one table that
 //! the decoder, [`Error::result_code`](crate::Error::result_code) and the
 //! reference server's replies all read.
 

@@ -1,5 +1,5 @@
 //! The protocol's numeric codes as enums: status, gender, blood type,
-//! constellation and Chinese zodiac (PROTOCOL.md §6).
+//! constellation and Chinese zodiac (docs/PROTOCOL.md §6).
 //!
 //! Every enum keeps codes the protocol does not list in an `Other(n)` case
 //! rather than rejecting them, so nothing the server sends is lost.

@@ -358,6 +358,22 @@ static void test_network_failures(void) {
     httpqq_client_builder_free(builder);
 }
 
+/* A message too long for a server: refused before it is sent. */
+static void test_too_large(httpqq_session *alice) {
+    size_t size = 65 * 1024;
+    char *text = malloc(size + 1);
+    CHECK(text != NULL);
+    memset(text, 'x', size);
+    text[size] = '\0';
+    EXPECT(HTTPQQ_STATUS_TOO_LARGE, httpqq_session_send_message(alice, 10002, text, NULL));
+    CHECK(httpqq_last_error_outcome() == HTTPQQ_OUTCOME_REFUSED);
+    CHECK(strstr(httpqq_last_error_message(), "send the message in parts") != NULL);
+    CHECK_STR(httpqq_status_name(HTTPQQ_STATUS_TOO_LARGE), "too large");
+    text[60 * 1024] = '\0';
+    OK(httpqq_session_send_message(alice, 10005, text, NULL)); /* what fits is sent */
+    free(text);
+}
+
 /* TLS (this project's extension): a round trip with the test server's
  * certificate trusted; without it, a TLS error with nothing sent; settings
  * that cannot work refused when the client is built. */
@@ -637,7 +653,7 @@ static void test_codec(void) {
     char *body = NULL;
     OK(httpqq_request_send_message(10002, "1+1=2, 好", &request, NULL));
     OK(httpqq_request_encode(request, 10001, 7, &body, NULL));
-    CHECK_STR(body, "VER=1.1&CMD=CLTMSG&SEQ=7&UIN=10001&UN=10002&MG=1%2B1%3D2%2C 好");
+    CHECK_STR(body, "VER=1.1&CMD=CLTMSG&SEQ=7&UIN=10001&UN=10002&MG=1%2b1%3d2%2c 好");
     CHECK(!httpqq_request_closes_connection(request));
     httpqq_string_free(body);
     httpqq_request_free(request);
@@ -902,6 +918,7 @@ int main(void) {
     test_login_failures_and_logout(client);
     test_network_failures();
     test_tls();
+    test_too_large(alice);
     test_no_reply_over_the_network();
     test_server_faults();
     test_server_errors();
