@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use crate::config::Config;
-use crate::handler::{self, Answer, Gated, PasswordCheck, PasswordJob};
+use crate::handler::{self, Gated, PasswordCheck, PasswordJob, Written};
 use crate::Shared;
 
 /// One framed request. Its body is wiped when dropped: a Login's holds the
@@ -60,7 +60,7 @@ pub(crate) enum Step {
 pub(crate) fn respond(shared: &Shared, ip: IpAddr, secure: bool, request: &Request) -> Step {
     let started = Instant::now();
     let outcome = match handler::parse(&request.body, request.form, shared.config.escapes()) {
-        Err(why) => handler::Outcome::null(&why.to_string(), None),
+        Err(why) => handler::Handled::null(&why.to_string(), None),
         Ok(parsed)
             if parsed.command == httpqq::codec::Command::Login
                 && shared.config.login_requires_tls
@@ -100,7 +100,7 @@ pub(crate) fn respond_checked(
 ) -> Response {
     let started = Instant::now();
     let outcome = match handler::parse(&request.body, request.form, shared.config.escapes()) {
-        Err(why) => handler::Outcome::null(&why.to_string(), None),
+        Err(why) => handler::Handled::null(&why.to_string(), None),
         Ok(parsed) => {
             let mut world = shared.lock_world();
             handler::handle(
@@ -122,7 +122,7 @@ fn finish(
     shared: &Shared,
     ip: IpAddr,
     request: &Request,
-    outcome: handler::Outcome,
+    outcome: handler::Handled,
     started: Instant,
 ) -> Response {
     log::info!(
@@ -136,13 +136,13 @@ fn finish(
         .record(ip, outcome.request, outcome.result_code());
     let keep_open = request.keep_alive && !shared.config.always_close;
     let (bytes, keep_open) = match outcome.answer {
-        Answer::Reply(body) => (http_reply(&body), keep_open),
-        Answer::Double(first, second) => {
+        Written::Reply { body, .. } => (http_reply(&body), keep_open),
+        Written::Double { first, second } => {
             let mut both = http_reply(&first);
             both.extend_from_slice(&http_reply(&second));
             (both, false)
         }
-        Answer::Null => (Vec::new(), false),
+        Written::Null => (Vec::new(), false),
     };
     let delay = if bytes.is_empty() {
         outcome.delay

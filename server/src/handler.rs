@@ -26,21 +26,32 @@ use crate::passwords::{self, Check};
 use crate::store::{AccountRow, Queued, StoreError};
 use crate::world::{allow, Caps, Queuing, World};
 
-/// What to send back.
+/// What to send back, written, with its result code (carried, never read
+/// back from the text).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Answer {
+pub(crate) enum Written {
     /// One reply body.
-    Reply(String),
+    Reply {
+        /// The body.
+        body: String,
+        /// Its `RES`.
+        res: u32,
+    },
     /// Query_Stat with `TN=0`: two whole HTTP replies, then close.
-    Double(String, String),
+    Double {
+        /// The count.
+        first: String,
+        /// The empty list.
+        second: String,
+    },
     /// The NULL: close the connection without a byte.
     Null,
 }
 
 /// A handled request.
 #[derive(Debug)]
-pub(crate) struct Outcome {
-    pub answer: Answer,
+pub(crate) struct Handled {
+    pub answer: Written,
     /// How long to hold the reply back (the original's penalty).
     pub delay: Duration,
     /// For the log: the command, UIN and result.
@@ -49,10 +60,10 @@ pub(crate) struct Outcome {
     pub request: Option<(Command, u64)>,
 }
 
-impl Outcome {
-    pub(crate) fn null(why: &str, request: Option<(Command, u64)>) -> Outcome {
-        Outcome {
-            answer: Answer::Null,
+impl Handled {
+    pub(crate) fn null(why: &str, request: Option<(Command, u64)>) -> Handled {
+        Handled {
+            answer: Written::Null,
             delay: Duration::ZERO,
             summary: format!("NULL ({why})"),
             request,
@@ -62,12 +73,9 @@ impl Outcome {
     /// The reply's `RES`; `None` for the NULL.
     pub(crate) fn result_code(&self) -> Option<u32> {
         match &self.answer {
-            Answer::Reply(body) | Answer::Double(body, _) => Fields::parse(body.as_bytes())
-                .ok()?
-                .number("RES")
-                .ok()?
-                .and_then(|code| u32::try_from(code).ok()),
-            Answer::Null => None,
+            Written::Reply { res, .. } => Some(*res),
+            Written::Double { .. } => Some(0),
+            Written::Null => None,
         }
     }
 }
@@ -138,7 +146,15 @@ impl Parsed<'_> {
     }
 
     /// The reply saying `body`, written by core's codec.
-    fn reply(&self, body: &Body<'_>) -> String {
+    fn reply(&self, body: &Body<'_>) -> Written {
+        Written::Reply {
+            body: self.write(body),
+            res: body.result_code(),
+        }
+    }
+
+    /// `body` written by core's codec.
+    fn write(&self, body: &Body<'_>) -> String {
         let head = ReplyHead {
             version: self.version,
             command: self.command,
@@ -150,7 +166,7 @@ impl Parsed<'_> {
     }
 
     /// A reply with a result code alone (`RES=3`, `5`, `20`).
-    fn refuse(&self, code: ResultCode) -> String {
+    fn refuse(&self, code: ResultCode) -> Written {
         self.reply(&Body::Refused { code, reason: None })
     }
 
@@ -324,10 +340,10 @@ pub(crate) const TLS_REQUIRED: &str = "login requires TLS: connect to this serve
 
 /// A Login refused before anything is looked up: `RS=1` with `reason` (`RA`)
 /// (the reply of a wrong password, which every period client shows).
-pub(crate) fn refuse_login(parsed: &Parsed<'_>, reason: &str) -> Outcome {
+pub(crate) fn refuse_login(parsed: &Parsed<'_>, reason: &str) -> Handled {
     let request = Some((parsed.command, parsed.uin));
-    let mut outcome = Outcome {
-        answer: Answer::Reply(parsed.reply(&Body::LoginRefused { reason })),
+    let mut outcome = Handled {
+        answer: parsed.reply(&Body::LoginRefused { reason }),
         delay: Duration::ZERO,
         summary: String::new(),
         request,
@@ -345,7 +361,7 @@ pub(crate) fn handle(
     parsed: &Parsed<'_>,
     password: PasswordCheck,
     now: Instant,
-) -> Outcome {
+) -> Handled {
     let request = Some((parsed.command, parsed.uin));
     let mut delay = Duration::ZERO;
     let result = world.transaction(|world| match parsed.command {
@@ -353,7 +369,7 @@ pub(crate) fn handle(
         // Logout (which is always answered).
         command if command != Command::Logout && world.is_held(parsed.uin, now) => {
             delay = config.penalty_delay;
-            Ok(Answer::Reply(parsed.refuse(ResultCode::Throttled)))
+            Ok(parsed.refuse(ResultCode::Throttled))
         }
         Command::Login => login(world, config, parsed, ip, now, password, &mut delay),
         Command::Logout => logout(world, config, parsed, ip, now),
@@ -361,13 +377,13 @@ pub(crate) fn handle(
             if !controls.sessions_dropped() && authenticate(world, config, parsed.uin, ip, now) {
                 command(world, config, parsed, now, &mut delay)
             } else {
-                Ok(Answer::Reply(parsed.refuse(ResultCode::NotLoggedIn)))
+                Ok(parsed.refuse(ResultCode::NotLoggedIn))
             }
         }
     });
     match result {
         Ok(answer) => {
-            let mut outcome = Outcome {
+            let mut outcome = Handled {
                 answer,
                 delay,
                 summary: String::new(),
@@ -381,10 +397,10 @@ pub(crate) fn handle(
             );
             outcome
         }
-        Err(Refusal::Malformed(why)) => Outcome::null(why, request),
+        Err(Refusal::Malformed(why)) => Handled::null(why, request),
         Err(Refusal::Store(err)) => {
             log::error!(target: "httpqq::server", "storage failed, answering the NULL: {err}");
-            Outcome::null("storage failed", request)
+            Handled::null("storage failed", request)
         }
     }
 }
@@ -420,7 +436,7 @@ fn login(
     now: Instant,
     password: PasswordCheck,
     delay: &mut Duration,
-) -> Result<Answer, Refusal> {
+) -> Result<Written, Refusal> {
     if p.fields.raw("LC") != Some(LOGIN_CODE.as_bytes()) {
         return Err("wrong LC".into());
     }
@@ -434,17 +450,17 @@ fn login(
             matched,
             upgrade,
         } => (stored, matched, upgrade),
-        PasswordCheck::NoAccount => return Ok(Answer::Reply(p.refuse(ResultCode::InvalidUin))),
+        PasswordCheck::NoAccount => return Ok(p.refuse(ResultCode::InvalidUin)),
         PasswordCheck::Locked => {
             *delay = config.penalty_delay;
-            return Ok(Answer::Reply(p.refuse(ResultCode::Throttled)));
+            return Ok(p.refuse(ResultCode::Throttled));
         }
         PasswordCheck::Failed(err) => return Err(err.into()),
         PasswordCheck::NotNeeded => return Err("the password was not checked".into()),
     };
     // The account may have been removed, or its password changed, since.
     match world.store.password(p.uin)? {
-        None => return Ok(Answer::Reply(p.refuse(ResultCode::InvalidUin))),
+        None => return Ok(p.refuse(ResultCode::InvalidUin)),
         Some(now_stored) if now_stored != stored => {
             return Err("the password changed during the login".into())
         }
@@ -452,9 +468,9 @@ fn login(
     }
     let Some(LoginAttempt::Password(password)) = p.login_attempt().filter(|_| matched) else {
         world.lockout.failed(p.uin, ip, now);
-        return Ok(Answer::Reply(p.reply(&Body::LoginRefused {
+        return Ok(p.reply(&Body::LoginRefused {
             reason: WRONG_PASSWORD,
-        })));
+        }));
     };
     let stored = match upgrade {
         Some(stronger) => {
@@ -466,10 +482,10 @@ fn login(
     world.lockout.succeeded(p.uin, ip, &password, stored);
     // A login from anywhere replaces the old session; the user is online.
     world.set_presence(p.uin, Some(Status::Online), ip, now, caps(config))?;
-    Ok(Answer::Reply(p.reply(&Body::Login(&LoginOutcome {
+    Ok(p.reply(&Body::Login(&LoginOutcome {
         heartbeat: config.heartbeat,
         idle_timeout: config.idle_timeout,
-    }))))
+    })))
 }
 
 fn logout(
@@ -478,13 +494,13 @@ fn logout(
     p: &Parsed<'_>,
     ip: IpAddr,
     now: Instant,
-) -> Result<Answer, Refusal> {
+) -> Result<Written, Refusal> {
     if world.sessions.get(&p.uin).is_some_and(|live| live.ip == ip) {
         world.set_presence(p.uin, None, ip, now, caps(config))?;
         // The user polled and left: their last batch arrived.
         world.confirm(p.uin)?;
     }
-    Ok(Answer::Reply(p.reply(&Body::Done)))
+    Ok(p.reply(&Body::Done))
 }
 
 fn command(
@@ -493,10 +509,10 @@ fn command(
     p: &Parsed<'_>,
     now: Instant,
     delay: &mut Duration,
-) -> Result<Answer, Refusal> {
+) -> Result<Written, Refusal> {
     let me = p.uin;
-    let reply = |body: &Body<'_>| Ok(Answer::Reply(p.reply(body)));
-    let refuse = |code: ResultCode| Ok(Answer::Reply(p.refuse(code)));
+    let reply = |body: &Body<'_>| Ok(p.reply(body));
+    let refuse = |code: ResultCode| Ok(p.refuse(code));
     match p.command {
         Command::List => {
             let tn = p.number("TN")?.unwrap_or(0);
@@ -525,9 +541,9 @@ fn command(
             }
             if tn == 0 {
                 // The original's two replies: the count, then an empty list.
-                let first = p.reply(&Body::Count(count(online.len())));
-                let second = p.reply(&Body::OnlineFriends(&[]));
-                return Ok(Answer::Double(first, second));
+                let first = p.write(&Body::Count(count(online.len())));
+                let second = p.write(&Body::OnlineFriends(&[]));
+                return Ok(Written::Double { first, second });
             }
             let shown = &online[..online.len().min(cap(tn))];
             reply(&Body::OnlineFriends(shown))
@@ -631,10 +647,10 @@ fn deliver(
     message: Queued,
     now: Instant,
     delay: &mut Duration,
-) -> Result<Option<Answer>, Refusal> {
+) -> Result<Option<Written>, Refusal> {
     if !allow(&mut world.limits(p.uin).sent, config.send_limit, now) {
         *delay = config.penalty_delay;
-        return Ok(Some(Answer::Reply(p.refuse(ResultCode::Throttled))));
+        return Ok(Some(p.refuse(ResultCode::Throttled)));
     }
     match world.enqueue(to, message, caps(config))? {
         Queuing::Queued => Ok(None),
@@ -642,10 +658,10 @@ fn deliver(
             // Its own answer: RES=3, which every client knows as "not now",
             // with the reason (DECISIONS.md 74).
             *delay = config.penalty_delay;
-            Ok(Some(Answer::Reply(p.reply(&Body::Refused {
+            Ok(Some(p.reply(&Body::Refused {
                 code: ResultCode::Throttled,
                 reason: Some(QUEUE_FULL),
-            }))))
+            })))
         }
     }
 }
@@ -657,17 +673,17 @@ fn verification(
     p: &Parsed<'_>,
     now: Instant,
     delay: &mut Duration,
-) -> Result<Answer, Refusal> {
+) -> Result<Written, Refusal> {
     let me = p.uin;
     let peer = p.required("UN")?;
     let code = p.required("CD")?;
     let reason = p.text("RS")?.unwrap_or_default().into_owned();
     let refused = |delay: &mut Duration| {
         *delay = config.penalty_delay;
-        Ok(Answer::Reply(p.refuse(ResultCode::Throttled)))
+        Ok(p.refuse(ResultCode::Throttled))
     };
     if world.store.card(peer)?.is_none() {
-        return Ok(Answer::Reply(p.refuse(ResultCode::InvalidUin)));
+        return Ok(p.refuse(ResultCode::InvalidUin));
     }
     // Every answer queues a message for the peer: under the same limits as
     // CLTMSG, checked before anything else changes.
@@ -704,7 +720,7 @@ fn verification(
         }
         _ => world.store.add_pending(peer, me)?,
     }
-    Ok(Answer::Reply(p.reply(&Body::Done)))
+    Ok(p.reply(&Body::Done))
 }
 
 /// `TN` as a count of entries.

@@ -72,6 +72,23 @@ pub enum Answer<'a> {
     Messages(&'a [Message]),
 }
 
+impl Answer<'_> {
+    /// The reply's `RES` (a refused Login is `RES=0` with `RS=1`).
+    ///
+    /// ```
+    /// use httpqq::codec::{Answer, ResultCode};
+    /// assert_eq!(Answer::Done.result_code(), 0);
+    /// let refused = Answer::Refused { code: ResultCode::NotLoggedIn, reason: None };
+    /// assert_eq!(refused.result_code(), 20);
+    /// ```
+    pub fn result_code(&self) -> u32 {
+        match self {
+            Answer::Refused { code, .. } => code.code(),
+            _ => 0,
+        }
+    }
+}
+
 /// The reply body for `answer` to the request `head` echoes.
 ///
 /// ```
