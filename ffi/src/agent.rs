@@ -3,7 +3,9 @@
 //! at a time or through a callback. The loop itself is core's
 //! `httpqq::Agent`; this module converts types.
 
-use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, CText, ErrorOut};
+use crate::boundary::{
+    borrow, free_handle, into_handle, run, run_out, text, with, CText, ErrorOut,
+};
 use crate::client::httpqq_client;
 use crate::millis;
 use crate::model::httpqq_message;
@@ -649,8 +651,8 @@ pub unsafe extern "C" fn httpqq_agent_free(agent: *mut httpqq_agent) {
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_uin(agent: *const httpqq_agent) -> u64 {
-    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { agent.as_ref() }.map_or(0, |a| a.agent.uin().get())
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(agent, 0, |a| a.agent.uin().get()) }
 }
 
 /// Where the agent is now, an `httpqq_agent_state`;
@@ -660,10 +662,8 @@ pub unsafe extern "C" fn httpqq_agent_uin(agent: *const httpqq_agent) -> u64 {
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_get_state(agent: *const httpqq_agent) -> u32 {
-    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { agent.as_ref() }
-        .map_or(State::Stopped, |a| a.agent.state())
-        .code()
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(agent, State::Stopped, |a| a.agent.state()) }.code()
 }
 
 /// Waits at most `timeout_ms` milliseconds for the agent's next event (0:
@@ -761,10 +761,8 @@ pub unsafe extern "C" fn httpqq_agent_run(
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_ack(agent: *const httpqq_agent) {
-    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    if let Some(agent) = unsafe { agent.as_ref() } {
-        crate::boundary::run_value((), || agent.agent.ack());
-    }
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(agent, (), |a| a.agent.ack()) }
 }
 
 /// How many messages the agent fetched that were not taken yet: dropped
@@ -775,10 +773,8 @@ pub unsafe extern "C" fn httpqq_agent_ack(agent: *const httpqq_agent) {
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_undelivered(agent: *const httpqq_agent) -> u64 {
-    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { agent.as_ref() }.map_or(0, |a| {
-        crate::boundary::run_value(0, || a.agent.undelivered() as u64)
-    })
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(agent, 0, |a| a.agent.undelivered() as u64) }
 }
 
 /// Stops the agent; returns at once. Idempotent, and safe from any thread,
@@ -793,10 +789,8 @@ pub unsafe extern "C" fn httpqq_agent_undelivered(agent: *const httpqq_agent) ->
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_stop(agent: *const httpqq_agent) {
-    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    if let Some(agent) = unsafe { agent.as_ref() } {
-        crate::boundary::run_value((), || agent.agent.stop());
-    }
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(agent, (), |a| a.agent.stop()) }
 }
 
 /// Waits at most `timeout_ms` milliseconds for the agent to finish (after
@@ -810,12 +804,12 @@ pub unsafe extern "C" fn httpqq_agent_wait_stopped(
     agent: *const httpqq_agent,
     timeout_ms: u64,
 ) -> bool {
-    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { agent.as_ref() }.is_some_and(|a| {
-        crate::boundary::run_value(false, || {
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(agent, false, |a| {
             a.agent.wait_stopped(Duration::from_millis(timeout_ms))
         })
-    })
+    }
 }
 
 /// Sends `text` (UTF-8) to `target` on the calling thread, and writes what
@@ -952,8 +946,8 @@ pub unsafe extern "C" fn httpqq_agent_take_sent(
 /// `sent` is NULL or a live result.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_id(sent: *const httpqq_sent) -> u64 {
-    // SAFETY: `sent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { sent.as_ref() }.map_or(0, |s| s.id)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(sent, 0, |s| s.id) }
 }
 
 /// `HTTPQQ_STATUS_OK` when the server accepted the message, else why not
@@ -964,8 +958,12 @@ pub unsafe extern "C" fn httpqq_sent_id(sent: *const httpqq_sent) -> u64 {
 /// `sent` is NULL or a live result.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_status(sent: *const httpqq_sent) -> i32 {
-    // SAFETY: `sent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { sent.as_ref() }.map_or(httpqq_status::InvalidArgument, |s| s.status) as i32
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(sent, httpqq_status::InvalidArgument as i32, |s| {
+            s.status as i32
+        })
+    }
 }
 
 /// What became of the message, an `httpqq_outcome`: accepted, refused
@@ -976,10 +974,8 @@ pub unsafe extern "C" fn httpqq_sent_status(sent: *const httpqq_sent) -> i32 {
 /// `sent` is NULL or a live result.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_outcome(sent: *const httpqq_sent) -> u32 {
-    // SAFETY: `sent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { sent.as_ref() }
-        .map_or(Outcome::Unknown, |s| s.outcome)
-        .code()
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(sent, Outcome::Unknown, |s| s.outcome) }.code()
 }
 
 /// Why the send failed, in English; NULL when it was accepted, and for
@@ -989,10 +985,12 @@ pub unsafe extern "C" fn httpqq_sent_outcome(sent: *const httpqq_sent) -> u32 {
 /// `sent` is NULL or a live result.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_error_message(sent: *const httpqq_sent) -> *const c_char {
-    // SAFETY: `sent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { sent.as_ref() }
-        .and_then(|s| s.message.as_ref())
-        .map_or(std::ptr::null(), CText::as_ptr)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(sent, std::ptr::null(), |s| {
+            s.message.as_ref().map_or(std::ptr::null(), CText::as_ptr)
+        })
+    }
 }
 
 /// For a send refused with `HTTPQQ_STATUS_THROTTLED` (past its retries):
@@ -1002,8 +1000,8 @@ pub unsafe extern "C" fn httpqq_sent_error_message(sent: *const httpqq_sent) -> 
 /// `sent` is NULL or a live result.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_retry_after_ms(sent: *const httpqq_sent) -> u64 {
-    // SAFETY: `sent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { sent.as_ref() }.map_or(0, |s| millis(s.retry_after))
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(sent, 0, |s| millis(s.retry_after)) }
 }
 
 /// Frees a send's result; NULL is a no-op.
@@ -1033,8 +1031,8 @@ pub unsafe extern "C" fn httpqq_event_free(event: *mut httpqq_event) {
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_get_kind(event: *const httpqq_event) -> u32 {
-    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { event.as_ref() }.map_or(0, |e| e.kind)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(event, 0, |e| e.kind) }
 }
 
 /// The account (UIN) the event is about; 0 for NULL.
@@ -1043,8 +1041,8 @@ pub unsafe extern "C" fn httpqq_event_get_kind(event: *const httpqq_event) -> u3
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_uin(event: *const httpqq_event) -> u64 {
-    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { event.as_ref() }.map_or(0, |e| e.uin)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(event, 0, |e| e.uin) }
 }
 
 /// The incoming message of an `HTTPQQ_EVENT_KIND_MESSAGE` event (read it
@@ -1056,10 +1054,14 @@ pub unsafe extern "C" fn httpqq_event_uin(event: *const httpqq_event) -> u64 {
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_message(event: *const httpqq_event) -> *const httpqq_message {
-    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { event.as_ref() }
-        .and_then(|e| e.message.as_ref())
-        .map_or(std::ptr::null(), |m| m as *const httpqq_message)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(event, std::ptr::null(), |e| {
+            e.message
+                .as_ref()
+                .map_or(std::ptr::null(), |m| m as *const httpqq_message)
+        })
+    }
 }
 
 /// Failures in a row of an `HTTPQQ_EVENT_KIND_RECONNECTING` event (from 1);
@@ -1069,8 +1071,8 @@ pub unsafe extern "C" fn httpqq_event_message(event: *const httpqq_event) -> *co
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_attempt(event: *const httpqq_event) -> u32 {
-    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { event.as_ref() }.map_or(0, |e| e.attempt)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(event, 0, |e| e.attempt) }
 }
 
 /// How long the agent waits before its next request, in milliseconds: the
@@ -1081,8 +1083,8 @@ pub unsafe extern "C" fn httpqq_event_attempt(event: *const httpqq_event) -> u32
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_delay_ms(event: *const httpqq_event) -> u64 {
-    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { event.as_ref() }.map_or(0, |e| millis(e.delay))
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(event, 0, |e| millis(e.delay)) }
 }
 
 /// What became of the request behind an event's error, an
@@ -1094,10 +1096,8 @@ pub unsafe extern "C" fn httpqq_event_delay_ms(event: *const httpqq_event) -> u6
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_outcome(event: *const httpqq_event) -> u32 {
-    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { event.as_ref() }
-        .map_or(Outcome::Accepted, |e| e.outcome)
-        .code()
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(event, Outcome::Accepted, |e| e.outcome) }.code()
 }
 
 /// What failed, as an `httpqq_status`: for `HTTPQQ_EVENT_KIND_RECONNECTING`
@@ -1109,8 +1109,8 @@ pub unsafe extern "C" fn httpqq_event_outcome(event: *const httpqq_event) -> u32
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_error_status(event: *const httpqq_event) -> i32 {
-    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { event.as_ref() }.map_or(httpqq_status::Ok, |e| e.error_status) as i32
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe { with(event, httpqq_status::Ok as i32, |e| e.error_status as i32) }
 }
 
 /// What failed, in English, for the events that have an error status other
@@ -1122,10 +1122,14 @@ pub unsafe extern "C" fn httpqq_event_error_status(event: *const httpqq_event) -
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_error_message(event: *const httpqq_event) -> *const c_char {
-    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { event.as_ref() }
-        .and_then(|e| e.error_message.as_ref())
-        .map_or(std::ptr::null(), CText::as_ptr)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(event, std::ptr::null(), |e| {
+            e.error_message
+                .as_ref()
+                .map_or(std::ptr::null(), CText::as_ptr)
+        })
+    }
 }
 
 /// The server's reason (UTF-8, as sent) when the agent stopped because the
@@ -1137,10 +1141,12 @@ pub unsafe extern "C" fn httpqq_event_error_message(event: *const httpqq_event) 
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_reason(event: *const httpqq_event) -> *const c_char {
-    // SAFETY: `event` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { event.as_ref() }
-        .and_then(|e| e.reason.as_ref())
-        .map_or(std::ptr::null(), CText::as_ptr)
+    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
+    unsafe {
+        with(event, std::ptr::null(), |e| {
+            e.reason.as_ref().map_or(std::ptr::null(), CText::as_ptr)
+        })
+    }
 }
 
 #[cfg(test)]

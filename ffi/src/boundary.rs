@@ -61,6 +61,22 @@ pub(crate) fn run_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
+/// Reads through a handle pointer that may be NULL: the one way every
+/// accessor (a function that cannot fail) reads a handle. NULL gives
+/// `fallback`, and so does a panic in `read` (which never crosses into C).
+///
+/// # Safety
+/// `handle` is NULL or a live handle of type `T` (each accessor's
+/// `# Safety` contract, kept by its caller).
+pub(crate) unsafe fn with<T, R>(handle: *const T, fallback: R, read: impl FnOnce(&T) -> R) -> R {
+    // SAFETY: `handle` is NULL or live (this function's contract), so
+    // `as_ref` gives a valid reference or `None`.
+    match unsafe { handle.as_ref() } {
+        Some(handle) => run_value(fallback, || read(handle)),
+        None => fallback,
+    }
+}
+
 fn panic_message(panic: &(dyn Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()

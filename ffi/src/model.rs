@@ -2,7 +2,7 @@
 //! and user profiles, with an accessor for every field, and the protocol's
 //! code enums with their names.
 
-use crate::boundary::{free_handle, run_value, static_name, CText};
+use crate::boundary::{free_handle, static_name, with, CText};
 use httpqq::{
     BloodType, Constellation, Gender, Message, MessageKind, OnlineFriend, Status, UserInfo, Zodiac,
 };
@@ -207,18 +207,6 @@ impl httpqq_user_info {
             .iter()
             .position(|(k, _)| k == key)
             .map_or(ptr::null(), |n| self.fields[n].1.as_ptr())
-    }
-}
-
-/// Reads through a handle pointer that may be NULL.
-///
-/// # Safety
-/// `handle` is NULL or a live handle of type `T`.
-unsafe fn with<T, R>(handle: *const T, fallback: R, read: impl FnOnce(&T) -> R) -> R {
-    // SAFETY: `handle` is NULL or live (this function's contract).
-    match unsafe { handle.as_ref() } {
-        Some(handle) => run_value(fallback, || read(handle)),
-        None => fallback,
     }
 }
 
