@@ -57,6 +57,8 @@ c-prefix:
 test-bindings: c-prefix
 	sh bindings/run.sh $(C_TEST_DIR)/prefix $(TARGET_DIR)/bindings
 	node --check bench/node_memory.js
+	sh -n bench/run.sh
+	sh -n bench/tls_rows.sh
 
 # Regenerates include/httpqq.h from ffi/ (commit the result).
 header:

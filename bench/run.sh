@@ -114,30 +114,39 @@ http {
 CONF
 /usr/sbin/nginx -c "$repo/$work/nginx/nginx.conf" -p "$repo/$work/nginx"
 nginx_pid_file=$work/nginx/nginx.pid
-for mode in keep-alive close; do
-    header=""
-    [ "$mode" = close ] && header='wrk.headers["Connection"] = "close"'
-    cat > "$work/post.lua" <<LUA
+# Server throughput against nginx (rows 5 and 17): for keep-alive and for
+# Connection: close, short wrk runs of ours and theirs in turn, printed as
+# a row. $1 the row, $2 what, $3 our URL, $4 nginx's URL, $5 the baseline's
+# words, $6 the number of pairs.
+throughput_rows() {
+    for mode in keep-alive close; do
+        header=""
+        [ "$mode" = close ] && header='wrk.headers["Connection"] = "close"'
+        cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = "$body"
 wrk.headers["Content-Type"] = "text/plain; charset=UTF-8"
 $header
 LUA
-    ours="" theirs=""
-    # Seven short pairs: the machine's noise moves one 3 s run by up to a
-    # fifth either way; the median of the ratios holds still.
-    for _ in 1 2 3 4 5 6 7; do
-        ours="$ours $(wrk -t2 -c32 -d3s -s "$work/post.lua" "http://$addr/" | sed -n 's/^Requests\/sec: *//p')"
-        theirs="$theirs $(wrk -t2 -c32 -d3s -s "$work/post.lua" "http://127.0.0.1:$nginx_port/" | sed -n 's/^Requests\/sec: *//p')"
-    done
-    python3 - "$mode" "$ours" "$theirs" <<'PY'
+        ours="" theirs=""
+        for _ in $(seq "$6"); do
+            ours="$ours $(wrk -t2 -c32 -d3s -s "$work/post.lua" "$3" | sed -n 's/^Requests\/sec: *//p')"
+            theirs="$theirs $(wrk -t2 -c32 -d3s -s "$work/post.lua" "$4" | sed -n 's/^Requests\/sec: *//p')"
+        done
+        python3 - "$1" "$2" "$5" "$mode" "$ours" "$theirs" <<'PY'
 import statistics, sys
-mode, ours, theirs = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
+row, what, baseline, mode = sys.argv[1:5]
+ours, theirs = [float(x) for x in sys.argv[5].split()], [float(x) for x in sys.argv[6].split()]
 ratio = statistics.median([a / b for a, b in zip(ours, theirs)])
 verdict = "met" if ratio >= 0.8 else "**missed**"
-print(f"| 5 | server throughput, 32 connections, {mode} | {statistics.median(ours):.0f} req/s | nginx, fixed reply of the same size | {statistics.median(theirs):.0f} req/s | {ratio:.2f}× | ≥ 0.8× | {verdict} |")
+print(f"| {row} | {what}, 32 connections, {mode} | {statistics.median(ours):.0f} req/s | {baseline} | {statistics.median(theirs):.0f} req/s | {ratio:.2f}× | ≥ 0.8× | {verdict} |")
 PY
-done
+    done
+}
+# Seven short pairs: the machine's noise moves one 3 s run by up to a
+# fifth either way; the median of the ratios holds still.
+throughput_rows 5 "server throughput" "http://$addr/" "http://127.0.0.1:$nginx_port/" \
+    "nginx, fixed reply of the same size" 7
 kill "$(cat "$nginx_pid_file")" 2>/dev/null || true
 
 # Rows 17 and 18: TLS.
@@ -178,12 +187,12 @@ growth = r["end"]["rss"] - r["warm"]["rss"]
 heap = r["end"]["heapTotal"] - r["warm"]["heapTotal"]
 what = "chat rounds (a send and a fetch)" if r["mode"] == "chat" else "sessions made and closed"
 v8 = flags or "V8 defaults"
-# With V8's defaults the young generation grows in steps up to 16 MB a
+# With the V8 defaults the young generation grows in steps up to 16 MB a
 # semi-space (docs/DECISIONS.md, 140): reported; held at 1 MB, the goal.
 if flags:
     goal, verdict = "≤ 2 MB", ("met" if growth <= 2 else "**missed**")
 else:
-    goal, verdict = "(reported: V8's sizing)", "—"
+    goal, verdict = "(reported: V8 sizing)", "—"
 print(f"| 16 | Node: RSS growth over 100,000 {what}, after 10,000, {v8} | {growth:+.1f} MB (V8 heap total {heap:+.1f} MB) | — | — | — | {goal} | {verdict} |")
 ' "$flags"
     done

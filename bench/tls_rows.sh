@@ -1,5 +1,5 @@
 # Rows 17 and 18 (sourced by bench/run.sh, which sets repo, work, bench,
-# server_bin, start_server, pin and pids): TLS with one certificate for
+# server_bin, throughput_rows, pin and pids): TLS with one certificate for
 # both sides, made here.
 #
 # Row 17: the server's TLS listener against nginx over TLS with the same
@@ -54,28 +54,8 @@ http {
 }
 CONF
 /usr/sbin/nginx -c "$repo/$work/nginx-tls/nginx.conf" -p "$repo/$work/nginx-tls"
-for mode in keep-alive close; do
-    header=""
-    [ "$mode" = close ] && header='wrk.headers["Connection"] = "close"'
-    cat > "$work/post-tls.lua" <<LUA
-wrk.method = "POST"
-wrk.body = "$body"
-wrk.headers["Content-Type"] = "text/plain; charset=UTF-8"
-$header
-LUA
-    ours="" theirs=""
-    for _ in 1 2 3 4 5; do
-        ours="$ours $(wrk -t2 -c32 -d3s -s "$work/post-tls.lua" "https://$tls_addr/" | sed -n 's/^Requests\/sec: *//p')"
-        theirs="$theirs $(wrk -t2 -c32 -d3s -s "$work/post-tls.lua" "https://127.0.0.1:$nginx_tls_port/" | sed -n 's/^Requests\/sec: *//p')"
-    done
-    python3 - "$mode" "$ours" "$theirs" <<'PY'
-import statistics, sys
-mode, ours, theirs = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()]
-ratio = statistics.median([a / b for a, b in zip(ours, theirs)])
-verdict = "met" if ratio >= 0.8 else "**missed**"
-print(f"| 17 | server throughput over TLS, 32 connections, {mode} | {statistics.median(ours):.0f} req/s | nginx over TLS, same certificate and reply | {statistics.median(theirs):.0f} req/s | {ratio:.2f}× | ≥ 0.8× | {verdict} |")
-PY
-done
+throughput_rows 17 "server throughput over TLS" "https://$tls_addr/" \
+    "https://127.0.0.1:$nginx_tls_port/" "nginx over TLS, same certificate and reply" 5
 kill "$(cat "$work/nginx-tls/nginx.pid")" 2>/dev/null || true
 
 start_tls_server "taskset -c 1" tls-pinned

@@ -273,15 +273,39 @@ fn neither_the_credential_nor_a_message_crosses_tls_in_clear() {
     assert!(!tls.saw(b"CMD="));
 }
 
+/// A certificate and key in files of a folder of their own (removed when
+/// dropped), as `--tls-cert` and `--tls-key` read them.
+struct CertFiles {
+    dir: std::path::PathBuf,
+    chain: std::path::PathBuf,
+    key: std::path::PathBuf,
+}
+
+impl CertFiles {
+    fn new(name: &str) -> CertFiles {
+        let dir = std::env::temp_dir().join(format!("httpqq-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (chain, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        CertFiles { dir, chain, key }
+    }
+
+    fn write(&self, c: &TlsCertificate) {
+        std::fs::write(&self.chain, &c.chain_pem).unwrap();
+        std::fs::write(&self.key, &*c.key_pem).unwrap();
+    }
+}
+
+impl Drop for CertFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 #[test]
 fn the_certificate_is_reloaded_under_load_without_losing_a_request() {
-    let dir = std::env::temp_dir().join(format!("httpqq-tls-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (chain, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let write = |c: &TlsCertificate| {
-        std::fs::write(&chain, &c.chain_pem).unwrap();
-        std::fs::write(&key, &*c.key_pem).unwrap();
-    };
+    let files = CertFiles::new("tls");
+    let write = |c: &TlsCertificate| files.write(c);
+    let (chain, key) = (&files.chain, &files.key);
     let (old, new) = (
         certificate(&["127.0.0.1"], false),
         certificate(&["127.0.0.1"], false),
@@ -329,10 +353,9 @@ fn the_certificate_is_reloaded_under_load_without_losing_a_request() {
     // New connections get the new certificate.
     only_new.login(ALICE, "demo").unwrap();
     // A broken file: refused, the current certificate stays.
-    std::fs::write(&key, b"not a key").unwrap();
+    std::fs::write(key, b"not a key").unwrap();
     assert!(server.reload_tls().is_err());
     only_new.login(ALICE, "demo").unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -376,13 +399,9 @@ fn login_requires_tls_refuses_a_plain_login_from_another_machine_only() {
 #[test]
 fn the_command_serves_tls_and_reloads_its_certificate_on_sighup() {
     use std::io::BufRead;
-    let dir = std::env::temp_dir().join(format!("httpqq-tls-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (chain, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let write = |c: &TlsCertificate| {
-        std::fs::write(&chain, &c.chain_pem).unwrap();
-        std::fs::write(&key, &*c.key_pem).unwrap();
-    };
+    let files = CertFiles::new("tls-cli");
+    let write = |c: &TlsCertificate| files.write(c);
+    let (chain, key) = (&files.chain, &files.key);
     let (old, new) = (
         certificate(&["127.0.0.1"], false),
         certificate(&["127.0.0.1"], false),
@@ -391,9 +410,9 @@ fn the_command_serves_tls_and_reloads_its_certificate_on_sighup() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_httpqq-server"))
         .args(["--demo", "--fast-hashing", "--listen", "127.0.0.1:0"])
         .args(["--tls-listen", "127.0.0.1:0", "--tls-cert"])
-        .arg(&chain)
+        .arg(chain)
         .arg("--tls-key")
-        .arg(&key)
+        .arg(key)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -432,5 +451,4 @@ fn the_command_serves_tls_and_reloads_its_certificate_on_sighup() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
