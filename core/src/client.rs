@@ -362,58 +362,100 @@ struct Endpoint {
     https: bool,
 }
 
-/// Reads `[http://|https://]host[:port][/]` into `host:port`.
-fn parse_endpoint(endpoint: &str) -> Result<Endpoint, Error> {
-    let invalid = |why: &str| {
-        Error::InvalidConfig(format!(
-            "endpoint {endpoint:?} {why}; expected host:port, e.g. 127.0.0.1:8000"
-        ))
-    };
-    let rest = endpoint.trim();
-    let (rest, https) = match rest.strip_prefix("https://") {
-        Some(rest) => (rest, true),
-        None => (rest.strip_prefix("http://").unwrap_or(rest), false),
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if rest.is_empty() {
-        return Err(invalid("is empty"));
-    }
-    if rest.contains(['/', '?', '#', '@', ' ']) || rest.contains("://") {
-        return Err(invalid("is not a host and port"));
-    }
-    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
-        let (addr, after) = v6
-            .split_once(']')
-            .ok_or_else(|| invalid("has an unclosed ["))?;
-        let port = match after {
-            "" => None,
-            p => Some(
-                p.strip_prefix(':')
-                    .ok_or_else(|| invalid("has text after ]"))?,
+/// A server's address as a person writes it: `[http://|https://]host[:port][/]`
+/// (`[v6-address]` in brackets). What [`ClientBuilder::endpoint`] reads, for
+/// interfaces that take the host and port apart.
+///
+/// ```
+/// let a = httpqq::Address::parse("https://qq.example.org/")?;
+/// assert_eq!((a.host.as_str(), a.port, a.https), ("qq.example.org", None, true));
+/// assert_eq!(a.port_or_default(), 443);
+/// let v6 = httpqq::Address::parse("[::1]:8001")?;
+/// assert_eq!((v6.host.as_str(), v6.port), ("[::1]", Some(8001)));
+/// # Ok::<(), httpqq::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Address {
+    /// The host: a name, an IPv4 address, or an IPv6 address in brackets.
+    pub host: String,
+    /// The port, if one was written.
+    pub port: Option<u16>,
+    /// Whether it said `https://`.
+    pub https: bool,
+}
+
+impl Address {
+    /// Reads an address.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`], saying what is wrong, for anything but a
+    /// host and an optional port (a path, a query, credentials, port 0).
+    pub fn parse(endpoint: &str) -> Result<Address, Error> {
+        let invalid = |why: &str| {
+            Error::InvalidConfig(format!(
+                "endpoint {endpoint:?} {why}; expected host:port, e.g. 127.0.0.1:8000"
+            ))
+        };
+        let rest = endpoint.trim();
+        let (rest, https) = match rest.strip_prefix("https://") {
+            Some(rest) => (rest, true),
+            None => (rest.strip_prefix("http://").unwrap_or(rest), false),
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.is_empty() {
+            return Err(invalid("is empty"));
+        }
+        if rest.contains(['/', '?', '#', '@', ' ']) || rest.contains("://") {
+            return Err(invalid("is not a host and port"));
+        }
+        let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+            let (addr, after) = v6
+                .split_once(']')
+                .ok_or_else(|| invalid("has an unclosed ["))?;
+            let port = match after {
+                "" => None,
+                p => Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| invalid("has text after ]"))?,
+                ),
+            };
+            (format!("[{addr}]"), port)
+        } else {
+            match rest.rsplit_once(':') {
+                Some((host, port)) => (host.to_owned(), Some(port)),
+                None => (rest.to_owned(), None),
+            }
+        };
+        if host.is_empty() || host.contains(':') && !host.starts_with('[') {
+            return Err(invalid("has no valid host"));
+        }
+        let port = match port {
+            None => None,
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|&p| p != 0)
+                    .ok_or_else(|| invalid("has an invalid port"))?,
             ),
         };
-        (format!("[{addr}]"), port)
-    } else {
-        match rest.rsplit_once(':') {
-            Some((host, port)) => (host.to_owned(), Some(port)),
-            None => (rest.to_owned(), None),
-        }
-    };
-    if host.is_empty() || host.contains(':') && !host.starts_with('[') {
-        return Err(invalid("has no valid host"));
+        Ok(Address { host, port, https })
     }
-    let port = match port {
-        None if https => 443,
-        None => DEFAULT_PORT,
-        Some(p) => p
-            .parse::<u16>()
-            .ok()
-            .filter(|&p| p != 0)
-            .ok_or_else(|| invalid("has an invalid port"))?,
-    };
+
+    /// The port, or the scheme's: 443 for `https://`, else
+    /// [`DEFAULT_PORT`].
+    pub fn port_or_default(&self) -> u16 {
+        self.port
+            .unwrap_or(if self.https { 443 } else { DEFAULT_PORT })
+    }
+}
+
+/// Reads `[http://|https://]host[:port][/]` into `host:port`.
+fn parse_endpoint(endpoint: &str) -> Result<Endpoint, Error> {
+    let address = Address::parse(endpoint)?;
     Ok(Endpoint {
-        authority: format!("{host}:{port}"),
-        https,
+        authority: format!("{}:{}", address.host, address.port_or_default()),
+        https: address.https,
     })
 }
 

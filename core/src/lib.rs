@@ -74,7 +74,7 @@ pub use agent::{
     MIN_POLL_INTERVAL,
 };
 pub use cancel::Cancel;
-pub use client::{Client, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_PORT};
+pub use client::{Address, Client, ClientBuilder, DEFAULT_ENDPOINT, DEFAULT_PORT};
 pub use codec::{Reply, Request};
 pub use error::{Error, HttpError, Outcome, Phase, ProtocolError};
 pub use model::{

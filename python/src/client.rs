@@ -20,35 +20,6 @@ pub(crate) struct Client {
     tls: bool,
 }
 
-/// Reads `[http://|https://]host[:port][/]`: the host, whether it said
-/// `https://`, and the port if it gave one (a bare IPv6 address, with
-/// several colons, has none).
-fn split_url(address: &str) -> PyResult<(String, bool, Option<u16>)> {
-    let (rest, https) = match address.strip_prefix("https://") {
-        Some(rest) => (rest, true),
-        None => (address.strip_prefix("http://").unwrap_or(address), false),
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let bad_port =
-        |p: &str| PyValueError::new_err(format!("{address:?} has an invalid port {p:?}"));
-    let port = |p: &str| {
-        p.parse::<u16>()
-            .ok()
-            .filter(|&p| p != 0)
-            .ok_or_else(|| bad_port(p))
-    };
-    if let Some(v6) = rest.strip_prefix('[') {
-        return match v6.split_once("]:") {
-            Some((addr, p)) => Ok((addr.to_owned(), https, Some(port(p)?))),
-            None => Ok((v6.trim_end_matches(']').to_owned(), https, None)),
-        };
-    }
-    match rest.split_once(':') {
-        Some((host, p)) if !p.contains(':') => Ok((host.to_owned(), https, Some(port(p)?))),
-        _ => Ok((rest.to_owned(), https, None)),
-    }
-}
-
 #[pymethods]
 impl Client {
     #[new]
@@ -79,7 +50,21 @@ impl Client {
         ca_file: Option<std::path::PathBuf>,
         ca_pem: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let (host, https, port_in_host) = split_url(host)?;
+        // Core reads the address; a bare IPv6 address (several colons) is
+        // a host here, as `Client("::1")` always was.
+        let written = if host.matches(':').count() > 1 && !host.contains(['[', '/']) {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        let address = httpqq::Address::parse(&written).map_err(|err| to_py(py, err))?;
+        let https = address.https;
+        let port_in_host = address.port;
+        let host = address
+            .host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         if https && tls == Some(false) {
             return Err(PyValueError::new_err(
                 "an https:// address with tls=False: leave tls out, or use http://",
@@ -94,8 +79,7 @@ impl Client {
             }
             (Some(port), None) => crate::convert::port(port)?,
             (None, Some(port)) => port,
-            (None, None) if https => 443,
-            (None, None) => httpqq::DEFAULT_PORT,
+            (None, None) => address.port_or_default(),
         };
         let host = host.as_str();
         let max_reply_size = u64::try_from(max_reply_size)
