@@ -41,6 +41,10 @@ pub(crate) struct Controls {
     connections: AtomicU64,
     /// Passwords checked against their slow hash.
     password_checks: AtomicU64,
+    /// TLS handshakes finished: in full, and resumed from a session the
+    /// client kept.
+    tls_full: AtomicU64,
+    tls_resumed: AtomicU64,
     /// Every session is treated as unknown (`RES=20`) right after its
     /// login, as a NAT changing the client's address would make it.
     sessions_dropped: AtomicBool,
@@ -57,6 +61,8 @@ impl Controls {
             latency: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             password_checks: AtomicU64::new(0),
+            tls_full: AtomicU64::new(0),
+            tls_resumed: AtomicU64::new(0),
             sessions_dropped: AtomicBool::new(false),
             capacity,
             log: Mutex::new(VecDeque::new()),
@@ -94,6 +100,22 @@ impl Controls {
 
     pub(crate) fn password_checks(&self) -> u64 {
         self.password_checks.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn tls_handshake(&self, resumed: bool) {
+        let count = if resumed {
+            &self.tls_resumed
+        } else {
+            &self.tls_full
+        };
+        count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn tls_handshakes(&self) -> TlsHandshakes {
+        TlsHandshakes {
+            full: self.tls_full.load(Ordering::Relaxed),
+            resumed: self.tls_resumed.load(Ordering::Relaxed),
+        }
     }
 
     pub(crate) fn sessions_dropped(&self) -> bool {
@@ -137,4 +159,15 @@ impl Controls {
     pub(crate) fn clear(&self) {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
+}
+
+/// The TLS handshakes a server finished since it started
+/// ([`crate::Server::tls_handshakes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TlsHandshakes {
+    /// In full: certificate sent and verified, new keys agreed.
+    pub full: u64,
+    /// Resumed from a session the client kept from an earlier connection
+    /// (no certificate sent or verified).
+    pub resumed: u64,
 }

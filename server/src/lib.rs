@@ -49,7 +49,7 @@ use httpqq::Uin;
 
 pub use accounts::{Account, Accounts, AccountsError, AddPolicy, Profile};
 pub use config::{Config, Quirks, RateLimit, TlsListen};
-pub use controls::LoggedRequest;
+pub use controls::{LoggedRequest, TlsHandshakes};
 pub use passwords::HashCost;
 pub use tls::{TlsCertificate, TlsSource};
 
@@ -503,6 +503,13 @@ impl Server {
     /// took the fast path of the last good login, are not counted.
     pub fn password_checks(&self) -> u64 {
         self.shared.controls.password_checks()
+    }
+
+    /// The TLS handshakes finished since the server started, in full and
+    /// resumed. A client that keeps its [`httpqq::Client`] resumes on its
+    /// next connection instead of verifying the certificate again.
+    pub fn tls_handshakes(&self) -> TlsHandshakes {
+        self.shared.controls.tls_handshakes()
     }
 
     /// Test control: answers every request but Login and Logout with

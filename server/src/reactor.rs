@@ -495,16 +495,18 @@ fn accept(
         }
         let stream = match &tls {
             None => Stream::Plain(stream),
-            Some(config) => match Stream::tls(stream, Arc::clone(config)) {
-                Ok(stream) => stream,
-                Err(err) => {
-                    log::error!(target: "httpqq::server", "cannot start TLS: {err}");
-                    free.push(slot);
-                    shared.release(peer.ip());
-                    shared.active.fetch_sub(1, Ordering::SeqCst);
-                    continue;
+            Some(config) => {
+                match Stream::tls(stream, Arc::clone(config), Arc::clone(&shared.controls)) {
+                    Ok(stream) => stream,
+                    Err(err) => {
+                        log::error!(target: "httpqq::server", "cannot start TLS: {err}");
+                        free.push(slot);
+                        shared.release(peer.ip());
+                        shared.active.fetch_sub(1, Ordering::SeqCst);
+                        continue;
+                    }
                 }
-            },
+            }
         };
         *serial += 1;
         slots[slot] = Some(Connection {

@@ -17,6 +17,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ServerConfig, ServerConnection};
 
+use crate::controls::Controls;
+
 /// A certificate chain and its private key, as PEM.
 #[derive(Clone)]
 pub struct TlsCertificate {
@@ -143,15 +145,26 @@ pub(crate) struct TlsStream {
     tls: ServerConnection,
     /// The first byte was seen to be a TLS handshake record.
     checked: bool,
+    /// Where the finished handshake is counted (once), by kind.
+    handshakes: Arc<Controls>,
+    counted: bool,
 }
 
 impl Stream {
-    pub(crate) fn tls(tcp: TcpStream, config: Arc<ServerConfig>) -> io::Result<Stream> {
+    /// A TLS connection over `tcp`; its handshake, once finished, is
+    /// counted in `handshakes` (full or resumed).
+    pub(crate) fn tls(
+        tcp: TcpStream,
+        config: Arc<ServerConfig>,
+        handshakes: Arc<Controls>,
+    ) -> io::Result<Stream> {
         let tls = ServerConnection::new(config).map_err(io::Error::other)?;
         Ok(Stream::Tls(Box::new(TlsStream {
             tcp,
             tls,
             checked: false,
+            handshakes,
+            counted: false,
         })))
     }
 
@@ -188,6 +201,16 @@ impl TlsStream {
             }
         }
         Ok(())
+    }
+
+    /// Counts the handshake once it has finished.
+    fn count_handshake(&mut self) {
+        if self.counted || self.tls.is_handshaking() {
+            return;
+        }
+        self.counted = true;
+        let resumed = self.tls.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+        self.handshakes.tls_handshake(resumed);
     }
 
     /// A client speaking plain HTTP to this port gets a plain 400 saying
@@ -247,6 +270,7 @@ impl Read for Stream {
                         let _ = s.flush_tls();
                         return Err(io::Error::new(io::ErrorKind::InvalidData, e));
                     }
+                    s.count_handshake();
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Duration;
 
 use httpqq::{Agent, Client, Error, EventKind, Message, Outcome, Phase, Uin};
-use httpqq_server::{Config, Server, TlsCertificate, TlsListen, TlsSource};
+use httpqq_server::{Config, Server, TlsCertificate, TlsHandshakes, TlsListen, TlsSource};
 
 const ALICE: Uin = Uin::new(10001);
 const BOB: Uin = Uin::new(10002);
@@ -101,6 +101,42 @@ fn a_round_trip_and_kept_connections_over_tls() {
     );
     alice.logout().unwrap();
     bob.logout().unwrap();
+}
+
+#[test]
+fn a_client_resumes_its_tls_session_on_each_new_connection() {
+    let server = tls_server();
+    let fresh = |keep_alive| {
+        server
+            .tls_client_builder()
+            .unwrap()
+            .keep_alive(keep_alive)
+            .build()
+            .unwrap()
+    };
+    // A connection per request: only the first verifies the certificate.
+    let alice = fresh(false).login(ALICE, "demo").unwrap();
+    for _ in 0..9 {
+        alice.fetch_messages().unwrap();
+    }
+    alice.logout().unwrap();
+    assert_eq!(
+        server.tls_handshakes(),
+        TlsHandshakes {
+            full: 1,
+            resumed: 10
+        }
+    );
+    // Sessions are kept per client: another client starts in full.
+    let bob = fresh(false).login(BOB, "demo").unwrap();
+    bob.logout().unwrap();
+    assert_eq!(
+        server.tls_handshakes(),
+        TlsHandshakes {
+            full: 2,
+            resumed: 11
+        }
+    );
 }
 
 #[test]
