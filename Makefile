@@ -31,7 +31,7 @@ test-rust:
 
 # Every fuzz target compiles (so none can rot between `make fuzz` runs):
 # type-checked with the cfg cargo-fuzz sets, without its sanitizers.
-FUZZ_TARGETS := reply_decoder server_socket ffi_strings server_requests admin_input
+FUZZ_TARGETS := reply_decoder request_decoder server_socket ffi_strings server_requests admin_input
 fuzz-build:
 	cd fuzz && CARGO_TARGET_DIR=$(abspath $(TARGET_DIR))/fuzz-check RUSTFLAGS="--cfg fuzzing" $(CARGO) check --locked --bins
 

@@ -4,14 +4,12 @@
 //! Each request is one transaction ([`World::finish`]): if its writes
 //! cannot be committed, it is answered with the NULL and changes nothing.
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use httpqq::codec::{
-    decode_envelope, decode_form_value, decode_value_strict, encode_reply, parse_decimal,
-    trim_spaces as trim, Answer as Body, Command, EnvelopeError, Escapes, Fields, ReplyHead,
-    ResultCode, LOGIN_CODE, QUEUE_FULL,
+    decode_request, encode_reply, Answer as Body, Asked, Command, Credential, Escapes, Plus,
+    Received, ReplyHead, RequestError, ResultCode, QUEUE_FULL,
 };
 use httpqq::{
     AddFriendOutcome, BloodType, Constellation, Face, Gender, InfoLevel, LoginOutcome, Message,
@@ -104,47 +102,16 @@ impl From<StoreError> for Refusal {
 /// The wrong-password reason the original gave ("wrong password").
 const WRONG_PASSWORD: &str = "密码错误";
 
-/// A request whose envelope is valid.
+/// A request read by core's codec, with how its reply escapes text.
 pub(crate) struct Parsed<'a> {
-    fields: Fields<'a>,
+    received: Received<'a>,
     pub(crate) command: Command,
     pub(crate) uin: u64,
-    /// The request's `VER` and `SEQ`, echoed by the reply as they came.
-    version: &'a str,
-    seq: &'a str,
-    form: bool,
     /// Which bytes of the reply's text values are percent-encoded.
     escapes: Escapes,
 }
 
 impl Parsed<'_> {
-    /// A numeric parameter; `Err` (NULL) when present but not a number.
-    fn number(&self, key: &str) -> Result<Option<u64>, &'static str> {
-        match self.fields.raw(key) {
-            None => Ok(None),
-            Some(raw) => parse_decimal(trim(raw))
-                .map(Some)
-                .ok_or("a numeric field is not a number"),
-        }
-    }
-
-    fn required(&self, key: &str) -> Result<u64, &'static str> {
-        self.number(key)?.ok_or("a required field is missing")
-    }
-
-    /// A text parameter, decoded; `Err` (NULL) for invalid UTF-8.
-    fn text(&self, key: &str) -> Result<Option<Cow<'_, str>>, &'static str> {
-        let Some(raw) = self.fields.raw(key) else {
-            return Ok(None);
-        };
-        let decoded = if self.form {
-            decode_form_value(raw).map(Cow::Owned)
-        } else {
-            decode_value_strict(raw)
-        };
-        decoded.map(Some).ok_or("text is not UTF-8")
-    }
-
     /// The reply saying `body`, written by core's codec.
     fn reply(&self, body: &Body<'_>) -> Written {
         Written::Reply {
@@ -153,12 +120,12 @@ impl Parsed<'_> {
         }
     }
 
-    /// `body` written by core's codec.
+    /// `body` written by core's codec, echoing `VER` and `SEQ` as they came.
     fn write(&self, body: &Body<'_>) -> String {
         let head = ReplyHead {
-            version: self.version,
+            version: self.received.version,
             command: self.command,
-            seq: self.seq,
+            seq: self.received.seq,
             uin: self.uin,
             escapes: self.escapes,
         };
@@ -170,61 +137,28 @@ impl Parsed<'_> {
         self.reply(&Body::Refused { code, reason: None })
     }
 
-    /// What a Login's password must be checked as, when the request gets
-    /// as far as that (right `LC`, a `PS`): the connection layer checks it
-    /// against the stored hash before taking the world's lock.
-    pub(crate) fn login_attempt(&self) -> Option<LoginAttempt> {
-        if self.command != Command::Login || self.fields.raw("LC") != Some(LOGIN_CODE.as_bytes()) {
-            return None;
+    /// A Login's password (its `PS`), to check against the stored hash
+    /// before the world's lock is taken; `None` for other commands.
+    pub(crate) fn credential(&self) -> Option<&Credential> {
+        match &self.received.asked {
+            Asked::Login { password } => Some(password),
+            _ => None,
         }
-        let ps = self.fields.raw("PS").map(trim).unwrap_or_default();
-        if ps.is_empty() {
-            return None;
-        }
-        Some(
-            std::str::from_utf8(ps)
-                .ok()
-                .and_then(PasswordHash::from_md5_hex)
-                .map_or(LoginAttempt::NotAHash, LoginAttempt::Password),
-        )
     }
 }
 
-/// Reads the envelope with core's codec (`VER`, `CMD`, `SEQ`, `UIN`, and
-/// the numeric fields every command must get as numbers); the reply will
-/// escape its text values with `escapes`.
-pub(crate) fn parse(
-    body: &[u8],
-    form: bool,
-    escapes: Escapes,
-) -> Result<Parsed<'_>, EnvelopeError> {
-    let envelope = decode_envelope(body)?;
-    // Echoed exactly as sent (a leading zero stays); the codec checked that
-    // it is a number.
-    let seq = envelope
-        .fields
-        .raw("SEQ")
-        .map(trim)
-        .and_then(|raw| std::str::from_utf8(raw).ok())
-        .unwrap_or("0");
+/// Reads a request with core's codec (`form`: the body came as
+/// `application/x-www-form-urlencoded`, where `+` is a space); the reply
+/// will escape its text values with `escapes`.
+pub(crate) fn parse(body: &[u8], form: bool, escapes: Escapes) -> Result<Parsed<'_>, RequestError> {
+    let plus = if form { Plus::Space } else { Plus::Literal };
+    let received = decode_request(body, plus)?;
     Ok(Parsed {
-        version: envelope.version,
-        seq,
+        command: received.command(),
+        uin: received.uin,
+        received,
         escapes,
-        fields: envelope.fields,
-        command: envelope.command,
-        uin: envelope.uin,
-        form,
     })
-}
-
-/// The password a Login carries.
-#[derive(Debug)]
-pub(crate) enum LoginAttempt {
-    /// An MD5, to check against the stored hash.
-    Password(PasswordHash),
-    /// A `PS` that is not 32 hex digits: it matches no password.
-    NotAHash,
 }
 
 /// A Login's password, as far as it was checked when the request is
@@ -293,7 +227,7 @@ pub(crate) fn gate_login(
     ip: IpAddr,
     now: Instant,
 ) -> Option<Gated> {
-    let attempt = parsed.login_attempt()?;
+    let attempt = parsed.credential()?;
     if world.is_held(parsed.uin, now) {
         return None;
     }
@@ -307,9 +241,9 @@ pub(crate) fn gate_login(
         Ok(None) => return Some(Gated::Decided(PasswordCheck::NoAccount)),
         Err(err) => return Some(Gated::Decided(PasswordCheck::Failed(err))),
     };
-    let password = match &attempt {
-        LoginAttempt::Password(password) => Some(password),
-        LoginAttempt::NotAHash => None,
+    let password = match attempt {
+        Credential::Md5(password) => Some(password),
+        Credential::NotAHash => None,
     };
     let limits = (config.login_limit, config.guess_limit);
     let gate = world
@@ -322,13 +256,13 @@ pub(crate) fn gate_login(
             matched: true,
             upgrade: None,
         }),
-        (Gate::Check, LoginAttempt::NotAHash) => Gated::Decided(PasswordCheck::Checked {
+        (Gate::Check, Credential::NotAHash) => Gated::Decided(PasswordCheck::Checked {
             stored,
             matched: false,
             upgrade: None,
         }),
-        (Gate::Check, LoginAttempt::Password(password)) => Gated::Hash(PasswordJob {
-            password,
+        (Gate::Check, Credential::Md5(password)) => Gated::Hash(PasswordJob {
+            password: password.clone(),
             stored,
             cost: config.hash_cost,
         }),
@@ -437,13 +371,6 @@ fn login(
     password: PasswordCheck,
     delay: &mut Duration,
 ) -> Result<Written, Refusal> {
-    if p.fields.raw("LC") != Some(LOGIN_CODE.as_bytes()) {
-        return Err("wrong LC".into());
-    }
-    let ps = p.fields.raw("PS").map(trim).unwrap_or_default();
-    if ps.is_empty() {
-        return Err("empty PS".into());
-    }
     let (stored, matched, upgrade) = match password {
         PasswordCheck::Checked {
             stored,
@@ -466,7 +393,7 @@ fn login(
         }
         Some(_) => {}
     }
-    let Some(LoginAttempt::Password(password)) = p.login_attempt().filter(|_| matched) else {
+    let Some(Credential::Md5(password)) = p.credential().filter(|_| matched) else {
         world.lockout.failed(p.uin, ip, now);
         return Ok(p.reply(&Body::LoginRefused {
             reason: WRONG_PASSWORD,
@@ -479,7 +406,7 @@ fn login(
         }
         None => stored,
     };
-    world.lockout.succeeded(p.uin, ip, &password, stored);
+    world.lockout.succeeded(p.uin, ip, password, stored);
     // A login from anywhere replaces the old session; the user is online.
     world.set_presence(p.uin, Some(Status::Online), ip, now, caps(config))?;
     Ok(p.reply(&Body::Login(&LoginOutcome {
@@ -513,9 +440,8 @@ fn command(
     let me = p.uin;
     let reply = |body: &Body<'_>| Ok(p.reply(body));
     let refuse = |code: ResultCode| Ok(p.refuse(code));
-    match p.command {
-        Command::List => {
-            let tn = p.number("TN")?.unwrap_or(0);
+    match &p.received.asked {
+        &Asked::List { max: tn } => {
             let friends = world.store.friends(me)?;
             if tn == 0 {
                 return reply(&Body::Count(count(friends.len())));
@@ -523,8 +449,7 @@ fn command(
             let shown: Vec<Uin> = friends.into_iter().take(cap(tn)).map(Uin::new).collect();
             reply(&Body::FriendList(&shown))
         }
-        Command::QueryStat => {
-            let tn = p.number("TN")?.unwrap_or(0);
+        &Asked::QueryStat { max: tn } => {
             let mut online: Vec<OnlineFriend> = Vec::new();
             for friend in world.store.friends(me)? {
                 let Some(status) = world.presence(friend).filter(|s| s.is_visible_online()) else {
@@ -548,17 +473,14 @@ fn command(
             let shown = &online[..online.len().min(cap(tn))];
             reply(&Body::OnlineFriends(shown))
         }
-        Command::GetInfo => {
-            let level = p.required("LV")?;
-            let target = p.required("UN")?;
+        &Asked::GetInfo { target, level } => {
             let level = u32::try_from(level).map_err(|_| "LV is out of range")?;
             let Some(account) = world.store.account(target)? else {
                 return refuse(ResultCode::InvalidUin);
             };
             reply(&Body::UserInfo(&profile(&account, level)))
         }
-        Command::AddToList => {
-            let target = p.required("UN")?;
+        &Asked::AddToList { target } => {
             let Some(card) = world.store.card(target)? else {
                 return refuse(ResultCode::InvalidUin);
             };
@@ -575,9 +497,19 @@ fn command(
                 target: Uin::new(target),
             })
         }
-        Command::AckAddToList => verification(world, config, p, now, delay),
-        Command::DelFromList => {
-            let target = p.required("UN")?;
+        Asked::AckAddToList {
+            target,
+            action,
+            reason,
+        } => {
+            let verify = Verify {
+                peer: *target,
+                action: *action,
+                reason,
+            };
+            verification(world, config, p, verify, now, delay)
+        }
+        &Asked::DelFromList { target } => {
             if world.store.remove_friend(me, target)? {
                 reply(&Body::Done)
             } else {
@@ -585,8 +517,7 @@ fn command(
                 refuse(ResultCode::Throttled)
             }
         }
-        Command::ChangeStat => {
-            let code = p.required("ST")?;
+        &Asked::ChangeStat { status: code } => {
             let status = u32::try_from(code)
                 .map(Status::from_code)
                 .ok()
@@ -608,7 +539,7 @@ fn command(
             world.set_presence(me, Some(status), ip, now, caps(config))?;
             reply(&Body::Done)
         }
-        Command::GetMsgEx => {
+        Asked::GetMsgEx => {
             let batch: Vec<Message> = world
                 .take_batch(me, config.max_messages_per_reply)?
                 .into_iter()
@@ -616,9 +547,8 @@ fn command(
                 .collect();
             reply(&Body::Messages(&batch))
         }
-        Command::CltMsg => {
-            let target = p.required("UN")?;
-            let text = p.text("MG")?.ok_or("no MG")?.into_owned();
+        Asked::CltMsg { target, text } => {
+            let (target, text) = (*target, text.clone().into_owned());
             if world.store.card(target)?.is_none() {
                 return refuse(ResultCode::InvalidUin);
             }
@@ -632,7 +562,8 @@ fn command(
                 Some(refusal) => Ok(refusal),
             }
         }
-        Command::Login | Command::Logout => Err("unreachable command".into()),
+        Asked::Login { .. } | Asked::Logout => Err("unreachable command".into()),
+        _ => Err("a command this server does not know".into()),
     }
 }
 
@@ -666,18 +597,30 @@ fn deliver(
     }
 }
 
+/// An Ack_AddToList, read.
+struct Verify<'a> {
+    peer: u64,
+    /// `CD`: approve (0), reject (1) or request (2).
+    action: u64,
+    reason: &'a str,
+}
+
 /// Ack_AddToList: approve (0), reject (1) or request (2).
 fn verification(
     world: &mut World,
     config: &Config,
     p: &Parsed<'_>,
+    verify: Verify<'_>,
     now: Instant,
     delay: &mut Duration,
 ) -> Result<Written, Refusal> {
     let me = p.uin;
-    let peer = p.required("UN")?;
-    let code = p.required("CD")?;
-    let reason = p.text("RS")?.unwrap_or_default().into_owned();
+    let Verify {
+        peer,
+        action: code,
+        reason,
+    } = verify;
+    let reason = reason.to_owned();
     let refused = |delay: &mut Duration| {
         *delay = config.penalty_delay;
         Ok(p.refuse(ResultCode::Throttled))

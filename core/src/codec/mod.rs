@@ -17,14 +17,18 @@
 //! # Ok::<(), httpqq::Error>(())
 //! ```
 //!
+//! A server drives the other half the same way: [`decode_request`] reads a
+//! body into a typed [`Received`], and [`encode_reply`] writes a typed
+//! [`Answer`] (the reference server does nothing else).
+//!
 //! The lower layers are public too: [`Fields`] reads any body leniently, and
 //! [`encode_value`] / [`decode_value`] implement the value encoding of
 //! docs/PROTOCOL.md §2.2.
 
 mod answer;
 mod encoding;
-mod envelope;
 mod fields;
+mod received;
 mod reply;
 mod request;
 mod result;
@@ -39,8 +43,8 @@ pub use answer::{encode_reply, Answer, ReplyHead};
 pub use encoding::{
     decode_form_value, decode_value, decode_value_strict, encode_value, encode_value_with, Escapes,
 };
-pub use envelope::{decode_envelope, Envelope, EnvelopeError};
 pub use fields::{parse_decimal, trim_spaces, Fields, List};
+pub use received::{decode_request, Asked, Credential, Plus, Received, RequestError};
 pub use reply::{decode_reply, user_info_from_fields, Reply};
 pub use request::{
     encode_request, fits_body_limit, Command, Request, DEFAULT_MAX_ENTRIES, LOGIN_CODE, QUEUE_FULL,

@@ -20,6 +20,40 @@ pub const QUEUE_FULL: &str = "the recipient's queue is full";
 /// What a period client asks for by default with List and Query_Stat (`TN`).
 pub const DEFAULT_MAX_ENTRIES: u32 = 160;
 
+/// The field keys of requests, written by
+/// [`encode_request`] and read by
+/// [`decode_request`](super::decode_request): one home for both.
+pub(crate) mod key {
+    /// `VER`.
+    pub const VERSION: &str = "VER";
+    /// `CMD`.
+    pub const COMMAND: &str = "CMD";
+    /// `SEQ`.
+    pub const SEQ: &str = "SEQ";
+    /// `UIN`: the sender.
+    pub const UIN: &str = "UIN";
+    /// `UN`: the user a request is about.
+    pub const TARGET: &str = "UN";
+    /// `TN`: the most entries of a list (0: the count).
+    pub const MAX: &str = "TN";
+    /// `LV`: a profile's level.
+    pub const LEVEL: &str = "LV";
+    /// `CD`: a verification's action.
+    pub const ACTION: &str = "CD";
+    /// `RS`: a verification's reason.
+    pub const REASON: &str = "RS";
+    /// `ST`: a status.
+    pub const STATUS: &str = "ST";
+    /// `MG`: a message's text.
+    pub const TEXT: &str = "MG";
+    /// `PS`: a Login's password MD5.
+    pub const PASSWORD: &str = "PS";
+    /// `M5`: a Login's "PS is an MD5" flag.
+    pub const MD5: &str = "M5";
+    /// `LC`: a Login's fixed code.
+    pub const LOGIN_CODE: &str = "LC";
+}
+
 /// The eleven commands.
 ///
 /// ```
@@ -266,41 +300,47 @@ impl Request {
 /// assert_eq!(body, "VER=1.1&CMD=CLTMSG&SEQ=42&UIN=10001&UN=10002&MG=a%26UIN%3d1%2c 好");
 /// ```
 pub fn encode_request(uin: Uin, seq: u16, request: &Request) -> String {
+    use key::*;
     let mut body = String::with_capacity(64 + text_len(request));
     // Writing to a String cannot fail.
     let _ = write!(
         body,
-        "VER={VERSION}&CMD={}&SEQ={seq}&UIN={uin}",
+        "{VERSION}={}&{COMMAND}={}&{SEQ}={seq}&{UIN}={uin}",
+        self::VERSION,
         request.command().wire_name()
     );
     let _ = match request {
         Request::Login { password } => {
-            body.push_str("&PS=");
+            let _ = write!(body, "&{PASSWORD}=");
             password.write_hex(&mut body);
-            write!(body, "&M5=1&LC={LOGIN_CODE}")
+            write!(body, "&{MD5}=1&{LOGIN_CODE}={}", self::LOGIN_CODE)
         }
-        Request::FriendCount | Request::OnlineCount => write!(body, "&TN=0&UN=0"),
+        Request::FriendCount | Request::OnlineCount => write!(body, "&{MAX}=0&{TARGET}=0"),
         Request::FriendList { max } | Request::OnlineFriends { max } => {
-            write!(body, "&TN={}&UN=0", list_limit(*max))
+            write!(body, "&{MAX}={}&{TARGET}=0", list_limit(*max))
         }
         Request::UserInfo { target, level } => {
-            write!(body, "&LV={}&UN={target}", level.code())
+            write!(body, "&{LEVEL}={}&{TARGET}={target}", level.code())
         }
         Request::AddFriend { target } | Request::RemoveFriend { target } => {
-            write!(body, "&UN={target}")
+            write!(body, "&{TARGET}={target}")
         }
         Request::Verify {
             target,
             action,
             reason,
         } => {
-            let _ = write!(body, "&UN={target}&CD={}&RS=", action.code());
+            let _ = write!(
+                body,
+                "&{TARGET}={target}&{ACTION}={}&{REASON}=",
+                action.code()
+            );
             encode_value(reason, &mut body);
             Ok(())
         }
-        Request::SetStatus { status } => write!(body, "&ST={}", status.code()),
+        Request::SetStatus { status } => write!(body, "&{STATUS}={}", status.code()),
         Request::SendMessage { target, text } => {
-            let _ = write!(body, "&UN={target}&MG=");
+            let _ = write!(body, "&{TARGET}={target}&{TEXT}=");
             encode_value(text, &mut body);
             Ok(())
         }
