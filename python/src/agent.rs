@@ -6,11 +6,12 @@
 use crate::client::{Client, Session};
 use crate::convert::{member, seconds, EnumClass};
 use crate::errors::{exception, to_py};
+use crate::events::AgentSlot;
 use crate::model::Message;
-use crate::wait::{blocking, in_slices};
+use crate::wait::blocking;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A logged-in account that stays up: it logs in, polls for messages,
@@ -19,43 +20,8 @@ use std::time::Duration;
 /// `Event`s. A context manager that stops it (logging out) on exit.
 #[pyclass(frozen, module = "httpqq")]
 pub(crate) struct Agent {
-    agent: Mutex<Option<Arc<httpqq::Agent>>>,
+    agent: AgentSlot,
     uin: u64,
-}
-
-/// The agent in `slot`, or `Stopped` once it was closed.
-fn live(slot: &Mutex<Option<Arc<httpqq::Agent>>>) -> Option<Arc<httpqq::Agent>> {
-    slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
-}
-
-/// Waits for the agent's next event in slices (Ctrl-C interrupts);
-/// `None` when `timeout` passed, or when no event will come.
-pub(crate) fn next_event(
-    py: Python<'_>,
-    slot: &Mutex<Option<Arc<httpqq::Agent>>>,
-    timeout: Option<Duration>,
-) -> PyResult<Option<httpqq::Event>> {
-    let Some(agent) = live(slot) else {
-        return Ok(None);
-    };
-    let found = in_slices(py, timeout, |slice| match agent.next_event_timeout(slice) {
-        Ok(event) => Some(Some(event)),
-        Err(httpqq::NoEvent::Finished) => Some(None),
-        Err(httpqq::NoEvent::Timeout) => None,
-    })?;
-    Ok(found.flatten())
-}
-
-/// Stops the agent in `slot`, waits (interruptibly) until it finished, and
-/// lets go of it. Idempotent.
-pub(crate) fn close(py: Python<'_>, slot: &Mutex<Option<Arc<httpqq::Agent>>>) -> PyResult<()> {
-    let Some(agent) = live(slot) else {
-        return Ok(());
-    };
-    agent.stop();
-    in_slices(py, None, |slice| agent.wait_stopped(slice).then_some(()))?;
-    slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-    Ok(())
 }
 
 #[pymethods]
@@ -143,7 +109,7 @@ impl Agent {
         }
         let agent = builder.start().map_err(|err| to_py(py, err))?;
         Ok(Agent {
-            agent: Mutex::new(Some(Arc::new(agent))),
+            agent: AgentSlot::new(agent),
             uin: uin.get(),
         })
     }
@@ -157,7 +123,10 @@ impl Agent {
     /// Where the agent is now (`AgentState`).
     #[getter]
     fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let state = live(&self.agent).map_or(httpqq::State::Stopped, |a| a.state());
+        let state = self
+            .agent
+            .live()
+            .map_or(httpqq::State::Stopped, |a| a.state());
         member(py, EnumClass::AgentState, state.code())
     }
 
@@ -166,7 +135,7 @@ impl Agent {
     /// agent.
     #[getter]
     fn session(&self) -> PyResult<Session> {
-        let agent = live(&self.agent).ok_or_else(stopped)?;
+        let agent = self.agent.live().ok_or_else(stopped)?;
         Ok(Session::shared(Arc::clone(agent.session())))
     }
 
@@ -175,10 +144,11 @@ impl Agent {
     /// stopped and its last event was taken. Ctrl-C interrupts the wait.
     #[pyo3(signature = (timeout = None))]
     fn next_event(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Event>> {
-        let Some(agent) = live(&self.agent) else {
+        let Some(agent) = self.agent.live() else {
             return Ok(None);
         };
-        next_event(py, &self.agent, wait_limit(timeout)?)?
+        self.agent
+            .next_event(py, wait_limit(timeout)?)?
             .map(|event| Event::new(py, event, &agent))
             .transpose()
     }
@@ -199,7 +169,7 @@ impl Agent {
     /// is ever resent by itself.
     fn send(&self, py: Python<'_>, uin: &Bound<'_, PyAny>, text: &str) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        let agent = live(&self.agent).ok_or_else(stopped)?;
+        let agent = self.agent.live().ok_or_else(stopped)?;
         let text = text.to_owned();
         blocking(py, move || agent.send(target, &text))
     }
@@ -215,7 +185,7 @@ impl Agent {
         cancel: Option<&Bound<'_, crate::wait::Cancel>>,
     ) -> PyResult<()> {
         let target = crate::convert::uin(uin, "uin")?;
-        let agent = live(&self.agent).ok_or_else(stopped)?;
+        let agent = self.agent.live().ok_or_else(stopped)?;
         let token = cancel.map(|c| c.get().token());
         let text = text.to_owned();
         let sending = Arc::clone(&agent);
@@ -248,7 +218,7 @@ impl Agent {
     /// they are forgotten from it). Taking the next event does this too;
     /// leaving `with` without an exception also does.
     fn ack(&self) {
-        if let Some(agent) = live(&self.agent) {
+        if let Some(agent) = self.agent.live() {
             agent.ack();
         }
     }
@@ -257,13 +227,13 @@ impl Agent {
     /// unless it has an `inbox`).
     #[getter]
     fn undelivered(&self) -> usize {
-        live(&self.agent).map_or(0, |a| a.undelivered())
+        self.agent.live().map_or(0, |a| a.undelivered())
     }
 
     /// Stops the agent; returns at once (see `close` to wait). Idempotent;
     /// callable from any thread.
     fn stop(&self) {
-        if let Some(agent) = live(&self.agent) {
+        if let Some(agent) = self.agent.live() {
             agent.stop();
         }
     }
@@ -272,19 +242,13 @@ impl Agent {
     /// agent to finish; whether it has.
     #[pyo3(signature = (timeout = None))]
     fn wait_stopped(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
-        let Some(agent) = live(&self.agent) else {
-            return Ok(true);
-        };
-        let stopped = in_slices(py, wait_limit(timeout)?, |slice| {
-            agent.wait_stopped(slice).then_some(())
-        })?;
-        Ok(stopped.is_some())
+        self.agent.wait_stopped(py, wait_limit(timeout)?)
     }
 
     /// Stops the agent and waits until it finished (it logs out if the
     /// server is reachable). Idempotent.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        close(py, &self.agent)
+        self.agent.close(py)
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

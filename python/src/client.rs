@@ -1,9 +1,10 @@
-//! `Client`, `Session` and the `Events` iterator: the core client, every
+//! `Client` and `Session`: the core client, every
 //! network call run on the core's runtime while Python waits for it in
 //! slices, without the GIL, interruptible by Ctrl-C.
 
 use crate::convert::{code, member, seconds, EnumClass};
 use crate::errors::to_py;
+use crate::events::Events;
 use crate::model::{Message, OnlineFriend, UserInfo};
 use crate::wait::blocking;
 use pyo3::exceptions::PyValueError;
@@ -372,14 +373,9 @@ impl Session {
     /// out network failures and server restarts with backoff, waits out
     /// penalties and logs in again; it never ends on a transient failure.
     #[pyo3(signature = (*, interval = 1.0))]
-    fn events(&self, interval: f64) -> PyResult<Events> {
-        let agent = httpqq::Agent::for_session(Arc::clone(&self.session))
-            .poll_interval(seconds(interval, "interval")?)
-            .start()
-            .map_err(|err| Python::attach(|py| to_py(py, err)))?;
-        Ok(Events {
-            agent: std::sync::Mutex::new(Some(Arc::new(agent))),
-        })
+    fn events(&self, py: Python<'_>, interval: f64) -> PyResult<Events> {
+        Events::start(Arc::clone(&self.session), seconds(interval, "interval")?)
+            .map_err(|err| to_py(py, err))
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -415,65 +411,4 @@ impl Session {
 
 pub(crate) fn info_level(code: u32) -> PyResult<httpqq::InfoLevel> {
     httpqq::InfoLevel::try_from(code).map_err(|e| PyValueError::new_err(e.to_string()))
-}
-
-/// Incoming messages, forever: `for message in session.events(): ...`.
-/// Stop with `break` (messages already fetched stay: iterate again to get
-/// them, or, once the iterator is closed or dropped, they come first from
-/// the session's next `messages()`), `close()` or Ctrl-C.
-#[pyclass(frozen, module = "httpqq")]
-pub(crate) struct Events {
-    agent: std::sync::Mutex<Option<Arc<httpqq::Agent>>>,
-}
-
-#[pymethods]
-impl Events {
-    fn __iter__(slf: Py<Self>) -> Py<Self> {
-        slf
-    }
-
-    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Message>> {
-        loop {
-            let Some(event) = crate::agent::next_event(py, &self.agent, None)? else {
-                return Ok(None);
-            };
-            match event.kind {
-                httpqq::EventKind::Message(message) => {
-                    let agent = self.agent.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    return Ok(Some(match agent {
-                        Some(agent) => Message::from_agent(message, &agent),
-                        None => message.into(),
-                    }));
-                }
-                httpqq::EventKind::Stopped(reason) => {
-                    return match reason.error() {
-                        Some(err) => Err(to_py(py, err)),
-                        None => Ok(None),
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Stops polling; messages already fetched stay with the session (its
-    /// next `messages()` gives them first). Idempotent.
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
-        crate::agent::close(py, &self.agent)
-    }
-
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
-    }
-
-    fn __exit__(
-        &self,
-        py: Python<'_>,
-        _exc_type: Option<&Bound<'_, PyAny>>,
-        _exc: Option<&Bound<'_, PyAny>>,
-        _traceback: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<bool> {
-        self.close(py)?;
-        Ok(false)
-    }
 }

@@ -7,6 +7,7 @@ mod client;
 mod codec;
 mod convert;
 mod errors;
+mod events;
 mod model;
 mod server;
 mod wait;
@@ -76,7 +77,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_BODY_BYTES", httpqq::codec::MAX_BODY_BYTES)?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::Session>()?;
-    m.add_class::<client::Events>()?;
+    m.add_class::<events::Events>()?;
     m.add_class::<agent::Agent>()?;
     m.add_class::<agent::Event>()?;
     m.add_class::<model::Message>()?;
