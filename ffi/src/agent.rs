@@ -3,9 +3,7 @@
 //! at a time or through a callback. The loop itself is core's
 //! `httpqq::Agent`; this module converts types.
 
-use crate::boundary::{
-    borrow, free_handle, into_handle, run, run_out, text, with, CText, ErrorOut,
-};
+use crate::boundary::{free_handle, into_handle, run, run_out, text, try_ref, with, CText};
 use crate::client::httpqq_client;
 use crate::millis;
 use crate::model::httpqq_message;
@@ -190,23 +188,17 @@ pub extern "C" fn httpqq_agent_options_new() -> *mut httpqq_agent_options {
 /// `options` is NULL or options from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_options_free(options: *mut httpqq_agent_options) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(options) }
+    free_handle(options)
 }
 
 /// Changes agent settings.
-///
-/// # Safety
-/// `options` is NULL or live options not used by another thread.
-unsafe fn update(
+fn update(
     options: *mut httpqq_agent_options,
-    error: ErrorOut<'_>,
+    error: *mut httpqq_error,
     change: impl FnOnce(&mut httpqq_agent_options),
 ) -> i32 {
     run(error, || {
-        // SAFETY: the caller's promise.
-        let options =
-            unsafe { options.as_mut() }.ok_or_else(|| crate::boundary::null("options"))?;
+        let options = crate::boundary::try_mut(options, "options")?;
         change(options);
         Ok(())
     })
@@ -223,14 +215,9 @@ pub unsafe extern "C" fn httpqq_agent_options_set_poll_interval_ms(
     milliseconds: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(options, error, |o| {
-            o.poll_interval = Some(Duration::from_millis(milliseconds))
-        })
-    }
+    update(options, error, |o| {
+        o.poll_interval = Some(Duration::from_millis(milliseconds))
+    })
 }
 
 /// Sets how long the first retry after a transient failure waits, in
@@ -245,14 +232,9 @@ pub unsafe extern "C" fn httpqq_agent_options_set_backoff_initial_ms(
     milliseconds: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(options, error, |o| {
-            o.backoff.initial = Duration::from_millis(milliseconds)
-        })
-    }
+    update(options, error, |o| {
+        o.backoff.initial = Duration::from_millis(milliseconds)
+    })
 }
 
 /// Sets the longest a retry after transient failures waits, in
@@ -266,14 +248,9 @@ pub unsafe extern "C" fn httpqq_agent_options_set_backoff_max_ms(
     milliseconds: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(options, error, |o| {
-            o.backoff.max = Duration::from_millis(milliseconds)
-        })
-    }
+    update(options, error, |o| {
+        o.backoff.max = Duration::from_millis(milliseconds)
+    })
 }
 
 /// Sets how long the agent sends nothing after `RES=3`, in milliseconds
@@ -288,14 +265,9 @@ pub unsafe extern "C" fn httpqq_agent_options_set_throttle_penalty_ms(
     milliseconds: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(options, error, |o| {
-            o.penalty = Some(Duration::from_millis(milliseconds))
-        })
-    }
+    update(options, error, |o| {
+        o.penalty = Some(Duration::from_millis(milliseconds))
+    })
 }
 
 /// Turns re-login after `RES=20` on (the default) or off (then `RES=20`
@@ -309,10 +281,7 @@ pub unsafe extern "C" fn httpqq_agent_options_set_relogin(
     on: bool,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe { update(options, error, |o| o.relogin = Some(on)) }
+    update(options, error, |o| o.relogin = Some(on))
 }
 
 /// Turns the logout when the agent stops on (the default) or off (then
@@ -327,10 +296,7 @@ pub unsafe extern "C" fn httpqq_agent_options_set_logout_on_stop(
     on: bool,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe { update(options, error, |o| o.logout_on_stop = Some(on)) }
+    update(options, error, |o| o.logout_on_stop = Some(on))
 }
 
 /// Sets how long a stop takes at most, in milliseconds (default 100),
@@ -346,14 +312,9 @@ pub unsafe extern "C" fn httpqq_agent_options_set_stop_timeout_ms(
     milliseconds: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(options, error, |o| {
-            o.stop_timeout = Some(Duration::from_millis(milliseconds))
-        })
-    }
+    update(options, error, |o| {
+        o.stop_timeout = Some(Duration::from_millis(milliseconds))
+    })
 }
 
 /// Sets how fast `httpqq_agent_send` sends: at most `count` messages in
@@ -370,17 +331,12 @@ pub unsafe extern "C" fn httpqq_agent_options_set_send_pace(
     window_ms: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(options, error, |o| {
-            o.send_pace = Some((count > 0).then(|| SendPace {
-                count,
-                window: Duration::from_millis(window_ms),
-            }))
-        })
-    }
+    update(options, error, |o| {
+        o.send_pace = Some((count > 0).then(|| SendPace {
+            count,
+            window: Duration::from_millis(window_ms),
+        }))
+    })
 }
 
 /// Sets how often `httpqq_agent_send` sends a message again after the
@@ -397,10 +353,7 @@ pub unsafe extern "C" fn httpqq_agent_options_set_throttle_retries(
     retries: u32,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe { update(options, error, |o| o.throttle_retries = Some(retries)) }
+    update(options, error, |o| o.throttle_retries = Some(retries))
 }
 
 /// Keeps every message the agent fetches in the SQLite file at `path`
@@ -423,17 +376,12 @@ pub unsafe extern "C" fn httpqq_agent_options_set_inbox(
     path: *const c_char,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
     run(error, || {
         let path = match path.is_null() {
             true => None,
-            // SAFETY: the caller's promise: a NUL-terminated string.
-            false => Some(std::path::PathBuf::from(unsafe { text(path, "path") }?)),
+            false => Some(std::path::PathBuf::from(text(path, "path")?)),
         };
-        // SAFETY: the caller's promise: NULL or live options.
-        let options =
-            unsafe { options.as_mut() }.ok_or_else(|| crate::boundary::null("options"))?;
+        let options = crate::boundary::try_mut(options, "options")?;
         options.inbox = path;
         Ok(())
     })
@@ -450,10 +398,7 @@ pub unsafe extern "C" fn httpqq_agent_options_set_backoff_factor(
     factor: f64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe { update(options, error, |o| o.backoff.factor = factor) }
+    update(options, error, |o| o.backoff.factor = factor)
 }
 
 /// Sets the fraction by which a retry's delay moves at random either way,
@@ -468,10 +413,7 @@ pub unsafe extern "C" fn httpqq_agent_options_set_backoff_jitter(
     jitter: f64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe { update(options, error, |o| o.backoff.jitter = jitter) }
+    update(options, error, |o| o.backoff.jitter = jitter)
 }
 
 /// Makes the agent announce that events are waiting by writing to `fd`
@@ -500,17 +442,13 @@ pub unsafe extern "C" fn httpqq_agent_options_set_event_fd(
     fd: i32,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
     run(error, || {
         if fd >= 0 && cfg!(not(unix)) {
             return Err(FfiError::InvalidArgument(
                 "no file descriptors to announce events with on Windows: use httpqq_agent_options_set_event_callback".into(),
             ));
         }
-        // SAFETY: the caller's promise: NULL or live options.
-        let options =
-            unsafe { options.as_mut() }.ok_or_else(|| crate::boundary::null("options"))?;
+        let options = crate::boundary::try_mut(options, "options")?;
         options.announce.fd = (fd >= 0).then_some(fd);
         Ok(())
     })
@@ -538,14 +476,9 @@ pub unsafe extern "C" fn httpqq_agent_options_set_event_callback(
     user_data: *mut c_void,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(options, error, |o| {
-            o.announce.callback = callback.map(|f| (f, UserData(user_data)))
-        })
-    }
+    update(options, error, |o| {
+        o.announce.callback = callback.map(|f| (f, UserData(user_data)))
+    })
 }
 
 impl httpqq_agent_options {
@@ -605,22 +538,17 @@ pub unsafe extern "C" fn httpqq_agent_start(
     agent_out: *mut *mut httpqq_agent,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(agent_out, error, || {
-            let client = borrow(client, "client")?;
-            let password = text(password, "password")?;
-            let mut builder = Agent::builder(client.client(), Uin::new(uin), password);
-            if let Some(options) = options.as_ref() {
-                builder = options.apply(builder);
-            }
-            Ok(into_handle(httpqq_agent {
-                agent: builder.start()?,
-            }))
-        })
-    }
+    run_out(agent_out, error, || {
+        let client = try_ref(client, "client")?;
+        let password = text(password, "password")?;
+        let mut builder = Agent::builder(client.client(), Uin::new(uin), password);
+        if let Some(options) = crate::boundary::optional_ref(options) {
+            builder = options.apply(builder);
+        }
+        Ok(into_handle(httpqq_agent {
+            agent: builder.start()?,
+        }))
+    })
 }
 
 /// Stops the agent (as `httpqq_agent_stop`), waits until it has finished
@@ -634,15 +562,11 @@ pub unsafe extern "C" fn httpqq_agent_start(
 /// in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_free(agent: *mut httpqq_agent) {
-    // SAFETY: `agent` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    if let Some(handle) = unsafe { agent.as_ref() } {
-        crate::boundary::run_value((), || {
-            handle.agent.stop();
-            handle.agent.wait_stopped(Duration::from_secs(24 * 3600));
-        });
-    }
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(agent) }
+    with(agent, (), |handle| {
+        handle.agent.stop();
+        handle.agent.wait_stopped(Duration::from_secs(24 * 3600));
+    });
+    free_handle(agent)
 }
 
 /// The agent's UIN; 0 for NULL.
@@ -651,8 +575,7 @@ pub unsafe extern "C" fn httpqq_agent_free(agent: *mut httpqq_agent) {
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_uin(agent: *const httpqq_agent) -> u64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(agent, 0, |a| a.agent.uin().get()) }
+    with(agent, 0, |a| a.agent.uin().get())
 }
 
 /// Where the agent is now, an `httpqq_agent_state`;
@@ -662,8 +585,7 @@ pub unsafe extern "C" fn httpqq_agent_uin(agent: *const httpqq_agent) -> u64 {
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_get_state(agent: *const httpqq_agent) -> u32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(agent, State::Stopped, |a| a.agent.state()) }.code()
+    with(agent, State::Stopped, |a| a.agent.state()).code()
 }
 
 /// Waits at most `timeout_ms` milliseconds for the agent's next event (0:
@@ -684,19 +606,14 @@ pub unsafe extern "C" fn httpqq_agent_next_event(
     event_out: *mut *mut httpqq_event,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(event_out, error, || {
-            let agent = &borrow(agent, "agent")?.agent;
-            match agent.next_event_timeout(Duration::from_millis(timeout_ms)) {
-                Ok(event) => Ok(into_handle(httpqq_event::new(event))),
-                Err(NoEvent::Timeout) => Ok(std::ptr::null_mut()),
-                Err(NoEvent::Finished) => Err(httpqq::Error::Stopped.into()),
-            }
-        })
-    }
+    run_out(event_out, error, || {
+        let agent = &try_ref(agent, "agent")?.agent;
+        match agent.next_event_timeout(Duration::from_millis(timeout_ms)) {
+            Ok(event) => Ok(into_handle(httpqq_event::new(event))),
+            Err(NoEvent::Timeout) => Ok(std::ptr::null_mut()),
+            Err(NoEvent::Finished) => Err(httpqq::Error::Stopped.into()),
+        }
+    })
 }
 
 /// Calls `callback` for each event of the agent, oldest first, on the
@@ -722,11 +639,8 @@ pub unsafe extern "C" fn httpqq_agent_run(
     user_data: *mut c_void,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
     run(error, || {
-        // SAFETY: the caller's promise.
-        let agent = &unsafe { borrow(agent, "agent") }?.agent;
+        let agent = &try_ref(agent, "agent")?.agent;
         let callback = callback.ok_or_else(|| crate::boundary::null("callback"))?;
         loop {
             let Some(event) = agent.next_event() else {
@@ -761,8 +675,7 @@ pub unsafe extern "C" fn httpqq_agent_run(
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_ack(agent: *const httpqq_agent) {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(agent, (), |a| a.agent.ack()) }
+    with(agent, (), |a| a.agent.ack())
 }
 
 /// How many messages the agent fetched that were not taken yet: dropped
@@ -773,8 +686,7 @@ pub unsafe extern "C" fn httpqq_agent_ack(agent: *const httpqq_agent) {
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_undelivered(agent: *const httpqq_agent) -> u64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(agent, 0, |a| a.agent.undelivered() as u64) }
+    with(agent, 0, |a| a.agent.undelivered() as u64)
 }
 
 /// Stops the agent; returns at once. Idempotent, and safe from any thread,
@@ -789,8 +701,7 @@ pub unsafe extern "C" fn httpqq_agent_undelivered(agent: *const httpqq_agent) ->
 /// `agent` is NULL or a live agent.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_agent_stop(agent: *const httpqq_agent) {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(agent, (), |a| a.agent.stop()) }
+    with(agent, (), |a| a.agent.stop())
 }
 
 /// Waits at most `timeout_ms` milliseconds for the agent to finish (after
@@ -804,12 +715,9 @@ pub unsafe extern "C" fn httpqq_agent_wait_stopped(
     agent: *const httpqq_agent,
     timeout_ms: u64,
 ) -> bool {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(agent, false, |a| {
-            a.agent.wait_stopped(Duration::from_millis(timeout_ms))
-        })
-    }
+    with(agent, false, |a| {
+        a.agent.wait_stopped(Duration::from_millis(timeout_ms))
+    })
 }
 
 /// Sends `text` (UTF-8) to `target` on the calling thread, and writes what
@@ -840,20 +748,15 @@ pub unsafe extern "C" fn httpqq_agent_send(
     outcome_out: *mut u32,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
     run(error, || {
         if outcome_out.is_null() {
             return Err(crate::boundary::null("outcome_out"));
         }
-        // SAFETY: the caller's promises.
-        let agent = &unsafe { borrow(agent, "agent") }?.agent;
-        // SAFETY: as above.
-        let message = unsafe { text(message, "message") }?;
+        let agent = &try_ref(agent, "agent")?.agent;
+        let message = text(message, "message")?;
         let result = agent.send(Uin::new(target), message);
         let outcome = Outcome::of(&result).code();
-        // SAFETY: checked non-NULL; the caller promises it is writable.
-        unsafe { outcome_out.write(outcome) };
+        crate::boundary::write_out(outcome_out, outcome);
         Ok(result?)
     })
 }
@@ -878,16 +781,11 @@ pub unsafe extern "C" fn httpqq_agent_start_send(
     send_id_out: *mut u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(send_id_out, error, || {
-            let agent = &borrow(agent, "agent")?.agent;
-            let message = text(message, "message")?;
-            Ok(agent.start_send(Uin::new(target), message).get())
-        })
-    }
+    run_out(send_id_out, error, || {
+        let agent = &try_ref(agent, "agent")?.agent;
+        let message = text(message, "message")?;
+        Ok(agent.start_send(Uin::new(target), message).get())
+    })
 }
 
 /// What became of a send started with `httpqq_agent_start_send`: read it
@@ -912,32 +810,27 @@ pub unsafe extern "C" fn httpqq_agent_take_sent(
     sent_out: *mut *mut httpqq_sent,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(sent_out, error, || {
-            let agent = &borrow(agent, "agent")?.agent;
-            Ok(agent.take_sent().map_or(std::ptr::null_mut(), |sent| {
-                let outcome = Outcome::of(&sent.result);
-                let mut out = httpqq_sent {
-                    id: sent.id.get(),
-                    status: httpqq_status::Ok,
-                    outcome,
-                    message: None,
-                    retry_after: Duration::ZERO,
-                };
-                if let Err(err) = sent.result {
-                    out.message = Some(CText::new(&err.to_string()));
-                    if let httpqq::Error::Throttled { retry_after, .. } = &err {
-                        out.retry_after = *retry_after;
-                    }
-                    out.status = FfiError::Core(err).status();
+    run_out(sent_out, error, || {
+        let agent = &try_ref(agent, "agent")?.agent;
+        Ok(agent.take_sent().map_or(std::ptr::null_mut(), |sent| {
+            let outcome = Outcome::of(&sent.result);
+            let mut out = httpqq_sent {
+                id: sent.id.get(),
+                status: httpqq_status::Ok,
+                outcome,
+                message: None,
+                retry_after: Duration::ZERO,
+            };
+            if let Err(err) = sent.result {
+                out.message = Some(CText::new(&err.to_string()));
+                if let httpqq::Error::Throttled { retry_after, .. } = &err {
+                    out.retry_after = *retry_after;
                 }
-                into_handle(out)
-            }))
-        })
-    }
+                out.status = FfiError::Core(err).status();
+            }
+            into_handle(out)
+        }))
+    })
 }
 
 /// The id `httpqq_agent_start_send` gave the send; 0 for NULL.
@@ -946,8 +839,7 @@ pub unsafe extern "C" fn httpqq_agent_take_sent(
 /// `sent` is NULL or a live result.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_id(sent: *const httpqq_sent) -> u64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(sent, 0, |s| s.id) }
+    with(sent, 0, |s| s.id)
 }
 
 /// `HTTPQQ_STATUS_OK` when the server accepted the message, else why not
@@ -958,12 +850,9 @@ pub unsafe extern "C" fn httpqq_sent_id(sent: *const httpqq_sent) -> u64 {
 /// `sent` is NULL or a live result.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_status(sent: *const httpqq_sent) -> i32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(sent, httpqq_status::InvalidArgument as i32, |s| {
-            s.status as i32
-        })
-    }
+    with(sent, httpqq_status::InvalidArgument as i32, |s| {
+        s.status as i32
+    })
 }
 
 /// What became of the message, an `httpqq_outcome`: accepted, refused
@@ -974,8 +863,7 @@ pub unsafe extern "C" fn httpqq_sent_status(sent: *const httpqq_sent) -> i32 {
 /// `sent` is NULL or a live result.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_outcome(sent: *const httpqq_sent) -> u32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(sent, Outcome::Unknown, |s| s.outcome) }.code()
+    with(sent, Outcome::Unknown, |s| s.outcome).code()
 }
 
 /// Why the send failed, in English; NULL when it was accepted, and for
@@ -985,12 +873,9 @@ pub unsafe extern "C" fn httpqq_sent_outcome(sent: *const httpqq_sent) -> u32 {
 /// `sent` is NULL or a live result.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_error_message(sent: *const httpqq_sent) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(sent, std::ptr::null(), |s| {
-            s.message.as_ref().map_or(std::ptr::null(), CText::as_ptr)
-        })
-    }
+    with(sent, std::ptr::null(), |s| {
+        s.message.as_ref().map_or(std::ptr::null(), CText::as_ptr)
+    })
 }
 
 /// For a send refused with `HTTPQQ_STATUS_THROTTLED` (past its retries):
@@ -1000,8 +885,7 @@ pub unsafe extern "C" fn httpqq_sent_error_message(sent: *const httpqq_sent) -> 
 /// `sent` is NULL or a live result.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_retry_after_ms(sent: *const httpqq_sent) -> u64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(sent, 0, |s| millis(s.retry_after)) }
+    with(sent, 0, |s| millis(s.retry_after))
 }
 
 /// Frees a send's result; NULL is a no-op.
@@ -1010,8 +894,7 @@ pub unsafe extern "C" fn httpqq_sent_retry_after_ms(sent: *const httpqq_sent) ->
 /// `sent` is NULL or a result from `httpqq_agent_take_sent`, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_sent_free(sent: *mut httpqq_sent) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(sent) }
+    free_handle(sent)
 }
 
 /// Frees an event from `httpqq_agent_next_event`; NULL is a no-op. Never
@@ -1021,8 +904,7 @@ pub unsafe extern "C" fn httpqq_sent_free(sent: *mut httpqq_sent) {
 /// `event` is NULL or an owned event, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_free(event: *mut httpqq_event) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(event) }
+    free_handle(event)
 }
 
 /// The event's kind, an `httpqq_event_kind`; 0 for NULL.
@@ -1031,8 +913,7 @@ pub unsafe extern "C" fn httpqq_event_free(event: *mut httpqq_event) {
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_get_kind(event: *const httpqq_event) -> u32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(event, 0, |e| e.kind) }
+    with(event, 0, |e| e.kind)
 }
 
 /// The account (UIN) the event is about; 0 for NULL.
@@ -1041,8 +922,7 @@ pub unsafe extern "C" fn httpqq_event_get_kind(event: *const httpqq_event) -> u3
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_uin(event: *const httpqq_event) -> u64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(event, 0, |e| e.uin) }
+    with(event, 0, |e| e.uin)
 }
 
 /// The incoming message of an `HTTPQQ_EVENT_KIND_MESSAGE` event (read it
@@ -1054,14 +934,11 @@ pub unsafe extern "C" fn httpqq_event_uin(event: *const httpqq_event) -> u64 {
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_message(event: *const httpqq_event) -> *const httpqq_message {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(event, std::ptr::null(), |e| {
-            e.message
-                .as_ref()
-                .map_or(std::ptr::null(), |m| m as *const httpqq_message)
-        })
-    }
+    with(event, std::ptr::null(), |e| {
+        e.message
+            .as_ref()
+            .map_or(std::ptr::null(), |m| m as *const httpqq_message)
+    })
 }
 
 /// Failures in a row of an `HTTPQQ_EVENT_KIND_RECONNECTING` event (from 1);
@@ -1071,8 +948,7 @@ pub unsafe extern "C" fn httpqq_event_message(event: *const httpqq_event) -> *co
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_attempt(event: *const httpqq_event) -> u32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(event, 0, |e| e.attempt) }
+    with(event, 0, |e| e.attempt)
 }
 
 /// How long the agent waits before its next request, in milliseconds: the
@@ -1083,8 +959,7 @@ pub unsafe extern "C" fn httpqq_event_attempt(event: *const httpqq_event) -> u32
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_delay_ms(event: *const httpqq_event) -> u64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(event, 0, |e| millis(e.delay)) }
+    with(event, 0, |e| millis(e.delay))
 }
 
 /// What became of the request behind an event's error, an
@@ -1096,8 +971,7 @@ pub unsafe extern "C" fn httpqq_event_delay_ms(event: *const httpqq_event) -> u6
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_outcome(event: *const httpqq_event) -> u32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(event, Outcome::Accepted, |e| e.outcome) }.code()
+    with(event, Outcome::Accepted, |e| e.outcome).code()
 }
 
 /// What failed, as an `httpqq_status`: for `HTTPQQ_EVENT_KIND_RECONNECTING`
@@ -1109,8 +983,7 @@ pub unsafe extern "C" fn httpqq_event_outcome(event: *const httpqq_event) -> u32
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_error_status(event: *const httpqq_event) -> i32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(event, httpqq_status::Ok as i32, |e| e.error_status as i32) }
+    with(event, httpqq_status::Ok as i32, |e| e.error_status as i32)
 }
 
 /// What failed, in English, for the events that have an error status other
@@ -1122,14 +995,11 @@ pub unsafe extern "C" fn httpqq_event_error_status(event: *const httpqq_event) -
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_error_message(event: *const httpqq_event) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(event, std::ptr::null(), |e| {
-            e.error_message
-                .as_ref()
-                .map_or(std::ptr::null(), CText::as_ptr)
-        })
-    }
+    with(event, std::ptr::null(), |e| {
+        e.error_message
+            .as_ref()
+            .map_or(std::ptr::null(), CText::as_ptr)
+    })
 }
 
 /// The server's reason (UTF-8, as sent) when the agent stopped because the
@@ -1141,12 +1011,9 @@ pub unsafe extern "C" fn httpqq_event_error_message(event: *const httpqq_event) 
 /// `event` is NULL or a live event.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_event_reason(event: *const httpqq_event) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(event, std::ptr::null(), |e| {
-            e.reason.as_ref().map_or(std::ptr::null(), CText::as_ptr)
-        })
-    }
+    with(event, std::ptr::null(), |e| {
+        e.reason.as_ref().map_or(std::ptr::null(), CText::as_ptr)
+    })
 }
 
 #[cfg(test)]

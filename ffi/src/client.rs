@@ -1,6 +1,6 @@
 //! The client and its builder, and logging in.
 
-use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, ErrorOut};
+use crate::boundary::{free_handle, into_handle, run, run_out, text, try_ref};
 use crate::session::httpqq_session;
 use crate::status::{httpqq_error, FfiError};
 use httpqq::{Client, ClientBuilder, PasswordHash, Uin};
@@ -43,22 +43,17 @@ pub extern "C" fn httpqq_client_builder_new() -> *mut httpqq_client_builder {
 /// `builder` is NULL or a builder from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_client_builder_free(builder: *mut httpqq_client_builder) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(builder) }
+    free_handle(builder)
 }
 
 /// Changes one setting of a builder from C.
-///
-/// # Safety
-/// `builder` is NULL or a live builder not used by another thread.
-unsafe fn update(
+fn update(
     builder: *mut httpqq_client_builder,
-    error: ErrorOut<'_>,
+    error: *mut httpqq_error,
     change: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, FfiError>,
 ) -> i32 {
     run(error, || {
-        // SAFETY: the caller's promise.
-        let handle = unsafe { builder.as_mut() }.ok_or_else(|| crate::boundary::null("builder"))?;
+        let handle = crate::boundary::try_mut(builder, "builder")?;
         handle.builder = change(handle.builder.clone())?;
         Ok(())
     })
@@ -81,15 +76,10 @@ pub unsafe extern "C" fn httpqq_client_builder_set_endpoint(
     endpoint: *const c_char,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(builder, error, |b| {
-            let endpoint = text(endpoint, "endpoint")?;
-            Ok(b.endpoint(endpoint))
-        })
-    }
+    update(builder, error, |b| {
+        let endpoint = text(endpoint, "endpoint")?;
+        Ok(b.endpoint(endpoint))
+    })
 }
 
 /// Turns TLS on or off (default: off, unless the endpoint starts with
@@ -107,10 +97,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_tls(
     on: bool,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe { update(builder, error, |b| Ok(b.tls(on))) }
+    update(builder, error, |b| Ok(b.tls(on)))
 }
 
 /// Trusts the certificate authorities in this PEM file (UTF-8 path)
@@ -127,15 +114,10 @@ pub unsafe extern "C" fn httpqq_client_builder_set_ca_file(
     path: *const c_char,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(builder, error, |b| {
-            let path = text(path, "path")?;
-            Ok(b.ca_file(path))
-        })
-    }
+    update(builder, error, |b| {
+        let path = text(path, "path")?;
+        Ok(b.ca_file(path))
+    })
 }
 
 /// Trusts the certificate authorities in this PEM text (as
@@ -150,15 +132,10 @@ pub unsafe extern "C" fn httpqq_client_builder_set_ca_pem(
     pem: *const c_char,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(builder, error, |b| {
-            let pem = text(pem, "pem")?;
-            Ok(b.ca_pem(pem.as_bytes().to_vec()))
-        })
-    }
+    update(builder, error, |b| {
+        let pem = text(pem, "pem")?;
+        Ok(b.ca_pem(pem.as_bytes().to_vec()))
+    })
 }
 
 /// Sets how long connecting may take, in milliseconds (must be > 0).
@@ -171,14 +148,9 @@ pub unsafe extern "C" fn httpqq_client_builder_set_connect_timeout_ms(
     milliseconds: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(builder, error, |b| {
-            Ok(b.connect_timeout(Duration::from_millis(milliseconds)))
-        })
-    }
+    update(builder, error, |b| {
+        Ok(b.connect_timeout(Duration::from_millis(milliseconds)))
+    })
 }
 
 /// Sets how long a whole request may take, connecting included, in
@@ -192,14 +164,9 @@ pub unsafe extern "C" fn httpqq_client_builder_set_timeout_ms(
     milliseconds: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe {
-        update(builder, error, |b| {
-            Ok(b.timeout(Duration::from_millis(milliseconds)))
-        })
-    }
+    update(builder, error, |b| {
+        Ok(b.timeout(Duration::from_millis(milliseconds)))
+    })
 }
 
 /// Turns HTTP keep-alive on (nonzero) or off (0, the default, as the
@@ -213,10 +180,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_keep_alive(
     on: bool,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe { update(builder, error, |b| Ok(b.keep_alive(on))) }
+    update(builder, error, |b| Ok(b.keep_alive(on)))
 }
 
 /// Turns automatic re-login on `RES=20` on (nonzero) or off (0, the
@@ -230,10 +194,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_auto_relogin(
     on: bool,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe { update(builder, error, |b| Ok(b.auto_relogin(on))) }
+    update(builder, error, |b| Ok(b.auto_relogin(on)))
 }
 
 /// Sets the largest reply accepted, in bytes (default 16 MiB); a larger one
@@ -247,10 +208,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_max_reply_size(
     bytes: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `update` relies on.
-    unsafe { update(builder, error, |b| Ok(b.max_reply_size(bytes))) }
+    update(builder, error, |b| Ok(b.max_reply_size(bytes)))
 }
 
 /// Makes a client from the builder's settings. The builder is left as it
@@ -268,16 +226,11 @@ pub unsafe extern "C" fn httpqq_client_builder_build(
     client_out: *mut *mut httpqq_client,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(client_out, error, || {
-            let builder = borrow(builder, "builder")?;
-            let client = builder.builder.clone().build()?;
-            Ok(into_handle(httpqq_client { client }))
-        })
-    }
+    run_out(client_out, error, || {
+        let builder = try_ref(builder, "builder")?;
+        let client = builder.builder.clone().build()?;
+        Ok(into_handle(httpqq_client { client }))
+    })
 }
 
 /// Makes a client of `endpoint` (as in `httpqq_client_builder_set_endpoint`)
@@ -295,17 +248,12 @@ pub unsafe extern "C" fn httpqq_client_new(
     client_out: *mut *mut httpqq_client,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(client_out, error, || {
-            let endpoint = text(endpoint, "endpoint")?;
-            Ok(into_handle(httpqq_client {
-                client: Client::new(endpoint)?,
-            }))
-        })
-    }
+    run_out(client_out, error, || {
+        let endpoint = text(endpoint, "endpoint")?;
+        Ok(into_handle(httpqq_client {
+            client: Client::new(endpoint)?,
+        }))
+    })
 }
 
 /// Frees the client; NULL is a no-op. Sessions made from it stay usable
@@ -316,8 +264,7 @@ pub unsafe extern "C" fn httpqq_client_new(
 /// in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_client_free(client: *mut httpqq_client) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(client) }
+    free_handle(client)
 }
 
 /// Logs in as `uin` with its password (UTF-8; only its MD5 is sent).
@@ -338,17 +285,12 @@ pub unsafe extern "C" fn httpqq_client_login(
     session_out: *mut *mut httpqq_session,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(session_out, error, || {
-            let client = borrow(client, "client")?;
-            let password = text(password, "password")?;
-            let session = client.client.login(Uin::new(uin), password)?;
-            Ok(into_handle(httpqq_session::new(session)))
-        })
-    }
+    run_out(session_out, error, || {
+        let client = try_ref(client, "client")?;
+        let password = text(password, "password")?;
+        let session = client.client.login(Uin::new(uin), password)?;
+        Ok(into_handle(httpqq_session::new(session)))
+    })
 }
 
 /// Logs in as `uin` with the password's MD5 as 32 hex digits, for callers
@@ -367,17 +309,12 @@ pub unsafe extern "C" fn httpqq_client_login_md5(
     session_out: *mut *mut httpqq_session,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(session_out, error, || {
-            let client = borrow(client, "client")?;
-            let hash = password_hash(text(password_md5_hex, "password_md5_hex")?)?;
-            let session = client.client.login_with_hash(Uin::new(uin), hash)?;
-            Ok(into_handle(httpqq_session::new(session)))
-        })
-    }
+    run_out(session_out, error, || {
+        let client = try_ref(client, "client")?;
+        let hash = password_hash(text(password_md5_hex, "password_md5_hex")?)?;
+        let session = client.client.login_with_hash(Uin::new(uin), hash)?;
+        Ok(into_handle(httpqq_session::new(session)))
+    })
 }
 
 /// Reads a password MD5 given as hex.

@@ -10,9 +10,8 @@
 //! if (httpqq_reply_decode(req, 7, reply_bytes, reply_len, &reply) == HTTPQQ_STATUS_OK) { ... }
 //! ```
 
-use crate::boundary::{
-    borrow, free_handle, into_handle, owned_string, run, run_out, text, ErrorOut,
-};
+use crate::boundary::with;
+use crate::boundary::{free_handle, into_handle, owned_string, run, run_out, text, try_ref};
 use crate::client::password_hash;
 use crate::model::{httpqq_friend_list, httpqq_message_list, httpqq_online_list, httpqq_user_info};
 use crate::status::{httpqq_error, FfiError};
@@ -107,20 +106,14 @@ impl ReplyContent {
 }
 
 /// Hands a new request to C.
-///
-/// # Safety
-/// `out` is NULL or writable.
-unsafe fn make(
+fn make(
     out: *mut *mut httpqq_request,
-    error: ErrorOut<'_>,
+    error: *mut httpqq_error,
     build: impl FnOnce() -> Result<Request, FfiError>,
 ) -> i32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(out, error, || {
-            Ok(into_handle(httpqq_request { request: build()? }))
-        })
-    }
+    run_out(out, error, || {
+        Ok(into_handle(httpqq_request { request: build()? }))
+    })
 }
 
 /// Login with a password (UTF-8; only its MD5 is encoded).
@@ -138,16 +131,11 @@ pub unsafe extern "C" fn httpqq_request_login(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe {
-        make(request_out, error, || {
-            Ok(Request::Login {
-                password: PasswordHash::from_password(text(password, "password")?),
-            })
+    make(request_out, error, || {
+        Ok(Request::Login {
+            password: PasswordHash::from_password(text(password, "password")?),
         })
-    }
+    })
 }
 
 /// Login with the password's MD5 as 32 hex digits.
@@ -160,16 +148,11 @@ pub unsafe extern "C" fn httpqq_request_login_md5(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe {
-        make(request_out, error, || {
-            Ok(Request::Login {
-                password: password_hash(text(password_md5_hex, "password_md5_hex")?)?,
-            })
+    make(request_out, error, || {
+        Ok(Request::Login {
+            password: password_hash(text(password_md5_hex, "password_md5_hex")?)?,
         })
-    }
+    })
 }
 
 /// List with `TN=0`: the number of friends.
@@ -181,10 +164,7 @@ pub unsafe extern "C" fn httpqq_request_friend_count(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe { make(request_out, error, || Ok(Request::FriendCount)) }
+    make(request_out, error, || Ok(Request::FriendCount))
 }
 
 /// List: at most `max` friends; `max` 0 means the default (160). (For the
@@ -198,10 +178,7 @@ pub unsafe extern "C" fn httpqq_request_friend_list(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe { make(request_out, error, || Ok(Request::FriendList { max })) }
+    make(request_out, error, || Ok(Request::FriendList { max }))
 }
 
 /// Query_Stat with `TN=0`: the number of friends online.
@@ -213,10 +190,7 @@ pub unsafe extern "C" fn httpqq_request_online_count(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe { make(request_out, error, || Ok(Request::OnlineCount)) }
+    make(request_out, error, || Ok(Request::OnlineCount))
 }
 
 /// Query_Stat: at most `max` friends online; `max` 0 means the default
@@ -230,10 +204,7 @@ pub unsafe extern "C" fn httpqq_request_online_friends(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe { make(request_out, error, || Ok(Request::OnlineFriends { max })) }
+    make(request_out, error, || Ok(Request::OnlineFriends { max }))
 }
 
 /// GetInfo of `target` at `level` (0, 2 or 3, see `httpqq_info_level`).
@@ -247,18 +218,13 @@ pub unsafe extern "C" fn httpqq_request_user_info(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe {
-        make(request_out, error, || {
-            let level = InfoLevel::try_from(level)?;
-            Ok(Request::UserInfo {
-                target: Uin::new(target),
-                level,
-            })
+    make(request_out, error, || {
+        let level = InfoLevel::try_from(level)?;
+        Ok(Request::UserInfo {
+            target: Uin::new(target),
+            level,
         })
-    }
+    })
 }
 
 /// AddToList of `target`.
@@ -271,16 +237,11 @@ pub unsafe extern "C" fn httpqq_request_add_friend(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe {
-        make(request_out, error, || {
-            Ok(Request::AddFriend {
-                target: Uin::new(target),
-            })
+    make(request_out, error, || {
+        Ok(Request::AddFriend {
+            target: Uin::new(target),
         })
-    }
+    })
 }
 
 /// Ack_AddToList: `action` 0 approve, 1 reject, 2 request; `reason` UTF-8.
@@ -296,19 +257,14 @@ pub unsafe extern "C" fn httpqq_request_verify(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe {
-        make(request_out, error, || {
-            let action = Verification::try_from(action)?;
-            Ok(Request::Verify {
-                target: Uin::new(target),
-                action,
-                reason: text(reason, "reason")?.to_owned(),
-            })
+    make(request_out, error, || {
+        let action = Verification::try_from(action)?;
+        Ok(Request::Verify {
+            target: Uin::new(target),
+            action,
+            reason: text(reason, "reason")?.to_owned(),
         })
-    }
+    })
 }
 
 /// DelFromList of `target`.
@@ -321,16 +277,11 @@ pub unsafe extern "C" fn httpqq_request_remove_friend(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe {
-        make(request_out, error, || {
-            Ok(Request::RemoveFriend {
-                target: Uin::new(target),
-            })
+    make(request_out, error, || {
+        Ok(Request::RemoveFriend {
+            target: Uin::new(target),
         })
-    }
+    })
 }
 
 /// Change_Stat to `status` (see `httpqq_online_status`).
@@ -343,16 +294,11 @@ pub unsafe extern "C" fn httpqq_request_set_status(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe {
-        make(request_out, error, || {
-            Ok(Request::SetStatus {
-                status: Status::from_code(status),
-            })
+    make(request_out, error, || {
+        Ok(Request::SetStatus {
+            status: Status::from_code(status),
         })
-    }
+    })
 }
 
 /// GetMsgEx: fetch the pending messages.
@@ -364,10 +310,7 @@ pub unsafe extern "C" fn httpqq_request_fetch_messages(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe { make(request_out, error, || Ok(Request::FetchMessages)) }
+    make(request_out, error, || Ok(Request::FetchMessages))
 }
 
 /// CLTMSG: send `message` (UTF-8) to `target`.
@@ -382,17 +325,12 @@ pub unsafe extern "C" fn httpqq_request_send_message(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe {
-        make(request_out, error, || {
-            Ok(Request::SendMessage {
-                target: Uin::new(target),
-                text: text(message, "message")?.to_owned(),
-            })
+    make(request_out, error, || {
+        Ok(Request::SendMessage {
+            target: Uin::new(target),
+            text: text(message, "message")?.to_owned(),
         })
-    }
+    })
 }
 
 /// Logout.
@@ -404,10 +342,7 @@ pub unsafe extern "C" fn httpqq_request_logout(
     request_out: *mut *mut httpqq_request,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `make` relies on.
-    unsafe { make(request_out, error, || Ok(Request::Logout)) }
+    make(request_out, error, || Ok(Request::Logout))
 }
 
 /// Frees the request; NULL is a no-op.
@@ -416,8 +351,7 @@ pub unsafe extern "C" fn httpqq_request_logout(
 /// `request` is NULL or a request from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_request_free(request: *mut httpqq_request) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(request) }
+    free_handle(request)
 }
 
 /// Whether the request must go on a connection of its own, closed after the
@@ -428,8 +362,7 @@ pub unsafe extern "C" fn httpqq_request_free(request: *mut httpqq_request) {
 /// `request` is NULL or a live request.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_request_closes_connection(request: *const httpqq_request) -> bool {
-    // SAFETY: `request` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { request.as_ref() }.is_some_and(|r| r.request.closes_connection())
+    with(request, false, |r| r.request.closes_connection())
 }
 
 /// Encodes the request as the body to POST, from `uin` with sequence number
@@ -449,19 +382,14 @@ pub unsafe extern "C" fn httpqq_request_encode(
     body_out: *mut *mut c_char,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(body_out, error, || {
-            let request = borrow(request, "request")?;
-            Ok(owned_string(&codec::encode_request(
-                Uin::new(uin),
-                seq,
-                &request.request,
-            )))
-        })
-    }
+    run_out(body_out, error, || {
+        let request = try_ref(request, "request")?;
+        Ok(owned_string(&codec::encode_request(
+            Uin::new(uin),
+            seq,
+            &request.request,
+        )))
+    })
 }
 
 /// Decodes `body` (`len` bytes, as received; no NUL needed) as the reply to
@@ -485,24 +413,14 @@ pub unsafe extern "C" fn httpqq_reply_decode(
     reply_out: *mut *mut httpqq_reply,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(reply_out, error, || {
-            let request = borrow(request, "request")?;
-            let body: &[u8] = match (body.is_null(), len) {
-                (_, 0) => &[],
-                (true, _) => return Err(crate::boundary::null("body")),
-                // SAFETY: the caller promises `len` readable bytes.
-                (false, len) => std::slice::from_raw_parts(body, len),
-            };
-            let reply = codec::decode_reply(&request.request, seq, body)?;
-            Ok(into_handle(httpqq_reply {
-                content: ReplyContent::new(reply)?,
-            }))
-        })
-    }
+    run_out(reply_out, error, || {
+        let request = try_ref(request, "request")?;
+        let body = crate::boundary::bytes(body, len, "body")?;
+        let reply = codec::decode_reply(&request.request, seq, body)?;
+        Ok(into_handle(httpqq_reply {
+            content: ReplyContent::new(reply)?,
+        }))
+    })
 }
 
 /// Frees the reply and everything borrowed from it; NULL is a no-op.
@@ -511,8 +429,7 @@ pub unsafe extern "C" fn httpqq_reply_decode(
 /// `reply` is NULL or a reply from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_reply_free(reply: *mut httpqq_reply) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(reply) }
+    free_handle(reply)
 }
 
 /// What the reply holds, an `httpqq_reply_kind`; `HTTPQQ_REPLY_KIND_DONE`
@@ -522,33 +439,26 @@ pub unsafe extern "C" fn httpqq_reply_free(reply: *mut httpqq_reply) {
 /// `reply` is NULL or a live reply.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_reply_get_kind(reply: *const httpqq_reply) -> u32 {
-    // SAFETY: `reply` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { reply.as_ref() }.map_or(httpqq_reply_kind::Done, |r| r.content.kind()) as u32
+    with(reply, httpqq_reply_kind::Done, |r| r.content.kind()) as u32
 }
 
 /// Reads the reply's content of one kind.
-///
-/// # Safety
-/// `reply` is NULL or a live reply; `out` is NULL or writable.
-unsafe fn read<T>(
+fn read<T>(
     reply: *const httpqq_reply,
     out: *mut T,
     want: &str,
-    error: ErrorOut<'_>,
+    error: *mut httpqq_error,
     pick: impl FnOnce(&ReplyContent) -> Option<T>,
 ) -> i32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe {
-        run_out(out, error, || {
-            let reply = borrow(reply, "reply")?;
-            pick(&reply.content).ok_or_else(|| {
-                FfiError::InvalidArgument(format!(
-                    "the reply holds {:?}, not {want}",
-                    reply.content.kind()
-                ))
-            })
+    run_out(out, error, || {
+        let reply = try_ref(reply, "reply")?;
+        pick(&reply.content).ok_or_else(|| {
+            FfiError::InvalidArgument(format!(
+                "the reply holds {:?}, not {want}",
+                reply.content.kind()
+            ))
         })
-    }
+    })
 }
 
 /// For a login reply, writes the poll interval (`HI`) and the idle timeout
@@ -564,11 +474,8 @@ pub unsafe extern "C" fn httpqq_reply_login(
     idle_timeout_ms_out: *mut u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
     run(error, || {
-        // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `borrow` relies on.
-        let reply = unsafe { borrow(reply, "reply") }?;
+        let reply = try_ref(reply, "reply")?;
         let ReplyContent::Login(outcome) = &reply.content else {
             return Err(FfiError::InvalidArgument(format!(
                 "the reply holds {:?}, not a login",
@@ -576,15 +483,8 @@ pub unsafe extern "C" fn httpqq_reply_login(
             )));
         };
         let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-        // SAFETY: each is NULL or writable, by the caller's promise.
-        unsafe {
-            if let Some(out) = heartbeat_ms_out.as_mut() {
-                *out = millis(outcome.heartbeat);
-            }
-            if let Some(out) = idle_timeout_ms_out.as_mut() {
-                *out = millis(outcome.idle_timeout);
-            }
-        }
+        crate::boundary::write_out(heartbeat_ms_out, millis(outcome.heartbeat));
+        crate::boundary::write_out(idle_timeout_ms_out, millis(outcome.idle_timeout));
         Ok(())
     })
 }
@@ -599,15 +499,10 @@ pub unsafe extern "C" fn httpqq_reply_count(
     count_out: *mut u32,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
-    unsafe {
-        read(reply, count_out, "a count", error, |c| match c {
-            ReplyContent::FriendCount(n) | ReplyContent::OnlineCount(n) => Some(*n),
-            _ => None,
-        })
-    }
+    read(reply, count_out, "a count", error, |c| match c {
+        ReplyContent::FriendCount(n) | ReplyContent::OnlineCount(n) => Some(*n),
+        _ => None,
+    })
 }
 
 /// For an add-friend reply, writes the outcome code (`CD`, see
@@ -621,21 +516,16 @@ pub unsafe extern "C" fn httpqq_reply_add_friend(
     outcome_out: *mut u32,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
-    unsafe {
-        read(
-            reply,
-            outcome_out,
-            "an add-friend outcome",
-            error,
-            |c| match c {
-                ReplyContent::AddFriend(code) => Some(*code),
-                _ => None,
-            },
-        )
-    }
+    read(
+        reply,
+        outcome_out,
+        "an add-friend outcome",
+        error,
+        |c| match c {
+            ReplyContent::AddFriend(code) => Some(*code),
+            _ => None,
+        },
+    )
 }
 
 /// For a friend-list reply, writes the list.
@@ -650,15 +540,10 @@ pub unsafe extern "C" fn httpqq_reply_friend_list(
     list_out: *mut *const httpqq_friend_list,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
-    unsafe {
-        read(reply, list_out, "a friend list", error, |c| match c {
-            ReplyContent::FriendList(list) => Some(list as *const _),
-            _ => None,
-        })
-    }
+    read(reply, list_out, "a friend list", error, |c| match c {
+        ReplyContent::FriendList(list) => Some(list as *const _),
+        _ => None,
+    })
 }
 
 /// For an online-friends reply, writes the list.
@@ -673,15 +558,10 @@ pub unsafe extern "C" fn httpqq_reply_online_friends(
     list_out: *mut *const httpqq_online_list,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
-    unsafe {
-        read(reply, list_out, "online friends", error, |c| match c {
-            ReplyContent::OnlineFriends(list) => Some(list as *const _),
-            _ => None,
-        })
-    }
+    read(reply, list_out, "online friends", error, |c| match c {
+        ReplyContent::OnlineFriends(list) => Some(list as *const _),
+        _ => None,
+    })
 }
 
 /// For a user-info reply, writes the profile.
@@ -696,15 +576,10 @@ pub unsafe extern "C" fn httpqq_reply_user_info(
     info_out: *mut *const httpqq_user_info,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
-    unsafe {
-        read(reply, info_out, "a profile", error, |c| match c {
-            ReplyContent::UserInfo(info) => Some(&**info as *const _),
-            _ => None,
-        })
-    }
+    read(reply, info_out, "a profile", error, |c| match c {
+        ReplyContent::UserInfo(info) => Some(&**info as *const _),
+        _ => None,
+    })
 }
 
 /// For a messages reply, writes the messages.
@@ -720,15 +595,10 @@ pub unsafe extern "C" fn httpqq_reply_messages(
     messages_out: *mut *const httpqq_message_list,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `read` relies on.
-    unsafe {
-        read(reply, messages_out, "messages", error, |c| match c {
-            ReplyContent::Messages(list) => Some(list as *const _),
-            _ => None,
-        })
-    }
+    read(reply, messages_out, "messages", error, |c| match c {
+        ReplyContent::Messages(list) => Some(list as *const _),
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -22,10 +22,11 @@
 //! - clients, sessions, agents, requests and servers may be used from
 //!   several threads at once.
 //!
-//! In Rust, every function that reads through a pointer is an `unsafe fn`
-//! whose `# Safety` section says what the pointer must be (NULL or live,
-//! NULL or writable), and every `unsafe` block says why it holds
-//! (`clippy::undocumented_unsafe_blocks` is denied).
+//! In Rust, every entry point that takes a pointer is an `unsafe fn` whose
+//! `# Safety` section says what the pointer must be (NULL or live, NULL or
+//! writable). Their bodies read C's pointers only through the `boundary`
+//! module, where the reasoning is written once (and every `unsafe` block
+//! says why it holds: `clippy::undocumented_unsafe_blocks` is denied).
 //!
 //! ```c
 //! #include <httpqq.h>
@@ -58,7 +59,7 @@ pub mod server;
 pub mod session;
 pub mod status;
 
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 
 /// The library's major version.
 pub const HTTPQQ_VERSION_MAJOR: u32 = 0;
@@ -88,10 +89,7 @@ pub(crate) fn millis(duration: std::time::Duration) -> u64 {
 /// `text` is NULL or an owned string from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_string_free(text: *mut c_char) {
-    if !text.is_null() {
-        // SAFETY: the caller's promise: it came from CString::into_raw.
-        drop(unsafe { CString::from_raw(text) });
-    }
+    boundary::free_owned_string(text);
 }
 
 #[cfg(test)]

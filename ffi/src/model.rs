@@ -6,7 +6,7 @@ use crate::boundary::{free_handle, static_name, with, CText};
 use httpqq::{
     BloodType, Constellation, Gender, Message, MessageKind, OnlineFriend, Status, UserInfo, Zodiac,
 };
-use std::ffi::{c_char, CStr};
+use std::ffi::c_char;
 use std::ptr;
 
 /// A user's presence (`ST`): the values `httpqq_session_set_status` takes
@@ -218,8 +218,7 @@ impl httpqq_user_info {
 /// `list` is NULL or a live friend list.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_friend_list_len(list: *const httpqq_friend_list) -> usize {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(list, 0, |list| list.uins.len()) }
+    with(list, 0, |list| list.uins.len())
 }
 
 /// The UIN at `index`; 0 (never a valid UIN) for NULL or an index out of
@@ -232,8 +231,7 @@ pub unsafe extern "C" fn httpqq_friend_list_get(
     list: *const httpqq_friend_list,
     index: usize,
 ) -> u64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(list, 0, |list| list.uins.get(index).copied().unwrap_or(0)) }
+    with(list, 0, |list| list.uins.get(index).copied().unwrap_or(0))
 }
 
 /// Frees the list; NULL is a no-op.
@@ -242,8 +240,7 @@ pub unsafe extern "C" fn httpqq_friend_list_get(
 /// `list` is NULL or a list from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_friend_list_free(list: *mut httpqq_friend_list) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(list) }
+    free_handle(list)
 }
 
 // ---- online friends -------------------------------------------------------
@@ -254,8 +251,7 @@ pub unsafe extern "C" fn httpqq_friend_list_free(list: *mut httpqq_friend_list) 
 /// `list` is NULL or a live online list.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_online_list_len(list: *const httpqq_online_list) -> usize {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(list, 0, |list| list.friends.len()) }
+    with(list, 0, |list| list.friends.len())
 }
 
 /// The friend at `index`, or NULL for NULL or an index out of range.
@@ -269,14 +265,11 @@ pub unsafe extern "C" fn httpqq_online_list_get(
     list: *const httpqq_online_list,
     index: usize,
 ) -> *const httpqq_online_friend {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(list, ptr::null(), |list| {
-            list.friends
-                .get(index)
-                .map_or(ptr::null(), |f| f as *const _)
-        })
-    }
+    with(list, ptr::null(), |list| {
+        list.friends
+            .get(index)
+            .map_or(ptr::null(), |f| f as *const _)
+    })
 }
 
 /// Frees the list and the friends borrowed from it; NULL is a no-op.
@@ -285,8 +278,7 @@ pub unsafe extern "C" fn httpqq_online_list_get(
 /// `list` is NULL or a list from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_online_list_free(list: *mut httpqq_online_list) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(list) }
+    free_handle(list)
 }
 
 /// The friend's UIN (`UN`); 0 for NULL.
@@ -295,8 +287,7 @@ pub unsafe extern "C" fn httpqq_online_list_free(list: *mut httpqq_online_list) 
 /// `friend` is NULL or a live online friend (borrowed from a live list).
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_online_friend_uin(friend: *const httpqq_online_friend) -> u64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(friend, 0, |f| f.friend.uin.get()) }
+    with(friend, 0, |f| f.friend.uin.get())
 }
 
 /// The friend's face id (`FC`); 0 for NULL. Its picture is `face / 3 + 1`.
@@ -305,8 +296,7 @@ pub unsafe extern "C" fn httpqq_online_friend_uin(friend: *const httpqq_online_f
 /// `friend` is NULL or a live online friend (borrowed from a live list).
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_online_friend_face(friend: *const httpqq_online_friend) -> u32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(friend, 0, |f| f.friend.face.id()) }
+    with(friend, 0, |f| f.friend.face.id())
 }
 
 /// The friend's status code (`ST`, see `httpqq_online_status`); 0 for NULL.
@@ -315,8 +305,7 @@ pub unsafe extern "C" fn httpqq_online_friend_face(friend: *const httpqq_online_
 /// `friend` is NULL or a live online friend (borrowed from a live list).
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_online_friend_status(friend: *const httpqq_online_friend) -> u32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(friend, 0, |f| f.friend.status.code()) }
+    with(friend, 0, |f| f.friend.status.code())
 }
 
 /// The friend's nickname (`NK`), UTF-8; NULL for NULL.
@@ -329,8 +318,7 @@ pub unsafe extern "C" fn httpqq_online_friend_status(friend: *const httpqq_onlin
 pub unsafe extern "C" fn httpqq_online_friend_nickname(
     friend: *const httpqq_online_friend,
 ) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(friend, ptr::null(), |f| f.nickname.as_ptr()) }
+    with(friend, ptr::null(), |f| f.nickname.as_ptr())
 }
 
 // ---- messages -------------------------------------------------------------
@@ -341,8 +329,7 @@ pub unsafe extern "C" fn httpqq_online_friend_nickname(
 /// `list` is NULL or a live message list.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_message_list_len(list: *const httpqq_message_list) -> usize {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(list, 0, |list| list.messages.len()) }
+    with(list, 0, |list| list.messages.len())
 }
 
 /// The message at `index` (oldest first), or NULL for NULL or an index out
@@ -357,14 +344,11 @@ pub unsafe extern "C" fn httpqq_message_list_get(
     list: *const httpqq_message_list,
     index: usize,
 ) -> *const httpqq_message {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(list, ptr::null(), |list| {
-            list.messages
-                .get(index)
-                .map_or(ptr::null(), |m| m as *const _)
-        })
-    }
+    with(list, ptr::null(), |list| {
+        list.messages
+            .get(index)
+            .map_or(ptr::null(), |m| m as *const _)
+    })
 }
 
 /// Frees the list and the messages borrowed from it; NULL is a no-op.
@@ -373,8 +357,7 @@ pub unsafe extern "C" fn httpqq_message_list_get(
 /// `list` is NULL or a list from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_message_list_free(list: *mut httpqq_message_list) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(list) }
+    free_handle(list)
 }
 
 /// The message's kind code (`MT`, see `httpqq_message_kind`); 0 for NULL.
@@ -383,8 +366,7 @@ pub unsafe extern "C" fn httpqq_message_list_free(list: *mut httpqq_message_list
 /// `message` is NULL or a live message (borrowed from a live list or event).
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_message_get_kind(message: *const httpqq_message) -> u32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(message, 0, |m| m.message.kind().code()) }
+    with(message, 0, |m| m.message.kind().code())
 }
 
 /// Who sent the message (`UN`); 0 for NULL.
@@ -393,8 +375,7 @@ pub unsafe extern "C" fn httpqq_message_get_kind(message: *const httpqq_message)
 /// `message` is NULL or a live message (borrowed from a live list or event).
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_message_sender(message: *const httpqq_message) -> u64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(message, 0, |m| m.message.sender().get()) }
+    with(message, 0, |m| m.message.sender().get())
 }
 
 /// The message's text (`MG`), UTF-8: the chat text, the reason of a
@@ -414,9 +395,7 @@ pub unsafe extern "C" fn httpqq_message_text(
     message: *const httpqq_message,
     len: *mut usize,
 ) -> *const c_char {
-    // SAFETY: `message` is NULL or live and `len` NULL or writable (this
-    // function's contract), which is what `with` and `with_len` need.
-    unsafe { with(message, ptr::null(), |m| m.content.with_len(len)) }
+    with(message, ptr::null(), |m| m.content.with_len(len))
 }
 
 /// For a status change (`HTTPQQ_MESSAGE_KIND_STATUS_CHANGE`), the new
@@ -427,13 +406,10 @@ pub unsafe extern "C" fn httpqq_message_text(
 /// `message` is NULL or a live message (borrowed from a live list or event).
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_message_status(message: *const httpqq_message) -> u32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(message, 0, |m| match &m.message {
-            Message::StatusChange { status, .. } => status.code(),
-            _ => 0,
-        })
-    }
+    with(message, 0, |m| match &m.message {
+        Message::StatusChange { status, .. } => status.code(),
+        _ => 0,
+    })
 }
 
 // ---- user info ------------------------------------------------------------
@@ -444,8 +420,7 @@ pub unsafe extern "C" fn httpqq_message_status(message: *const httpqq_message) -
 /// `info` is NULL or a profile from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_free(info: *mut httpqq_user_info) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(info) }
+    free_handle(info)
 }
 
 /// The level the server answered (`LV`); 0 for NULL.
@@ -454,8 +429,7 @@ pub unsafe extern "C" fn httpqq_user_info_free(info: *mut httpqq_user_info) {
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_level(info: *const httpqq_user_info) -> u32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, 0, |i| i.info.level) }
+    with(info, 0, |i| i.info.level)
 }
 
 /// Whose profile this is (`UN`); 0 for NULL.
@@ -464,8 +438,7 @@ pub unsafe extern "C" fn httpqq_user_info_level(info: *const httpqq_user_info) -
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_uin(info: *const httpqq_user_info) -> u64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, 0, |i| i.info.uin.get()) }
+    with(info, 0, |i| i.info.uin.get())
 }
 
 /// The value of any field of the reply by its key (e.g. `"NK"`, `"CV"`),
@@ -482,15 +455,10 @@ pub unsafe extern "C" fn httpqq_user_info_get(
     info: *const httpqq_user_info,
     key: *const c_char,
 ) -> *const c_char {
-    if key.is_null() {
-        return ptr::null();
-    }
-    // SAFETY: non-NULL and NUL-terminated by the caller's promise.
-    let Ok(key) = unsafe { CStr::from_ptr(key) }.to_str() else {
+    let Ok(key) = crate::boundary::text(key, "key") else {
         return ptr::null();
     };
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| i.field(key)) }
+    with(info, ptr::null(), |i| i.field(key))
 }
 
 /// The number of fields of the reply after `RES`; 0 for NULL.
@@ -499,8 +467,7 @@ pub unsafe extern "C" fn httpqq_user_info_get(
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_field_count(info: *const httpqq_user_info) -> usize {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, 0, |i| i.fields.len()) }
+    with(info, 0, |i| i.fields.len())
 }
 
 /// The key of the field at `index`, in reply order; NULL when out of range.
@@ -514,12 +481,9 @@ pub unsafe extern "C" fn httpqq_user_info_field_key(
     info: *const httpqq_user_info,
     index: usize,
 ) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(info, ptr::null(), |i| {
-            i.fields.get(index).map_or(ptr::null(), |(k, _)| k.as_ptr())
-        })
-    }
+    with(info, ptr::null(), |i| {
+        i.fields.get(index).map_or(ptr::null(), |(k, _)| k.as_ptr())
+    })
 }
 
 /// The decoded value of the field at `index`; NULL when out of range.
@@ -533,24 +497,17 @@ pub unsafe extern "C" fn httpqq_user_info_field_value(
     info: *const httpqq_user_info,
     index: usize,
 ) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe {
-        with(info, ptr::null(), |i| {
-            i.fields.get(index).map_or(ptr::null(), |(_, v)| v.as_ptr())
-        })
-    }
+    with(info, ptr::null(), |i| {
+        i.fields.get(index).map_or(ptr::null(), |(_, v)| v.as_ptr())
+    })
 }
 
 /// Reads one of the profile's optional number fields, -1 when absent.
-///
-/// # Safety
-/// `info` is NULL or a live profile.
-unsafe fn optional_code(
+fn optional_code(
     info: *const httpqq_user_info,
     read: impl FnOnce(&UserInfo) -> Option<u32>,
 ) -> i64 {
-    // SAFETY: `info` is NULL or live (this function's contract).
-    unsafe { with(info, -1, |i| read(&i.info).map_or(-1, i64::from)) }
+    with(info, -1, |i| read(&i.info).map_or(-1, i64::from))
 }
 
 /// The nickname (`NK`); NULL for NULL. Borrowed: valid until the profile is
@@ -560,8 +517,7 @@ unsafe fn optional_code(
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_nickname(info: *const httpqq_user_info) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| i.texts.nickname.as_ptr()) }
+    with(info, ptr::null(), |i| i.texts.nickname.as_ptr())
 }
 
 /// The address (`AD`); NULL when absent. Borrowed: valid until the profile
@@ -571,8 +527,7 @@ pub unsafe extern "C" fn httpqq_user_info_nickname(info: *const httpqq_user_info
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_address(info: *const httpqq_user_info) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.address)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.address))
 }
 
 /// The city (`CT`); NULL when absent. Borrowed.
@@ -581,8 +536,7 @@ pub unsafe extern "C" fn httpqq_user_info_address(info: *const httpqq_user_info)
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_city(info: *const httpqq_user_info) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.city)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.city))
 }
 
 /// The country (`CY`); NULL when absent. Borrowed.
@@ -591,8 +545,7 @@ pub unsafe extern "C" fn httpqq_user_info_city(info: *const httpqq_user_info) ->
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_country(info: *const httpqq_user_info) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.country)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.country))
 }
 
 /// The e-mail address (`EM`); NULL when absent. Borrowed.
@@ -601,8 +554,7 @@ pub unsafe extern "C" fn httpqq_user_info_country(info: *const httpqq_user_info)
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_email(info: *const httpqq_user_info) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.email)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.email))
 }
 
 /// The home page (`HP`); NULL when absent. Borrowed.
@@ -611,8 +563,7 @@ pub unsafe extern "C" fn httpqq_user_info_email(info: *const httpqq_user_info) -
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_homepage(info: *const httpqq_user_info) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.homepage)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.homepage))
 }
 
 /// The occupation (`JB`); NULL when absent. Borrowed.
@@ -623,8 +574,7 @@ pub unsafe extern "C" fn httpqq_user_info_homepage(info: *const httpqq_user_info
 pub unsafe extern "C" fn httpqq_user_info_occupation(
     info: *const httpqq_user_info,
 ) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.occupation)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.occupation))
 }
 
 /// The mobile phone (`MO`); NULL when absent. Borrowed.
@@ -633,8 +583,7 @@ pub unsafe extern "C" fn httpqq_user_info_occupation(
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_mobile(info: *const httpqq_user_info) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.mobile)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.mobile))
 }
 
 /// The postal code (`PC`); NULL when absent. Borrowed.
@@ -645,8 +594,7 @@ pub unsafe extern "C" fn httpqq_user_info_mobile(info: *const httpqq_user_info) 
 pub unsafe extern "C" fn httpqq_user_info_postal_code(
     info: *const httpqq_user_info,
 ) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.postal_code)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.postal_code))
 }
 
 /// The phone (`PH`); NULL when absent. Borrowed.
@@ -655,8 +603,7 @@ pub unsafe extern "C" fn httpqq_user_info_postal_code(
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_phone(info: *const httpqq_user_info) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.phone)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.phone))
 }
 
 /// The self-introduction (`PR`); NULL when absent. Borrowed.
@@ -667,8 +614,7 @@ pub unsafe extern "C" fn httpqq_user_info_phone(info: *const httpqq_user_info) -
 pub unsafe extern "C" fn httpqq_user_info_introduction(
     info: *const httpqq_user_info,
 ) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.introduction)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.introduction))
 }
 
 /// The province (`PV`); NULL when absent. Borrowed.
@@ -677,8 +623,7 @@ pub unsafe extern "C" fn httpqq_user_info_introduction(
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_province(info: *const httpqq_user_info) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.province)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.province))
 }
 
 /// The real name (`RN`); NULL when absent. Borrowed.
@@ -689,8 +634,7 @@ pub unsafe extern "C" fn httpqq_user_info_province(info: *const httpqq_user_info
 pub unsafe extern "C" fn httpqq_user_info_real_name(
     info: *const httpqq_user_info,
 ) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.real_name)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.real_name))
 }
 
 /// The school (`SC`); NULL when absent. Borrowed.
@@ -699,8 +643,7 @@ pub unsafe extern "C" fn httpqq_user_info_real_name(
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_school(info: *const httpqq_user_info) -> *const c_char {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `with`'s.
-    unsafe { with(info, ptr::null(), |i| optional_ptr(&i.texts.school)) }
+    with(info, ptr::null(), |i| optional_ptr(&i.texts.school))
 }
 
 /// The age (`AG`); -1 when absent or for NULL.
@@ -709,8 +652,7 @@ pub unsafe extern "C" fn httpqq_user_info_school(info: *const httpqq_user_info) 
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_age(info: *const httpqq_user_info) -> i64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
-    unsafe { optional_code(info, |i| i.age) }
+    optional_code(info, |i| i.age)
 }
 
 /// The face id (`FC`); -1 when absent or for NULL.
@@ -719,8 +661,7 @@ pub unsafe extern "C" fn httpqq_user_info_age(info: *const httpqq_user_info) -> 
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_face(info: *const httpqq_user_info) -> i64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
-    unsafe { optional_code(info, |i| i.face.map(|f| f.id())) }
+    optional_code(info, |i| i.face.map(|f| f.id()))
 }
 
 /// The gender code (`SX`, name by `httpqq_gender_name`); -1 when absent.
@@ -729,8 +670,7 @@ pub unsafe extern "C" fn httpqq_user_info_face(info: *const httpqq_user_info) ->
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_gender(info: *const httpqq_user_info) -> i64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
-    unsafe { optional_code(info, |i| i.gender.map(Gender::code)) }
+    optional_code(info, |i| i.gender.map(Gender::code))
 }
 
 /// The blood type code (`BT`, name by `httpqq_blood_type_name`); -1 when
@@ -740,8 +680,7 @@ pub unsafe extern "C" fn httpqq_user_info_gender(info: *const httpqq_user_info) 
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_blood_type(info: *const httpqq_user_info) -> i64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
-    unsafe { optional_code(info, |i| i.blood_type.map(BloodType::code)) }
+    optional_code(info, |i| i.blood_type.map(BloodType::code))
 }
 
 /// The constellation code (`CO`, name by `httpqq_constellation_name`); -1
@@ -751,8 +690,7 @@ pub unsafe extern "C" fn httpqq_user_info_blood_type(info: *const httpqq_user_in
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_constellation(info: *const httpqq_user_info) -> i64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
-    unsafe { optional_code(info, |i| i.constellation.map(Constellation::code)) }
+    optional_code(info, |i| i.constellation.map(Constellation::code))
 }
 
 /// The Chinese zodiac code (`SH`, name by `httpqq_zodiac_name`); -1 when
@@ -762,8 +700,7 @@ pub unsafe extern "C" fn httpqq_user_info_constellation(info: *const httpqq_user
 /// `info` is NULL or a live profile.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_user_info_zodiac(info: *const httpqq_user_info) -> i64 {
-    // SAFETY: the caller keeps this function's `# Safety` contract, which is `optional_code`'s.
-    unsafe { optional_code(info, |i| i.zodiac.map(Zodiac::code)) }
+    optional_code(info, |i| i.zodiac.map(Zodiac::code))
 }
 
 // ---- names ----------------------------------------------------------------
@@ -839,6 +776,7 @@ pub extern "C" fn httpqq_zodiac_chinese_name(code: u32) -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ffi::CStr;
 
     #[test]
     fn c_enums_carry_the_cores_codes() {

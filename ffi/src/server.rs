@@ -1,5 +1,6 @@
 //! The in-process reference server, for C programs' own tests and demos.
 
+use crate::boundary::with;
 use crate::boundary::{free_handle, into_handle, optional_text, run_out, CText};
 use crate::status::{httpqq_error, FfiError};
 use ::httpqq_server::{Accounts, Config, Server, TlsCertificate, TlsListen, TlsSource};
@@ -51,10 +52,7 @@ pub unsafe extern "C" fn httpqq_server_start(
     server_out: *mut *mut httpqq_server,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `start` relies on.
-    unsafe { start(listen, accounts_path, false, server_out, error) }
+    start(listen, accounts_path, false, server_out, error)
 }
 
 /// Starts the reference server as `httpqq_server_start` does, with a
@@ -73,25 +71,18 @@ pub unsafe extern "C" fn httpqq_server_start_tls(
     server_out: *mut *mut httpqq_server,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `start` relies on.
-    unsafe { start(listen, accounts_path, true, server_out, error) }
+    start(listen, accounts_path, true, server_out, error)
 }
 
 /// Both starts.
-///
-/// # Safety
-/// As `httpqq_server_start`.
-unsafe fn start(
+fn start(
     listen: *const c_char,
     accounts_path: *const c_char,
     tls: bool,
     server_out: *mut *mut httpqq_server,
-    error: crate::boundary::ErrorOut<'_>,
+    error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: the caller's promise, which is all `run_out` relies on.
-    unsafe {
+    {
         run_out(server_out, error, || {
             let mut config = Config {
                 request_log: REQUEST_LOG,
@@ -149,8 +140,7 @@ unsafe fn start(
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_endpoint(server: *const httpqq_server) -> *const c_char {
-    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { server.as_ref() }.map_or(std::ptr::null(), |s| s.endpoint.as_ptr())
+    with(server, std::ptr::null(), |s| s.endpoint.as_ptr())
 }
 
 /// The TLS listener's endpoint, `https://127.0.0.1:PORT`, for a server
@@ -162,10 +152,11 @@ pub unsafe extern "C" fn httpqq_server_endpoint(server: *const httpqq_server) ->
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_tls_endpoint(server: *const httpqq_server) -> *const c_char {
-    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { server.as_ref() }
-        .and_then(|s| s.tls.as_ref())
-        .map_or(std::ptr::null(), |(endpoint, _)| endpoint.as_ptr())
+    with(server, std::ptr::null(), |s| {
+        s.tls
+            .as_ref()
+            .map_or(std::ptr::null(), |(endpoint, _)| endpoint.as_ptr())
+    })
 }
 
 /// The TLS listener's certificate (PEM) of a server from
@@ -178,10 +169,11 @@ pub unsafe extern "C" fn httpqq_server_tls_endpoint(server: *const httpqq_server
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_tls_ca_pem(server: *const httpqq_server) -> *const c_char {
-    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { server.as_ref() }
-        .and_then(|s| s.tls.as_ref())
-        .map_or(std::ptr::null(), |(_, pem)| pem.as_ptr())
+    with(server, std::ptr::null(), |s| {
+        s.tls
+            .as_ref()
+            .map_or(std::ptr::null(), |(_, pem)| pem.as_ptr())
+    })
 }
 
 /// The port the server listens on; 0 for NULL.
@@ -190,10 +182,9 @@ pub unsafe extern "C" fn httpqq_server_tls_ca_pem(server: *const httpqq_server) 
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_port(server: *const httpqq_server) -> u16 {
-    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { server.as_ref() }
-        .and_then(|s| s.server.as_ref())
-        .map_or(0, |s| s.local_addr().port())
+    with(server, 0, |s| {
+        s.server.as_ref().map_or(0, |s| s.local_addr().port())
+    })
 }
 
 /// Stops the server (requests in flight finish, connections close) and
@@ -203,19 +194,12 @@ pub unsafe extern "C" fn httpqq_server_port(server: *const httpqq_server) -> u16
 /// `server` is NULL or a server from this library, not freed yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_free(server: *mut httpqq_server) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(server) }
+    free_handle(server)
 }
 
 /// Runs a test control on a live server; false for NULL.
-///
-/// # Safety
-/// `server` is NULL or a live server.
-unsafe fn control(server: *const httpqq_server, act: impl FnOnce(&Server) -> bool) -> bool {
-    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { server.as_ref() }
-        .and_then(|s| s.server.as_ref())
-        .is_some_and(|s| crate::boundary::run_value(false, || act(s)))
+fn control(server: *const httpqq_server, act: impl FnOnce(&Server) -> bool) -> bool {
+    with(server, false, |s| s.server.as_ref().is_some_and(act))
 }
 
 /// Test control: ends `uin`'s session now, as its idle timeout would (its
@@ -228,8 +212,7 @@ pub unsafe extern "C" fn httpqq_server_expire_session(
     server: *const httpqq_server,
     uin: u64,
 ) -> bool {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
-    unsafe { control(server, |s| s.expire_session(Uin::new(uin))) }
+    control(server, |s| s.expire_session(Uin::new(uin)))
 }
 
 /// Test control: answers every request of `uin` but Logout with `RES=3`
@@ -243,13 +226,10 @@ pub unsafe extern "C" fn httpqq_server_throttle(
     uin: u64,
     duration_ms: u64,
 ) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
-    unsafe {
-        control(server, |s| {
-            s.throttle(Uin::new(uin), Duration::from_millis(duration_ms));
-            true
-        })
-    };
+    control(server, |s| {
+        s.throttle(Uin::new(uin), Duration::from_millis(duration_ms));
+        true
+    });
 }
 
 /// Test control: holds every reply back `latency_ms` milliseconds longer
@@ -262,13 +242,10 @@ pub unsafe extern "C" fn httpqq_server_set_latency_ms(
     server: *const httpqq_server,
     latency_ms: u64,
 ) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
-    unsafe {
-        control(server, |s| {
-            s.set_latency(Duration::from_millis(latency_ms));
-            true
-        })
-    };
+    control(server, |s| {
+        s.set_latency(Duration::from_millis(latency_ms));
+        true
+    });
 }
 
 /// Test control: accepts connections but answers nothing until
@@ -278,13 +255,10 @@ pub unsafe extern "C" fn httpqq_server_set_latency_ms(
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_pause(server: *const httpqq_server) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
-    unsafe {
-        control(server, |s| {
-            s.pause();
-            true
-        })
-    };
+    control(server, |s| {
+        s.pause();
+        true
+    });
 }
 
 /// Test control: answers again after `httpqq_server_pause`.
@@ -293,13 +267,10 @@ pub unsafe extern "C" fn httpqq_server_pause(server: *const httpqq_server) {
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_resume(server: *const httpqq_server) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
-    unsafe {
-        control(server, |s| {
-            s.resume();
-            true
-        })
-    };
+    control(server, |s| {
+        s.resume();
+        true
+    });
 }
 
 /// Test control: stops listening as a crashed server would (connections
@@ -310,13 +281,10 @@ pub unsafe extern "C" fn httpqq_server_resume(server: *const httpqq_server) {
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_stop_listening(server: *const httpqq_server) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
-    unsafe {
-        control(server, |s| {
-            s.stop_listening();
-            true
-        })
-    };
+    control(server, |s| {
+        s.stop_listening();
+        true
+    });
 }
 
 /// Test control: listens again on the same address after
@@ -330,12 +298,10 @@ pub unsafe extern "C" fn httpqq_server_restart(
     server: *const httpqq_server,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
     crate::boundary::run(error, || {
-        // SAFETY: the caller's promise.
-        let server = unsafe { server.as_ref() }
-            .and_then(|s| s.server.as_ref())
+        let server = crate::boundary::try_ref(server, "server")?
+            .server
+            .as_ref()
             .ok_or_else(|| crate::boundary::null("server"))?;
         Ok(server.restart()?)
     })
@@ -353,12 +319,10 @@ pub unsafe extern "C" fn httpqq_server_change_password(
     uin: u64,
     password: *const c_char,
 ) -> bool {
-    // SAFETY: the caller's promise.
-    let Ok(password) = (unsafe { crate::boundary::text(password, "password") }) else {
+    let Ok(password) = crate::boundary::text(password, "password") else {
         return false;
     };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
-    unsafe { control(server, |s| s.change_password(Uin::new(uin), password)) }
+    control(server, |s| s.change_password(Uin::new(uin), password))
 }
 
 /// Test control: while `on`, answers every request but Login and Logout
@@ -370,13 +334,10 @@ pub unsafe extern "C" fn httpqq_server_change_password(
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_drop_sessions(server: *const httpqq_server, on: bool) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `control` relies on.
-    unsafe {
-        control(server, |s| {
-            s.drop_sessions(on);
-            true
-        })
-    };
+    control(server, |s| {
+        s.drop_sessions(on);
+        true
+    });
 }
 
 /// How many passwords the server checked against their slow hash since it
@@ -386,10 +347,9 @@ pub unsafe extern "C" fn httpqq_server_drop_sessions(server: *const httpqq_serve
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_password_checks(server: *const httpqq_server) -> u64 {
-    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { server.as_ref() }
-        .and_then(|s| s.server.as_ref())
-        .map_or(0, Server::password_checks)
+    with(server, 0, |s| {
+        s.server.as_ref().map_or(0, Server::password_checks)
+    })
 }
 
 /// The connections the server accepted since it started: with keep-alive
@@ -399,10 +359,9 @@ pub unsafe extern "C" fn httpqq_server_password_checks(server: *const httpqq_ser
 /// `server` is NULL or a live server.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_server_connections_accepted(server: *const httpqq_server) -> u64 {
-    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { server.as_ref() }
-        .and_then(|s| s.server.as_ref())
-        .map_or(0, Server::connections_accepted)
+    with(server, 0, |s| {
+        s.server.as_ref().map_or(0, Server::connections_accepted)
+    })
 }
 
 /// How many requests of `uin` the server answered (or refused with the
@@ -421,12 +380,10 @@ pub unsafe extern "C" fn httpqq_server_request_count(
     command: *const c_char,
     res: i64,
 ) -> u64 {
-    // SAFETY: the caller's promise.
-    let Ok(command) = (unsafe { optional_text(command, "command") }) else {
+    let Ok(command) = optional_text(command, "command") else {
         return 0;
     };
-    // SAFETY: `server` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    let Some(server) = (unsafe { server.as_ref() }).and_then(|s| s.server.as_ref()) else {
+    let Some(server) = crate::boundary::optional_ref(server).and_then(|s| s.server.as_ref()) else {
         return 0;
     };
     crate::boundary::run_value(0, || {

@@ -1,7 +1,8 @@
 //! A logged-in session: every command of the protocol, the keep-alive poll
 //! and a loop delivering incoming messages to a callback.
 
-use crate::boundary::{borrow, free_handle, into_handle, run, run_out, text, ErrorOut};
+use crate::boundary::with;
+use crate::boundary::{free_handle, into_handle, run, run_out, text, try_ref};
 use crate::millis;
 use crate::model::{
     httpqq_friend_list, httpqq_message, httpqq_message_list, httpqq_online_list, httpqq_user_info,
@@ -36,32 +37,22 @@ pub type httpqq_message_callback =
     Option<unsafe extern "C" fn(message: *const httpqq_message, user_data: *mut c_void) -> i32>;
 
 /// Runs a session command that returns nothing.
-///
-/// # Safety
-/// `session` is NULL or a live session.
-unsafe fn command(
+fn command(
     session: *const httpqq_session,
-    error: ErrorOut<'_>,
+    error: *mut httpqq_error,
     body: impl FnOnce(&Session) -> Result<(), FfiError>,
 ) -> i32 {
-    run(error, || {
-        // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `borrow` relies on.
-        body(&unsafe { borrow(session, "session") }?.session)
-    })
+    run(error, || body(&try_ref(session, "session")?.session))
 }
 
 /// Runs a session command that returns a value through `out`.
-///
-/// # Safety
-/// `session` is NULL or a live session; `out` is NULL or writable.
-unsafe fn query<T>(
+fn query<T>(
     session: *const httpqq_session,
     out: *mut T,
-    error: ErrorOut<'_>,
+    error: *mut httpqq_error,
     body: impl FnOnce(&Session) -> Result<T, FfiError>,
 ) -> i32 {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `run_out` relies on.
-    unsafe { run_out(out, error, || body(&borrow(session, "session")?.session)) }
+    run_out(out, error, || body(&try_ref(session, "session")?.session))
 }
 
 /// Frees the session; NULL is a no-op. Does not log out: call
@@ -73,8 +64,7 @@ unsafe fn query<T>(
 /// in use by another thread.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_session_free(session: *mut httpqq_session) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `free_handle` relies on.
-    unsafe { free_handle(session) }
+    free_handle(session)
 }
 
 /// The session's UIN; 0 for NULL.
@@ -83,8 +73,7 @@ pub unsafe extern "C" fn httpqq_session_free(session: *mut httpqq_session) {
 /// `session` is NULL or a live session.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_session_uin(session: *const httpqq_session) -> u64 {
-    // SAFETY: `session` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { session.as_ref() }.map_or(0, |s| s.session.uin().get())
+    with(session, 0, |s| s.session.uin().get())
 }
 
 /// How often the server wants to be polled (`HI`), in milliseconds; 0 for
@@ -94,8 +83,7 @@ pub unsafe extern "C" fn httpqq_session_uin(session: *const httpqq_session) -> u
 /// `session` is NULL or a live session.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_session_heartbeat_ms(session: *const httpqq_session) -> u64 {
-    // SAFETY: `session` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { session.as_ref() }.map_or(0, |s| millis(s.session.heartbeat()))
+    with(session, 0, |s| millis(s.session.heartbeat()))
 }
 
 /// How long the session may stay silent before the server ends it (`LI`),
@@ -105,8 +93,7 @@ pub unsafe extern "C" fn httpqq_session_heartbeat_ms(session: *const httpqq_sess
 /// `session` is NULL or a live session.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_session_idle_timeout_ms(session: *const httpqq_session) -> u64 {
-    // SAFETY: `session` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { session.as_ref() }.map_or(0, |s| millis(s.session.idle_timeout()))
+    with(session, 0, |s| millis(s.session.idle_timeout()))
 }
 
 /// Turns automatic re-login on `RES=20` on (nonzero) or off for this
@@ -120,15 +107,10 @@ pub unsafe extern "C" fn httpqq_session_set_auto_relogin(
     on: bool,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
-    unsafe {
-        command(session, error, |s| {
-            s.set_auto_relogin(on);
-            Ok(())
-        })
-    }
+    command(session, error, |s| {
+        s.set_auto_relogin(on);
+        Ok(())
+    })
 }
 
 /// Logs in again with the session's credentials (after `RES=20`).
@@ -140,10 +122,7 @@ pub unsafe extern "C" fn httpqq_session_relogin(
     session: *const httpqq_session,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
-    unsafe { command(session, error, |s| Ok(s.relogin()?)) }
+    command(session, error, |s| Ok(s.relogin()?))
 }
 
 /// Writes the number of friends (List, `TN=0`) to `*count_out`.
@@ -156,10 +135,7 @@ pub unsafe extern "C" fn httpqq_session_friend_count(
     count_out: *mut u32,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
-    unsafe { query(session, count_out, error, |s| Ok(s.friend_count()?)) }
+    query(session, count_out, error, |s| Ok(s.friend_count()?))
 }
 
 /// Fetches the friends' UINs (List), at most `max` of them; `max` 0 means
@@ -177,15 +153,10 @@ pub unsafe extern "C" fn httpqq_session_friends(
     list_out: *mut *mut httpqq_friend_list,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
-    unsafe {
-        query(session, list_out, error, |s| {
-            let uins = s.friends_max(max)?;
-            Ok(into_handle(httpqq_friend_list::new(&uins)))
-        })
-    }
+    query(session, list_out, error, |s| {
+        let uins = s.friends_max(max)?;
+        Ok(into_handle(httpqq_friend_list::new(&uins)))
+    })
 }
 
 /// Writes the number of friends online (Query_Stat, `TN=0`) to
@@ -199,10 +170,7 @@ pub unsafe extern "C" fn httpqq_session_online_count(
     count_out: *mut u32,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
-    unsafe { query(session, count_out, error, |s| Ok(s.online_count()?)) }
+    query(session, count_out, error, |s| Ok(s.online_count()?))
 }
 
 /// Fetches the friends online (Query_Stat), at most `max` of them; `max` 0
@@ -220,15 +188,10 @@ pub unsafe extern "C" fn httpqq_session_online_friends(
     list_out: *mut *mut httpqq_online_list,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
-    unsafe {
-        query(session, list_out, error, |s| {
-            let friends = s.online_friends_max(max)?;
-            Ok(into_handle(httpqq_online_list::new(friends)))
-        })
-    }
+    query(session, list_out, error, |s| {
+        let friends = s.online_friends_max(max)?;
+        Ok(into_handle(httpqq_online_list::new(friends)))
+    })
 }
 
 /// Fetches `target`'s profile (GetInfo) at `level` (an
@@ -248,16 +211,11 @@ pub unsafe extern "C" fn httpqq_session_user_info(
     info_out: *mut *mut httpqq_user_info,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
-    unsafe {
-        query(session, info_out, error, |s| {
-            let level = InfoLevel::try_from(level)?;
-            let info = s.user_info(Uin::new(target), level)?;
-            Ok(into_handle(httpqq_user_info::new(info)))
-        })
-    }
+    query(session, info_out, error, |s| {
+        let level = InfoLevel::try_from(level)?;
+        let info = s.user_info(Uin::new(target), level)?;
+        Ok(into_handle(httpqq_user_info::new(info)))
+    })
 }
 
 /// Adds `target` to your friend list (AddToList) and writes the outcome
@@ -273,14 +231,9 @@ pub unsafe extern "C" fn httpqq_session_add_friend(
     outcome_out: *mut u32,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
-    unsafe {
-        query(session, outcome_out, error, |s| {
-            Ok(s.add_friend(Uin::new(target))?.code())
-        })
-    }
+    query(session, outcome_out, error, |s| {
+        Ok(s.add_friend(Uin::new(target))?.code())
+    })
 }
 
 /// Approves `target`'s request to add you (Ack_AddToList, `CD=0`).
@@ -293,10 +246,7 @@ pub unsafe extern "C" fn httpqq_session_approve(
     target: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
-    unsafe { command(session, error, |s| Ok(s.approve(Uin::new(target))?)) }
+    command(session, error, |s| Ok(s.approve(Uin::new(target))?))
 }
 
 /// Rejects `target`'s request to add you, with a reason in UTF-8
@@ -312,15 +262,10 @@ pub unsafe extern "C" fn httpqq_session_reject(
     reason: *const c_char,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
-    unsafe {
-        command(session, error, |s| {
-            let reason = text(reason, "reason")?;
-            Ok(s.reject(Uin::new(target), reason)?)
-        })
-    }
+    command(session, error, |s| {
+        let reason = text(reason, "reason")?;
+        Ok(s.reject(Uin::new(target), reason)?)
+    })
 }
 
 /// Asks `target`, who wants verification, to accept you, with a reason in
@@ -336,15 +281,10 @@ pub unsafe extern "C" fn httpqq_session_request_verification(
     reason: *const c_char,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
-    unsafe {
-        command(session, error, |s| {
-            let reason = text(reason, "reason")?;
-            Ok(s.request_verification(Uin::new(target), reason)?)
-        })
-    }
+    command(session, error, |s| {
+        let reason = text(reason, "reason")?;
+        Ok(s.request_verification(Uin::new(target), reason)?)
+    })
 }
 
 /// Sends any verification step (Ack_AddToList): `action` 0 approve, 1
@@ -361,16 +301,11 @@ pub unsafe extern "C" fn httpqq_session_verify(
     reason: *const c_char,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
-    unsafe {
-        command(session, error, |s| {
-            let step = Verification::try_from(action)?;
-            let reason = text(reason, "reason")?;
-            Ok(s.verify(Uin::new(target), step, reason)?)
-        })
-    }
+    command(session, error, |s| {
+        let step = Verification::try_from(action)?;
+        let reason = text(reason, "reason")?;
+        Ok(s.verify(Uin::new(target), step, reason)?)
+    })
 }
 
 /// Removes `target` from your friend list (DelFromList).
@@ -384,10 +319,7 @@ pub unsafe extern "C" fn httpqq_session_remove_friend(
     target: u64,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
-    unsafe { command(session, error, |s| Ok(s.remove_friend(Uin::new(target))?)) }
+    command(session, error, |s| Ok(s.remove_friend(Uin::new(target))?))
 }
 
 /// Changes your status (Change_Stat) to `status` (see
@@ -401,14 +333,9 @@ pub unsafe extern "C" fn httpqq_session_set_status(
     status: u32,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
-    unsafe {
-        command(session, error, |s| {
-            Ok(s.set_status(Status::from_code(status))?)
-        })
-    }
+    command(session, error, |s| {
+        Ok(s.set_status(Status::from_code(status))?)
+    })
 }
 
 /// Fetches the pending messages (GetMsgEx), oldest first; each message is
@@ -425,14 +352,9 @@ pub unsafe extern "C" fn httpqq_session_fetch_messages(
     messages_out: *mut *mut httpqq_message_list,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
-    unsafe {
-        query(session, messages_out, error, |s| {
-            Ok(into_handle(httpqq_message_list::new(s.fetch_messages()?)))
-        })
-    }
+    query(session, messages_out, error, |s| {
+        Ok(into_handle(httpqq_message_list::new(s.fetch_messages()?)))
+    })
 }
 
 /// The keep-alive poll: call it every `httpqq_session_heartbeat_ms`
@@ -447,14 +369,9 @@ pub unsafe extern "C" fn httpqq_session_poll(
     messages_out: *mut *mut httpqq_message_list,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `query` relies on.
-    unsafe {
-        query(session, messages_out, error, |s| {
-            Ok(into_handle(httpqq_message_list::new(s.poll()?)))
-        })
-    }
+    query(session, messages_out, error, |s| {
+        Ok(into_handle(httpqq_message_list::new(s.poll()?)))
+    })
 }
 
 /// Sends `text` (UTF-8) to `target` (CLTMSG). Any text is carried exactly,
@@ -470,15 +387,10 @@ pub unsafe extern "C" fn httpqq_session_send_message(
     message: *const c_char,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
-    unsafe {
-        command(session, error, |s| {
-            let message = text(message, "message")?;
-            Ok(s.send_message(Uin::new(target), message)?)
-        })
-    }
+    command(session, error, |s| {
+        let message = text(message, "message")?;
+        Ok(s.send_message(Uin::new(target), message)?)
+    })
 }
 
 /// Logs out. The session handle still needs `httpqq_session_free`.
@@ -490,10 +402,7 @@ pub unsafe extern "C" fn httpqq_session_logout(
     session: *const httpqq_session,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `command` relies on.
-    unsafe { command(session, error, |s| Ok(s.logout()?)) }
+    command(session, error, |s| Ok(s.logout()?))
 }
 
 /// Polls for messages every `interval_ms` milliseconds while none arrive
@@ -528,11 +437,8 @@ pub unsafe extern "C" fn httpqq_session_listen(
     user_data: *mut c_void,
     error: *mut httpqq_error,
 ) -> i32 {
-    // SAFETY: `error` is NULL or a live error object (the header's rule).
-    let error = unsafe { error.as_mut() };
     run(error, || {
-        // SAFETY: the caller's promise.
-        let session = &unsafe { borrow(session, "session") }?.session;
+        let session = &try_ref(session, "session")?.session;
         let callback = callback.ok_or_else(|| crate::boundary::null("callback"))?;
         let interval = Duration::from_millis(interval_ms);
         if interval < httpqq::MIN_POLL_INTERVAL {

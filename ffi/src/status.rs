@@ -6,6 +6,7 @@
 //! The mapping from the Rust errors to [`httpqq_status`] is written once, in
 //! `FfiError::status`.
 
+use crate::boundary::with;
 use std::cell::RefCell;
 use std::ffi::{c_char, CString};
 use std::time::Duration;
@@ -303,8 +304,7 @@ pub extern "C" fn httpqq_error_new() -> *mut httpqq_error {
 /// yet.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_free(error: *mut httpqq_error) {
-    // SAFETY: the caller keeps this function's `# Safety` contract (each pointer NULL or live, each out-parameter NULL or writable), which is all `crate::boundary::free_handle` relies on.
-    unsafe { crate::boundary::free_handle(error) }
+    crate::boundary::free_handle(error)
 }
 
 /// The status of the last call the error object was given to: an
@@ -314,8 +314,7 @@ pub unsafe extern "C" fn httpqq_error_free(error: *mut httpqq_error) {
 /// `error` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_status(error: *const httpqq_error) -> i32 {
-    // SAFETY: `error` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { error.as_ref() }.map_or(-1, |e| e.status as i32)
+    with(error, -1, |e| e.status as i32)
 }
 
 /// What went wrong, in English, e.g. `"login refused by the server: 密码错误"`;
@@ -329,8 +328,7 @@ pub unsafe extern "C" fn httpqq_error_status(error: *const httpqq_error) -> i32 
 /// `error` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_message(error: *const httpqq_error) -> *const c_char {
-    // SAFETY: `error` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { error.as_ref() }.map_or(std::ptr::null(), |e| e.message.as_ptr())
+    with(error, std::ptr::null(), |e| e.message.as_ptr())
 }
 
 /// The server's own reason (UTF-8, as sent) when the call failed with
@@ -344,10 +342,9 @@ pub unsafe extern "C" fn httpqq_error_message(error: *const httpqq_error) -> *co
 /// `error` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_reason(error: *const httpqq_error) -> *const c_char {
-    // SAFETY: `error` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { error.as_ref() }
-        .and_then(|e| e.reason.as_ref())
-        .map_or(std::ptr::null(), |r| r.as_ptr())
+    with(error, std::ptr::null(), |e| {
+        e.reason.as_ref().map_or(std::ptr::null(), |r| r.as_ptr())
+    })
 }
 
 /// After `HTTPQQ_STATUS_THROTTLED` (`RES=3`): how long to send nothing more
@@ -358,10 +355,7 @@ pub unsafe extern "C" fn httpqq_error_reason(error: *const httpqq_error) -> *con
 /// `error` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_retry_after_ms(error: *const httpqq_error) -> u64 {
-    // SAFETY: `error` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { error.as_ref() }
-        .and_then(|e| e.retry_after)
-        .map_or(0, crate::millis)
+    with(error, 0, |e| e.retry_after.map_or(0, crate::millis))
 }
 
 /// What became of the request of the call that failed, an
@@ -375,10 +369,7 @@ pub unsafe extern "C" fn httpqq_error_retry_after_ms(error: *const httpqq_error)
 /// `error` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_error_outcome(error: *const httpqq_error) -> u32 {
-    // SAFETY: `error` is NULL or a live object (this function's `# Safety` contract, kept by the caller), so `as_ref` gives a valid reference or `None`.
-    unsafe { error.as_ref() }
-        .map_or(httpqq::Outcome::Refused, |e| e.outcome)
-        .code()
+    with(error, httpqq::Outcome::Refused, |e| e.outcome).code()
 }
 
 /// The message of the last call on this thread that failed, as
