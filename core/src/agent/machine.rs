@@ -46,38 +46,67 @@ pub(crate) enum Got {
     LoggedOut,
 }
 
+/// Where the session stands with the server. Each fact the loop needs
+/// about it is a state carrying its data, so no two can contradict each
+/// other (as h2 keeps a stream's state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Session {
+    /// The server knows no session: the next request is a Login. `renew`:
+    /// the server ended one (the Login that follows renews it, and says
+    /// so with `SessionRenewed`).
+    Absent { renew: bool },
+    /// A Login succeeded and no poll has since: a `RES=20` now means the
+    /// server does not keep the session, and logging in again at once
+    /// would loop.
+    New,
+    /// A poll got through since the login (or the session was handed in
+    /// logged in).
+    Kept,
+}
+
+/// How the last request went, as the logout at stop needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Last {
+    /// The server answered (with success or a result code): a logout now
+    /// would be quick.
+    Answered,
+    /// It did not (a network failure): a logout would only wait.
+    Unanswered,
+    /// The stop cut it short: its reply was never read. After a poll, the
+    /// server may have taken a batch off the queue that a logout would
+    /// confirm as delivered, so there is none.
+    CutShort,
+}
+
+/// Whether the agent runs, stops, or is done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Run {
+    Running,
+    /// Told to stop (or stopping after a refused login): no more sends
+    /// but the logout; `reason` is what it finishes with.
+    Stopping {
+        reason: StopReason,
+        logout_sent: bool,
+    },
+    /// `Stopped` was given.
+    Finished,
+}
+
 /// The agent's loop state.
 #[derive(Debug)]
 pub(crate) struct Machine {
     policy: Policy,
-    state: State,
-    /// Whether the server knows the session (a Login succeeded and no
-    /// `RES=20` came since).
-    logged_in: bool,
-    /// The next Login renews a session the server ended (`RES=20`).
-    renewing: bool,
-    /// A Login succeeded and no poll has since: a `RES=20` now means the
-    /// server does not keep the session, and logging in again at once
-    /// would loop.
-    fresh_login: bool,
-    /// The server answered the last request (with success or a result
-    /// code): a logout at stop would be quick.
-    reachable: bool,
-    /// The stop cut a request short: its reply was never read. After a
-    /// poll, the server may have taken a batch off the queue that a logout
-    /// would confirm as delivered, so there is none.
-    cut_short: bool,
+    session: Session,
+    last: Last,
+    run: Run,
+    /// What the agent reports while it runs (`Stopped` once finished).
+    shown: State,
     /// Consecutive transient failures.
     attempt: u32,
     /// No request before this.
     due: Instant,
     /// The server's timers from the last login.
     timers: LoginOutcome,
-    /// Told to stop; the reason it will finish with.
-    stopping: Option<StopReason>,
-    /// The logout at stop was tried.
-    logged_out: bool,
-    finished: bool,
     jitter: Jitter,
 }
 
@@ -91,35 +120,38 @@ impl Machine {
         now: Instant,
         seed: u64,
     ) -> Self {
+        let (session, last) = if logged_in {
+            (Session::Kept, Last::Answered)
+        } else {
+            (Session::Absent { renew: false }, Last::Unanswered)
+        };
         Machine {
             policy,
-            state: State::Connecting,
-            logged_in,
-            renewing: false,
-            fresh_login: false,
-            reachable: logged_in,
-            cut_short: false,
+            session,
+            last,
+            run: Run::Running,
+            shown: State::Connecting,
             attempt: 0,
             due: now,
             timers,
-            stopping: None,
-            logged_out: false,
-            finished: false,
             jitter: Jitter::new(seed),
         }
     }
 
     pub(crate) fn state(&self) -> State {
-        self.state
+        match self.run {
+            Run::Finished => State::Stopped,
+            _ => self.shown,
+        }
     }
 
     pub(crate) fn is_finished(&self) -> bool {
-        self.finished
+        self.run == Run::Finished
     }
 
     /// Told to stop (or stopping after a refused login): no more sends.
     pub(crate) fn is_stopping(&self) -> bool {
-        self.stopping.is_some() || self.finished
+        self.run != Run::Running
     }
 
     /// How often to poll while nothing comes: the caller's interval, but
@@ -140,41 +172,50 @@ impl Machine {
     /// Asks the machine to stop (idempotent): it logs out if the server
     /// knows the session, then finishes.
     pub(crate) fn stop(&mut self) {
-        if self.stopping.is_none() {
-            self.stopping = Some(StopReason::Requested);
+        if self.run == Run::Running {
+            self.stop_with(StopReason::Requested);
+        }
+    }
+
+    /// Stops with `reason` (replacing a reason given before), unless
+    /// finished.
+    fn stop_with(&mut self, reason: StopReason) {
+        if self.run != Run::Finished {
+            self.run = Run::Stopping {
+                reason,
+                logout_sent: false,
+            };
         }
     }
 
     /// What to do at `now`. `unread` says whether messages already fetched
     /// are still waiting for the caller.
     pub(crate) fn step(&mut self, now: Instant, unread: bool) -> Step {
-        if self.finished {
-            return Step::Done;
-        }
-        if let Some(reason) = &self.stopping {
-            // Log out only when the last request reached the server (after
-            // failures it would only wait, and the server ends the session
-            // after its idle timeout anyway), and not after a request cut
-            // short (see `cut_short`).
-            let quick = self.reachable && !self.cut_short;
-            if self.policy.logout_on_stop && self.logged_in && quick && !self.logged_out {
-                self.logged_out = true;
-                return Step::Send(Action::Logout);
+        let logged_in = self.is_logged_in();
+        match &mut self.run {
+            Run::Finished => Step::Done,
+            Run::Stopping {
+                reason,
+                logout_sent,
+            } => {
+                // Log out only when the last request reached the server
+                // (after failures it would only wait, and the server ends
+                // the session after its idle timeout anyway), and not
+                // after a request cut short (see `Last::CutShort`).
+                let quick = self.last == Last::Answered;
+                if self.policy.logout_on_stop && logged_in && quick && !*logout_sent {
+                    *logout_sent = true;
+                    return Step::Send(Action::Logout);
+                }
+                let reason = reason.clone();
+                self.finish();
+                Step::Finish(reason)
             }
-            let reason = reason.clone();
-            self.finish();
-            return Step::Finish(reason);
+            Run::Running if now < self.due => Step::WaitUntil(self.due),
+            Run::Running if !logged_in => Step::Send(Action::Login),
+            Run::Running if unread => Step::WaitForConsumer,
+            Run::Running => Step::Send(Action::Poll),
         }
-        if now < self.due {
-            return Step::WaitUntil(self.due);
-        }
-        if !self.logged_in {
-            return Step::Send(Action::Login);
-        }
-        if unread {
-            return Step::WaitForConsumer;
-        }
-        Step::Send(Action::Poll)
     }
 
     /// Takes in how a request went, at `now`; returns the events it makes.
@@ -189,14 +230,19 @@ impl Machine {
             // Stopping: whatever the logout gave, the agent is done.
             return events;
         }
-        if let (Err(Error::Cancelled { .. }), Some(_)) = (&result, &self.stopping) {
+        if matches!(result, Err(Error::Cancelled { .. })) && self.is_stopping() {
             // Cut short by the stop: no retry, no event; the stop finishes.
-            self.cut_short = true;
+            self.last = Last::CutShort;
             return events;
         }
-        self.reachable = match &result {
+        let answered = match &result {
             Ok(_) => true,
             Err(err) => err.result_code().is_some() || matches!(err, Error::LoginFailed { .. }),
+        };
+        self.last = if answered {
+            Last::Answered
+        } else {
+            Last::Unanswered
         };
         match result {
             // The failures in a row are counted on until a poll gets
@@ -204,9 +250,9 @@ impl Machine {
             // the session.
             Ok(Got::LoggedIn(timers)) => {
                 self.timers = timers;
-                self.logged_in = true;
-                self.fresh_login = true;
-                if std::mem::take(&mut self.renewing) {
+                let renewed = self.session == Session::Absent { renew: true };
+                self.session = Session::New;
+                if renewed {
                     events.push(EventKind::SessionRenewed);
                 }
                 self.become_online(&mut events);
@@ -214,7 +260,7 @@ impl Machine {
             }
             Ok(Got::Polled(messages)) => {
                 self.attempt = 0;
-                self.fresh_login = false;
+                self.session = Session::Kept;
                 self.become_online(&mut events);
                 // While messages keep coming, poll again at once (after the
                 // caller took them); else wait the interval.
@@ -228,30 +274,27 @@ impl Machine {
             Ok(Got::LoggedOut) => {}
             Err(Error::NotLoggedIn) if action == Action::Poll && !self.policy.relogin => {
                 // The server ended it: nothing to log out.
-                self.logged_in = false;
-                self.stopping = Some(StopReason::SessionEnded);
+                self.session = Session::Absent { renew: false };
+                self.stop_with(StopReason::SessionEnded);
             }
             // Ended again before a single poll got through: the server
             // does not keep this session. Logging in again at once would
             // make a request loop; this backs off like a network failure.
-            Err(Error::NotLoggedIn) if action == Action::Poll && self.fresh_login => {
-                self.logged_in = false;
-                self.renewing = true;
-                self.fresh_login = false;
+            Err(Error::NotLoggedIn) if action == Action::Poll && self.session == Session::New => {
+                self.session = Session::Absent { renew: true };
                 events.push(self.fail(Error::SessionDropped, now));
             }
             Err(Error::NotLoggedIn) if action == Action::Poll => {
-                self.logged_in = false;
-                self.renewing = true;
+                self.session = Session::Absent { renew: true };
                 self.due = now;
             }
             // A refused login is final: retrying would only lock the account
             // (the server counts wrong passwords).
             Err(Error::LoginFailed { reason }) if action == Action::Login => {
-                self.stopping = Some(StopReason::LoginRefused { reason });
+                self.stop_with(StopReason::LoginRefused { reason });
             }
             Err(Error::InvalidUin) if action == Action::Login => {
-                self.stopping = Some(StopReason::UnknownUin);
+                self.stop_with(StopReason::UnknownUin);
             }
             Err(Error::Throttled { retry_after, .. }) => {
                 events.push(self.throttle(retry_after, now));
@@ -266,7 +309,7 @@ impl Machine {
         self.attempt = self.attempt.saturating_add(1);
         let retry_in = self.policy.backoff.delay(self.attempt, self.jitter.next());
         self.due = now + retry_in;
-        self.state = State::Reconnecting;
+        self.shown = State::Reconnecting;
         EventKind::Reconnecting {
             attempt: self.attempt,
             retry_in,
@@ -285,7 +328,7 @@ impl Machine {
             .unwrap_or(retry_after)
             .max(super::MIN_POLL_INTERVAL);
         self.due = self.due.max(now + penalty);
-        self.state = State::Throttled;
+        self.shown = State::Throttled;
         EventKind::Throttled {
             retry_after: penalty,
         }
@@ -293,12 +336,12 @@ impl Machine {
 
     /// What is left of a penalty running at `now`, if one is.
     pub(crate) fn penalty_left(&self, now: Instant) -> Option<Duration> {
-        (self.state == State::Throttled && now < self.due).then(|| self.due - now)
+        (self.state() == State::Throttled && now < self.due).then(|| self.due - now)
     }
 
     /// Whether the server knows the session: a send may go now.
     pub(crate) fn is_logged_in(&self) -> bool {
-        self.logged_in
+        matches!(self.session, Session::New | Session::Kept)
     }
 
     /// Whether the agent will log in again after the server ends the
@@ -312,34 +355,33 @@ impl Machine {
     /// as a poll's `RES=20` would: the event says so); otherwise it polls
     /// at once, which finishes it.
     pub(crate) fn session_lost(&mut self, now: Instant) -> Option<EventKind> {
-        if !self.logged_in {
+        if !self.is_logged_in() {
             return None;
         }
         if !self.policy.relogin {
             self.due = self.due.min(now);
             return None;
         }
-        self.logged_in = false;
-        self.renewing = true;
-        if std::mem::take(&mut self.fresh_login) {
+        let was_new = self.session == Session::New;
+        self.session = Session::Absent { renew: true };
+        if was_new {
             return Some(self.fail(Error::SessionDropped, now));
         }
-        if self.state != State::Throttled {
+        if self.state() != State::Throttled {
             self.due = self.due.min(now);
         }
         None
     }
 
     fn become_online(&mut self, events: &mut Vec<EventKind>) {
-        if self.state != State::Online {
-            self.state = State::Online;
+        if self.shown != State::Online {
+            self.shown = State::Online;
             events.push(EventKind::Online);
         }
     }
 
     fn finish(&mut self) {
-        self.finished = true;
-        self.state = State::Stopped;
+        self.run = Run::Finished;
     }
 
     /// Ends the agent at once, whatever it was doing (a step panicked: the
