@@ -43,19 +43,20 @@ docs:
 # through pkg-config (shared and static), run, run under valgrind, and the
 # shared library is driven from Python's ctypes.
 test-c: c-prefix
-	PKG_CONFIG_PATH=$(C_TEST_DIR)/prefix/lib/pkgconfig sh ffi/tests/c/run.sh $(C_TEST_DIR)/build
+	$(CARGO) build --locked -p httpqq-server --bin httpqq-server
+	PKG_CONFIG_PATH=$(C_TEST_DIR)/prefix/lib/pkgconfig sh ffi/tests/c/run.sh $(C_TEST_DIR)/build $(TARGET_DIR)/debug/httpqq-server
 	cc -std=c99 -Wall -Wextra -Werror -fsyntax-only -I$(C_TEST_DIR)/prefix/include bench/c_roundtrip.c
 
 # The C library in debug, installed into a scratch prefix as `make install`
 # lays it out; what the C and binding tests link and load.
 c-prefix:
-	$(CARGO) build --locked -p httpqq-ffi
-	sh ffi/install.sh $(C_TEST_DIR)/prefix $(TARGET_DIR)/debug
+	CARGO=$(CARGO) TARGET_DIR=$(abspath $(TARGET_DIR)) sh ffi/install.sh $(C_TEST_DIR)/prefix debug
 
 # Every binding (bindings/: Node.js, LuaJIT, Go, Ruby, C++) over that
 # prefix; bindings/run.sh installs the toolchains it misses (apt-get, npm ci).
 test-bindings: c-prefix
-	sh bindings/run.sh $(C_TEST_DIR)/prefix $(TARGET_DIR)/bindings
+	$(CARGO) build --locked -p httpqq-server --bin httpqq-server
+	sh bindings/run.sh $(C_TEST_DIR)/prefix $(TARGET_DIR)/bindings $(abspath $(TARGET_DIR))/debug/httpqq-server
 	node --check bench/node_memory.js
 	sh -n bench/run.sh
 	sh -n bench/tls_rows.sh
@@ -64,12 +65,12 @@ test-bindings: c-prefix
 header:
 	HTTPQQ_BLESS=1 $(CARGO) test --locked -p httpqq-ffi --test header
 
-# Builds the C library in release and installs it into $(PREFIX):
-# lib/libhttpqq.so (+ soname links), lib/libhttpqq.a, include/httpqq.h and
-# lib/pkgconfig/httpqq.pc.
+# Builds the C libraries in release and installs them into $(PREFIX):
+# libhttpqq (shared and static) and libhttpqq_testing, their headers and
+# httpqq.hpp, pkg-config files (httpqq, httpqq-static, httpqq-testing) and
+# share/httpqq/valgrind.supp; ffi/install.sh says what goes where.
 install:
-	$(CARGO) build --locked --release -p httpqq-ffi
-	sh ffi/install.sh $(PREFIX) $(TARGET_DIR)/release
+	CARGO=$(CARGO) TARGET_DIR=$(abspath $(TARGET_DIR)) sh ffi/install.sh $(PREFIX) release
 
 # The project-local virtualenv with the Python tools (maturin, pytest, mypy).
 $(VENV)/.installed: python/requirements-dev.txt

@@ -31,14 +31,12 @@ taskset -c 1 "$bench" rust
 # Release servers in processes of their own: one on one core with its
 # clients (the latency rows 3 and 8, for the reason above), one free (the
 # throughput rows 5 and 7).
+. "$repo/server/tests/demo_server.sh"
 start_server() {
-    $1 "$server_bin" --listen 127.0.0.1:0 --accounts bench/accounts.toml ${3:-} > "$work/$2.out" 2>&1 &
-    pids="$pids $!"
-    for _ in $(seq 50); do
-        addr=$(sed -n 's/^httpqq-server listening on //p' "$work/$2.out")
-        [ -n "$addr" ] && break
-        sleep 0.1
-    done
+    # shellcheck disable=SC2086
+    start_demo_server "$server_bin" "$work/$2.out" "$1" --accounts bench/accounts.toml ${3:-}
+    pids="$pids $server_pid"
+    addr=$address
 }
 start_server "taskset -c 1" pinned
 pinned=$addr
@@ -48,7 +46,7 @@ addr=$pinned
 pin="taskset -c 1"
 
 # Row 8: C through libhttpqq against the Rust client, alternately.
-sh ffi/install.sh "$work/prefix" "$target/release" > /dev/null
+TARGET_DIR=$repo/$target sh ffi/install.sh "$work/prefix" release > /dev/null
 cc -O2 -std=c99 -I"$work/prefix/include" bench/c_roundtrip.c -o "$work/c_roundtrip" \
     -L"$work/prefix/lib" -lhttpqq -Wl,-rpath,"$repo/$work/prefix/lib"
 c_times="" rust_times=""

@@ -114,8 +114,6 @@ typedef struct httpqq_request httpqq_request;
 
 typedef struct httpqq_sent httpqq_sent;
 
-typedef struct httpqq_server httpqq_server;
-
 typedef struct httpqq_session httpqq_session;
 
 typedef struct httpqq_user_info httpqq_user_info;
@@ -559,61 +557,6 @@ const char *httpqq_zodiac_name(uint32_t code);
 
 const char *httpqq_zodiac_chinese_name(uint32_t code);
 
-int32_t httpqq_server_start(const char *listen,
-                            const char *accounts_path,
-                            httpqq_server **server_out,
-                            httpqq_error *error);
-
-int32_t httpqq_server_start_tls(const char *listen,
-                                const char *accounts_path,
-                                httpqq_server **server_out,
-                                httpqq_error *error);
-
-const char *httpqq_server_endpoint(const httpqq_server *server);
-
-const char *httpqq_server_tls_endpoint(const httpqq_server *server);
-
-const char *httpqq_server_tls_ca_pem(const httpqq_server *server);
-
-uint16_t httpqq_server_port(const httpqq_server *server);
-
-void httpqq_server_free(httpqq_server *server);
-
-bool httpqq_server_expire_session(const httpqq_server *server,
-                                  uint64_t uin);
-
-void httpqq_server_throttle(const httpqq_server *server,
-                            uint64_t uin,
-                            uint64_t duration_ms);
-
-void httpqq_server_set_latency_ms(const httpqq_server *server,
-                                  uint64_t latency_ms);
-
-void httpqq_server_pause(const httpqq_server *server);
-
-void httpqq_server_resume(const httpqq_server *server);
-
-void httpqq_server_stop_listening(const httpqq_server *server);
-
-int32_t httpqq_server_restart(const httpqq_server *server,
-                              httpqq_error *error);
-
-bool httpqq_server_change_password(const httpqq_server *server,
-                                   uint64_t uin,
-                                   const char *password);
-
-void httpqq_server_drop_sessions(const httpqq_server *server,
-                                 bool on);
-
-uint64_t httpqq_server_password_checks(const httpqq_server *server);
-
-uint64_t httpqq_server_connections_accepted(const httpqq_server *server);
-
-uint64_t httpqq_server_request_count(const httpqq_server *server,
-                                     uint64_t uin,
-                                     const char *command,
-                                     int64_t res);
-
 void httpqq_session_free(httpqq_session *session);
 
 uint64_t httpqq_session_uin(const httpqq_session *session);
@@ -709,6 +652,10 @@ int32_t httpqq_session_listen(const httpqq_session *session,
                               httpqq_error *error);
 
 httpqq_error *httpqq_error_new(void);
+
+int32_t httpqq_error_set(httpqq_error *error,
+                         int32_t status,
+                         const char *message);
 
 void httpqq_error_free(httpqq_error *error);
 

@@ -1,5 +1,7 @@
 #!/bin/sh
-# Builds the C++ test against the installed libhttpqq (pkg-config httpqq)
+# Builds the C++ test against the installed libhttpqq and libhttpqq_testing
+# (pkg-config httpqq-testing), with the installed httpqq.hpp and
+# httpqq_testing.hpp (the ones in this folder are what is installed),
 # with every warning an error, in C++17 and C++20, and runs it, then runs
 # it under valgrind memcheck (any leak or memory error fails).
 #
@@ -13,13 +15,13 @@ flags="-Wall -Wextra -Werror -Wpedantic -Wconversion -Wsign-conversion -Wold-sty
 for std in c++17 c++20; do
     echo "== C++ ($std) with $flags"
     # shellcheck disable=SC2046,SC2086
-    "$CXX" -std=$std $flags -I"$here" "$here/test.cpp" $(pkg-config --cflags --libs httpqq) -pthread \
+    "$CXX" -std=$std $flags "$here/test.cpp" $(pkg-config --cflags --libs httpqq-testing) -pthread \
         -o "$out/test_$std"
     "$out/test_$std"
 done
 echo "== C++ under valgrind memcheck"
 valgrind -q --error-exitcode=99 --leak-check=full \
-    --suppressions="$here/../../ffi/tests/c/valgrind.supp" \
+    --suppressions="$(pkg-config --variable=prefix httpqq)/share/httpqq/valgrind.supp" \
     --show-leak-kinds=definite,indirect,possible \
     --errors-for-leak-kinds=definite,indirect,possible \
     "$out/test_c++17"

@@ -4,7 +4,7 @@
 // misuse as exceptions, never a crash; everything freed (run under
 // valgrind). Then a callback that throws: the exception leaves listen()
 // and no message is lost.
-#include <httpqq.hpp>
+#include <httpqq_testing.hpp>
 
 #include <poll.h>
 

@@ -1,3 +1,3 @@
-module httpqq
+module github.com/httpqq/httpqq-go
 
 go 1.19

@@ -1,5 +1,6 @@
-// Package httpqq is HTTP QQ 1.1 for Go, over libhttpqq (cgo): a client, an
-// agent for bots that stay up, and the in-process reference server.
+// Package httpqq is HTTP QQ 1.1 for Go, over libhttpqq (cgo): a client and
+// an agent for bots that stay up. The in-process reference server, for
+// tests, is package httpqqtest (over libhttpqq_testing).
 //
 // Every call that can fail returns an *Error; each call passes libhttpqq an
 // error object of its own, so errors never depend on which OS thread a
@@ -20,6 +21,7 @@ import "C"
 import (
 	"context"
 	"errors"
+	"github.com/httpqq/httpqq-go/internal/handle"
 	"os"
 	"runtime"
 	"strings"
@@ -105,7 +107,16 @@ var (
 )
 
 // ErrClosed is what a closed handle gives.
-var ErrClosed = errors.New("httpqq: the handle is closed")
+var ErrClosed = handle.ErrClosed
+
+// CallWithError runs do with a libhttpqq error object of its own (an
+// *httpqq_error, as an unsafe.Pointer) and gives the *Error for the
+// status do returns (nil for HTTPQQ_STATUS_OK). It is how package
+// httpqqtest, over libhttpqq_testing (which reports into libhttpqq's error
+// objects), gives this package's errors; applications have no need of it.
+func CallWithError(do func(errorObject unsafe.Pointer) int32) error {
+	return call(func(e *C.httpqq_error) C.int32_t { return C.int32_t(do(unsafe.Pointer(e))) })
+}
 
 // call runs a fallible C call with an error object of its own.
 func call(do func(err *C.httpqq_error) C.int32_t) error {
@@ -134,31 +145,6 @@ func cString(s, what string) (*C.char, error) {
 	return C.CString(s), nil
 }
 
-// handle guards a C pointer: Close frees it once, never while a call uses
-// it; the finalizer frees what nobody closed.
-type handle struct {
-	mu  sync.RWMutex
-	ptr unsafe.Pointer
-}
-
-func (h *handle) use(do func(ptr unsafe.Pointer) error) error {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if h.ptr == nil {
-		return ErrClosed
-	}
-	return do(h.ptr)
-}
-
-func (h *handle) close(free func(unsafe.Pointer)) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.ptr != nil {
-		free(h.ptr)
-		h.ptr = nil
-	}
-}
-
 // Message is an incoming message.
 type Message struct {
 	// Kind is the MT code: 9 text, 99 a status change, 2/3/4 verification.
@@ -181,166 +167,6 @@ func messageOf(m *C.httpqq_message) Message {
 	}
 }
 
-// Server is the reference server, in this process (for tests).
-type Server struct{ h handle }
-
-// StartServer starts it on a free loopback port with the demo accounts
-// (10001-10005, password "demo").
-func StartServer() (*Server, error) { return startServer(false) }
-
-// StartTLSServer starts it as StartServer does, with a second listener
-// that speaks TLS with a certificate made at start (TLSEndpoint, CAPEM).
-func StartTLSServer() (*Server, error) { return startServer(true) }
-
-func startServer(tls bool) (*Server, error) {
-	var out *C.httpqq_server
-	if err := call(func(e *C.httpqq_error) C.int32_t {
-		if tls {
-			return C.httpqq_server_start_tls(nil, nil, &out, e)
-		}
-		return C.httpqq_server_start(nil, nil, &out, e)
-	}); err != nil {
-		return nil, err
-	}
-	s := &Server{h: handle{ptr: unsafe.Pointer(out)}}
-	runtime.SetFinalizer(s, (*Server).Close)
-	return s, nil
-}
-
-// Endpoint is "host:port".
-func (s *Server) Endpoint() string {
-	var endpoint string
-	_ = s.h.use(func(p unsafe.Pointer) error {
-		endpoint = C.GoString(C.httpqq_server_endpoint((*C.httpqq_server)(p)))
-		return nil
-	})
-	return endpoint
-}
-
-// TLSEndpoint is "https://127.0.0.1:port" of the TLS listener; "" without.
-func (s *Server) TLSEndpoint() string {
-	var endpoint string
-	s.with(func(p *C.httpqq_server) {
-		if text := C.httpqq_server_tls_endpoint(p); text != nil {
-			endpoint = C.GoString(text)
-		}
-	})
-	return endpoint
-}
-
-// CAPEM is the TLS listener's certificate (PEM), for WithCAPEM; "" without.
-func (s *Server) CAPEM() string {
-	var pem string
-	s.with(func(p *C.httpqq_server) {
-		if text := C.httpqq_server_tls_ca_pem(p); text != nil {
-			pem = C.GoString(text)
-		}
-	})
-	return pem
-}
-
-// Close stops it.
-func (s *Server) Close() {
-	s.h.close(func(p unsafe.Pointer) { C.httpqq_server_free((*C.httpqq_server)(p)) })
-}
-
-// The test controls: rehearse what a bot meets in the field. On a closed
-// server they do nothing (and report false or 0).
-
-func (s *Server) with(do func(*C.httpqq_server)) {
-	_ = s.h.use(func(p unsafe.Pointer) error {
-		do((*C.httpqq_server)(p))
-		return nil
-	})
-}
-
-// ExpireSession ends uin's session as its idle timeout would; whether it
-// had one.
-func (s *Server) ExpireSession(uin uint64) (ended bool) {
-	s.with(func(p *C.httpqq_server) { ended = bool(C.httpqq_server_expire_session(p, C.uint64_t(uin))) })
-	return ended
-}
-
-// Throttle answers every request of uin with RES=3 for d.
-func (s *Server) Throttle(uin uint64, d time.Duration) {
-	s.with(func(p *C.httpqq_server) { C.httpqq_server_throttle(p, C.uint64_t(uin), millis(d)) })
-}
-
-// SetLatency delays every reply by d (0: none).
-func (s *Server) SetLatency(d time.Duration) {
-	s.with(func(p *C.httpqq_server) { C.httpqq_server_set_latency_ms(p, millis(d)) })
-}
-
-// Pause accepts connections but answers nothing until Resume.
-func (s *Server) Pause() { s.with(func(p *C.httpqq_server) { C.httpqq_server_pause(p) }) }
-
-// Resume answers again.
-func (s *Server) Resume() { s.with(func(p *C.httpqq_server) { C.httpqq_server_resume(p) }) }
-
-// StopListening closes the listening socket (connections are refused),
-// keeping accounts and state, until Restart listens again on the same
-// address.
-func (s *Server) StopListening() { s.with(func(p *C.httpqq_server) { C.httpqq_server_stop_listening(p) }) }
-
-// Restart listens again after StopListening.
-func (s *Server) Restart() error {
-	return s.h.use(func(p unsafe.Pointer) error {
-		return call(func(e *C.httpqq_error) C.int32_t { return C.httpqq_server_restart((*C.httpqq_server)(p), e) })
-	})
-}
-
-// ChangePassword changes uin's password (its session ends); whether the
-// account exists.
-func (s *Server) ChangePassword(uin uint64, password string) (bool, error) {
-	cPassword, err := cString(password, "password")
-	if err != nil {
-		return false, err
-	}
-	defer C.free(unsafe.Pointer(cPassword))
-	var changed bool
-	s.with(func(p *C.httpqq_server) { changed = bool(C.httpqq_server_change_password(p, C.uint64_t(uin), cPassword)) })
-	return changed, nil
-}
-
-// DropSessions, while on, ends every session right after its login (a NAT
-// that changes the client's address).
-func (s *Server) DropSessions(on bool) {
-	s.with(func(p *C.httpqq_server) { C.httpqq_server_drop_sessions(p, C.bool(on)) })
-}
-
-// PasswordChecks counts the passwords checked since the start.
-func (s *Server) PasswordChecks() (n uint64) {
-	s.with(func(p *C.httpqq_server) { n = uint64(C.httpqq_server_password_checks(p)) })
-	return n
-}
-
-// ConnectionsAccepted counts the connections accepted since the start.
-func (s *Server) ConnectionsAccepted() (n uint64) {
-	s.with(func(p *C.httpqq_server) { n = uint64(C.httpqq_server_connections_accepted(p)) })
-	return n
-}
-
-// AnyResult, as RequestCount's result, counts every reply.
-const AnyResult = -1
-
-// RequestCount counts the requests of uin the server answered: of command
-// only (its wire name, e.g. "CLTMSG"), unless it is ""; with result only
-// (-2: the NULL), unless it is AnyResult.
-func (s *Server) RequestCount(uin uint64, command string, result int64) (n uint64) {
-	var cCommand *C.char
-	if command != "" {
-		var err error
-		if cCommand, err = cString(command, "command"); err != nil {
-			return 0
-		}
-		defer C.free(unsafe.Pointer(cCommand))
-	}
-	s.with(func(p *C.httpqq_server) {
-		n = uint64(C.httpqq_server_request_count(p, C.uint64_t(uin), cCommand, C.int64_t(result)))
-	})
-	return n
-}
-
 func millis(d time.Duration) C.uint64_t {
 	if d < 0 {
 		return 0
@@ -349,7 +175,7 @@ func millis(d time.Duration) C.uint64_t {
 }
 
 // Client is a client of one server.
-type Client struct{ h handle }
+type Client struct{ h handle.Handle }
 
 // A ClientOption is one setting of a client (WithTLS, WithCAFile, …).
 type ClientOption struct {
@@ -428,19 +254,19 @@ func NewClient(endpoint string, timeout time.Duration, options ...ClientOption) 
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{h: handle{ptr: unsafe.Pointer(out)}}
+	c := &Client{h: handle.New(unsafe.Pointer(out))}
 	runtime.SetFinalizer(c, (*Client).Close)
 	return c, nil
 }
 
 // Close frees it.
 func (c *Client) Close() {
-	c.h.close(func(p unsafe.Pointer) { C.httpqq_client_free((*C.httpqq_client)(p)) })
+	c.h.Close(func(p unsafe.Pointer) { C.httpqq_client_free((*C.httpqq_client)(p)) })
 }
 
 // Session is a logged-in account.
 type Session struct {
-	h   handle
+	h   handle.Handle
 	Uin uint64
 }
 
@@ -453,7 +279,7 @@ func (c *Client) Login(uin uint64, password string) (*Session, error) {
 	}
 	defer C.free(unsafe.Pointer(cPassword))
 	var out *C.httpqq_session
-	err = c.h.use(func(p unsafe.Pointer) error {
+	err = c.h.Use(func(p unsafe.Pointer) error {
 		return call(func(e *C.httpqq_error) C.int32_t {
 			return C.httpqq_client_login((*C.httpqq_client)(p), C.uint64_t(uin), cPassword, &out, e)
 		})
@@ -461,7 +287,7 @@ func (c *Client) Login(uin uint64, password string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{h: handle{ptr: unsafe.Pointer(out)}, Uin: uin}
+	s := &Session{h: handle.New(unsafe.Pointer(out)), Uin: uin}
 	runtime.SetFinalizer(s, (*Session).Close)
 	return s, nil
 }
@@ -473,7 +299,7 @@ func (s *Session) Send(to uint64, text string) error {
 		return err
 	}
 	defer C.free(unsafe.Pointer(cText))
-	return s.h.use(func(p unsafe.Pointer) error {
+	return s.h.Use(func(p unsafe.Pointer) error {
 		return call(func(e *C.httpqq_error) C.int32_t {
 			return C.httpqq_session_send_message((*C.httpqq_session)(p), C.uint64_t(to), cText, e)
 		})
@@ -483,7 +309,7 @@ func (s *Session) Send(to uint64, text string) error {
 // Messages fetches the pending messages, oldest first.
 func (s *Session) Messages() ([]Message, error) {
 	var messages []Message
-	err := s.h.use(func(p unsafe.Pointer) error {
+	err := s.h.Use(func(p unsafe.Pointer) error {
 		var list *C.httpqq_message_list
 		err := call(func(e *C.httpqq_error) C.int32_t {
 			return C.httpqq_session_fetch_messages((*C.httpqq_session)(p), &list, e)
@@ -502,14 +328,14 @@ func (s *Session) Messages() ([]Message, error) {
 
 // Logout logs out (Close still frees the handle).
 func (s *Session) Logout() error {
-	return s.h.use(func(p unsafe.Pointer) error {
+	return s.h.Use(func(p unsafe.Pointer) error {
 		return call(func(e *C.httpqq_error) C.int32_t { return C.httpqq_session_logout((*C.httpqq_session)(p), e) })
 	})
 }
 
 // Close frees it.
 func (s *Session) Close() {
-	s.h.close(func(p unsafe.Pointer) { C.httpqq_session_free((*C.httpqq_session)(p)) })
+	s.h.Close(func(p unsafe.Pointer) { C.httpqq_session_free((*C.httpqq_session)(p)) })
 }
 
 // EventKind is what an agent's event reports.
@@ -667,7 +493,7 @@ type Agent struct{ *agentState }
 // agentState is what the pump shares with the Agent: the Agent itself can
 // be collected (its finalizer closes the state, which ends the pump).
 type agentState struct {
-	h handle
+	h handle.Handle
 	// The pipe the library announces events and send results on.
 	readEnd, writeEnd *os.File
 	ready             chan struct{}
@@ -693,7 +519,7 @@ func (c *Client) Agent(uin uint64, password string, options ...AgentOption) (*Ag
 	settings := C.httpqq_agent_options_new()
 	defer C.httpqq_agent_options_free(settings)
 	var out *C.httpqq_agent
-	err = c.h.use(func(p unsafe.Pointer) error {
+	err = c.h.Use(func(p unsafe.Pointer) error {
 		return call(func(e *C.httpqq_error) C.int32_t {
 			for _, option := range options {
 				if status := option.set(settings, e); status != 0 {
@@ -712,7 +538,7 @@ func (c *Client) Agent(uin uint64, password string, options ...AgentOption) (*Ag
 		return nil, err
 	}
 	a := &Agent{&agentState{
-		h:         handle{ptr: unsafe.Pointer(out)},
+		h:         handle.New(unsafe.Pointer(out)),
 		readEnd:   readEnd,
 		writeEnd:  writeEnd,
 		ready:     make(chan struct{}, 1),
@@ -744,7 +570,7 @@ func (a *agentState) pump() {
 }
 
 func (a *agentState) takeResults() {
-	_ = a.h.use(func(p unsafe.Pointer) error {
+	_ = a.h.Use(func(p unsafe.Pointer) error {
 		for {
 			var sent *C.httpqq_sent
 			if call(func(e *C.httpqq_error) C.int32_t {
@@ -807,7 +633,7 @@ func (a *Agent) Next(ctx context.Context) (Event, error) {
 
 // take takes the next event without waiting.
 func (a *Agent) take() (event Event, got bool, err error) {
-	err = a.h.use(func(p unsafe.Pointer) error {
+	err = a.h.Use(func(p unsafe.Pointer) error {
 		var out *C.httpqq_event
 		err := call(func(e *C.httpqq_error) C.int32_t {
 			return C.httpqq_agent_next_event((*C.httpqq_agent)(p), 0, &out, e)
@@ -848,7 +674,7 @@ func (a *Agent) take() (event Event, got bool, err error) {
 // Ack says the message taken last was handled (with an inbox it is
 // forgotten; the next Next does this too).
 func (a *Agent) Ack() {
-	_ = a.h.use(func(p unsafe.Pointer) error {
+	_ = a.h.Use(func(p unsafe.Pointer) error {
 		C.httpqq_agent_ack((*C.httpqq_agent)(p))
 		return nil
 	})
@@ -866,7 +692,7 @@ func (a *Agent) Send(ctx context.Context, to uint64, text string) error {
 	}
 	defer C.free(unsafe.Pointer(cText))
 	var id uint64
-	err = a.h.use(func(p unsafe.Pointer) error {
+	err = a.h.Use(func(p unsafe.Pointer) error {
 		return call(func(e *C.httpqq_error) C.int32_t {
 			var out C.uint64_t
 			status := C.httpqq_agent_start_send((*C.httpqq_agent)(p), C.uint64_t(to), cText, &out, e)
@@ -902,7 +728,7 @@ func (a *Agent) Send(ctx context.Context, to uint64, text string) error {
 
 // Stop stops it; returns at once (its events end with EventStopped).
 func (a *Agent) Stop() {
-	_ = a.h.use(func(p unsafe.Pointer) error {
+	_ = a.h.Use(func(p unsafe.Pointer) error {
 		C.httpqq_agent_stop((*C.httpqq_agent)(p))
 		return nil
 	})
@@ -912,7 +738,7 @@ func (a *Agent) Stop() {
 func (a *Agent) Close() { a.agentState.close() }
 
 func (a *agentState) close() {
-	a.h.close(func(p unsafe.Pointer) { C.httpqq_agent_free((*C.httpqq_agent)(p)) })
+	a.h.Close(func(p unsafe.Pointer) { C.httpqq_agent_free((*C.httpqq_agent)(p)) })
 	// The library writes no more: the pipe can go, and the pump with it
 	// (outside the handle's lock, which the pump may be waiting for).
 	a.closing.Do(func() {
@@ -924,4 +750,3 @@ func (a *agentState) close() {
 
 // Version is libhttpqq's version.
 func Version() string { return C.GoString(C.httpqq_version()) }
-

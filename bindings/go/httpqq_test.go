@@ -1,12 +1,14 @@
-package httpqq
+package httpqq_test
 
 import (
 	"context"
 	"errors"
+	httpqq "github.com/httpqq/httpqq-go"
+	"github.com/httpqq/httpqq-go/httpqqtest"
 	"os"
 	"path/filepath"
-	"strings"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,13 +17,13 @@ import (
 // The bindings' common scenario, against the in-process reference server.
 const text = "你好 & 1+1=2 %26\nsecond line"
 
-func setUp(t *testing.T) (*Server, *Client) {
+func setUp(t *testing.T) (*httpqqtest.Server, *httpqq.Client) {
 	t.Helper()
-	server, err := StartServer()
+	server, err := httpqqtest.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := NewClient(server.Endpoint(), 5*time.Second)
+	client, err := httpqq.NewClient(server.Endpoint(), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +31,7 @@ func setUp(t *testing.T) (*Server, *Client) {
 	return server, client
 }
 
-func texts(t *testing.T, s *Session) []string {
+func texts(t *testing.T, s *httpqq.Session) []string {
 	t.Helper()
 	messages, err := s.Messages()
 	if err != nil {
@@ -37,7 +39,7 @@ func texts(t *testing.T, s *Session) []string {
 	}
 	var out []string
 	for _, m := range messages {
-		if m.Kind == KindText {
+		if m.Kind == httpqq.KindText {
 			out = append(out, m.Text)
 		}
 	}
@@ -72,7 +74,7 @@ func TestAChatIsByteExactBothWays(t *testing.T) {
 	if err := alice.Logout(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := alice.Messages(); !errors.Is(err, ErrNotLoggedIn) {
+	if _, err := alice.Messages(); !errors.Is(err, httpqq.ErrNotLoggedIn) {
 		t.Fatalf("after logout: %v", err)
 	}
 }
@@ -80,14 +82,14 @@ func TestAChatIsByteExactBothWays(t *testing.T) {
 func TestAWrongPasswordFailsWithTheServersReason(t *testing.T) {
 	_, client := setUp(t)
 	_, err := client.Login(10001, "wrong")
-	var failure *Error
-	if !errors.As(err, &failure) || !errors.Is(err, ErrLoginFailed) {
+	var failure *httpqq.Error
+	if !errors.As(err, &failure) || !errors.Is(err, httpqq.ErrLoginFailed) {
 		t.Fatalf("got %v", err)
 	}
-	if failure.Reason != "密码错误" || failure.Outcome != Refused || failure.Status.String() != "login failed" {
+	if failure.Reason != "密码错误" || failure.Outcome != httpqq.Refused || failure.Status.String() != "login failed" {
 		t.Fatalf("got %+v", failure)
 	}
-	if _, err := client.Login(99999, "x"); !errors.Is(err, ErrInvalidUin) {
+	if _, err := client.Login(99999, "x"); !errors.Is(err, httpqq.ErrInvalidUin) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -111,12 +113,12 @@ func TestErrorsDoNotDependOnTheThread(t *testing.T) {
 				var want error
 				if g%2 == 0 {
 					_, err = client.Login(99999, "x")
-					want = ErrInvalidUin
+					want = httpqq.ErrInvalidUin
 				} else {
-					// Refused before any request: the error is made
+					// httpqq.Refused before any request: the error is made
 					// on this goroutine's thread, between the others'.
 					err = alice.Send(10002, "a\x00b")
-					want = ErrInvalidArgument
+					want = httpqq.ErrInvalidArgument
 				}
 				if !errors.Is(err, want) {
 					mismatches <- err.Error()
@@ -137,18 +139,18 @@ func TestMisuseIsAnErrorNotACrash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := alice.Send(10002, "a\x00b"); !errors.Is(err, ErrInvalidArgument) {
+	if err := alice.Send(10002, "a\x00b"); !errors.Is(err, httpqq.ErrInvalidArgument) {
 		t.Fatalf("a NUL: %v", err)
 	}
-	if err := alice.Send(10002, "x\xff\xfe"); !errors.Is(err, ErrInvalidArgument) {
+	if err := alice.Send(10002, "x\xff\xfe"); !errors.Is(err, httpqq.ErrInvalidArgument) {
 		t.Fatalf("not UTF-8: %v", err)
 	}
 	alice.Close()
 	alice.Close()
-	if err := alice.Send(10002, "hi"); err != ErrClosed {
+	if err := alice.Send(10002, "hi"); err != httpqq.ErrClosed {
 		t.Fatalf("closed: %v", err)
 	}
-	if _, err := NewClient("no such:host:99", time.Second); !errors.Is(err, &Error{Status: StatusInvalidConfig}) {
+	if _, err := httpqq.NewClient("no such:host:99", time.Second); !errors.Is(err, &httpqq.Error{Status: httpqq.StatusInvalidConfig}) {
 		t.Fatalf("config: %v", err)
 	}
 	server.Close()
@@ -159,7 +161,7 @@ func TestMisuseIsAnErrorNotACrash(t *testing.T) {
 
 func TestAnAgentsEventsWithContextCancellation(t *testing.T) {
 	_, client := setUp(t)
-	agent, err := client.Agent(10002, "demo", WithPollInterval(100*time.Millisecond))
+	agent, err := client.Agent(10002, "demo", httpqq.WithPollInterval(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,33 +173,33 @@ func TestAnAgentsEventsWithContextCancellation(t *testing.T) {
 	defer alice.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var kinds []EventKind
+	var kinds []httpqq.EventKind
 	for {
 		event, err := agent.Next(ctx)
-		if errors.Is(err, ErrFinished) {
+		if errors.Is(err, httpqq.ErrFinished) {
 			break
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		kinds = append(kinds, event.Kind)
-		if event.Kind == EventOnline {
+		if event.Kind == httpqq.EventOnline {
 			if err := alice.Send(10002, text); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if event.Kind == EventMessage && event.Message.Text == text {
+		if event.Kind == httpqq.EventMessage && event.Message.Text == text {
 			if err := agent.Send(ctx, 10001, "thanks"); err != nil {
 				t.Fatal(err)
 			}
 			agent.Stop()
 		}
 	}
-	if kinds[0] != EventOnline || kinds[len(kinds)-1] != EventStopped {
+	if kinds[0] != httpqq.EventOnline || kinds[len(kinds)-1] != httpqq.EventStopped {
 		t.Fatalf("events %v", kinds)
 	}
 	// A blocking loop ends with its context.
-	idle, err := client.Agent(10003, "demo", WithPollInterval(time.Second))
+	idle, err := client.Agent(10003, "demo", httpqq.WithPollInterval(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,10 +221,10 @@ func TestAnAgentsEventsWithContextCancellation(t *testing.T) {
 }
 
 func TestEventKindsPrintTheirNames(t *testing.T) {
-	if got := EventSessionRenewed.String(); got != "session renewed" {
+	if got := httpqq.EventSessionRenewed.String(); got != "session renewed" {
 		t.Fatalf("got %q", got)
 	}
-	if got := StatusNotOnline.String(); got != "not online" {
+	if got := httpqq.StatusNotOnline.String(); got != "not online" {
 		t.Fatalf("got %q", got)
 	}
 }
@@ -236,7 +238,7 @@ func TestIdleAgentsHoldNoThreads(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for n := 0; n < 16; n++ {
-		agent, err := client.Agent(10001+uint64(n%5), "demo", WithPollInterval(time.Second))
+		agent, err := client.Agent(10001+uint64(n%5), "demo", httpqq.WithPollInterval(time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +262,7 @@ func TestIdleAgentsHoldNoThreads(t *testing.T) {
 	}
 }
 
-func delivered(t *testing.T, client *Client, want string) bool {
+func delivered(t *testing.T, client *httpqq.Client, want string) bool {
 	t.Helper()
 	// Alice logs in for each look: a restart ends plain sessions.
 	alice, err := client.Login(10001, "demo")
@@ -280,17 +282,17 @@ func delivered(t *testing.T, client *Client, want string) bool {
 func TestTheControlsAndEveryOption(t *testing.T) {
 	server, client := setUp(t)
 	bob, err := client.Agent(10002, "demo",
-		WithPollInterval(100*time.Millisecond),
-		WithBackoffInitial(100*time.Millisecond),
-		WithBackoffMax(500*time.Millisecond),
-		WithBackoffFactor(2),
-		WithBackoffJitter(0.1),
-		WithThrottlePenalty(300*time.Millisecond),
-		WithThrottleRetries(3),
-		WithSendPace(50, 10*time.Second),
-		WithRelogin(true),
-		WithStopTimeout(200*time.Millisecond),
-		WithInbox(filepath.Join(t.TempDir(), "bob.inbox")),
+		httpqq.WithPollInterval(100*time.Millisecond),
+		httpqq.WithBackoffInitial(100*time.Millisecond),
+		httpqq.WithBackoffMax(500*time.Millisecond),
+		httpqq.WithBackoffFactor(2),
+		httpqq.WithBackoffJitter(0.1),
+		httpqq.WithThrottlePenalty(300*time.Millisecond),
+		httpqq.WithThrottleRetries(3),
+		httpqq.WithSendPace(50, 10*time.Second),
+		httpqq.WithRelogin(true),
+		httpqq.WithStopTimeout(200*time.Millisecond),
+		httpqq.WithInbox(filepath.Join(t.TempDir(), "bob.inbox")),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -342,7 +344,7 @@ func TestTheControlsAndEveryOption(t *testing.T) {
 		t.Fatalf("change password: %v %v", changed, err)
 	}
 	// Retries off: a throttled send fails at once, with what happened.
-	fast, err := client.Agent(10004, "demo", WithThrottleRetries(0), WithoutSendPace(), WithLogoutOnStop(false))
+	fast, err := client.Agent(10004, "demo", httpqq.WithThrottleRetries(0), httpqq.WithoutSendPace(), httpqq.WithLogoutOnStop(false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,20 +353,20 @@ func TestTheControlsAndEveryOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	server.Throttle(10004, time.Second)
-	var failure *Error
-	if err := fast.Send(ctx, 10001, "too soon"); !errors.As(err, &failure) || failure.Status != StatusThrottled || failure.Outcome != Refused {
+	var failure *httpqq.Error
+	if err := fast.Send(ctx, 10001, "too soon"); !errors.As(err, &failure) || failure.Status != httpqq.StatusThrottled || failure.Outcome != httpqq.Refused {
 		t.Fatalf("got %v", err)
 	}
 	fast.Close()
-	if n := server.RequestCount(10004, "Logout", AnyResult); n != 0 {
+	if n := server.RequestCount(10004, "Logout", httpqqtest.AnyResult); n != 0 {
 		t.Fatalf("an agent told not to log out on stop sent %d Logouts", n)
 	}
 	// Settings that make no sense are refused at the start.
-	if _, err := client.Agent(10003, "demo", WithBackoffFactor(0.5)); !errors.Is(err, ErrInvalidConfig) {
+	if _, err := client.Agent(10003, "demo", httpqq.WithBackoffFactor(0.5)); !errors.Is(err, httpqq.ErrInvalidConfig) {
 		t.Fatalf("got %v", err)
 	}
 	// A send that finds no login in time: refused as not online.
-	nowhere, err := NewClient("127.0.0.1:9", 300*time.Millisecond)
+	nowhere, err := httpqq.NewClient("127.0.0.1:9", 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +376,7 @@ func TestTheControlsAndEveryOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lost.Close()
-	if err := lost.Send(ctx, 10001, "nobody home"); !errors.Is(err, ErrNotOnline) {
+	if err := lost.Send(ctx, 10001, "nobody home"); !errors.Is(err, httpqq.ErrNotOnline) {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -396,18 +398,18 @@ func TestAnInboxLosesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "carol.inbox")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	nextText := func(agent *Agent) string {
+	nextText := func(agent *httpqq.Agent) string {
 		for {
 			event, err := agent.Next(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if event.Kind == EventMessage && event.Message.Kind == KindText {
+			if event.Kind == httpqq.EventMessage && event.Message.Kind == httpqq.KindText {
 				return event.Message.Text
 			}
 		}
 	}
-	first, err := client.Agent(10003, "demo", WithInbox(path))
+	first, err := client.Agent(10003, "demo", httpqq.WithInbox(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,7 +417,7 @@ func TestAnInboxLosesNothing(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 	first.Close() // "one" in hand, "two" not taken
-	second, err := client.Agent(10003, "demo", WithInbox(path))
+	second, err := client.Agent(10003, "demo", httpqq.WithInbox(path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +434,7 @@ func TestAnInboxLosesNothing(t *testing.T) {
 // TLS: the test server's own certificate trusted; untrusted, a TLS error
 // with nothing sent; settings that cannot work refused.
 func TestTLS(t *testing.T) {
-	server, err := StartTLSServer()
+	server, err := httpqqtest.StartTLS()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +442,7 @@ func TestTLS(t *testing.T) {
 	if !strings.HasPrefix(server.TLSEndpoint(), "https://127.0.0.1:") || !strings.Contains(server.CAPEM(), "BEGIN CERTIFICATE") {
 		t.Fatalf("endpoint %q, pem %q", server.TLSEndpoint(), server.CAPEM())
 	}
-	client, err := NewClient(server.TLSEndpoint(), 5*time.Second, WithCAPEM(server.CAPEM()), WithKeepAlive(true))
+	client, err := httpqq.NewClient(server.TLSEndpoint(), 5*time.Second, httpqq.WithCAPEM(server.CAPEM()), httpqq.WithKeepAlive(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,23 +464,23 @@ func TestTLS(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0].Text != "over TLS" {
 		t.Fatalf("got %v %v", got, err)
 	}
-	untrusted, err := NewClient(server.TLSEndpoint(), 5*time.Second)
+	untrusted, err := httpqq.NewClient(server.TLSEndpoint(), 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer untrusted.Close()
-	var failure *Error
-	if _, err := untrusted.Login(10001, "demo"); !errors.As(err, &failure) || failure.Status != StatusTransport ||
-		failure.Outcome != Refused || !strings.Contains(failure.Message, "unknown issuer") {
+	var failure *httpqq.Error
+	if _, err := untrusted.Login(10001, "demo"); !errors.As(err, &failure) || failure.Status != httpqq.StatusTransport ||
+		failure.Outcome != httpqq.Refused || !strings.Contains(failure.Message, "unknown issuer") {
 		t.Fatalf("got %v", err)
 	}
-	if _, err := NewClient(server.Endpoint(), time.Second, WithCAPEM(server.CAPEM())); !errors.Is(err, ErrInvalidConfig) {
+	if _, err := httpqq.NewClient(server.Endpoint(), time.Second, httpqq.WithCAPEM(server.CAPEM())); !errors.Is(err, httpqq.ErrInvalidConfig) {
 		t.Fatalf("a CA without TLS: got %v", err)
 	}
-	if _, err := NewClient(server.Endpoint(), time.Second, WithTLS(true), WithCAFile("/nonexistent/ca.pem")); !errors.Is(err, ErrInvalidConfig) {
+	if _, err := httpqq.NewClient(server.Endpoint(), time.Second, httpqq.WithTLS(true), httpqq.WithCAFile("/nonexistent/ca.pem")); !errors.Is(err, httpqq.ErrInvalidConfig) {
 		t.Fatalf("a missing CA file: got %v", err)
 	}
-	plain, err := StartServer()
+	plain, err := httpqqtest.Start()
 	if err != nil {
 		t.Fatal(err)
 	}

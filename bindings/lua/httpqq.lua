@@ -6,7 +6,10 @@
 -- Where the library is: HTTPQQ_LIB (a path), else the system's loader
 -- ("httpqq"). Where the declarations are: HTTPQQ_CDEF, else
 -- ../include/httpqq_cdef.h beside HTTPQQ_LIB, else /usr/local/include and
--- /usr/include.
+-- /usr/include. The test Server's library, libhttpqq_testing, is loaded
+-- when the first one starts: HTTPQQ_TESTING_LIB, else beside HTTPQQ_LIB,
+-- else the system's loader; its declarations (httpqq_testing_cdef.h) are
+-- looked for as libhttpqq's are.
 --
 --   local httpqq = require("httpqq")
 --   local client = httpqq.client("127.0.0.1:8000")
@@ -26,19 +29,37 @@ local function read(path)
 end
 
 local lib_path = os.getenv("HTTPQQ_LIB")
-local cdef
-for _, candidate in ipairs({
-  os.getenv("HTTPQQ_CDEF") or false,
-  lib_path and (lib_path:match("^(.*)/[^/]*$") or ".") .. "/../include/httpqq_cdef.h" or false,
-  "/usr/local/include/httpqq_cdef.h",
-  "/usr/include/httpqq_cdef.h",
-}) do
-  cdef = candidate and read(candidate)
-  if cdef then break end
+local lib_dir = lib_path and (lib_path:match("^(.*)/[^/]*$") or ".")
+
+-- The flat declarations `file`: `override`, else beside the library, else
+-- the system's include folders.
+local function declarations(file, override)
+  for _, candidate in ipairs({
+    override or false,
+    lib_dir and lib_dir .. "/../include/" .. file or false,
+    "/usr/local/include/" .. file,
+    "/usr/include/" .. file,
+  }) do
+    local text = candidate and read(candidate)
+    if text then return text end
+  end
+  error("httpqq: cannot find " .. file .. " (set HTTPQQ_CDEF)")
 end
-assert(cdef, "httpqq: cannot find httpqq_cdef.h (set HTTPQQ_CDEF)")
-ffi.cdef(cdef)
+
+ffi.cdef(declarations("httpqq_cdef.h", os.getenv("HTTPQQ_CDEF")))
 local C = ffi.load(lib_path or "httpqq")
+
+-- libhttpqq_testing, for the test Server: loaded once, when needed.
+local testing
+local function T()
+  if not testing then
+    ffi.cdef(declarations("httpqq_testing_cdef.h", os.getenv("HTTPQQ_TESTING_CDEF")))
+    local name = ffi.os == "Windows" and "httpqq_testing.dll"
+      or ffi.os == "OSX" and "libhttpqq_testing.dylib" or "libhttpqq_testing.so"
+    testing = ffi.load(os.getenv("HTTPQQ_TESTING_LIB") or (lib_dir and lib_dir .. "/" .. name) or "httpqq_testing")
+  end
+  return testing
+end
 
 -- The few libc functions an agent's pipe needs (the agent announces on it
 -- that events are waiting; see Agent:fd()).
@@ -147,10 +168,11 @@ M.Server = Server
 -- options.tls: a second listener that speaks TLS, with a certificate made
 -- at start (Server:tls_endpoint(), Server:ca_pem()).
 function M.start_server(listen, accounts, options)
+  local testing_lib = T()
   local out = ffi.new("httpqq_server *[1]")
-  local start = (options or {}).tls and C.httpqq_server_start_tls or C.httpqq_server_start
+  local start = (options or {}).tls and testing_lib.httpqq_server_start_tls or testing_lib.httpqq_server_start
   check(start(listen, accounts, out, err))
-  return handle(Server, out[0], C.httpqq_server_free)
+  return handle(Server, out[0], testing_lib.httpqq_server_free)
 end
 
 local function optional_string(pointer)
@@ -158,11 +180,11 @@ local function optional_string(pointer)
   return ffi.string(pointer)
 end
 
-function Server:endpoint() return ffi.string(C.httpqq_server_endpoint(pointer_of(self, "server"))) end
+function Server:endpoint() return ffi.string(T().httpqq_server_endpoint(pointer_of(self, "server"))) end
 -- "https://127.0.0.1:port" of the TLS listener, or nil.
-function Server:tls_endpoint() return optional_string(C.httpqq_server_tls_endpoint(pointer_of(self, "server"))) end
+function Server:tls_endpoint() return optional_string(T().httpqq_server_tls_endpoint(pointer_of(self, "server"))) end
 -- The TLS listener's certificate (PEM), for a client's ca_pem, or nil.
-function Server:ca_pem() return optional_string(C.httpqq_server_tls_ca_pem(pointer_of(self, "server"))) end
+function Server:ca_pem() return optional_string(T().httpqq_server_tls_ca_pem(pointer_of(self, "server"))) end
 -- A client of it; with options.tls, of its TLS listener, trusting it.
 function Server:client(options)
   local settings = {}
@@ -179,32 +201,32 @@ function Server:close() close(self) end
 -- milliseconds).
 
 -- Ends uin's session as its idle timeout would; whether it had one.
-function Server:expire_session(who) return C.httpqq_server_expire_session(pointer_of(self, "server"), uin(who)) end
+function Server:expire_session(who) return T().httpqq_server_expire_session(pointer_of(self, "server"), uin(who)) end
 -- Answers every request of uin with RES=3 for duration_ms.
-function Server:throttle(who, duration_ms) C.httpqq_server_throttle(pointer_of(self, "server"), uin(who), duration_ms) end
+function Server:throttle(who, duration_ms) T().httpqq_server_throttle(pointer_of(self, "server"), uin(who), duration_ms) end
 -- Delays every reply by latency_ms (0: none).
-function Server:set_latency(latency_ms) C.httpqq_server_set_latency_ms(pointer_of(self, "server"), latency_ms) end
+function Server:set_latency(latency_ms) T().httpqq_server_set_latency_ms(pointer_of(self, "server"), latency_ms) end
 -- Accepts connections but answers nothing until resume().
-function Server:pause() C.httpqq_server_pause(pointer_of(self, "server")) end
-function Server:resume() C.httpqq_server_resume(pointer_of(self, "server")) end
+function Server:pause() T().httpqq_server_pause(pointer_of(self, "server")) end
+function Server:resume() T().httpqq_server_resume(pointer_of(self, "server")) end
 -- Closes the listening socket (connections are refused), keeping the
 -- accounts and their state, until restart() listens again.
-function Server:stop_listening() C.httpqq_server_stop_listening(pointer_of(self, "server")) end
-function Server:restart() check(C.httpqq_server_restart(pointer_of(self, "server"), err)) end
+function Server:stop_listening() T().httpqq_server_stop_listening(pointer_of(self, "server")) end
+function Server:restart() check(T().httpqq_server_restart(pointer_of(self, "server"), err)) end
 -- Changes uin's password (its session ends); whether the account exists.
 function Server:change_password(who, password)
-  return C.httpqq_server_change_password(pointer_of(self, "server"), uin(who), text(password, "password"))
+  return T().httpqq_server_change_password(pointer_of(self, "server"), uin(who), text(password, "password"))
 end
 -- While on, ends every session right after its login (a NAT that changes
 -- the client's address).
-function Server:drop_sessions(on) C.httpqq_server_drop_sessions(pointer_of(self, "server"), on and true or false) end
-function Server:password_checks() return number(C.httpqq_server_password_checks(pointer_of(self, "server"))) end
-function Server:connections_accepted() return number(C.httpqq_server_connections_accepted(pointer_of(self, "server"))) end
+function Server:drop_sessions(on) T().httpqq_server_drop_sessions(pointer_of(self, "server"), on and true or false) end
+function Server:password_checks() return number(T().httpqq_server_password_checks(pointer_of(self, "server"))) end
+function Server:connections_accepted() return number(T().httpqq_server_connections_accepted(pointer_of(self, "server"))) end
 -- Requests of uin answered: of command only (its wire name, e.g.
 -- "CLTMSG") and with result only ("null" for the NULL), when given.
 function Server:request_count(who, command, result)
   local res = result == nil and -1 or result == "null" and -2 or result
-  return number(C.httpqq_server_request_count(pointer_of(self, "server"), uin(who), command, res))
+  return number(T().httpqq_server_request_count(pointer_of(self, "server"), uin(who), command, res))
 end
 
 -- A client of one server.

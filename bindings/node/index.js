@@ -5,55 +5,108 @@
 // Error subclasses, and blocking calls into Promises (run on koffi's worker
 // threads: the event loop never waits for the network).
 //
-// Where the library is: HTTPQQ_LIB (a path to libhttpqq.so), else the
-// system's loader. Where the declarations are: HTTPQQ_CDEF, else
-// ../include/httpqq_cdef.h beside the library, else /usr/local/include and
-// /usr/include.
+// Where the libraries are: HTTPQQ_LIB (a path to libhttpqq), else the
+// platform package npm installed beside this one (`@httpqq/<os>-<cpu>`,
+// its lib/ folder), else the system's loader (an install, the .deb).
+// libhttpqq_testing (the test Server, loaded only when one starts):
+// HTTPQQ_TESTING_LIB, else beside libhttpqq. The declarations: this
+// package's include/ (copied there when it is packed), HTTPQQ_CDEF,
+// ../include beside the library, /usr/local/include, /usr/include.
 
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const koffi = require('koffi');
 
-function locate() {
-  const libPath = process.env.HTTPQQ_LIB || 'libhttpqq.so';
-  const candidates = [
-    process.env.HTTPQQ_CDEF,
-    process.env.HTTPQQ_LIB && path.join(path.dirname(process.env.HTTPQQ_LIB), '..', 'include', 'httpqq_cdef.h'),
-    '/usr/local/include/httpqq_cdef.h',
-    '/usr/include/httpqq_cdef.h',
-  ].filter(Boolean);
-  const cdef = candidates.find((candidate) => fs.existsSync(candidate));
-  if (!cdef) {
-    throw new Error(`httpqq: cannot find httpqq_cdef.h (set HTTPQQ_CDEF); looked in ${candidates.join(', ')}`);
+const version = require('./package.json').version;
+const abi = version.startsWith('0.') ? version.split('.').slice(0, 2).join('.') : version.split('.')[0];
+/** The file names of the two libraries on this platform. */
+const fileNames = {
+  linux: (name) => `lib${name}.so.${abi}`,
+  darwin: (name) => `lib${name}.${abi}.dylib`,
+  win32: (name) => `${name}.dll`,
+}[process.platform] || ((name) => `lib${name}.so.${abi}`);
+
+/** The lib/ folder of the platform package, if npm installed one. */
+function platformPackage() {
+  const name = `@httpqq/${process.platform}-${process.arch}`;
+  try {
+    return path.join(path.dirname(require.resolve(`${name}/package.json`)), 'lib');
+  } catch {
+    return null;
   }
-  return { libPath, declarations: fs.readFileSync(cdef, 'utf8') };
 }
 
-const { libPath, declarations } = locate();
-const lib = koffi.load(libPath);
-
-/** Every HTTPQQ_ constant of the header, by name. */
-const constants = {};
-for (const [, name, value] of declarations.matchAll(/^\s*(HTTPQQ_\w+) = (-?\d+),/gm)) {
-  constants[name] = Number(value);
+function libraryPath(name, override) {
+  if (override) return override;
+  if (process.env.HTTPQQ_LIB) return path.join(path.dirname(process.env.HTTPQQ_LIB), fileNames(name));
+  const packaged = platformPackage();
+  if (packaged) return path.join(packaged, fileNames(name));
+  return fileNames(name);
 }
 
-// Types: opaque handles, the enums (int32_t), the callbacks; then every
-// function. Out-parameters are the ones named *_out (and a length).
-for (const [, name] of declarations.matchAll(/typedef struct (\w+) \1;/g)) koffi.opaque(name);
-for (const [, name] of declarations.matchAll(/^\} (\w+);/gm)) koffi.alias(name, 'int32_t');
-for (const [, result, name, params] of declarations.matchAll(/typedef (\w+) \(\*(\w+)\)\(([^)]*)\);/g)) {
-  koffi.pointer(name, koffi.proto(`${result} ${name}_proto(${params.replace(/\s+/g, ' ')})`));
+function declarationsOf(file, override, libPath) {
+  const candidates = [
+    override,
+    path.join(__dirname, 'include', file),
+    path.isAbsolute(libPath) && path.join(path.dirname(libPath), '..', 'include', file),
+    path.join('/usr/local/include', file),
+    path.join('/usr/include', file),
+  ].filter(Boolean);
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found) {
+    throw new Error(`httpqq: cannot find ${file} (set HTTPQQ_CDEF); looked in ${candidates.join(', ')}`);
+  }
+  return fs.readFileSync(found, 'utf8');
+}
+
+/** Declares the types and functions of flat C declarations from `library`
+ * into `into`; returns the HTTPQQ_ constants they define. */
+function declare(library, declarations, into) {
+  const constants = {};
+  for (const [, name, value] of declarations.matchAll(/^\s*(HTTPQQ_\w+) = (-?\d+),/gm)) {
+    constants[name] = Number(value);
+  }
+  // Types: opaque handles, the enums (int32_t), the callbacks; then every
+  // function. Out-parameters are the ones named *_out (and a length).
+  for (const [, name] of declarations.matchAll(/typedef struct (\w+) \1;/g)) koffi.opaque(name);
+  for (const [, name] of declarations.matchAll(/^\} (\w+);/gm)) koffi.alias(name, 'int32_t');
+  for (const [, result, name, params] of declarations.matchAll(/typedef (\w+) \(\*(\w+)\)\(([^)]*)\);/g)) {
+    koffi.pointer(name, koffi.proto(`${result} ${name}_proto(${params.replace(/\s+/g, ' ')})`));
+  }
+  for (const raw of declarations.split(';')) {
+    const declaration = raw.replace(/\s+/g, ' ').trim();
+    const match = /^[\w\s*]+?\b(httpqq_\w+)\((.*)\)$/.exec(declaration);
+    if (!match || declaration.startsWith('typedef')) continue;
+    const marked = declaration.replace(/([(,] ?)([^,()]*\*\s*\w+_out|size_t \*len)(?=[,)])/g, '$1_Out_ $2');
+    into[match[1]] = library.func(marked);
+  }
+  return constants;
+}
+
+const libPath = libraryPath('httpqq', process.env.HTTPQQ_LIB);
+let lib;
+try {
+  lib = koffi.load(libPath);
+} catch (err) {
+  throw new Error(
+    `httpqq: cannot load libhttpqq from ${libPath} (${err.message}); install the platform package ` +
+      `@httpqq/${process.platform}-${process.arch}, or set HTTPQQ_LIB to the library's path`,
+  );
 }
 const C = {};
-for (const raw of declarations.split(';')) {
-  const declaration = raw.replace(/\s+/g, ' ').trim();
-  const match = /^[\w\s*]+?\b(httpqq_\w+)\((.*)\)$/.exec(declaration);
-  if (!match || declaration.startsWith('typedef')) continue;
-  const marked = declaration.replace(/([(,] ?)([^,()]*\*\s*\w+_out|size_t \*len)(?=[,)])/g, '$1_Out_ $2');
-  C[match[1]] = lib.func(marked);
+const constants = declare(lib, declarationsOf('httpqq_cdef.h', process.env.HTTPQQ_CDEF, libPath), C);
+
+/** Loads libhttpqq_testing (once) and declares its functions into C. */
+let testingLoaded = false;
+function loadTesting() {
+  if (testingLoaded) return;
+  const testingPath = libraryPath('httpqq_testing', process.env.HTTPQQ_TESTING_LIB);
+  const testing = koffi.load(testingPath);
+  declare(testing, declarationsOf('httpqq_testing_cdef.h', process.env.HTTPQQ_TESTING_CDEF, testingPath), C);
+  testingLoaded = true;
 }
+
 // A message's text may hold a NUL: read it by its length, as bytes.
 C.httpqq_message_text = lib.func('const uint8_t *httpqq_message_text(const httpqq_message *message, _Out_ size_t *len)');
 
@@ -252,6 +305,7 @@ class Server {
    * `accounts` file (TOML; the demo accounts 10001-10005, password "demo",
    * by default). */
   static start({ listen = null, accounts = null, tls = false } = {}) {
+    loadTesting();
     const out = [null];
     call(tls ? 'httpqq_server_start_tls' : 'httpqq_server_start', listen, accounts, out);
     const server = new Server();

@@ -1,13 +1,14 @@
 /*
- * chat.c: two demo accounts chat through the reference server, started in
- * this process.
+ * chat.c: two demo accounts chat through a server, with nothing but
+ * libhttpqq (the client).
  *
- *   make install PREFIX=$HOME/.local
  *   cc chat.c -o chat $(pkg-config --cflags --libs httpqq)
- *   ./chat
+ *   httpqq-server --demo --listen 127.0.0.1:8000 &
+ *   ./chat 127.0.0.1:8000
  *
- * (With PKG_CONFIG_PATH=$HOME/.local/lib/pkgconfig if that prefix is not
- * searched, and LD_LIBRARY_PATH=$HOME/.local/lib to run it.)
+ * (With PKG_CONFIG_PATH=PREFIX/lib/pkgconfig if the prefix where libhttpqq
+ * is installed or unpacked is not searched.) A test starts its server in
+ * its own process instead, with libhttpqq_testing: see httpqq_testing.h.
  */
 #include <httpqq.h>
 
@@ -42,14 +43,12 @@ static void print_messages(const char *who, httpqq_session *session) {
     httpqq_message_list_free(messages); /* also frees every message in it */
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     printf("libhttpqq %s\n", httpqq_version());
 
-    /* The reference server with its demo accounts (password "demo"). */
-    httpqq_server *server = NULL;
-    check(httpqq_server_start(NULL, NULL, &server, NULL), "starting the server");
-    const char *endpoint = httpqq_server_endpoint(server); /* borrowed */
-    printf("server listening on %s\n", endpoint);
+    /* A server with the demo accounts (password "demo"). */
+    const char *endpoint = argc > 1 ? argv[1] : "127.0.0.1:8000";
+    printf("talking to %s\n", endpoint);
 
     httpqq_client *client = NULL;
     check(httpqq_client_new(endpoint, &client, NULL), "making the client");
@@ -81,6 +80,5 @@ int main(void) {
     httpqq_session_free(alice);
     httpqq_session_free(bob);
     httpqq_client_free(client);
-    httpqq_server_free(server);
     return 0;
 }

@@ -750,7 +750,7 @@ pub unsafe extern "C" fn httpqq_agent_send(
 ) -> i32 {
     run(error, || {
         if outcome_out.is_null() {
-            return Err(crate::boundary::null("outcome_out"));
+            return Err(crate::boundary::null("outcome_out").into());
         }
         let agent = &try_ref(agent, "agent")?.agent;
         let message = text(message, "message")?;

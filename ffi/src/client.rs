@@ -122,7 +122,7 @@ pub unsafe extern "C" fn httpqq_client_builder_set_ca_file(
 
 /// Trusts the certificate authorities in this PEM text (as
 /// `httpqq_client_builder_set_ca_file`, from memory: a test server's
-/// `httpqq_server_tls_ca_pem`, say).
+/// `httpqq_server_tls_ca_pem` from libhttpqq_testing, say).
 ///
 /// # Safety
 /// `builder` is NULL or a live builder; `pem` is NULL or a C string.

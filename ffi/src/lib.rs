@@ -19,7 +19,7 @@
 //! - NULL pointers and text that is not UTF-8 are
 //!   `HTTPQQ_STATUS_INVALID_ARGUMENT`, and a panic inside the library is
 //!   `HTTPQQ_STATUS_INTERNAL`: nothing crashes the caller;
-//! - clients, sessions, agents, requests and servers may be used from
+//! - clients, sessions, agents and requests may be used from
 //!   several threads at once.
 //!
 //! In Rust, every entry point that takes a pointer is an `unsafe fn` whose
@@ -55,7 +55,6 @@ pub mod client;
 pub mod codec;
 pub mod model;
 pub mod ready;
-pub mod server;
 pub mod session;
 pub mod status;
 

@@ -122,14 +122,17 @@ impl httpqq_status {
     }
 }
 
-/// Why a C call failed: a core error, a bad argument, a server that could
-/// not start, or a caught panic.
+/// Why a C call failed: a core error, a bad argument, a caught panic, or
+/// a failure a library built on this one reports (`httpqq_error_set`).
 #[derive(Debug)]
 pub(crate) enum FfiError {
     Core(httpqq::Error),
     InvalidArgument(String),
-    Server(httpqq_server::ServerError),
     Internal(String),
+    Reported {
+        status: httpqq_status,
+        message: String,
+    },
 }
 
 impl FfiError {
@@ -156,8 +159,8 @@ impl FfiError {
                 _ => httpqq_status::Internal,
             },
             FfiError::InvalidArgument(_) => httpqq_status::InvalidArgument,
-            FfiError::Server(_) => httpqq_status::Server,
             FfiError::Internal(_) => httpqq_status::Internal,
+            FfiError::Reported { status, .. } => *status,
         }
     }
 
@@ -165,7 +168,7 @@ impl FfiError {
         match self {
             FfiError::Core(err) => err.to_string(),
             FfiError::InvalidArgument(why) => format!("invalid argument: {why}"),
-            FfiError::Server(err) => format!("the server could not start: {err}"),
+            FfiError::Reported { message, .. } => message.clone(),
             FfiError::Internal(why) => {
                 format!("internal error in httpqq (please report it): {why}")
             }
@@ -213,9 +216,9 @@ impl From<httpqq::Error> for FfiError {
     }
 }
 
-impl From<httpqq_server::ServerError> for FfiError {
-    fn from(err: httpqq_server::ServerError) -> Self {
-        FfiError::Server(err)
+impl From<crate::boundary::InvalidArgument> for FfiError {
+    fn from(err: crate::boundary::InvalidArgument) -> Self {
+        FfiError::InvalidArgument(err.0)
     }
 }
 
@@ -295,6 +298,37 @@ fn with_last_error<T>(read: impl FnOnce(&httpqq_error) -> T, fallback: T) -> T {
 #[no_mangle]
 pub extern "C" fn httpqq_error_new() -> *mut httpqq_error {
     crate::boundary::into_handle(httpqq_error::ok())
+}
+
+/// Fills `error` (when not NULL) and this thread's last error with a
+/// failure: `status` and `message` (UTF-8; NULL or invalid UTF-8 gives a
+/// message saying so); `HTTPQQ_STATUS_OK` clears them instead, as a
+/// success does. A number that is no status is reported as
+/// `HTTPQQ_STATUS_INTERNAL`. Returns the status reported.
+///
+/// For libraries built on this one that report through its error objects,
+/// such as `libhttpqq_testing` (the in-process test server); a program
+/// has no need of it.
+///
+/// # Safety
+/// `error` is NULL or a live error object; `message` is NULL or a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_error_set(
+    error: *mut httpqq_error,
+    status: i32,
+    message: *const c_char,
+) -> i32 {
+    let error = crate::boundary::optional_mut(error);
+    let status = httpqq_status::from_int(status).unwrap_or(httpqq_status::Internal);
+    if status == httpqq_status::Ok {
+        return report(error, None);
+    }
+    let message = match crate::boundary::text(message, "message") {
+        Ok(message) => message.to_owned(),
+        Err(err) => format!("(no message: {})", err.0),
+    };
+    report(error, Some(&FfiError::Reported { status, message }))
 }
 
 /// Frees an error object; NULL is a no-op.

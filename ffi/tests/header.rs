@@ -1,5 +1,6 @@
 //! `include/httpqq.h` and `include/httpqq_cdef.h` are generated from this
-//! crate by cbindgen and committed. This test fails when either differs
+//! crate by cbindgen and committed, and so are `include/httpqq_testing.h`
+//! and `include/httpqq_testing_cdef.h`, from `ffi/testing/`. This test fails when either differs
 //! from a fresh generation; `HTTPQQ_BLESS=1 cargo test -p httpqq-ffi --test
 //! header` (or `make header`) rewrites them.
 //!
@@ -10,19 +11,44 @@
 
 use std::path::{Path, PathBuf};
 
+/// The two libraries: libhttpqq (this crate) and libhttpqq_testing.
+#[derive(Clone, Copy)]
+enum Library {
+    Client,
+    Testing,
+}
+
+impl Library {
+    fn dir(self) -> PathBuf {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        match self {
+            Library::Client => here.to_path_buf(),
+            Library::Testing => here.join("testing"),
+        }
+    }
+
+    /// The header's base name: `httpqq`, `httpqq_testing`.
+    fn name(self) -> &'static str {
+        match self {
+            Library::Client => "httpqq",
+            Library::Testing => "httpqq_testing",
+        }
+    }
+}
+
 fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn config() -> cbindgen::Config {
-    cbindgen::Config::from_file(crate_dir().join("cbindgen.toml"))
-        .expect("ffi/cbindgen.toml is readable")
+fn config(library: Library) -> cbindgen::Config {
+    cbindgen::Config::from_file(library.dir().join("cbindgen.toml"))
+        .expect("the library's cbindgen.toml is readable")
 }
 
-fn write(config: cbindgen::Config, after_includes: String) -> String {
+fn write(library: Library, config: cbindgen::Config, after_includes: String) -> String {
     let bindings = cbindgen::Builder::new()
         .with_config(config)
-        .with_crate(crate_dir())
+        .with_crate(library.dir())
         .with_after_include(after_includes)
         .generate()
         .expect("cbindgen generates the header");
@@ -31,8 +57,11 @@ fn write(config: cbindgen::Config, after_includes: String) -> String {
     String::from_utf8(out).expect("the header is UTF-8")
 }
 
-/// `include/httpqq.h`: documented, with the version macros.
-fn header() -> String {
+/// The documented header; libhttpqq's with the version macros.
+fn header(library: Library) -> String {
+    if let Library::Testing = library {
+        return write(library, config(library), String::new());
+    }
     let version = format!(
         "\n#define HTTPQQ_VERSION \"{}\"\n#define HTTPQQ_VERSION_NUMBER ({} * 10000 + {} * 100 + {})",
         env!("CARGO_PKG_VERSION"),
@@ -40,12 +69,13 @@ fn header() -> String {
         env!("CARGO_PKG_VERSION_MINOR"),
         env!("CARGO_PKG_VERSION_PATCH"),
     );
-    write(config(), version)
+    write(library, config(library), version)
 }
 
-/// `include/httpqq_cdef.h`: declarations only.
-fn cdef() -> String {
-    let mut config = config();
+/// The flat declarations only.
+fn cdef(library: Library) -> String {
+    let mut config = config(library);
+    config.includes = Vec::new();
     config.header = None;
     config.include_guard = None;
     config.sys_includes = Vec::new();
@@ -53,7 +83,7 @@ fn cdef() -> String {
     config.cpp_compat = false;
     config.documentation = false;
     config.autogen_warning = None;
-    let generated = write(config, String::new());
+    let generated = write(library, config, String::new());
     let mut out = String::new();
     let mut constants = Vec::new();
     for line in generated.lines() {
@@ -102,24 +132,44 @@ fn check(file: &str, fresh: &str) {
 }
 
 #[test]
-fn committed_header_matches_a_fresh_generation() {
-    check("httpqq.h", &header());
+fn committed_headers_match_a_fresh_generation() {
+    for library in [Library::Client, Library::Testing] {
+        check(&format!("{}.h", library.name()), &header(library));
+    }
 }
 
 #[test]
 fn committed_flat_declarations_match_a_fresh_generation() {
-    let flat = cdef();
+    for library in [Library::Client, Library::Testing] {
+        let flat = cdef(library);
+        assert!(
+            flat.lines().all(|l| !l.trim_start().starts_with('#')
+                && !l.contains("//")
+                && !l.contains("/*")),
+            "no preprocessor lines and no comments"
+        );
+        assert!(
+            !flat.contains("struct httpqq")
+                || flat
+                    .lines()
+                    .all(|l| !l.contains('(') || !l.contains("struct ")),
+            "no `struct` keyword in a prototype"
+        );
+        check(&format!("{}_cdef.h", library.name()), &flat);
+    }
+}
+
+#[test]
+fn the_client_library_declares_no_server() {
+    let client = header(Library::Client);
     assert!(
-        flat.lines()
-            .all(|l| !l.trim_start().starts_with('#') && !l.contains("//") && !l.contains("/*")),
-        "no preprocessor lines and no comments"
+        !client.contains("httpqq_server_start(") && !client.contains("struct httpqq_server"),
+        "httpqq.h declares the server"
     );
+    let testing = header(Library::Testing);
+    assert!(testing.contains("httpqq_server_start"));
     assert!(
-        !flat.contains("struct httpqq")
-            || flat
-                .lines()
-                .all(|l| !l.contains('(') || !l.contains("struct ")),
-        "no `struct` keyword in a prototype"
+        !testing.contains("struct httpqq_error"),
+        "httpqq_testing.h declares libhttpqq's error object again"
     );
-    check("httpqq_cdef.h", &flat);
 }

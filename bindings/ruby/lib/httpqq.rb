@@ -13,7 +13,10 @@
 # Where the library is: HTTPQQ_LIB (a path), else the system's loader
 # ("libhttpqq.so"). Where the declarations are: HTTPQQ_CDEF, else
 # ../include/httpqq_cdef.h beside HTTPQQ_LIB, else /usr/local/include and
-# /usr/include.
+# /usr/include. The test Server's library, libhttpqq_testing, is loaded
+# when the first one starts: HTTPQQ_TESTING_LIB, else beside HTTPQQ_LIB,
+# else the system's loader; its declarations (httpqq_testing_cdef.h) are
+# looked for as libhttpqq's are.
 #
 #   require "httpqq"
 #   Httpqq::Client.open("127.0.0.1:8000") do |client|
@@ -32,16 +35,23 @@ module Httpqq
     extend FFI::Library
 
     LIB = ENV["HTTPQQ_LIB"] || "libhttpqq.so"
+    TESTING_LIB = ENV["HTTPQQ_TESTING_LIB"] ||
+                  (ENV["HTTPQQ_LIB"] ? File.join(File.dirname(ENV["HTTPQQ_LIB"]), "libhttpqq_testing.so") : "libhttpqq_testing.so")
 
-    CDEF_PATH = [
-      ENV["HTTPQQ_CDEF"],
-      ENV["HTTPQQ_LIB"] && File.join(File.dirname(ENV["HTTPQQ_LIB"]), "..", "include", "httpqq_cdef.h"),
-      "/usr/local/include/httpqq_cdef.h",
-      "/usr/include/httpqq_cdef.h",
-    ].compact.find { |candidate| File.exist?(candidate) } or
-      raise LoadError, "httpqq: cannot find httpqq_cdef.h (set HTTPQQ_CDEF)"
+    # The flat declarations `file`: `override`, else beside the library,
+    # else the system's include folders.
+    def self.declarations(file, override)
+      path = [
+        override,
+        ENV["HTTPQQ_LIB"] && File.join(File.dirname(ENV["HTTPQQ_LIB"]), "..", "include", file),
+        "/usr/local/include/#{file}",
+        "/usr/include/#{file}",
+      ].compact.find { |candidate| File.exist?(candidate) } or
+        raise LoadError, "httpqq: cannot find #{file} (set HTTPQQ_CDEF)"
+      File.read(path, encoding: "UTF-8")
+    end
 
-    DECLARATIONS = File.read(CDEF_PATH, encoding: "UTF-8")
+    DECLARATIONS = declarations("httpqq_cdef.h", ENV["HTTPQQ_CDEF"])
 
     ffi_lib LIB
 
@@ -61,16 +71,34 @@ module Httpqq
       type = type.strip
       return :string if parameter && type == "const char *"
       return :pointer if type.include?("*") || type.end_with?("_callback")
-      SCALARS.fetch(type) { raise LoadError, "httpqq: #{CDEF_PATH}: unknown C type #{type}" }
+      SCALARS.fetch(type) { raise LoadError, "httpqq: unknown C type #{type}" }
     end
 
-    DECLARATIONS.split(";").each do |raw|
-      declaration = raw.gsub(/\s+/, " ").strip
-      next if declaration.start_with?("typedef", "enum")
-      match = /\A(?<result>[\w\s*]+?)\s*\b(?<name>httpqq_\w+)\((?<params>.*)\)\z/.match(declaration) or next
-      params = match[:params] == "void" ? [] : match[:params].split(",").map { |p| p.sub(/\w+\s*\z/, "") }
-      attach_function match[:name].to_sym, params.map { |p| ffi_type(p, true) }, ffi_type(match[:result], false),
-                      blocking: true
+    # Attaches every function of `declarations` from the library last given
+    # to ffi_lib.
+    def self.attach_all(declarations)
+      declarations.split(";").each do |raw|
+        declaration = raw.gsub(/\s+/, " ").strip
+        next if declaration.start_with?("typedef", "enum")
+        match = /\A(?<result>[\w\s*]+?)\s*\b(?<name>httpqq_\w+)\((?<params>.*)\)\z/.match(declaration) or next
+        params = match[:params] == "void" ? [] : match[:params].split(",").map { |p| p.sub(/\w+\s*\z/, "") }
+        attach_function match[:name].to_sym, params.map { |p| ffi_type(p, true) }, ffi_type(match[:result], false),
+                        blocking: true
+      end
+    end
+
+    attach_all(DECLARATIONS)
+
+    TESTING = Mutex.new
+
+    # Attaches libhttpqq_testing's functions (the test Server) here, once.
+    def self.load_testing
+      TESTING.synchronize do
+        next if @testing_loaded
+        ffi_lib TESTING_LIB
+        attach_all(declarations("httpqq_testing_cdef.h", ENV["HTTPQQ_TESTING_CDEF"]))
+        @testing_loaded = true
+      end
     end
   end
 
@@ -280,6 +308,7 @@ module Httpqq
     # made at start (#tls_endpoint, #ca_pem). With a block: yields it and
     # stops it after.
     def self.start(listen: nil, accounts: nil, tls: false, &block)
+      C.load_testing
       out = FFI::MemoryPointer.new(:pointer)
       Httpqq.call(tls ? :httpqq_server_start_tls : :httpqq_server_start, listen && Httpqq.text(listen, "listen"),
                   accounts && Httpqq.text(accounts, "accounts"), out)

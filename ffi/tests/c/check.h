@@ -5,7 +5,7 @@
 #ifndef HTTPQQ_TEST_CHECK_H
 #define HTTPQQ_TEST_CHECK_H
 
-#include <httpqq.h>
+#include <httpqq_testing.h>
 
 #include <stdio.h>
 #include <stdlib.h>

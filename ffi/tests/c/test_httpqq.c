@@ -6,7 +6,7 @@
  * Prints one line per check that fails and exits 1 if any did.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <httpqq.h>
+#include <httpqq_testing.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -645,7 +645,33 @@ static void test_server_errors(void) {
     EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(endpoint, NULL, &server, NULL));
     EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(NULL, "/nonexistent/accounts.toml", &server, NULL));
     EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_server_start("not an address", NULL, &server, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_server_start(NULL, NULL, NULL, NULL));
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_server_restart(NULL, NULL));
     CHECK(server == NULL);
+
+    /* libhttpqq_testing reports into libhttpqq's error objects (through
+     * httpqq_error_set), and into the thread's last error; a success
+     * clears them. */
+    httpqq_error *error = httpqq_error_new();
+    EXPECT(HTTPQQ_STATUS_SERVER, httpqq_server_start(endpoint, NULL, &server, error));
+    CHECK(httpqq_error_status(error) == HTTPQQ_STATUS_SERVER);
+    CHECK(strstr(httpqq_error_message(error), "could not start") != NULL);
+    CHECK(strstr(httpqq_last_error_message(), "could not start") != NULL);
+    OK(httpqq_server_start(NULL, NULL, &server, error));
+    CHECK(httpqq_error_status(error) == HTTPQQ_STATUS_OK);
+    CHECK_STR(httpqq_error_message(error), "");
+    httpqq_server_free(server);
+
+    /* What httpqq_error_set itself does with what it is given. */
+    CHECK(httpqq_error_set(error, HTTPQQ_STATUS_SERVER, "a message") == HTTPQQ_STATUS_SERVER);
+    CHECK_STR(httpqq_error_message(error), "a message");
+    CHECK(httpqq_error_set(error, 9999, NULL) == HTTPQQ_STATUS_INTERNAL);
+    CHECK(strstr(httpqq_error_message(error), "message is NULL") != NULL);
+    CHECK(httpqq_error_set(NULL, HTTPQQ_STATUS_TIMEOUT, "last only") == HTTPQQ_STATUS_TIMEOUT);
+    CHECK_STR(httpqq_last_error_message(), "last only");
+    CHECK(httpqq_error_set(error, HTTPQQ_STATUS_OK, NULL) == HTTPQQ_STATUS_OK);
+    CHECK(httpqq_error_status(error) == HTTPQQ_STATUS_OK);
+    httpqq_error_free(error);
 }
 
 static void test_codec(void) {

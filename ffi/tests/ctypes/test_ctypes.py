@@ -1,7 +1,8 @@
 """Drives libhttpqq.so from Python's ctypes, with no compiled glue: the way
-any runtime with a C FFI (ctypes, cffi, LuaJIT, Node, Ruby) embeds it.
+any runtime with a C FFI (ctypes, cffi, LuaJIT, Node, Ruby) embeds it; the
+test server comes from libhttpqq_testing.so, loaded after it.
 
-    python3 ffi/tests/ctypes/test_ctypes.py path/to/libhttpqq.so
+    python3 ffi/tests/ctypes/test_ctypes.py path/to/libhttpqq.so path/to/libhttpqq_testing.so
 """
 
 import ctypes
@@ -10,31 +11,33 @@ import unittest
 from ctypes import POINTER, c_bool, c_char_p, c_int32, c_size_t, c_uint32, c_uint64, c_void_p
 
 LIB_PATH = sys.argv.pop(1) if len(sys.argv) > 1 else "libhttpqq.so"
+TESTING_PATH = sys.argv.pop(1) if len(sys.argv) > 1 else "libhttpqq_testing.so"
 lib = ctypes.CDLL(LIB_PATH)
+testing = ctypes.CDLL(TESTING_PATH)
 
 OK, INVALID_ARGUMENT, NOT_LOGGED_IN, LOGIN_FAILED = 0, 10, 2, 5
 KIND_TEXT = 9
 
 
-def prototype(name, restype, *argtypes):
-    function = getattr(lib, name)
+def prototype(name, restype, *argtypes, library=lib):
+    function = getattr(library, name)
     function.restype = restype
     function.argtypes = list(argtypes)
     return function
 
 
-def fallible(name, *argtypes):
+def fallible(name, *argtypes, library=lib):
     """A function that returns a status and takes an error object last."""
-    return prototype(name, c_int32, *argtypes, c_void_p)
+    return prototype(name, c_int32, *argtypes, c_void_p, library=library)
 
 
 Out = POINTER(c_void_p)
 version = prototype("httpqq_version", c_char_p)
 last_error = prototype("httpqq_last_error_message", c_char_p)
 last_reason = prototype("httpqq_last_error_reason", c_char_p)
-server_start = fallible("httpqq_server_start", c_char_p, c_char_p, Out)
-server_endpoint = prototype("httpqq_server_endpoint", c_char_p, c_void_p)
-server_free = prototype("httpqq_server_free", None, c_void_p)
+server_start = fallible("httpqq_server_start", c_char_p, c_char_p, Out, library=testing)
+server_endpoint = prototype("httpqq_server_endpoint", c_char_p, c_void_p, library=testing)
+server_free = prototype("httpqq_server_free", None, c_void_p, library=testing)
 client_new = fallible("httpqq_client_new", c_char_p, Out)
 client_free = prototype("httpqq_client_free", None, c_void_p)
 login = fallible("httpqq_client_login", c_void_p, c_uint64, c_char_p, Out)

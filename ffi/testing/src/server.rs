@@ -1,8 +1,9 @@
 //! The in-process reference server, for C programs' own tests and demos.
 
-use crate::boundary::with;
-use crate::boundary::{free_handle, into_handle, optional_text, run_out, CText};
-use crate::status::{httpqq_error, FfiError};
+pub use crate::boundary::httpqq_error;
+use crate::boundary::{
+    free_handle, into_handle, optional_ref, optional_text, run_out, with, CText, Failure,
+};
 use ::httpqq_server::{Accounts, Config, Server, TlsCertificate, TlsListen, TlsSource};
 use httpqq::Uin;
 use std::ffi::c_char;
@@ -90,7 +91,7 @@ fn start(
             };
             if tls {
                 let certificate = TlsCertificate::self_signed()
-                    .map_err(|e| FfiError::Server(::httpqq_server::ServerError::Tls(e)))?;
+                    .map_err(|e| Failure::Server(::httpqq_server::ServerError::Tls(e)))?;
                 config.tls = Some(TlsListen {
                     listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
                     certificate: TlsSource::Given(certificate),
@@ -98,14 +99,14 @@ fn start(
             }
             if let Some(listen) = optional_text(listen, "listen")? {
                 config.listen = listen.parse().map_err(|_| {
-                    FfiError::InvalidArgument(format!(
+                    Failure::InvalidArgument(format!(
                         "listen {listen:?} is not an address such as 127.0.0.1:8000"
                     ))
                 })?;
             }
             if let Some(path) = optional_text(accounts_path, "accounts_path")? {
                 config.accounts =
-                    Accounts::load(Path::new(path)).map_err(|err| FfiError::Server(err.into()))?;
+                    Accounts::load(Path::new(path)).map_err(|err| Failure::Server(err.into()))?;
             }
             let pem = match &config.tls {
                 Some(TlsListen {
@@ -383,7 +384,7 @@ pub unsafe extern "C" fn httpqq_server_request_count(
     let Ok(command) = optional_text(command, "command") else {
         return 0;
     };
-    let Some(server) = crate::boundary::optional_ref(server).and_then(|s| s.server.as_ref()) else {
+    let Some(server) = optional_ref(server).and_then(|s| s.server.as_ref()) else {
         return 0;
     };
     crate::boundary::run_value(0, || {
