@@ -12,12 +12,12 @@ C_TEST_DIR := $(TARGET_DIR)/c-test
 
 VENV := .venv
 
-.PHONY: demo test test-rust fuzz-build test-c test-bindings c-prefix test-python wheel lint docs header install bench soak fuzz
+.PHONY: dist test-dist demo test test-rust fuzz-build test-c test-bindings c-prefix test-python wheel lint docs header install bench soak fuzz
 
 demo:
 	$(CARGO) run --quiet --locked -p httpqq-server --example demo
 
-test: lint test-rust test-c test-bindings test-python docs demo
+test: lint test-rust test-c test-bindings test-python test-dist docs demo
 	@echo "all tests passed"
 
 lint:
@@ -100,6 +100,20 @@ test-python: $(VENV)/.installed
 # x86_64 and aarch64 Linux and the sdist, in target/dist.
 wheel: $(VENV)/.installed
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sh python/dist.sh release $(TARGET_DIR)/dist
+
+# Every package of every ecosystem, for every platform built here, into
+# $(TARGET_DIR)/dist (packaging/dist.sh says what), in release; the
+# wheels and sdist with them.
+dist: $(VENV)/.installed wheel
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" TARGET_DIR=$(abspath $(TARGET_DIR)) sh packaging/dist.sh release $(TARGET_DIR)/dist
+
+# The same packages, built faster (no optimisation), each installed in a
+# fresh folder without Rust on PATH and its example run
+# (packaging/check.sh).
+test-dist: $(VENV)/.installed
+	$(CARGO) build --locked -p httpqq-server --bin httpqq-server
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" TARGET_DIR=$(abspath $(TARGET_DIR)) sh packaging/dist.sh dist-check $(TARGET_DIR)/dist-check
+	sh packaging/check.sh $(TARGET_DIR)/dist-check $(TARGET_DIR)/dist-scratch $(abspath $(TARGET_DIR))/debug/httpqq-server
 
 # The benchmarks (not part of `make test`, which only builds them): one
 # table, every figure beside its baseline from the same run.

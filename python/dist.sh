@@ -22,12 +22,9 @@ for target in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
     echo "== wheel for $target (manylinux2014, $profile)"
     # The extension imports the unwinder from the system's libgcc_s.so.1
     # (see python/linkstub/libgcc_s.c): linked against a stand-in made here.
-    mkdir -p "$stubs/$arch"
-    python -m ziglang cc -target "$arch-linux-gnu.2.17" -shared -fPIC -nostdlib \
-        -Wl,-soname,libgcc_s.so.1 -Wl,--version-script="$here/linkstub/libgcc_s.map" \
-        -o "$stubs/$arch/libgcc_s.so.1" "$here/linkstub/libgcc_s.c"
+    stub=$(sh "$here/../packaging/linkstub.sh" "$arch" "$stubs")
     upper=$(echo "$target" | tr 'a-z-' 'A-Z_')
-    env "CARGO_TARGET_${upper}_RUSTFLAGS=-C link-arg=$stubs/$arch/libgcc_s.so.1" \
+    env "CARGO_TARGET_${upper}_RUSTFLAGS=-C link-arg=$stub" \
         maturin build --quiet --locked --profile "$profile" --zig --compatibility manylinux2014 \
         --target "$target" -m "$here/Cargo.toml" -o "$out"
 done

@@ -27,6 +27,7 @@ for suite in test_httpqq test_agent; do
 done
 cc $warnings "$repo/ffi/examples/chat.c" -o "$out/chat_shared" $client
 cc $warnings "$repo/ffi/examples/chat.c" -o "$out/chat_static" $static
+cc $warnings "$repo/ffi/examples/with_test_server.c" -o "$out/with_test_server" $testing
 # The README's C example compiles against the installed headers.
 awk '/^```c$/ {on = 1; next} /^```$/ {on = 0} on' "$repo/README.md" > "$out/readme.c"
 cc $warnings "$out/readme.c" -o "$out/readme" $client
@@ -50,8 +51,8 @@ if nm -D --defined-only "$libdir/libhttpqq.so" | grep -q httpqq_server_; then
 fi
 unset LD_LIBRARY_PATH
 
-for suite in test_httpqq test_agent; do
-    echo "== C suite $suite"
+for suite in test_httpqq test_agent with_test_server; do
+    echo "== C $suite"
     "$out/$suite"
 done
 

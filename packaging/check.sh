@@ -1,0 +1,111 @@
+#!/bin/sh
+# Tries what `make dist` built the way its users install it: each package
+# in a fresh folder of its own, with no Rust toolchain on PATH and without
+# this checkout on any search path (the examples' sources are copied in),
+# then runs its example.
+#
+#   sh packaging/check.sh DIST_DIR SCRATCH_DIR SERVER_COMMAND
+#
+# SERVER_COMMAND is httpqq-server, which the client-only examples talk to.
+# The machine's own tools are used (cc, c++, pkg-config, cmake, node, npm,
+# gem, luarocks, go, dpkg); the ones missing come from Debian (apt-get).
+set -eu
+dist=$(cd "${1:?usage: check.sh DIST_DIR SCRATCH_DIR SERVER_COMMAND}" && pwd)
+scratch=${2:?usage: check.sh DIST_DIR SCRATCH_DIR SERVER_COMMAND}
+server_bin=${3:?usage: check.sh DIST_DIR SCRATCH_DIR SERVER_COMMAND}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+rm -rf "$scratch"
+mkdir -p "$scratch"
+scratch=$(cd "$scratch" && pwd)
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
+triple=$(rustc -vV | sed -n 's/^host: //p')
+archive=$dist/libhttpqq-$version-$triple.tar.gz
+
+missing=""
+command -v cmake > /dev/null || missing="$missing cmake"
+command -v pkg-config > /dev/null || missing="$missing pkg-config"
+if [ -n "$missing" ]; then
+    echo "== installing$missing (apt-get)"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing > /dev/null
+fi
+
+# A clean environment: the system's tools only (no ~/.cargo/bin), a home
+# of its own, nothing of this checkout.
+clean() {
+    env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$scratch/home" LANG=C.UTF-8 "$@"
+}
+mkdir -p "$scratch/home"
+if clean sh -c 'command -v cargo || command -v rustc' > /dev/null; then
+    echo "check.sh: a Rust toolchain is on the clean PATH" >&2
+    exit 1
+fi
+cp "$repo/ffi/examples/chat.c" "$repo/ffi/examples/with_test_server.c" "$scratch/"
+cp -r "$repo/packaging/examples/cmake" "$scratch/cmake-project"
+
+. "$repo/server/tests/demo_server.sh"
+start_demo_server "$server_bin" "$scratch/server.out"
+trap 'kill $server_pid 2> /dev/null || true' EXIT
+
+echo "== C: the release archive, unpacked in a fresh folder ($(basename "$archive"))"
+mkdir -p "$scratch/c"
+tar -xzf "$archive" -C "$scratch/c"
+unpacked=$scratch/c/libhttpqq-$version-$triple
+pc="PKG_CONFIG_PATH=$unpacked/lib/pkgconfig"
+(
+    cd "$scratch"
+    clean "$pc" sh -c 'cc -std=c99 -Wall -Werror chat.c -o chat $(pkg-config --cflags --libs httpqq)'
+    clean "$pc" sh -c 'cc -std=c99 -Wall -Werror chat.c -o chat_static $(pkg-config --cflags --libs httpqq-static)'
+    clean "$pc" sh -c 'cc -std=c99 -Wall -Werror with_test_server.c -o with_test_server $(pkg-config --cflags --libs httpqq-testing)'
+    clean ./chat "$address" | grep -q "Bob got from 10001: 你好, Bob"
+    clean ./chat_static "$address" | grep -q "Bob got from 10001: 你好, Bob"
+    if ldd chat_static | grep -q libhttpqq; then echo "chat_static links libhttpqq.so" >&2; exit 1; fi
+    clean ./with_test_server
+)
+echo "   pkg-config: chat (shared, static) and with_test_server run"
+
+echo "== C and C++: CMake's find_package(httpqq) against the unpacked archive"
+clean cmake -S "$scratch/cmake-project" -B "$scratch/cmake-build" -DEXAMPLES_DIR="$scratch" \
+    -DCMAKE_PREFIX_PATH="$unpacked" -DCMAKE_BUILD_TYPE=Release > "$scratch/cmake.log" 2>&1 ||
+    { cat "$scratch/cmake.log"; exit 1; }
+clean cmake --build "$scratch/cmake-build" > "$scratch/cmake-build.log" 2>&1 ||
+    { cat "$scratch/cmake-build.log"; exit 1; }
+clean "$scratch/cmake-build/chat" "$address" | grep -q "Bob got from 10001: 你好, Bob"
+clean "$scratch/cmake-build/chat_static" "$address" | grep -q "Bob got from 10001: 你好, Bob"
+clean "$scratch/cmake-build/with_test_server"
+clean "$scratch/cmake-build/hello_cpp"
+echo "   cmake: chat (httpqq::httpqq, httpqq::static), with_test_server and hello_cpp (httpqq::testing) run"
+
+echo "== every Linux archive: its machine, soname, glibc floor and exports"
+for tarball in "$dist"/libhttpqq-"$version"-*-linux-gnu.tar.gz; do
+    name=$(basename "$tarball" .tar.gz)
+    arch=${name#libhttpqq-"$version"-}; arch=${arch%%-*}
+    mkdir -p "$scratch/elf"
+    tar -xzf "$tarball" -C "$scratch/elf"
+    lib=$scratch/elf/$name/lib
+    case $arch in
+        x86_64) machine="Advanced Micro Devices X86-64" ;;
+        aarch64) machine="AArch64" ;;
+    esac
+    for so in "$lib/libhttpqq.so.$version" "$lib/libhttpqq_testing.so.$version"; do
+        readelf -h "$so" | grep -q "Machine: *$machine" || { echo "$so: not $machine" >&2; exit 1; }
+        newest=$(objdump -T "$so" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+        [ "$(printf '%s\n2.17\n' "$newest" | sort -V | tail -n 1)" = 2.17 ] ||
+            { echo "$so needs glibc $newest (more than 2.17)" >&2; exit 1; }
+    done
+    readelf -d "$lib/libhttpqq.so.$version" | grep -q "SONAME.*libhttpqq.so.${version%.*}" ||
+        { echo "$name: libhttpqq has no soname" >&2; exit 1; }
+    readelf -d "$lib/libhttpqq_testing.so.$version" | grep -q "NEEDED.*libhttpqq.so.${version%.*}" ||
+        { echo "$name: libhttpqq_testing does not need libhttpqq" >&2; exit 1; }
+    nm -D --defined-only "$lib/libhttpqq.so.$version" | grep -q ' T httpqq_client_new$' ||
+        { echo "$name: libhttpqq does not export the client" >&2; exit 1; }
+    if nm -D --defined-only "$lib/libhttpqq.so.$version" | grep -q ' T httpqq_server_'; then
+        echo "$name: libhttpqq exports the test server" >&2
+        exit 1
+    fi
+    echo "   $name: $machine, glibc $newest at most, lean"
+done
