@@ -35,9 +35,14 @@ if [ -n "$missing" ]; then
 fi
 
 # A clean environment: the system's tools only (no ~/.cargo/bin), a home
-# of its own, nothing of this checkout.
+# of its own, nothing of this checkout; the machine's network settings
+# (proxies, certificate authorities) kept, so the package managers reach
+# their registries.
+network=$(env | grep -E '^([A-Za-z_]*(PROXY|proxy)|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR))=' || true)
 clean() {
-    env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$scratch/home" LANG=C.UTF-8 "$@"
+    # shellcheck disable=SC2086
+    env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$scratch/home" LANG=C.UTF-8 \
+        NPM_CONFIG_UPDATE_NOTIFIER=false $network "$@"
 }
 mkdir -p "$scratch/home"
 if clean sh -c 'command -v cargo || command -v rustc' > /dev/null; then
@@ -79,6 +84,29 @@ clean "$scratch/cmake-build/chat_static" "$address" | grep -q "Bob got from 1000
 clean "$scratch/cmake-build/with_test_server"
 clean "$scratch/cmake-build/hello_cpp"
 echo "   cmake: chat (httpqq::httpqq, httpqq::static), with_test_server and hello_cpp (httpqq::testing) run"
+
+echo "== Node.js: npm install of the tarballs in a fresh project, then its example"
+platform=$(node -p 'process.platform + "-" + process.arch')
+mkdir -p "$scratch/node-app"
+(
+    cd "$scratch/node-app"
+    clean npm init -y > /dev/null
+    clean npm install --silent --no-audit --no-fund \
+        "$dist/node/httpqq-$version.tgz" "$dist/node/httpqq-$platform-$version.tgz"
+    clean node node_modules/httpqq/examples/chat.js "$address" > chat.txt
+    [ "$(grep -c 'Bob got from 10001: 你好, Bob' chat.txt)" = 2 ] || { cat chat.txt; exit 1; }
+)
+echo "   the package found its library in @httpqq/$platform, and its test Server ran"
+echo "== Node.js: npm install --install-links of the package folders"
+mkdir -p "$scratch/node-folders"
+(
+    cd "$scratch/node-folders"
+    clean npm init -y > /dev/null
+    clean npm install --silent --no-audit --no-fund --install-links \
+        "$dist/node/httpqq" "$dist/node/httpqq-$platform"
+    clean node node_modules/httpqq/examples/chat.js "$address" | grep -q 'Bob got from 10001'
+)
+echo "   installed from the folders, and ran"
 
 echo "== every Linux archive: its machine, soname, glibc floor and exports"
 for tarball in "$dist"/libhttpqq-"$version"-*-linux-gnu.tar.gz; do

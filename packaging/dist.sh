@@ -19,3 +19,5 @@ mkdir -p "$out"
 triples="x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu"
 # shellcheck disable=SC2086
 sh "$here/c.sh" "$profile" "$out" $triples
+# shellcheck disable=SC2086
+sh "$here/node.sh" "$out" $triples
