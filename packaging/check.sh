@@ -108,6 +108,24 @@ mkdir -p "$scratch/node-folders"
 )
 echo "   installed from the folders, and ran"
 
+echo "== Ruby: gem install of the platform gem into a fresh GEM_HOME, then its example"
+gem_platform=$(ruby -e 'print Gem::Platform.local.to_s.sub(/-gnu$/, "")')
+gems=$scratch/gems
+clean GEM_HOME="$gems" gem install --local --no-document "$dist/ruby/httpqq-$version-$gem_platform.gem" > /dev/null
+clean GEM_HOME="$gems" ruby "$gems/gems/httpqq-$version-$gem_platform/examples/chat.rb" "$address" > "$scratch/ruby.txt"
+[ "$(grep -c 'Bob got from 10001: 你好, Bob' "$scratch/ruby.txt")" = 2 ] || { cat "$scratch/ruby.txt"; exit 1; }
+echo "   the gem carried its library, and its test Server ran"
+
+echo "== Ruby: the source gem, built with cargo when installed (Rust on PATH for this one)"
+source_gems=$scratch/source-gems
+clean PATH="$HOME/.cargo/bin:/usr/local/bin:/usr/bin:/bin" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
+    CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
+    GEM_HOME="$source_gems" gem install --local --no-document "$dist/ruby/httpqq-$version.gem" > "$scratch/source-gem.log" 2>&1 ||
+    { cat "$scratch/source-gem.log"; exit 1; }
+clean GEM_HOME="$source_gems" ruby "$source_gems/gems/httpqq-$version/examples/chat.rb" "$address" |
+    grep -q 'Bob got from 10001'
+echo "   built with cargo at install, and ran"
+
 echo "== every Linux archive: its machine, soname, glibc floor and exports"
 for tarball in "$dist"/libhttpqq-"$version"-*-linux-gnu.tar.gz; do
     name=$(basename "$tarball" .tar.gz)

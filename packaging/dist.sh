@@ -21,3 +21,5 @@ triples="x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu"
 sh "$here/c.sh" "$profile" "$out" $triples
 # shellcheck disable=SC2086
 sh "$here/node.sh" "$out" $triples
+# shellcheck disable=SC2086
+sh "$here/ruby.sh" "$out" $triples

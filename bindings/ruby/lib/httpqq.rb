@@ -10,13 +10,14 @@
 # Httpqq::Error; handles are freed by #close (or a block form) and, as a
 # safety net, by the garbage collector.
 #
-# Where the library is: HTTPQQ_LIB (a path), else the system's loader
-# ("libhttpqq.so"). Where the declarations are: HTTPQQ_CDEF, else
-# ../include/httpqq_cdef.h beside HTTPQQ_LIB, else /usr/local/include and
-# /usr/include. The test Server's library, libhttpqq_testing, is loaded
-# when the first one starts: HTTPQQ_TESTING_LIB, else beside HTTPQQ_LIB,
-# else the system's loader; its declarations (httpqq_testing_cdef.h) are
-# looked for as libhttpqq's are.
+# Where the library is: HTTPQQ_LIB (a path), else the one a platform gem
+# carries (lib/httpqq/native/), else the system's loader ("libhttpqq.so").
+# Where the declarations are: HTTPQQ_CDEF, else the gem's
+# (lib/httpqq/include/), else ../include/httpqq_cdef.h beside HTTPQQ_LIB,
+# else /usr/local/include and /usr/include. The test Server's library,
+# libhttpqq_testing, is loaded when the first one starts:
+# HTTPQQ_TESTING_LIB, else beside libhttpqq; its declarations
+# (httpqq_testing_cdef.h) are looked for as libhttpqq's are.
 #
 #   require "httpqq"
 #   Httpqq::Client.open("127.0.0.1:8000") do |client|
@@ -27,6 +28,7 @@
 #   end
 
 require "ffi"
+require "rbconfig"
 require "io/wait"
 
 module Httpqq
@@ -34,15 +36,33 @@ module Httpqq
   module C
     extend FFI::Library
 
-    LIB = ENV["HTTPQQ_LIB"] || "libhttpqq.so"
+    # The file name of library `name` on this platform (the ABI in it).
+    ABI = "0.3"
+    def self.file_name(name)
+      case RbConfig::CONFIG["host_os"]
+      when /mswin|mingw/ then "#{name}.dll"
+      when /darwin/ then "lib#{name}.#{ABI}.dylib"
+      else "lib#{name}.so.#{ABI}"
+      end
+    end
+
+    # What a platform gem carries: lib/httpqq/native/.
+    NATIVE = File.join(__dir__, "httpqq", "native")
+    BUNDLED = File.exist?(File.join(NATIVE, file_name("httpqq")))
+
+    LIB = ENV["HTTPQQ_LIB"] || (BUNDLED ? File.join(NATIVE, file_name("httpqq")) : "libhttpqq.so")
     TESTING_LIB = ENV["HTTPQQ_TESTING_LIB"] ||
-                  (ENV["HTTPQQ_LIB"] ? File.join(File.dirname(ENV["HTTPQQ_LIB"]), "libhttpqq_testing.so") : "libhttpqq_testing.so")
+                  if ENV["HTTPQQ_LIB"] then File.join(File.dirname(ENV["HTTPQQ_LIB"]), "libhttpqq_testing.so")
+                  elsif BUNDLED then File.join(NATIVE, file_name("httpqq_testing"))
+                  else "libhttpqq_testing.so"
+                  end
 
     # The flat declarations `file`: `override`, else beside the library,
     # else the system's include folders.
     def self.declarations(file, override)
       path = [
         override,
+        File.join(__dir__, "httpqq", "include", file),
         ENV["HTTPQQ_LIB"] && File.join(File.dirname(ENV["HTTPQQ_LIB"]), "..", "include", file),
         "/usr/local/include/#{file}",
         "/usr/include/#{file}",

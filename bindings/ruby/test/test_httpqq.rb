@@ -30,6 +30,7 @@ class HttpqqTest < Minitest::Test
   def test_the_gem_is_the_version_of_the_library_it_binds
     gemspec = Gem::Specification.load(File.expand_path("../httpqq.gemspec", __dir__))
     assert_equal Httpqq::VERSION, gemspec.version.to_s
+    assert_equal gemspec.version.segments.first(2).join("."), Httpqq::C::ABI, "the ABI in the library's file name"
   end
 
   def test_a_chat_is_byte_exact_both_ways
