@@ -25,6 +25,7 @@ archive=$dist/libhttpqq-$version-$triple.tar.gz
 missing=""
 command -v cmake > /dev/null || missing="$missing cmake"
 command -v pkg-config > /dev/null || missing="$missing pkg-config"
+command -v luarocks > /dev/null || missing="$missing luarocks"
 if [ -n "$missing" ]; then
     echo "== installing$missing (apt-get)"
     sudo=""
@@ -125,6 +126,27 @@ clean PATH="$HOME/.cargo/bin:/usr/local/bin:/usr/bin:/bin" RUSTUP_HOME="${RUSTUP
 clean GEM_HOME="$source_gems" ruby "$source_gems/gems/httpqq-$version/examples/chat.rb" "$address" |
     grep -q 'Bob got from 10001'
 echo "   built with cargo at install, and ran"
+
+echo "== LuaJIT: luarocks make (the sources) and install (the source rock) into fresh trees"
+for way in make install; do
+    tree=$scratch/rocks-$way
+    mkdir -p "$scratch/lua-$way"
+    cp -r "$dist/lua/httpqq-lua-$version" "$dist/lua/httpqq-$version-1.src.rock" "$scratch/lua-$way/"
+    (
+        if [ "$way" = make ]; then
+            cd "$scratch/lua-$way/httpqq-lua-$version"
+            clean luarocks --tree="$tree" make "httpqq-$version-1.rockspec" HTTPQQ_DIR="$unpacked"
+        else
+            cd "$scratch/lua-$way"
+            clean luarocks --tree="$tree" install "httpqq-$version-1.src.rock" HTTPQQ_DIR="$unpacked"
+        fi
+    ) > "$scratch/lua-$way.log" 2>&1 || { cat "$scratch/lua-$way.log"; exit 1; }
+    lua_path=$(clean luarocks --tree="$tree" path --lr-path)
+    clean LUA_PATH="$lua_path;;" luajit "$scratch/lua-$way/httpqq-lua-$version/examples/chat.lua" "$address" \
+        > "$scratch/lua.txt"
+    [ "$(grep -c 'Bob got from 10001: 你好, Bob' "$scratch/lua.txt")" = 2 ] || { cat "$scratch/lua.txt"; exit 1; }
+done
+echo "   the module found libhttpqq where LuaRocks did, and its test Server ran"
 
 echo "== every Linux archive: its machine, soname, glibc floor and exports"
 for tarball in "$dist"/libhttpqq-"$version"-*-linux-gnu.tar.gz; do

@@ -23,3 +23,4 @@ sh "$here/c.sh" "$profile" "$out" $triples
 sh "$here/node.sh" "$out" $triples
 # shellcheck disable=SC2086
 sh "$here/ruby.sh" "$out" $triples
+sh "$here/lua.sh" "$out"

@@ -3,10 +3,11 @@
 -- ffi.cdef as they are; this module turns handles into objects freed by
 -- ffi.gc, failures into Lua errors, and UINs into numbers.
 --
--- Where the library is: HTTPQQ_LIB (a path), else the system's loader
--- ("httpqq"). Where the declarations are: HTTPQQ_CDEF, else
--- ../include/httpqq_cdef.h beside HTTPQQ_LIB, else /usr/local/include and
--- /usr/include. The test Server's library, libhttpqq_testing, is loaded
+-- Where the library is: HTTPQQ_LIB (a path), else where LuaRocks found
+-- it when the rock was installed (the module httpqq.config it wrote),
+-- else the system's loader ("httpqq"). Where the declarations are:
+-- HTTPQQ_CDEF, else ../include/httpqq_cdef.h beside the library, else
+-- the rock's include folder, else /usr/local/include and /usr/include. The test Server's library, libhttpqq_testing, is loaded
 -- when the first one starts: HTTPQQ_TESTING_LIB, else beside HTTPQQ_LIB,
 -- else the system's loader; its declarations (httpqq_testing_cdef.h) are
 -- looked for as libhttpqq's are.
@@ -28,7 +29,16 @@ local function read(path)
   return text
 end
 
-local lib_path = os.getenv("HTTPQQ_LIB")
+-- What the rock recorded: { lib_dir = ..., include_dir = ... }.
+local found, config = pcall(require, "httpqq.config")
+if not found then config = {} end
+local function library_file(name)
+  if ffi.os == "Windows" then return name .. ".dll" end
+  if ffi.os == "OSX" then return "lib" .. name .. ".dylib" end
+  return "lib" .. name .. ".so"
+end
+
+local lib_path = os.getenv("HTTPQQ_LIB") or (config.lib_dir and config.lib_dir .. "/" .. library_file("httpqq"))
 local lib_dir = lib_path and (lib_path:match("^(.*)/[^/]*$") or ".")
 
 -- The flat declarations `file`: `override`, else beside the library, else
@@ -37,6 +47,7 @@ local function declarations(file, override)
   for _, candidate in ipairs({
     override or false,
     lib_dir and lib_dir .. "/../include/" .. file or false,
+    config.include_dir and config.include_dir .. "/" .. file or false,
     "/usr/local/include/" .. file,
     "/usr/include/" .. file,
   }) do
@@ -54,8 +65,7 @@ local testing
 local function T()
   if not testing then
     ffi.cdef(declarations("httpqq_testing_cdef.h", os.getenv("HTTPQQ_TESTING_CDEF")))
-    local name = ffi.os == "Windows" and "httpqq_testing.dll"
-      or ffi.os == "OSX" and "libhttpqq_testing.dylib" or "libhttpqq_testing.so"
+    local name = library_file("httpqq_testing")
     testing = ffi.load(os.getenv("HTTPQQ_TESTING_LIB") or (lib_dir and lib_dir .. "/" .. name) or "httpqq_testing")
   end
   return testing
