@@ -46,6 +46,10 @@ echo "== Node.js $(node --version) (koffi)"
 echo "== LuaJIT ($(luajit -v | cut -d' ' -f1-2))"
 (cd "$here/lua" && luajit test.lua)
 
+# Go takes the library where CGO_CFLAGS and CGO_LDFLAGS say, as its
+# README tells a user to with the release archive.
+export CGO_CFLAGS="-I$prefix/include"
+export CGO_LDFLAGS="-L$prefix/lib -Wl,-rpath,$prefix/lib"
 echo "== Go ($(go version | cut -d' ' -f3)), shared library"
 (cd "$here/go" && GOFLAGS=-count=1 go test ./...)
 echo "== Go, static library (-tags httpqq_static): the example against the server's command"

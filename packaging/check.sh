@@ -26,6 +26,7 @@ missing=""
 command -v cmake > /dev/null || missing="$missing cmake"
 command -v pkg-config > /dev/null || missing="$missing pkg-config"
 command -v luarocks > /dev/null || missing="$missing luarocks"
+command -v go > /dev/null || missing="$missing golang-go"
 if [ -n "$missing" ]; then
     echo "== installing$missing (apt-get)"
     sudo=""
@@ -147,6 +148,32 @@ for way in make install; do
     [ "$(grep -c 'Bob got from 10001: 你好, Bob' "$scratch/lua.txt")" = 2 ] || { cat "$scratch/lua.txt"; exit 1; }
 done
 echo "   the module found libhttpqq where LuaRocks did, and its test Server ran"
+
+echo "== Go: a fresh module takes httpqq-go from the proxy folder, over the unpacked archive"
+module=$(sed -n 's/^module //p' "$repo/bindings/go/go.mod")
+app=$scratch/go-app
+mkdir -p "$app"
+cp "$repo/bindings/go/examples/chat/main.go" "$repo/packaging/examples/go/app_test.go" "$app/"
+(
+    cd "$app"
+    export_go="GOPROXY=file://$dist/go/proxy GOSUMDB=off GOFLAGS=-mod=mod CGO_ENABLED=1"
+    cgo="CGO_CFLAGS=-I$unpacked/include"
+    # shellcheck disable=SC2086
+    clean $export_go go mod init example.com/app > /dev/null 2>&1
+    # shellcheck disable=SC2086
+    clean $export_go go get "$module@v$version" > /dev/null 2>&1
+    # shellcheck disable=SC2086
+    clean $export_go "$cgo" "CGO_LDFLAGS=-L$unpacked/lib -Wl,-rpath,$unpacked/lib" go build -o chat .
+    clean ./chat "$address" | grep -q "Bob got from 10001: 你好, Bob"
+    # shellcheck disable=SC2086
+    clean $export_go "$cgo" "CGO_LDFLAGS=-L$unpacked/lib -Wl,-rpath,$unpacked/lib" go test -count=1 . > go-test.log 2>&1 ||
+        { cat go-test.log; exit 1; }
+    # shellcheck disable=SC2086
+    clean $export_go "$cgo" "CGO_LDFLAGS=-L$unpacked/lib" go build -tags httpqq_static -o chat_static .
+    if ldd chat_static | grep -q libhttpqq; then echo "the static Go build links libhttpqq.so" >&2; exit 1; fi
+    clean ./chat_static "$address" | grep -q "Bob got from 10001: 你好, Bob"
+)
+echo "   go get, go build (shared and static) and go test with httpqqtest"
 
 echo "== every Linux archive: its machine, soname, glibc floor and exports"
 for tarball in "$dist"/libhttpqq-"$version"-*-linux-gnu.tar.gz; do

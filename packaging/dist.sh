@@ -24,3 +24,4 @@ sh "$here/node.sh" "$out" $triples
 # shellcheck disable=SC2086
 sh "$here/ruby.sh" "$out" $triples
 sh "$here/lua.sh" "$out"
+sh "$here/go.sh" "$out"

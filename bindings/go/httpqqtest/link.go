@@ -1,6 +1,6 @@
-// libhttpqq_testing and libhttpqq: httpqq-testing.pc requires httpqq.
+// libhttpqq_testing and libhttpqq, found as package httpqq finds libhttpqq.
 
 package httpqqtest
 
-// #cgo pkg-config: httpqq-testing
+// #cgo LDFLAGS: -lhttpqq_testing -lhttpqq
 import "C"
