@@ -184,7 +184,7 @@ for triple in "$@"; do
             ;;
     esac
     cmake_libs=$(echo "$static_libs" | sed 's/-framework \([A-Za-z]*\)/-framework_\1/g; s/-l//g; s/ /;/g; s/-framework_\([A-Za-z]*\)/-framework \1/g')
-    sed -e "s|@SHARED@|$shared|" -e "s|@STATIC@|lib/libhttpqq.a|" -e "s|@TESTING@|$testing|" \
+    sed -e "s|@UP@|../../..|" -e "s|@SHARED@|$shared|" -e "s|@STATIC@|lib/libhttpqq.a|" -e "s|@TESTING@|$testing|" \
         -e "s|@IMPLIB_LINE@|$implib_line|" -e "s|@SONAME_LINE@|$soname_line|" \
         -e "s|@TESTING_IMPLIB_LINE@|$testing_implib_line|" \
         -e "s|@TESTING_SONAME_LINE@|$testing_soname_line|" \

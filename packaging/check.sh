@@ -27,6 +27,7 @@ command -v cmake > /dev/null || missing="$missing cmake"
 command -v pkg-config > /dev/null || missing="$missing pkg-config"
 command -v luarocks > /dev/null || missing="$missing luarocks"
 command -v go > /dev/null || missing="$missing golang-go"
+command -v dpkg-deb > /dev/null || missing="$missing dpkg-dev"
 if [ -n "$missing" ]; then
     echo "== installing$missing (apt-get)"
     sudo=""
@@ -204,3 +205,44 @@ for tarball in "$dist"/libhttpqq-"$version"-*-linux-gnu.tar.gz; do
     fi
     echo "   $name: $machine, glibc $newest at most, lean"
 done
+
+echo "== Debian: apt-get install of libhttpqq0 and libhttpqq-dev, then the examples against the system's"
+arch=$(dpkg --print-architecture)
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+if dpkg -s libhttpqq0 > /dev/null 2>&1; then
+    echo "check.sh: libhttpqq0 is installed on this machine already; not touching it" >&2
+    exit 1
+fi
+remove_debs() {
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get remove -y -qq libhttpqq-dev libhttpqq0 > /dev/null 2>&1 || true
+}
+trap 'kill $server_pid 2> /dev/null || true; remove_debs' EXIT
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+    "$dist/deb/libhttpqq0_${version}_$arch.deb" "$dist/deb/libhttpqq-dev_${version}_$arch.deb" > "$scratch/apt.log" 2>&1 ||
+    { cat "$scratch/apt.log"; exit 1; }
+mkdir -p "$scratch/system"
+(
+    cd "$scratch/system"
+    cp "$scratch/chat.c" "$scratch/with_test_server.c" .
+    clean sh -c 'cc -std=c99 -Wall -Werror chat.c -o chat $(pkg-config --cflags --libs httpqq)'
+    clean sh -c 'cc -std=c99 -Wall -Werror with_test_server.c -o with_test_server $(pkg-config --cflags --libs httpqq-testing)'
+    ldd chat | grep -Eq "libhttpqq.so.${version%.*} => (/usr)?/lib/" || { echo "chat does not use the system's libhttpqq" >&2; exit 1; }
+    clean ./chat "$address" | grep -q "Bob got from 10001: 你好, Bob"
+    clean ./with_test_server
+    clean cmake -S "$scratch/cmake-project" -B cmake-build -DEXAMPLES_DIR="$scratch" > cmake.log 2>&1 || { cat cmake.log; exit 1; }
+    clean cmake --build cmake-build > cmake-build.log 2>&1 || { cat cmake-build.log; exit 1; }
+    clean cmake-build/chat "$address" | grep -q "Bob got from 10001: 你好, Bob"
+    clean cmake-build/hello_cpp
+    # Go and LuaRocks find it without being told where.
+    cd "$app"
+    clean GOPROXY="file://$dist/go/proxy" GOSUMDB=off GOFLAGS=-mod=mod go build -o chat_system .
+    clean ./chat_system "$address" | grep -q "Bob got from 10001: 你好, Bob"
+    cd "$scratch/lua-make/httpqq-lua-$version"
+    clean luarocks --tree="$scratch/rocks-system" make "httpqq-$version-1.rockspec" > "$scratch/lua-system.log" 2>&1 ||
+        { cat "$scratch/lua-system.log"; exit 1; }
+    lua_path=$(clean luarocks --tree="$scratch/rocks-system" path --lr-path)
+    clean LUA_PATH="$lua_path;;" luajit examples/chat.lua "$address" | grep -q "Bob got from 10001"
+)
+remove_debs
+echo "   pkg-config, CMake, Go and LuaRocks found the system's libhttpqq; the packages are removed again"

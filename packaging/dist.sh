@@ -25,3 +25,5 @@ sh "$here/node.sh" "$out" $triples
 sh "$here/ruby.sh" "$out" $triples
 sh "$here/lua.sh" "$out"
 sh "$here/go.sh" "$out"
+# shellcheck disable=SC2086
+sh "$here/deb.sh" "$out" $triples
