@@ -69,7 +69,7 @@ for triple in "$@"; do
             testing=lib/libhttpqq_testing.$abi.dylib
             built_shared=libhttpqq_ffi.dylib
             built_testing=libhttpqq_testing.dylib
-            static_libs="-framework Security -framework CoreFoundation -liconv -lSystem"
+            static_libs="-liconv -lSystem -lc -lm"
             ;;
         *-windows-gnu)
             zig_target=""
