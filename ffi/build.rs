@@ -19,6 +19,16 @@ fn main() {
         Ok("macos") => {
             println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libhttpqq.{abi}.dylib")
         }
+        // The DLL's own name, which GNU ld writes into whatever links
+        // against it directly, is the file's: httpqq.dll, not Cargo's
+        // httpqq_ffi.dll (ld merges this module definition with the one
+        // rustc gives it for the exports).
+        Ok("windows") => {
+            let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+            let def = out.join("httpqq-name.def");
+            std::fs::write(&def, "LIBRARY httpqq.dll\n").expect("writing the module definition");
+            println!("cargo:rustc-cdylib-link-arg={}", def.display());
+        }
         _ => {}
     }
     println!("cargo:rerun-if-changed=build.rs");

@@ -78,7 +78,7 @@ for triple in "$@"; do
             testing=bin/httpqq_testing.dll
             built_shared=httpqq_ffi.dll
             built_testing=httpqq_testing.dll
-            static_libs="-lws2_32 -lntdll -luserenv -lbcrypt -ladvapi32 -lkernel32"
+            static_libs="-lbcrypt -ladvapi32 -lkernel32 -lntdll -luserenv -lws2_32 -ldbghelp"
             mkdir -p "$stage/bin"
             ;;
         *) echo "c.sh: no packaging for $triple" >&2; exit 2 ;;
@@ -110,8 +110,10 @@ for triple in "$@"; do
             link_dir=$stage/lib
             ;;
         *-windows-gnu)
-            # Linked by name (httpqq.dll): GNU ld reads the DLL itself.
-            link_dir=$stage/bin
+            # The import library, naming httpqq.dll (ffi/build.rs): what
+            # programs link, and ld takes before the static library.
+            cp "$built/libhttpqq_ffi.dll.a" "$stage/lib/libhttpqq.dll.a"
+            link_dir=$stage/lib
             ;;
     esac
     package=httpqq-ffi-testing compile "HTTPQQ_LIB_DIR=$link_dir"
@@ -123,6 +125,9 @@ for triple in "$@"; do
             ;;
         *-apple-darwin)
             ln -s "libhttpqq_testing.$abi.dylib" "$stage/lib/libhttpqq_testing.dylib"
+            ;;
+        *-windows-gnu)
+            cp "$built/libhttpqq_testing.dll.a" "$stage/lib/libhttpqq_testing.dll.a"
             ;;
     esac
     if [ "$profile" = release ]; then
@@ -139,7 +144,12 @@ for triple in "$@"; do
     cp "$repo/LICENSE-MIT" "$repo/LICENSE-APACHE" "$stage/"
     cp "$repo/packaging/README-c.md" "$stage/README.md"
 
-    # pkg-config: relocatable, the rpath naming where it was unpacked.
+    # pkg-config: relocatable, the rpath naming where it was unpacked
+    # (Windows has none: its DLLs go beside the program, or on PATH).
+    case $triple in
+        *-windows-gnu) rpath="" ;;
+        *) rpath='-Wl,-rpath,${libdir} ' ;;
+    esac
     for pc in httpqq httpqq-static httpqq-testing; do
         {
             echo 'prefix=${pcfiledir}/../..'
@@ -151,7 +161,7 @@ for triple in "$@"; do
                     echo "Name: httpqq"
                     echo "Description: HTTP QQ 1.1 client and codec (C API)"
                     echo "Version: $version"
-                    echo 'Libs: -L${libdir} -Wl,-rpath,${libdir} -lhttpqq'
+                    echo "Libs: -L\${libdir} $rpath-lhttpqq"
                     ;;
                 httpqq-static)
                     echo "Name: httpqq-static"
@@ -164,7 +174,7 @@ for triple in "$@"; do
                     echo "Description: the HTTP QQ reference server in your process, for tests (C API)"
                     echo "Version: $version"
                     echo "Requires: httpqq = $version"
-                    echo 'Libs: -L${libdir} -Wl,-rpath,${libdir} -lhttpqq_testing'
+                    echo "Libs: -L\${libdir} $rpath-lhttpqq_testing"
                     ;;
             esac
             echo 'Cflags: -I${includedir}'

@@ -72,6 +72,45 @@ static inline void sleep_ms(long ms) {
     nanosleep(&t, NULL);
 }
 
+/* Makes a fresh folder under the system's temporary one, its path in
+ * `dir`; 0 when it cannot. */
+#ifdef _WIN32
+#include <direct.h>
+#include <process.h>
+#include <winsock2.h> /* before windows.h, for net.h */
+#include <windows.h>
+static inline int make_temp_dir(char *dir, size_t size) {
+    char base[MAX_PATH];
+    if (GetTempPathA(sizeof base, base) == 0) {
+        return 0;
+    }
+    for (unsigned attempt = 0; attempt < 100; attempt++) {
+        snprintf(dir, size, "%shttpqq-%d-%lu", base, _getpid(), GetTickCount() + attempt);
+        if (_mkdir(dir) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+#else
+static inline int make_temp_dir(char *dir, size_t size) {
+    snprintf(dir, size, "/tmp/httpqq-XXXXXX");
+    return mkdtemp(dir) != NULL;
+}
+#endif
+
+/* Removes a folder made by make_temp_dir and what is in it; 0 when it
+ * cannot. */
+static inline int remove_temp_dir(const char *dir) {
+    char command[512];
+#ifdef _WIN32
+    snprintf(command, sizeof command, "rmdir /s /q \"%s\"", dir);
+#else
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+#endif
+    return system(command) == 0;
+}
+
 /* The in-process reference server (demo accounts); exits the program
  * saying why when it cannot start. */
 static inline httpqq_server *start_server_or_exit(void) {

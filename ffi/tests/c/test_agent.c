@@ -10,11 +10,16 @@
 #define _POSIX_C_SOURCE 200809L
 #include "check.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
+#endif
 
 static const char *endpoint;
 
@@ -122,16 +127,30 @@ static void test_restart(httpqq_server *server) {
     CHECK(httpqq_event_delay_ms(failed) >= 80 && httpqq_event_delay_ms(failed) <= 120);
     CHECK(httpqq_event_uin(failed) == 10002);
     httpqq_event_free(failed);
-    sleep_ms(1500);
+    /* Down until the backoff reaches its cap (the 5th retry: 100, 200,
+     * 400, 800, then 1000 ms, each moved by up to the default jitter of
+     * 20%): no retry waits longer, so the restarted server is tried within
+     * 1.2 s. The delays the agent
+     * announces are the claim, not the wall clock (a loaded machine, or
+     * wine, adds to every refused connection). */
+    uint64_t last = 0;
+    for (uint32_t attempt = 2; attempt <= 5; attempt++) {
+        failed = wait_for(bob, HTTPQQ_EVENT_KIND_RECONNECTING, 20, NULL);
+        CHECK(failed != NULL);
+        if (failed == NULL) {
+            break;
+        }
+        CHECK(httpqq_event_attempt(failed) == attempt);
+        uint64_t delay = httpqq_event_delay_ms(failed);
+        CHECK(delay >= 80 && delay <= 1200);
+        last = delay;
+        httpqq_event_free(failed);
+    }
+    CHECK(last >= 800);
     CHECK(httpqq_agent_get_state(bob) == HTTPQQ_AGENT_STATE_RECONNECTING);
 
     OK(httpqq_server_restart(server, NULL));
-    double restarted = now();
-    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 3, NULL));
-    /* Within the backoff cap (1 s) and a second. */
-    double took = now() - restarted;
-    if (took > 2.0 * (1 + timing_slack())) fprintf(stderr, "online again after %.3f s\n", took);
-    CHECK(took <= 2.0 * (1 + timing_slack()));
+    CHECK(await(bob, HTTPQQ_EVENT_KIND_ONLINE, 10, NULL));
 
     httpqq_session *alice = login_alice(client);
     char text[32];
@@ -438,9 +457,9 @@ static int next_text(httpqq_agent *agent, char *text) {
 /* An inbox: a program that ends mid-batch loses nothing; the message in
  * hand comes again unless it was acknowledged. */
 static void test_inbox(void) {
-    char dir[] = "/tmp/httpqq-inbox-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char path[64];
+    char dir[400];
+    CHECK(make_temp_dir(dir, sizeof dir));
+    char path[512];
     snprintf(path, sizeof path, "%s/bot.inbox", dir);
     httpqq_client *client = client_with_timeout(2000);
     httpqq_session *alice = login_alice(client);
@@ -494,9 +513,7 @@ static void test_inbox(void) {
     httpqq_session_logout(alice, NULL);
     httpqq_session_free(alice);
     httpqq_client_free(client);
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf %s", dir);
-    CHECK(system(command) == 0);
+    CHECK(remove_temp_dir(dir));
 }
 
 /* Sends keep the pace set; a throttled send fails at once with retries
@@ -554,10 +571,15 @@ static void test_send_pace_and_retries(httpqq_server *server) {
 
 /* Readiness: the agent writes to a pipe when events become waiting; the
  * program waits in poll(2) (as an event loop would), never in the
- * library, and takes what is there without waiting. */
+ * library, and takes what is there without waiting. On Windows, where the
+ * agent writes to no descriptor, its callback sets an event object the
+ * program waits on instead, as the header advises. */
 struct ready_count {
     pthread_mutex_t lock;
     int calls;
+#ifdef _WIN32
+    HANDLE event;
+#endif
 };
 
 static void count_ready(void *user_data) {
@@ -565,7 +587,32 @@ static void count_ready(void *user_data) {
     pthread_mutex_lock(&count->lock);
     count->calls++;
     pthread_mutex_unlock(&count->lock);
+#ifdef _WIN32
+    if (count->event != NULL) {
+        SetEvent(count->event);
+    }
+#endif
 }
+
+#ifdef _WIN32
+/* An auto-reset event: waiting for it takes the wake-up. */
+typedef HANDLE ready_t;
+static int wait_ready(ready_t event, int timeout_ms) {
+    return WaitForSingleObject(event, (DWORD)timeout_ms) == WAIT_OBJECT_0;
+}
+#else
+/* The pipe's read end: waits in poll(2), then drains it. */
+typedef int ready_t;
+static int wait_ready(ready_t fd, int timeout_ms) {
+    struct pollfd wait = {fd, POLLIN, 0};
+    if (poll(&wait, 1, timeout_ms) != 1) {
+        return 0;
+    }
+    uint64_t drained[64];
+    CHECK(read(fd, drained, sizeof drained) >= 8);
+    return 1;
+}
+#endif
 
 static int ready_calls(struct ready_count *count) {
     pthread_mutex_lock(&count->lock);
@@ -588,17 +635,14 @@ static void take_results(httpqq_agent *agent, uint64_t *sent_id, int32_t *sent_s
     }
 }
 
-/* Waits in poll(2) for the pipe, drains it, then takes the results of
- * started sends and every waiting event with a zero timeout; returns the
- * number of events taken, noting messages and results. */
-static int take_when_ready(httpqq_agent *agent, int fd, int timeout_ms, struct inbox *inbox,
+/* Waits for the wake-up (wait_ready), then takes the results of started
+ * sends and every waiting event with a zero timeout; returns the number of
+ * events taken, noting messages and results. */
+static int take_when_ready(httpqq_agent *agent, ready_t ready, int timeout_ms, struct inbox *inbox,
                            uint64_t *sent_id, int32_t *sent_status) {
-    struct pollfd wait = {fd, POLLIN, 0};
-    if (poll(&wait, 1, timeout_ms) != 1) {
+    if (!wait_ready(ready, timeout_ms)) {
         return 0;
     }
-    uint64_t drained[64];
-    CHECK(read(fd, drained, sizeof drained) >= 8);
     take_results(agent, sent_id, sent_status);
     int taken = 0;
     for (;;) {
@@ -614,14 +658,26 @@ static int take_when_ready(httpqq_agent *agent, int fd, int timeout_ms, struct i
 }
 
 static void test_readiness(httpqq_server *server) {
+#ifdef _WIN32
+    struct ready_count count = {PTHREAD_MUTEX_INITIALIZER, 0, CreateEventW(NULL, FALSE, FALSE, NULL)};
+    CHECK(count.event != NULL);
+    ready_t ready = count.event;
+#else
     int fds[2];
     CHECK(pipe(fds) == 0);
     CHECK(fcntl(fds[0], F_SETFL, O_NONBLOCK) == 0);
     struct ready_count count = {PTHREAD_MUTEX_INITIALIZER, 0};
+    ready_t ready = fds[0];
+#endif
     httpqq_client *client = client_with_timeout(2000);
     httpqq_agent_options *options = httpqq_agent_options_new();
     OK(httpqq_agent_options_set_poll_interval_ms(options, 100, NULL));
+#ifdef _WIN32
+    /* No descriptor to write to on Windows: the callback wakes the loop. */
+    EXPECT(HTTPQQ_STATUS_INVALID_ARGUMENT, httpqq_agent_options_set_event_fd(options, 3, NULL));
+#else
     OK(httpqq_agent_options_set_event_fd(options, fds[1], NULL));
+#endif
     OK(httpqq_agent_options_set_event_callback(options, count_ready, &count, NULL));
     httpqq_agent *carol = NULL;
     /* Carol (10003): Bob may still be in the last test's server throttle. */
@@ -632,7 +688,7 @@ static void test_readiness(httpqq_server *server) {
     uint64_t sent_id = 0;
     int32_t sent_status = -1;
     /* The Online event is announced. */
-    CHECK(take_when_ready(carol, fds[0], 5000, &inbox, &sent_id, &sent_status) >= 1);
+    CHECK(take_when_ready(carol, ready, 5000, &inbox, &sent_id, &sent_status) >= 1);
     /* The callback was called too (it may run just after the write). */
     double deadline = now() + 5;
     while (ready_calls(&count) == 0 && now() < deadline) {
@@ -640,13 +696,13 @@ static void test_readiness(httpqq_server *server) {
     }
     CHECK(ready_calls(&count) >= 1);
     /* Nothing waits: nothing is announced. */
-    CHECK(take_when_ready(carol, fds[0], 300, &inbox, &sent_id, &sent_status) == 0);
+    CHECK(take_when_ready(carol, ready, 300, &inbox, &sent_id, &sent_status) == 0);
 
     httpqq_session *alice = login_alice(client);
     OK(httpqq_session_send_message(alice, 10003, "ready?", NULL));
     deadline = now() + 5;
     while (inbox.count == 0 && now() < deadline) {
-        take_when_ready(carol, fds[0], 500, &inbox, &sent_id, &sent_status);
+        take_when_ready(carol, ready, 500, &inbox, &sent_id, &sent_status);
     }
     CHECK(count_text(&inbox, "ready?") == 1);
 
@@ -656,7 +712,7 @@ static void test_readiness(httpqq_server *server) {
     CHECK(id == 1);
     deadline = now() + 5;
     while (sent_id == 0 && now() < deadline) {
-        take_when_ready(carol, fds[0], 500, &inbox, &sent_id, &sent_status);
+        take_when_ready(carol, ready, 500, &inbox, &sent_id, &sent_status);
     }
     CHECK(sent_id == 1 && sent_status == HTTPQQ_STATUS_OK);
     httpqq_message_list *got = NULL;
@@ -691,8 +747,12 @@ static void test_readiness(httpqq_server *server) {
     CHECK(sent == NULL);
     httpqq_server_resume(server);
     httpqq_agent_free(carol);
+#ifdef _WIN32
+    CloseHandle(count.event);
+#else
     close(fds[0]);
     close(fds[1]);
+#endif
 
     httpqq_session_logout(alice, NULL);
     httpqq_session_free(alice);

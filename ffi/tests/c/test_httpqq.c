@@ -8,17 +8,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include <httpqq_testing.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "check.h"
+#include "net.h"
 
 static const char *endpoint;
 
@@ -37,8 +34,8 @@ static httpqq_message_list *fetch(httpqq_session *session) {
 
 /* A listening socket on an ephemeral loopback port; its "127.0.0.1:port"
  * goes to `address`. */
-static int loopback_listener(char *address, size_t size) {
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
+static sock_t loopback_listener(char *address, size_t size) {
+    sock_t listener = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
@@ -331,7 +328,7 @@ static void test_network_failures(void) {
     httpqq_client_free(client);
 
     /* A server that accepts (in the backlog) and never answers. */
-    int silent = loopback_listener(address, sizeof address);
+    sock_t silent = loopback_listener(address, sizeof address);
 
     httpqq_client_builder *builder = httpqq_client_builder_new();
     OK(httpqq_client_builder_set_endpoint(builder, address, NULL));
@@ -347,7 +344,7 @@ static void test_network_failures(void) {
     /* Within the limit (±10%; ±25% under valgrind, which slows the wake-up). */
     CHECK(elapsed >= 0.36 && elapsed <= 0.4 * (1 + timing_slack()));
     httpqq_client_free(client);
-    close(silent);
+    sock_close(silent);
 
     /* Settings that cannot be used. */
     EXPECT(HTTPQQ_STATUS_INVALID_CONFIG, httpqq_client_new("http://host/path", &client, NULL));
@@ -442,19 +439,19 @@ static void test_tls(void) {
 
 /* A peer that reads one request and closes without a reply (the NULL). */
 static void *close_without_reply(void *arg) {
-    int listener = *(int *)arg;
-    int connection = accept(listener, NULL, NULL);
-    if (connection >= 0) {
+    sock_t listener = *(sock_t *)arg;
+    sock_t connection = accept(listener, NULL, NULL);
+    if (connection != SOCK_INVALID) {
         char buffer[4096];
-        (void)read(connection, buffer, sizeof buffer);
-        close(connection);
+        (void)sock_read(connection, buffer, sizeof buffer);
+        sock_close(connection);
     }
     return NULL;
 }
 
 static void test_no_reply_over_the_network(void) {
     char address[64];
-    int listener = loopback_listener(address, sizeof address);
+    sock_t listener = loopback_listener(address, sizeof address);
     pthread_t peer;
     CHECK(pthread_create(&peer, NULL, close_without_reply, &listener) == 0);
 
@@ -464,7 +461,7 @@ static void test_no_reply_over_the_network(void) {
     EXPECT(HTTPQQ_STATUS_NO_REPLY, httpqq_client_login(client, 10001, "demo", &session, NULL));
     CHECK(session == NULL);
     pthread_join(peer, NULL);
-    close(listener);
+    sock_close(listener);
     httpqq_client_free(client);
 }
 
@@ -472,7 +469,7 @@ static void test_no_reply_over_the_network(void) {
  * zeros, as a reply that never ends), then waits `stall_ms` before
  * closing. */
 struct scripted {
-    int listener;
+    sock_t listener;
     const char *reply;
     size_t len;
     int stall_ms;
@@ -481,15 +478,15 @@ struct scripted {
 
 static void *scripted_peer(void *arg) {
     struct scripted *peer = arg;
-    int connection = accept(peer->listener, NULL, NULL);
-    if (connection >= 0) {
+    sock_t connection = accept(peer->listener, NULL, NULL);
+    if (connection != SOCK_INVALID) {
         char buffer[4096];
-        (void)read(connection, buffer, sizeof buffer);
-        (void)write(connection, peer->reply, peer->len);
+        (void)sock_read(connection, buffer, sizeof buffer);
+        (void)sock_write(connection, peer->reply, peer->len);
         static const char zeros[65536];
         for (int n = 0; n < peer->flood_mb * 16; n++) {
-            /* MSG_NOSIGNAL: the client hangs up at its cap. */
-            if (send(connection, zeros, sizeof zeros, MSG_NOSIGNAL) < 0) {
+            /* The client hangs up at its cap: an error, not a signal. */
+            if (sock_write(connection, zeros, sizeof zeros) < 0) {
                 break;
             }
         }
@@ -497,7 +494,7 @@ static void *scripted_peer(void *arg) {
             struct timespec pause = {peer->stall_ms / 1000, (peer->stall_ms % 1000) * 1000000L};
             nanosleep(&pause, NULL);
         }
-        close(connection);
+        sock_close(connection);
     }
     return NULL;
 }
@@ -533,7 +530,7 @@ static void expect_fault_flooding(const char *name, const char *reply, int stall
     }
     CHECK(session == NULL);
     pthread_join(thread, NULL);
-    close(peer.listener);
+    sock_close(peer.listener);
     httpqq_client_free(client);
     httpqq_client_builder_free(builder);
 }
@@ -547,15 +544,15 @@ static void expect_fault(const char *name, const char *reply, int stall_ms, http
  * connection twice: the Query_Stat quirk's double reply, on a connection a
  * keep-alive client would like to reuse. */
 static void *double_replying_peer(void *arg) {
-    int listener = *(int *)arg;
+    sock_t listener = *(sock_t *)arg;
     for (int connection_no = 0; connection_no < 2; connection_no++) {
-        int connection = accept(listener, NULL, NULL);
-        if (connection < 0) {
+        sock_t connection = accept(listener, NULL, NULL);
+        if (connection == SOCK_INVALID) {
             return NULL;
         }
         for (int request_no = 0;; request_no++) {
             char request[4096];
-            ssize_t got = read(connection, request, sizeof request - 1);
+            long got = sock_read(connection, request, sizeof request - 1);
             if (got <= 0) {
                 break;
             }
@@ -582,10 +579,10 @@ static void *double_replying_peer(void *arg) {
                     struct timespec pause = {0, 20 * 1000000L};
                     nanosleep(&pause, NULL);
                 }
-                (void)send(connection, reply, (size_t)length, MSG_NOSIGNAL);
+                (void)sock_write(connection, reply, (size_t)length);
             }
         }
-        close(connection);
+        sock_close(connection);
     }
     return NULL;
 }
@@ -594,7 +591,7 @@ static void *double_replying_peer(void *arg) {
  * to its next request: the connection it came on is not reused. */
 static void test_double_reply_on_a_kept_connection(void) {
     char address[64];
-    int listener = loopback_listener(address, sizeof address);
+    sock_t listener = loopback_listener(address, sizeof address);
     pthread_t thread;
     CHECK(pthread_create(&thread, NULL, double_replying_peer, &listener) == 0);
 
@@ -616,7 +613,7 @@ static void test_double_reply_on_a_kept_connection(void) {
     httpqq_client_builder_free(builder);
     shutdown(listener, SHUT_RDWR);
     pthread_join(thread, NULL);
-    close(listener);
+    sock_close(listener);
 }
 
 static void test_server_faults(void) {
@@ -920,6 +917,7 @@ static void test_error_objects_do_not_depend_on_the_thread(httpqq_client *client
 }
 
 int main(void) {
+    net_init();
     httpqq_server *server = start_server_or_exit();
     endpoint = httpqq_server_endpoint(server);
     CHECK(httpqq_server_port(server) > 0);
