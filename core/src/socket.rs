@@ -10,7 +10,9 @@
 //!   could outlast what is left of the exchange's time, or would end the
 //!   wait far too early; `ureq` sets them before every read and write.
 //! - On Linux, `connect` is bounded by the socket's send timeout: one call
-//!   where `connect_timeout` makes four.
+//!   where `connect_timeout` makes four. Elsewhere it is made without
+//!   blocking and waited for (poll, or select on Windows), a slice at a
+//!   time inside a cancel scope.
 //! - After a `Connection: close` reply, the server's close is awaited only
 //!   if it has not come already (one peek).
 //!
@@ -147,22 +149,133 @@ fn connect(
     }
 }
 
+/// Connects within `deadline` without blocking: the handshake is started,
+/// then waited for a slice at a time, looking at the cancel scope between
+/// slices (a cancelled token connects nothing), as the Linux `connect`
+/// does with its send timeout.
 #[cfg(not(target_os = "linux"))]
 fn connect(
     addr: &SocketAddr,
     deadline: Option<Instant>,
 ) -> io::Result<(TcpStream, Option<Duration>)> {
-    let stream = match deadline {
-        None => TcpStream::connect(addr)?,
-        Some(deadline) => {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(io::ErrorKind::TimedOut.into());
+    use socket2::{Domain, Protocol, Socket, Type};
+    if cancel::should_stop(false) {
+        return Err(io::ErrorKind::Interrupted.into());
+    }
+    let socket = Socket::new(
+        Domain::for_address(*addr),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&(*addr).into()) {
+        Ok(()) => {}
+        Err(e) if in_progress(&e) => {
+            let mut ask = false;
+            loop {
+                if cancel::should_stop(ask) {
+                    // Nothing was sent: the caller reports it as cancelled.
+                    return Err(io::ErrorKind::Interrupted.into());
+                }
+                ask = true;
+                let (until, _) = wait_until(deadline);
+                let left = until.map(|until| until.saturating_duration_since(Instant::now()));
+                if left.is_some_and(|left| left.is_zero()) {
+                    if until == deadline {
+                        return Err(io::ErrorKind::TimedOut.into());
+                    }
+                    continue;
+                }
+                if wait::connected(&socket, left)? {
+                    break;
+                }
             }
-            TcpStream::connect_timeout(addr, left)?
+            // Refused or unreachable shows as ready, with the reason here.
+            if let Some(e) = socket.take_error()? {
+                return Err(e);
+            }
         }
-    };
-    Ok((stream, None))
+        Err(e) => return Err(e),
+    }
+    socket.set_nonblocking(false)?;
+    Ok((socket.into(), None))
+}
+
+/// Whether a non-blocking connect has started rather than failed.
+#[cfg(not(target_os = "linux"))]
+fn in_progress(error: &io::Error) -> bool {
+    #[cfg(unix)]
+    if error.raw_os_error() == Some(libc::EINPROGRESS) {
+        return true;
+    }
+    error.kind() == io::ErrorKind::WouldBlock
+}
+
+/// Waiting for a connecting socket: `Ok(true)` when the handshake ended
+/// (either way), `Ok(false)` when `wait` passed first (or a signal came).
+#[cfg(not(target_os = "linux"))]
+mod wait {
+    use std::io;
+    use std::time::Duration;
+
+    #[cfg(unix)]
+    pub(super) fn connected(socket: &socket2::Socket, wait: Option<Duration>) -> io::Result<bool> {
+        use std::os::fd::AsRawFd;
+        let mut pollfd = libc::pollfd {
+            fd: socket.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        // Rounded up, so that a wait under a millisecond is not a spin.
+        let ms = wait.map_or(-1, |w| {
+            i32::try_from(w.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
+        });
+        // SAFETY: one valid `pollfd`, for the socket `socket` keeps open.
+        let ready = unsafe { libc::poll(&mut pollfd, 1, ms) };
+        match ready {
+            -1 => match io::Error::last_os_error() {
+                e if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+                e => Err(e),
+            },
+            0 => Ok(false),
+            _ => Ok(true),
+        }
+    }
+
+    #[cfg(windows)]
+    pub(super) fn connected(socket: &socket2::Socket, wait: Option<Duration>) -> io::Result<bool> {
+        use std::os::windows::io::AsRawSocket;
+        use windows_sys::Win32::Networking::WinSock::{
+            select, WSAGetLastError, FD_SET, SOCKET, SOCKET_ERROR, TIMEVAL,
+        };
+        let raw = socket.as_raw_socket() as SOCKET;
+        let set = || {
+            let mut set = FD_SET {
+                fd_count: 1,
+                fd_array: [0; 64],
+            };
+            set.fd_array[0] = raw;
+            set
+        };
+        // Writable: connected; in the exception set: refused (select,
+        // unlike WSAPoll before Windows 10 2004, reports a failed connect).
+        let (mut writable, mut failed) = (set(), set());
+        let timeval = wait.map(|w| TIMEVAL {
+            tv_sec: i32::try_from(w.as_secs()).unwrap_or(i32::MAX),
+            tv_usec: w.subsec_micros().max(1) as i32,
+        });
+        let timeout = timeval
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const TIMEVAL);
+        // SAFETY: the sets and the timeout live across the call; the
+        // socket is open (held by `socket`).
+        let ready = unsafe { select(0, std::ptr::null_mut(), &mut writable, &mut failed, timeout) };
+        if ready == SOCKET_ERROR {
+            // SAFETY: reads this thread's last Winsock error.
+            return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+        }
+        Ok(ready > 0)
+    }
 }
 
 /// When a wait must end: `None` for never (or beyond what a clock holds).

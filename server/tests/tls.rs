@@ -433,6 +433,7 @@ fn login_requires_tls_refuses_a_plain_login_from_another_machine_only() {
 }
 
 #[test]
+#[cfg(unix)] // SIGHUP: Windows has no signals to reload on.
 fn the_command_serves_tls_and_reloads_its_certificate_on_sighup() {
     use std::io::BufRead;
     let files = CertFiles::new("tls-cli");
