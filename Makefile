@@ -12,12 +12,12 @@ C_TEST_DIR := $(TARGET_DIR)/c-test
 
 VENV := .venv
 
-.PHONY: dist test-dist demo test test-rust fuzz-build test-c test-bindings c-prefix test-python wheel lint docs header install bench soak fuzz
+.PHONY: dist test-dist test-windows demo test test-rust fuzz-build test-c test-bindings c-prefix test-python wheel lint docs header install bench soak fuzz
 
 demo:
 	$(CARGO) run --quiet --locked -p httpqq-server --example demo
 
-test: lint test-rust test-c test-bindings test-python test-dist docs demo
+test: lint test-rust test-c test-bindings test-python test-dist test-windows docs demo
 	@echo "all tests passed"
 
 lint:
@@ -113,7 +113,21 @@ dist: $(VENV)/.installed wheel
 test-dist: $(VENV)/.installed
 	$(CARGO) build --locked -p httpqq-server --bin httpqq-server
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" TARGET_DIR=$(abspath $(TARGET_DIR)) sh packaging/dist.sh dist-check $(TARGET_DIR)/dist-check
-	sh packaging/check.sh $(TARGET_DIR)/dist-check $(TARGET_DIR)/dist-scratch $(abspath $(TARGET_DIR))/debug/httpqq-server
+	PYTHON=$(CURDIR)/$(VENV)/bin/python sh packaging/check.sh $(TARGET_DIR)/dist-check $(TARGET_DIR)/dist-scratch $(abspath $(TARGET_DIR))/debug/httpqq-server
+
+# Windows, under wine (from Debian, with mingw-w64: packaging/windows/wine.sh
+# installs them): the core and server crates' tests built for
+# x86_64-pc-windows-gnu and run there; then the Windows release archive
+# test-dist built, with the C suites, the C examples and the CMake
+# project built against it by mingw-w64 and run (packaging/windows/test.sh).
+WINE_PREFIX := $(abspath $(TARGET_DIR))/wine
+test-windows: test-dist
+	sh packaging/windows/wine.sh $(WINE_PREFIX)
+	WINEPREFIX=$(WINE_PREFIX) WINEDEBUG=-all CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=wine \
+		$(CARGO) test --locked --profile dist-check --target x86_64-pc-windows-gnu --lib --bins --tests \
+		--target-dir $(abspath $(TARGET_DIR))/dist-build -p httpqq -p httpqq-server
+	WINEPREFIX=$(WINE_PREFIX) sh packaging/windows/test.sh $(TARGET_DIR)/dist-check \
+		$(TARGET_DIR)/windows-scratch $(abspath $(TARGET_DIR))/debug/httpqq-server
 
 # The benchmarks (not part of `make test`, which only builds them): one
 # table, every figure beside its baseline from the same run.

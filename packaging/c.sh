@@ -88,7 +88,9 @@ for triple in "$@"; do
     # The client, then the test server linked against it as laid out.
     compile() {
         if [ -n "$zig_target" ]; then
-            env "CARGO_TARGET_${upper}_RUSTFLAGS=$rustflags" "$@" \
+            # (MACOSX_DEPLOYMENT_TARGET: macOS 11.0 and newer, as the
+            # wheels; unused elsewhere.)
+            env "CARGO_TARGET_${upper}_RUSTFLAGS=$rustflags" MACOSX_DEPLOYMENT_TARGET=11.0 "$@" \
                 cargo zigbuild --quiet --locked --profile "$profile" --target "$zig_target" \
                 --target-dir "$build" -p "$package"
         else

@@ -206,6 +206,60 @@ for tarball in "$dist"/libhttpqq-"$version"-*-linux-gnu.tar.gz; do
     echo "   $name: $machine, glibc $newest at most, lean"
 done
 
+echo "== macOS and Windows: the archives, Node packages and gems as their loaders will see them (built, not run, here)"
+python=${PYTHON:-python3}
+abi=${version%.*}
+for triple in x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-gnu; do
+    name=libhttpqq-$version-$triple
+    mkdir -p "$scratch/foreign"
+    tar -xzf "$dist/$name.tar.gz" -C "$scratch/foreign"
+    top=$scratch/foreign/$name
+    case $triple in
+        *-apple-darwin)
+            arch=${triple%%-*}; [ "$arch" = aarch64 ] && arch=arm64
+            shared=lib/libhttpqq.$abi.dylib testing=lib/libhttpqq_testing.$abi.dylib
+            own="lib/libhttpqq.dylib lib/libhttpqq_testing.dylib"
+            node=darwin-$([ "$arch" = arm64 ] && echo arm64 || echo x64) gem=$arch-darwin
+            node_files="lib/libhttpqq.$abi.dylib lib/libhttpqq_testing.$abi.dylib"
+            ;;
+        *-windows-gnu)
+            arch=x86_64
+            shared=bin/httpqq.dll testing=bin/httpqq_testing.dll
+            own="lib/libhttpqq.dll.a lib/libhttpqq_testing.dll.a"
+            node=win32-x64 gem=x64-mingw-ucrt
+            node_files="lib/httpqq.dll lib/httpqq_testing.dll"
+            ;;
+    esac
+    for file in $shared $testing $own lib/libhttpqq.a lib/pkgconfig/httpqq.pc lib/pkgconfig/httpqq-static.pc \
+        lib/pkgconfig/httpqq-testing.pc lib/cmake/httpqq/httpqq-config.cmake \
+        lib/cmake/httpqq/httpqq-config-version.cmake include/httpqq.h include/httpqq_testing.h \
+        include/httpqq.hpp share/httpqq/valgrind.supp LICENSE-MIT LICENSE-APACHE; do
+        [ -e "$top/$file" ] || { echo "$name: no $file" >&2; exit 1; }
+    done
+    "$python" "$repo/packaging/inspect.py" "$top/$shared" "$arch" client
+    "$python" "$repo/packaging/inspect.py" "$top/$testing" "$arch" testing
+    # The Node package for the platform: its os and cpu, and the
+    # libraries under the names index.js loads.
+    tarball=$dist/node/httpqq-$node-$version.tgz
+    for file in $node_files; do
+        tar -tzf "$tarball" | grep -qx "package/$file" || { echo "$tarball: no $file" >&2; exit 1; }
+    done
+    tar -xzOf "$tarball" package/package.json | node -e '
+        const pkg = JSON.parse(require("fs").readFileSync(0, "utf8"));
+        const [os, cpu] = process.argv[1].split("-");
+        if (pkg.os[0] !== os || pkg.cpu[0] !== cpu) { console.error(pkg); process.exit(1); }' "$node"
+    # The platform gem: its platform, and the libraries where httpqq.rb
+    # looks (lib/httpqq/native/).
+    gemfile=$dist/ruby/httpqq-$version-$gem.gem
+    [ "$(ruby -rrubygems/package -e 'print Gem::Package.new(ARGV[0]).spec.platform' "$gemfile")" = "$gem" ] ||
+        { echo "$gemfile: not for $gem" >&2; exit 1; }
+    for file in $node_files; do
+        tar -xOf "$gemfile" data.tar.gz | tar -tz | grep -qx "lib/httpqq/native/${file#lib/}" ||
+            { echo "$gemfile: no lib/httpqq/native/${file#lib/}" >&2; exit 1; }
+    done
+    echo "   $name, @httpqq/$node and the $gem gem"
+done
+
 echo "== Debian: apt-get install of libhttpqq0 and libhttpqq-dev, then the examples against the system's"
 arch=$(dpkg --print-architecture)
 sudo=""

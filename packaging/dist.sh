@@ -15,8 +15,11 @@ out=${2:?usage: dist.sh PROFILE OUT_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 
-# Linux (glibc 2.17 and newer, as the wheels).
-triples="x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu"
+# Linux (glibc 2.17 and newer, as the wheels); macOS (11.0 and newer) and
+# Windows, cross-built (zig, mingw-w64): their packages are checked by
+# packaging/check.sh (and Windows's run under wine), not run on them.
+linux="x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu"
+triples="$linux x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-gnu"
 # shellcheck disable=SC2086
 sh "$here/c.sh" "$profile" "$out" $triples
 # shellcheck disable=SC2086
@@ -26,4 +29,4 @@ sh "$here/ruby.sh" "$out" $triples
 sh "$here/lua.sh" "$out"
 sh "$here/go.sh" "$out"
 # shellcheck disable=SC2086
-sh "$here/deb.sh" "$out" $triples
+sh "$here/deb.sh" "$out" $linux

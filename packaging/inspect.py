@@ -47,12 +47,16 @@ def main() -> None:
             fail(f"loads {outside}, which a Mac does not have")
         if role == "testing" and (not any(n.startswith("@rpath/libhttpqq.") for n in loads) or "@loader_path" not in rpaths):
             fail(f"does not load libhttpqq from beside itself (loads {loads}, rpaths {rpaths})")
-        where = f"install name {own[0]}"
+        minimum = [c for c in binary.commands if isinstance(c, (lief.MachO.BuildVersion, lief.MachO.VersionMin))]
+        oldest = [list(c.minos if isinstance(c, lief.MachO.BuildVersion) else c.version)[:2] for c in minimum]
+        if oldest != [[11, 0]]:
+            fail(f"its oldest macOS is {oldest}, not 11.0")
+        where = f"macOS 11.0, install name {own[0]}"
     elif isinstance(binary, lief.PE.Binary):
         machine = {"x86_64": lief.PE.Header.MACHINE_TYPES.AMD64, "arm64": lief.PE.Header.MACHINE_TYPES.ARM64}[arch]
         if binary.header.machine != machine:
             fail(f"built for {binary.header.machine}, not {arch}")
-        loads = [lib.name.lower() for lib in binary.imports]
+        loads = sorted({lib.name.lower() for lib in binary.imports})
         if role == "testing" and "httpqq.dll" not in loads:
             fail(f"does not load httpqq.dll (loads {loads})")
         outside = [n for n in loads if n.startswith(("libgcc", "libstdc++", "libwinpthread"))]

@@ -9,7 +9,13 @@ would see it: run by `make test` as `python check_dist.py DIST_DIR`.
   own (two unwinders in one process crashed CPython at exit);
 - wheels and sdist carry both license files and complete metadata, with
   no placeholder URL;
-- the wheel declares the `httpqq` command.
+- the wheel declares the `httpqq` command;
+- the macOS wheels (x86_64 and arm64, macOS 11.0) and the Windows one
+  (x86_64) cannot be run here: their extension is read with lief (as
+  packaging/inspect.py reads the C libraries) for its CPU, the module's
+  entry point `PyInit__native`, and what it loads (macOS: only the
+  system's libraries, Python's symbols left for the interpreter; Windows:
+  the stable ABI's python3.dll, none of mingw's runtime DLLs).
 """
 
 from __future__ import annotations
@@ -20,10 +26,17 @@ import re
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
 ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
+# The wheels of the platforms this machine cannot run: tag, extension.
+FOREIGN = {
+    "macosx_11_0_x86_64": "httpqq/_native.abi3.so",
+    "macosx_11_0_arm64": "httpqq/_native.abi3.so",
+    "win_amd64": "httpqq/_native.pyd",
+}
 LICENSES = {"LICENSE-MIT", "LICENSE-APACHE"}
 
 
@@ -33,7 +46,9 @@ def check_metadata(text: str, where: str) -> None:
     assert set(meta.get_all("License-File") or []) == LICENSES, where
     assert meta["Summary"] and meta["Keywords"] and meta["Author"], where
     classifiers = meta.get_all("Classifier") or []
-    assert "Typing :: Typed" in classifiers and "Operating System :: POSIX :: Linux" in classifiers, where
+    assert "Typing :: Typed" in classifiers, where
+    for system in ("POSIX :: Linux", "MacOS", "Microsoft :: Windows"):
+        assert f"Operating System :: {system}" in classifiers, where
     assert any(c.startswith("Programming Language :: Python :: 3.") for c in classifiers), where
     assert meta["Requires-Python"] == ">=3.9", where
     assert "example.invalid" not in text, f"{where}: a placeholder URL"
@@ -68,7 +83,62 @@ def check_unwinder(library: bytes, where: str) -> None:
     assert dynsym.get_symbol_by_name("_Unwind_Resume"), f"{where}: _Unwind_Resume not imported"
 
 
+def check_common(wheel: zipfile.ZipFile, path: Path) -> None:
+    """What every wheel carries: licenses, metadata, the command."""
+    names = wheel.namelist()
+    dist_info = f"httpqq-{path.name.split('-')[1]}.dist-info"
+    assert {f"{dist_info}/licenses/{name}" for name in LICENSES} <= set(names), names
+    check_metadata(wheel.read(f"{dist_info}/METADATA").decode(), path.name)
+    entry_points = wheel.read(f"{dist_info}/entry_points.txt").decode()
+    assert "httpqq=httpqq.cli:main" in entry_points.replace(" ", ""), entry_points
+    for name in names:
+        if name.endswith(".json"):
+            assert b"example.invalid" not in wheel.read(name), f"{name}: a placeholder URL"
+
+
+def check_foreign_wheel(path: Path, tag: str) -> None:
+    """A macOS or Windows wheel, read with lief."""
+    import lief
+
+    lief.logging.disable()
+    with zipfile.ZipFile(path) as wheel:
+        native = FOREIGN[tag]
+        assert native in wheel.namelist(), f"{path.name}: no {native}"
+        with tempfile.TemporaryDirectory() as scratch:
+            extension = Path(scratch) / Path(native).name
+            extension.write_bytes(wheel.read(native))
+            binary = lief.parse(str(extension))
+        check_common(wheel, path)
+    assert binary is not None, f"{path.name}: {native} is no library lief reads"
+    exported = {f.name.lstrip("_") for f in binary.exported_functions}
+    assert "PyInit__native" in exported, f"{path.name}: no PyInit__native"
+    if tag.startswith("macosx"):
+        assert isinstance(binary, lief.MachO.Binary), f"{path.name}: not Mach-O"
+        cpu = {"x86_64": lief.MachO.Header.CPU_TYPE.X86_64, "arm64": lief.MachO.Header.CPU_TYPE.ARM64}
+        arch = tag.rsplit("_", 1)[1]
+        assert binary.header.cpu_type == cpu[arch], f"{path.name}: {binary.header.cpu_type}"
+        loads = [lib.name for lib in binary.libraries]
+        outside = [name for name in loads if not name.startswith(("/usr/lib/", "/System/"))]
+        assert not outside, f"{path.name}: loads {outside}"
+        # Python's own functions are the interpreter's, found at load time.
+        assert "PyModule_Create2" not in exported, f"{path.name}: carries Python"
+        shown = f"Mach-O {arch}, loads {len(loads)} system libraries"
+    else:
+        assert isinstance(binary, lief.PE.Binary), f"{path.name}: not PE"
+        assert binary.header.machine == lief.PE.Header.MACHINE_TYPES.AMD64, binary.header.machine
+        loads = sorted(lib.name.lower() for lib in binary.imports)
+        assert "python3.dll" in loads, f"{path.name}: does not load python3.dll ({loads})"
+        runtime = [n for n in loads if n.startswith(("libgcc", "libstdc++", "libwinpthread", "python3."))]
+        assert not runtime, f"{path.name}: loads {runtime}"
+        shown = f"PE AMD64, loads {', '.join(loads)}"
+    print(f"ok: {path.name} ({shown}; PyInit__native exported)")
+
+
 def check_wheel(path: Path) -> None:
+    for tag in FOREIGN:
+        if path.name.endswith(f"-{tag}.whl"):
+            check_foreign_wheel(path, tag)
+            return
     match = re.search(r"manylinux2014_(\w+?)\.manylinux_2_17_(\w+)\.whl$", path.name)
     assert match and match[1] == match[2], f"{path.name}: not tagged manylinux2014"
     arch = match[1]
@@ -84,14 +154,7 @@ def check_wheel(path: Path) -> None:
         machine = int.from_bytes(header[18:20], "little")
         assert machine == ELF_MACHINE[arch], f"{native}: e_machine {machine}, not {arch}"
         check_unwinder(wheel.read(native), path.name)
-        dist_info = f"httpqq-{path.name.split('-')[1]}.dist-info"
-        assert {f"{dist_info}/licenses/{name}" for name in LICENSES} <= set(names), names
-        check_metadata(wheel.read(f"{dist_info}/METADATA").decode(), path.name)
-        entry_points = wheel.read(f"{dist_info}/entry_points.txt").decode()
-        assert "httpqq=httpqq.cli:main" in entry_points.replace(" ", ""), entry_points
-        for name in names:
-            if name.endswith(".json"):
-                assert b"example.invalid" not in wheel.read(name), f"{name}: a placeholder URL"
+        check_common(wheel, path)
     print(f"ok: {path.name} ({arch} ELF, auditwheel: manylinux_2_17_{arch})")
 
 
@@ -108,7 +171,9 @@ def check_sdist(path: Path) -> None:
 
 def main(dist: Path) -> None:
     wheels = sorted(dist.glob("httpqq-*.whl"))
-    assert {re.search(r"_(x86_64|aarch64)\.whl$", w.name)[1] for w in wheels} == set(ELF_MACHINE), wheels  # type: ignore[index]
+    tags = {w.name.removesuffix(".whl").split("-")[-1] for w in wheels}
+    linux = {f"manylinux2014_{arch}.manylinux_2_17_{arch}" for arch in ELF_MACHINE}
+    assert tags == linux | set(FOREIGN), f"the wheels' platforms: {sorted(tags)}"
     for wheel in wheels:
         check_wheel(wheel)
     (sdist,) = dist.glob("httpqq-*.tar.gz")
