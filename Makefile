@@ -17,7 +17,7 @@ VENV := .venv
 demo:
 	$(CARGO) run --quiet --locked -p httpqq-server --example demo
 
-test: lint test-rust test-c test-bindings test-python test-dist test-windows docs demo
+test: lint test-rust test-c test-bindings test-dist test-python test-windows docs demo
 	@echo "all tests passed"
 
 lint:
@@ -78,8 +78,9 @@ $(VENV)/.installed: python/requirements-dev.txt
 	$(VENV)/bin/pip install -q -r python/requirements-dev.txt
 	touch $@
 
-# The Python package: portable wheels (manylinux2014, x86_64 and aarch64,
-# through zig) and the sdist built by python/dist.sh in the dev profile;
+# The Python package: portable wheels (manylinux2014, x86_64 and aarch64;
+# macOS 11.0, x86_64 and arm64; through zig; Windows x86_64 through
+# mingw-w64) and the sdist built by python/dist.sh in the dev profile;
 # this machine's wheel installed into .venv, then pytest, stubtest (the
 # stubs match the module), mypy --strict over the tests, examples and the
 # command-line client; the wheels' tags, ELF and metadata checked; and the
@@ -87,8 +88,8 @@ $(VENV)/.installed: python/requirements-dev.txt
 # PATH. Run from the repository's root so that python/httpqq (sources
 # without the native module) does not shadow the installed package.
 test-python: $(VENV)/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sh python/dist.sh dev $(TARGET_DIR)/dist
-	$(VENV)/bin/pip install -q --force-reinstall --no-deps $(TARGET_DIR)/dist/httpqq-*_$(shell uname -m).whl
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" TARGET_DIR=$(abspath $(TARGET_DIR)) sh python/dist.sh dev $(TARGET_DIR)/dist
+	$(VENV)/bin/pip install -q --force-reinstall --no-deps $(TARGET_DIR)/dist/httpqq-*manylinux_2_17_$(shell uname -m).whl
 	$(VENV)/bin/pytest -q -p no:cacheprovider --rootdir python python/tests
 	$(VENV)/bin/python -m mypy.stubtest --allowlist python/stubtest-allowlist.txt httpqq
 	$(VENV)/bin/mypy --strict --cache-dir $(TARGET_DIR)/mypy python/tests python/examples python/httpqq/cli.py
@@ -96,10 +97,10 @@ test-python: $(VENV)/.installed
 	$(VENV)/bin/python python/tests/check_dist.py $(TARGET_DIR)/dist
 	sh python/tests/clean_install.sh $(TARGET_DIR)/dist $(TARGET_DIR)/py-clean
 
-# What the Python package ships, in release: the manylinux2014 wheels for
-# x86_64 and aarch64 Linux and the sdist, in target/dist.
+# What the Python package ships, in release: the wheels for Linux, macOS
+# and Windows and the sdist, in target/dist.
 wheel: $(VENV)/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" sh python/dist.sh release $(TARGET_DIR)/dist
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" TARGET_DIR=$(abspath $(TARGET_DIR)) sh python/dist.sh release $(TARGET_DIR)/dist
 
 # Every package of every ecosystem, for every platform built here, into
 # $(TARGET_DIR)/dist (packaging/dist.sh says what), in release; the

@@ -34,12 +34,15 @@ for target in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu; do
         maturin build --quiet --locked --profile "$profile" --zig --compatibility manylinux2014 \
         --target "$target" -m "$here/Cargo.toml" -o "$out"
 done
+# In packaging/c.sh's target folder and profile, so that what the C
+# archives built for the target (rustls, SQLite, the server) is reused.
 foreign_profile=$profile
 [ "$profile" = dev ] && foreign_profile=dist-check
+build=${TARGET_DIR:-$here/../target}/dist-build
 for target in x86_64-apple-darwin aarch64-apple-darwin; do
     echo "== wheel for $target (macOS 11.0, $foreign_profile)"
     MACOSX_DEPLOYMENT_TARGET=11.0 maturin build --quiet --locked --profile "$foreign_profile" --zig \
-        --target "$target" -m "$here/Cargo.toml" -o "$out"
+        --target "$target" --target-dir "$build" -m "$here/Cargo.toml" -o "$out"
 done
 echo "== wheel for x86_64-pc-windows-gnu ($foreign_profile)"
 command -v x86_64-w64-mingw32-gcc > /dev/null || {
@@ -47,7 +50,7 @@ command -v x86_64-w64-mingw32-gcc > /dev/null || {
     exit 1
 }
 maturin build --quiet --locked --profile "$foreign_profile" --target x86_64-pc-windows-gnu \
-    -m "$here/Cargo.toml" -o "$out"
+    --target-dir "$build" -m "$here/Cargo.toml" -o "$out"
 echo "== sdist"
 maturin sdist -m "$here/Cargo.toml" -o "$out"
 ls -l "$out"

@@ -22,8 +22,10 @@
 
 #include <httpqq.h>
 
+#ifndef _WIN32
 #include <fcntl.h>
 #include <unistd.h>
+#endif
 
 #include <chrono>
 #include <cstddef>
@@ -518,13 +520,17 @@ class agent {
 
   /// A descriptor that becomes readable when events or results become
   /// waiting: give it to poll(2), epoll, libuv, asio… Owned by the agent.
+  /// On Windows, which has no such descriptor for the library to write
+  /// to, -1: wait in next_event() there.
   int fd() const noexcept { return read_; }
 
   /// Reads what announced readiness from fd(), before taking what waits.
   void clear_ready() const noexcept {
+#ifndef _WIN32
     char drained[256];
     while (read_ >= 0 && ::read(read_, drained, sizeof drained) > 0) {
     }
+#endif
   }
 
   /// Asks it to stop; returns at once. Its events end with stopped.
@@ -533,10 +539,12 @@ class agent {
   /// Stops it, waits until it has finished (it logs out), and frees it.
   void close() noexcept {
     raw_.reset();
+#ifndef _WIN32
     for (int *fd : {&read_, &write_}) {
       if (*fd >= 0) ::close(*fd);
       *fd = -1;
     }
+#endif
   }
 
  private:
@@ -583,6 +591,12 @@ inline httpqq::agent client::start_agent(uint64_t uin, std::string_view password
     detail::call(httpqq_agent_options_set_stop_timeout_ms, raw_options, milliseconds(*options.stop_timeout, "stop_timeout"));
   std::string inbox = options.inbox ? detail::c_string(*options.inbox, "the inbox") : std::string();
   if (options.inbox) detail::call(httpqq_agent_options_set_inbox, raw_options, inbox.c_str());
+#ifdef _WIN32
+  httpqq_agent *raw = nullptr;
+  detail::call(httpqq_agent_start, raw_.get(), uin, detail::c_string(password, "the password").c_str(), raw_options,
+               &raw);
+  return httpqq::agent(raw, -1, -1);
+#else
   // The agent announces waiting events on a pipe: the program waits on its
   // read end (fd()) in its own loop, or in next_event().
   int ends[2];
@@ -600,6 +614,7 @@ inline httpqq::agent client::start_agent(uint64_t uin, std::string_view password
     throw;
   }
   return httpqq::agent(raw, ends[0], ends[1]);
+#endif
 }
 
 }  // namespace httpqq

@@ -33,25 +33,26 @@ tar -xzf "$dist/$name.tar.gz" -C "$scratch"
 unpacked=$scratch/$name
 cc=x86_64-w64-mingw32-gcc
 warnings="-std=c99 -Wall -Wextra -Werror -pedantic"
-# -static: mingw's own runtime (libgcc, winpthreads) goes into each
-# program, as a Windows user's would not have its DLLs; libhttpqq stays a
-# DLL (its import library is a static archive too).
+# mingw's own runtime (libgcc, winpthreads) goes into each program, as a
+# Windows user's would not have its DLLs; libhttpqq stays a DLL, linked
+# through its import library (which -static would not look for).
 export PKG_CONFIG_PATH="$unpacked/lib/pkgconfig"
 pc() { pkg-config "$@"; }
+runtime="-static-libgcc -Wl,-Bstatic -lpthread -Wl,-Bdynamic"
 
 out=$scratch/c
 mkdir -p "$out"
 cp "$unpacked"/bin/*.dll "$out/"
 for suite in test_httpqq test_agent; do
     # shellcheck disable=SC2046
-    $cc $warnings -static "$repo/ffi/tests/c/$suite.c" -o "$out/$suite.exe" $(pc --cflags --libs httpqq-testing) -lws2_32
+    $cc $warnings "$repo/ffi/tests/c/$suite.c" -o "$out/$suite.exe" $(pc --cflags --libs httpqq-testing) $runtime -lws2_32
 done
 # shellcheck disable=SC2046
-$cc $warnings -static "$repo/ffi/examples/with_test_server.c" -o "$out/with_test_server.exe" $(pc --cflags --libs httpqq-testing)
+$cc $warnings "$repo/ffi/examples/with_test_server.c" -o "$out/with_test_server.exe" $(pc --cflags --libs httpqq-testing) $runtime
 # shellcheck disable=SC2046
-$cc $warnings -static "$repo/ffi/examples/chat.c" -o "$out/chat_shared.exe" $(pc --cflags --libs httpqq)
+$cc $warnings "$repo/ffi/examples/chat.c" -o "$out/chat_shared.exe" $(pc --cflags --libs httpqq) $runtime
 # shellcheck disable=SC2046
-$cc $warnings -static "$repo/ffi/examples/chat.c" -o "$out/chat_static.exe" $(pc --cflags --libs httpqq-static)
+$cc $warnings "$repo/ffi/examples/chat.c" -o "$out/chat_static.exe" $(pc --cflags --libs httpqq-static) $runtime
 if x86_64-w64-mingw32-objdump -p "$out/chat_static.exe" | grep -qi "DLL Name: httpqq"; then
     echo "the static build loads httpqq.dll" >&2
     exit 1

@@ -36,7 +36,7 @@ smoke() {
 
 echo "== the $(uname -m) wheel in a clean virtualenv"
 python3 -m venv "$scratch/wheel"
-"$scratch/wheel/bin/pip" install -q --no-index --no-deps "$dist"/httpqq-*_"$(uname -m)".whl
+"$scratch/wheel/bin/pip" install -q --no-index --no-deps "$dist"/httpqq-*manylinux_2_17_"$(uname -m)".whl
 smoke "$scratch/wheel" wheel
 
 echo "== the sdist, built from source in a clean virtualenv"
