@@ -109,15 +109,19 @@ def check_foreign_wheel(path: Path, tag: str) -> None:
             extension.write_bytes(wheel.read(native))
             binary = lief.parse(str(extension))
         check_common(wheel, path)
-    assert binary is not None, f"{path.name}: {native} is no library lief reads"
-    exported = {f.name.lstrip("_") for f in binary.exported_functions}
+    assert isinstance(binary, (lief.MachO.Binary, lief.PE.Binary)), f"{path.name}: {native} is neither Mach-O nor PE"
+    exported = {str(f.name).lstrip("_") for f in binary.exported_functions}
     assert "PyInit__native" in exported, f"{path.name}: no PyInit__native"
     if tag.startswith("macosx"):
         assert isinstance(binary, lief.MachO.Binary), f"{path.name}: not Mach-O"
         cpu = {"x86_64": lief.MachO.Header.CPU_TYPE.X86_64, "arm64": lief.MachO.Header.CPU_TYPE.ARM64}
-        arch = tag.rsplit("_", 1)[1]
+        arch = tag.removeprefix("macosx_11_0_")
         assert binary.header.cpu_type == cpu[arch], f"{path.name}: {binary.header.cpu_type}"
-        loads = [lib.name for lib in binary.libraries]
+        loads = [
+            str(c.name)
+            for c in binary.commands
+            if isinstance(c, lief.MachO.DylibCommand) and c.command == lief.MachO.LoadCommand.TYPE.LOAD_DYLIB
+        ]
         outside = [name for name in loads if not name.startswith(("/usr/lib/", "/System/"))]
         assert not outside, f"{path.name}: loads {outside}"
         # Python's own functions are the interpreter's, found at load time.
@@ -126,9 +130,11 @@ def check_foreign_wheel(path: Path, tag: str) -> None:
     else:
         assert isinstance(binary, lief.PE.Binary), f"{path.name}: not PE"
         assert binary.header.machine == lief.PE.Header.MACHINE_TYPES.AMD64, binary.header.machine
-        loads = sorted(lib.name.lower() for lib in binary.imports)
+        loads = sorted({str(lib.name).lower() for lib in binary.imports})
         assert "python3.dll" in loads, f"{path.name}: does not load python3.dll ({loads})"
-        runtime = [n for n in loads if n.startswith(("libgcc", "libstdc++", "libwinpthread", "python3."))]
+        # mingw's runtime, which Windows lacks, or one Python's own DLL
+        # (python312.dll: not the stable ABI).
+        runtime = [n for n in loads if n.startswith(("libgcc", "libstdc++", "libwinpthread")) or re.fullmatch(r"python3\d+\.dll", n)]
         assert not runtime, f"{path.name}: loads {runtime}"
         shown = f"PE AMD64, loads {', '.join(loads)}"
     print(f"ok: {path.name} ({shown}; PyInit__native exported)")
