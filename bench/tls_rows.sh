@@ -13,6 +13,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -addext subjectAltName=IP:127.0.0.1 -addext basicConstraints=critical,CA:FALSE \
     -days 2 2> /dev/null
 start_tls_server() {
+    : > "$work/$2.out" # looked at before the server's shell has opened it
     $1 "$server_bin" --listen 127.0.0.1:0 --accounts bench/accounts.toml \
         --tls-listen 127.0.0.1:0 --tls-cert "$tls_dir/cert.pem" --tls-key "$tls_dir/key.pem" \
         > "$work/$2.out" 2>&1 &

@@ -14,6 +14,9 @@ start_demo_server() {
     shift 2
     [ $# -gt 0 ] && shift
     [ $# -gt 0 ] || set -- --demo
+    # The log exists before the server does: the background shell opens
+    # it only when it gets to run, and the first look must not fail then.
+    : > "$log"
     # shellcheck disable=SC2086
     $wrapper "$command" --listen 127.0.0.1:0 "$@" > "$log" 2>&1 &
     server_pid=$!
