@@ -24,14 +24,8 @@ command -v ruby > /dev/null || missing="$missing ruby"
 ruby -e 'require "ffi"' 2> /dev/null || missing="$missing ruby-ffi"
 command -v go > /dev/null || missing="$missing golang-go"
 command -v node > /dev/null || missing="$missing nodejs npm"
-if [ -n "$missing" ]; then
-    echo "== installing$missing (apt-get)"
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update -qq
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing > /dev/null
-fi
+# shellcheck disable=SC2086
+sh "$here/../packaging/apt-install.sh" $missing
 
 # Found without LD_LIBRARY_PATH: the runtimes load it by path, and what
 # links it (Go, C++) gets the rpath from httpqq.pc.

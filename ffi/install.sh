@@ -36,10 +36,8 @@ case $profile in
 esac
 built=$target_dir/$profile
 
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$here/Cargo.toml" | head -n 1)
-major=${version%%.*}
-minor=${version#*.}; minor=${minor%%.*}
-if [ "$major" = 0 ]; then abi="0.$minor"; else abi="$major"; fi
+repo=$here
+. "$repo/packaging/version.sh"
 
 mkdir -p "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/share/httpqq"
 root=$(cd "$prefix" && pwd)

@@ -33,10 +33,7 @@ out=$(cd "$out" && pwd)
 build=${TARGET_DIR:-$repo/target}/dist-build
 stubs=$build/linkstub
 
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
-major=${version%%.*}
-minor=${version#*.}; minor=${minor%%.*}
-if [ "$major" = 0 ]; then abi="0.$minor"; else abi="$major"; fi
+. "$repo/packaging/version.sh"
 case $profile in
     dev) profile_dir=debug ;;
     *) profile_dir=$profile ;;

@@ -18,7 +18,7 @@ rm -rf "$scratch"
 mkdir -p "$scratch"
 scratch=$(cd "$scratch" && pwd)
 
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
+. "$repo/packaging/version.sh"
 triple=$(rustc -vV | sed -n 's/^host: //p')
 archive=$dist/libhttpqq-$version-$triple.tar.gz
 
@@ -28,14 +28,8 @@ command -v pkg-config > /dev/null || missing="$missing pkg-config"
 command -v luarocks > /dev/null || missing="$missing luarocks"
 command -v go > /dev/null || missing="$missing golang-go"
 command -v dpkg-deb > /dev/null || missing="$missing dpkg-dev"
-if [ -n "$missing" ]; then
-    echo "== installing$missing (apt-get)"
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update -qq
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing > /dev/null
-fi
+# shellcheck disable=SC2086
+sh "$repo/packaging/apt-install.sh" $missing
 
 # A clean environment: the system's tools only (no ~/.cargo/bin), a home
 # of its own, nothing of this checkout; the machine's network settings
@@ -193,9 +187,9 @@ for tarball in "$dist"/libhttpqq-"$version"-*-linux-gnu.tar.gz; do
         [ "$(printf '%s\n2.17\n' "$newest" | sort -V | tail -n 1)" = 2.17 ] ||
             { echo "$so needs glibc $newest (more than 2.17)" >&2; exit 1; }
     done
-    readelf -d "$lib/libhttpqq.so.$version" | grep -q "SONAME.*libhttpqq.so.${version%.*}" ||
+    readelf -d "$lib/libhttpqq.so.$version" | grep -q "SONAME.*libhttpqq.so.$abi" ||
         { echo "$name: libhttpqq has no soname" >&2; exit 1; }
-    readelf -d "$lib/libhttpqq_testing.so.$version" | grep -q "NEEDED.*libhttpqq.so.${version%.*}" ||
+    readelf -d "$lib/libhttpqq_testing.so.$version" | grep -q "NEEDED.*libhttpqq.so.$abi" ||
         { echo "$name: libhttpqq_testing does not need libhttpqq" >&2; exit 1; }
     nm -D --defined-only "$lib/libhttpqq.so.$version" | grep -q ' T httpqq_client_new$' ||
         { echo "$name: libhttpqq does not export the client" >&2; exit 1; }
@@ -208,7 +202,6 @@ done
 
 echo "== macOS and Windows: the archives, Node packages and gems as their loaders will see them (built, not run, here)"
 python=${PYTHON:-python3}
-abi=${version%.*}
 for triple in x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-gnu; do
     name=libhttpqq-$version-$triple
     mkdir -p "$scratch/foreign"
@@ -281,7 +274,7 @@ mkdir -p "$scratch/system"
     cp "$scratch/chat.c" "$scratch/with_test_server.c" .
     clean sh -c 'cc -std=c99 -Wall -Werror chat.c -o chat $(pkg-config --cflags --libs httpqq)'
     clean sh -c 'cc -std=c99 -Wall -Werror with_test_server.c -o with_test_server $(pkg-config --cflags --libs httpqq-testing)'
-    ldd chat | grep -Eq "libhttpqq.so.${version%.*} => (/usr)?/lib/" || { echo "chat does not use the system's libhttpqq" >&2; exit 1; }
+    ldd chat | grep -Eq "libhttpqq.so.$abi => (/usr)?/lib/" || { echo "chat does not use the system's libhttpqq" >&2; exit 1; }
     clean ./chat "$address" | grep -q "Bob got from 10001: 你好, Bob"
     clean ./with_test_server
     clean cmake -S "$scratch/cmake-project" -B cmake-build -DEXAMPLES_DIR="$scratch" > cmake.log 2>&1 || { cat cmake.log; exit 1; }

@@ -14,8 +14,7 @@ set -eu
 out=$(cd "${1:?usage: deb.sh OUT_DIR TRIPLE...}" && pwd)
 shift
 repo=$(cd "$(dirname "$0")/.." && pwd)
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
-abi=$(echo "$version" | cut -d. -f1-2)
+. "$repo/packaging/version.sh"
 deb_out=$out/deb
 rm -rf "$deb_out"
 mkdir -p "$deb_out"

@@ -10,7 +10,7 @@
 set -eu
 out=$(cd "${1:?usage: go.sh OUT_DIR}" && pwd)
 repo=$(cd "$(dirname "$0")/.." && pwd)
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
+. "$repo/packaging/version.sh"
 module=$(sed -n 's/^module //p' "$repo/bindings/go/go.mod")
 at=$out/go/proxy/$module/@v
 rm -rf "$out/go"

@@ -10,7 +10,7 @@
 set -eu
 out=$(cd "${1:?usage: lua.sh OUT_DIR}" && pwd)
 repo=$(cd "$(dirname "$0")/.." && pwd)
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
+. "$repo/packaging/version.sh"
 lua_out=$out/lua
 rm -rf "$lua_out"
 sources=$lua_out/httpqq-lua-$version
@@ -26,11 +26,6 @@ sed -e "s|@VERSION@|$version|g" -e "s|@SOURCE_URL@|httpqq-lua-$version.tar.gz|" 
     "$repo/packaging/lua/httpqq.rockspec.in" > "$sources/$rockspec"
 sed -e "s|@VERSION@|$version|g" -e "s|@SOURCE_URL@|file://$lua_out/httpqq-lua-$version.tar.gz|" \
     "$repo/packaging/lua/httpqq.rockspec.in" > "$lua_out/$rockspec"
-command -v luarocks > /dev/null || {
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends luarocks > /dev/null
-}
+command -v luarocks > /dev/null || sh "$repo/packaging/apt-install.sh" luarocks
 (cd "$lua_out" && luarocks pack "$rockspec" > /dev/null)
 echo "   $lua_out/httpqq-$version-1.src.rock"

@@ -17,8 +17,7 @@ set -eu
 out=$(cd "${1:?usage: node.sh OUT_DIR TRIPLE...}" && pwd)
 shift
 repo=$(cd "$(dirname "$0")/.." && pwd)
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
-abi=$(echo "$version" | cut -d. -f1-2)
+. "$repo/packaging/version.sh"
 node_out=$out/node
 rm -rf "$node_out"
 mkdir -p "$node_out"

@@ -14,8 +14,7 @@ set -eu
 out=$(cd "${1:?usage: ruby.sh OUT_DIR TRIPLE...}" && pwd)
 shift
 repo=$(cd "$(dirname "$0")/.." && pwd)
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
-abi=$(echo "$version" | cut -d. -f1-2)
+. "$repo/packaging/version.sh"
 ruby_out=$out/ruby
 rm -rf "$ruby_out"
 mkdir -p "$ruby_out"

@@ -9,17 +9,14 @@
 //! Also gives the library its soname (`libhttpqq_testing.so.0.3`) and its
 //! install name on macOS, and lets it find libhttpqq beside itself.
 
+include!("../soname.rs");
+
 fn main() {
-    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_default();
-    let minor = std::env::var("CARGO_PKG_VERSION_MINOR").unwrap_or_default();
-    let abi = if major == "0" {
-        format!("0.{minor}")
-    } else {
-        major
-    };
+    let abi = abi_version();
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     println!("cargo:rerun-if-env-changed=HTTPQQ_LIB_DIR");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=../soname.rs");
     if let Ok(dir) = std::env::var("HTTPQQ_LIB_DIR") {
         println!("cargo:rustc-link-search=native={dir}");
         println!("cargo:rustc-link-lib=dylib=httpqq");

@@ -6,7 +6,8 @@ require "rbconfig"
 rust = File.expand_path("rust", __dir__)
 native = File.expand_path("../../lib/httpqq/native", __dir__)
 version = File.read(File.join(rust, "Cargo.toml"))[/^version = "(.*)"/, 1]
-abi = version.split(".").first(2).join(".")
+# What the soname carries (packaging/version.sh): 0.3 for 0.3.x, 1 for 1.x.
+abi = version.start_with?("0.") ? version.split(".").first(2).join(".") : version.split(".").first
 cargo = ENV.fetch("CARGO", "cargo")
 abort "httpqq: building the source gem needs cargo (a Rust toolchain: https://rustup.rs)" unless
   system("#{cargo} --version", out: File::NULL, err: File::NULL)

@@ -27,7 +27,7 @@ WINEDEBUG=-all
 export WINEPREFIX WINEDEBUG
 sh "$here/wine.sh" "$WINEPREFIX"
 
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
+. "$repo/packaging/version.sh"
 name=libhttpqq-$version-x86_64-pc-windows-gnu
 tar -xzf "$dist/$name.tar.gz" -C "$scratch"
 unpacked=$scratch/$name

@@ -15,14 +15,8 @@ command -v x86_64-w64-mingw32-gcc > /dev/null || missing="$missing mingw-w64"
 command -v wine > /dev/null || missing="$missing wine wine64"
 command -v cmake > /dev/null || missing="$missing cmake"
 command -v pkg-config > /dev/null || missing="$missing pkg-config"
-if [ -n "$missing" ]; then
-    echo "== installing$missing (apt-get)"
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update -qq
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing > /dev/null
-fi
+# shellcheck disable=SC2086
+sh "$here/../apt-install.sh" $missing
 rustup target list --installed | grep -qx x86_64-pc-windows-gnu || rustup target add x86_64-pc-windows-gnu
 system32=$prefix/drive_c/windows/system32
 if [ ! -f "$system32/bcryptprimitives.dll" ]; then
