@@ -6,9 +6,9 @@
 //! read or write waiting on it returns at once, and every wait of the
 //! request (resolving the host, connecting, and on Windows, where a
 //! shutdown does not wake a thread blocked on the socket, reading and
-//! writing too) looks at the token at least every [`SLICE`]. The request then fails with
-//! [`Error::Cancelled`](crate::Error::Cancelled), whose phase says whether
-//! anything of it was sent.
+//! writing too) looks at the token at least every [`SLICE`]. The request
+//! then fails with [`Error::Cancelled`](crate::Error::Cancelled), whose
+//! phase says whether anything of it was sent.
 //!
 //! A scope may also carry a deadline (the agent's bounded logout) and a
 //! check run on the waiting thread between slices (Python's signal check,

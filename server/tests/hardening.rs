@@ -463,16 +463,23 @@ fn a_second_server_on_a_database_in_use_is_refused_naming_the_first() {
     dir.start("qq.db").unwrap();
 }
 
+/// A server on `dir`'s qq.db, and Alice logged in to it with a message
+/// already acknowledged (so written to the database).
+fn serving_alice(dir: &Scratch) -> (Server, httpqq::Session) {
+    let server = dir.start("qq.db").unwrap();
+    let client = Client::new(server.local_addr().to_string()).unwrap();
+    let alice = client.login(ALICE, "demo").unwrap();
+    alice.send_message(BOB, "before").unwrap();
+    (server, alice)
+}
+
 // Unix: there a file in use can be deleted. Windows refuses it (the next
 // test), so no server there acknowledges into a deleted file.
 #[test]
 #[cfg(unix)]
 fn a_database_deleted_under_a_running_server_stops_its_acknowledgements() {
     let dir = Scratch::new("hardening-deleted");
-    let server = dir.start("qq.db").unwrap();
-    let client = Client::new(server.local_addr().to_string()).unwrap();
-    let alice = client.login(ALICE, "demo").unwrap();
-    alice.send_message(BOB, "before").unwrap();
+    let (server, alice) = serving_alice(&dir);
     std::fs::remove_file(dir.0.join("qq.db")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(3);
     while server.fault().is_none() {
@@ -491,10 +498,7 @@ fn a_database_deleted_under_a_running_server_stops_its_acknowledgements() {
 #[cfg(windows)]
 fn windows_refuses_to_delete_or_replace_the_database_of_a_running_server() {
     let dir = Scratch::new("hardening-deleted-windows");
-    let server = dir.start("qq.db").unwrap();
-    let client = Client::new(server.local_addr().to_string()).unwrap();
-    let alice = client.login(ALICE, "demo").unwrap();
-    alice.send_message(BOB, "before").unwrap();
+    let (server, alice) = serving_alice(&dir);
     let db = dir.0.join("qq.db");
     assert!(std::fs::remove_file(&db).is_err(), "deleted while in use");
     let other = dir.0.join("other.db");
