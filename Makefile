@@ -92,7 +92,7 @@ test-python: $(VENV)/.installed
 	$(VENV)/bin/pip install -q --force-reinstall --no-deps $(TARGET_DIR)/dist/httpqq-*manylinux_2_17_$(shell uname -m).whl
 	$(VENV)/bin/pytest -q -p no:cacheprovider --rootdir python python/tests
 	$(VENV)/bin/python -m mypy.stubtest --allowlist python/stubtest-allowlist.txt httpqq
-	$(VENV)/bin/mypy --strict --cache-dir $(TARGET_DIR)/mypy python/tests python/examples python/httpqq/cli.py
+	$(VENV)/bin/mypy --strict --cache-dir $(TARGET_DIR)/mypy python/tests python/examples python/httpqq/cli.py packaging/lifecycle
 	$(VENV)/bin/python -m py_compile bench/python_bench.py bench/pyclient.py
 	$(VENV)/bin/python python/tests/check_dist.py $(TARGET_DIR)/dist
 	sh python/tests/clean_install.sh $(TARGET_DIR)/dist $(TARGET_DIR)/py-clean

@@ -966,6 +966,22 @@ int32_t httpqq_client_new(const char *endpoint,
 // in use by another thread.
 void httpqq_client_free(httpqq_client *client);
 
+// Shuts the client down: every call in flight on it or on a session made
+// from it ends now with `HTTPQQ_STATUS_CANCELLED` (its outcome says
+// whether anything was sent), and every later one fails so at once,
+// sending nothing. Returns at once; idempotent; callable from any thread,
+// also while others are inside calls on the client (not from a signal
+// handler). It does not free the client. NULL is a no-op.
+//
+// For a program on its way out: an exit hook calls it so that a thread
+// still inside a call does not hold the exit up to the call's timeout
+// (Node's `process.exit` waits for its thread pool; Ruby's `exit` for
+// its threads). Stop the agents made from the client first.
+//
+// # Safety
+// `client` is NULL or a live client.
+void httpqq_client_shutdown(const httpqq_client *client);
+
 // Logs in as `uin` with its password (UTF-8; only its MD5 is sent).
 //
 // On success the caller owns `*session_out` and frees it with
@@ -1584,6 +1600,18 @@ const char *httpqq_zodiac_name(uint32_t code);
 
 // The Chinese name of a Chinese zodiac code ("" when unlisted). Static.
 const char *httpqq_zodiac_chinese_name(uint32_t code);
+
+// Shuts down the client the session was made from, as
+// `httpqq_client_shutdown` does (this session's calls, the client's and
+// those of its other sessions end now with `HTTPQQ_STATUS_CANCELLED`, and
+// later ones fail at once), also when that client was freed already: for
+// an exit hook that holds sessions only. Returns at once; callable from
+// any thread, also while others are inside calls on the session. NULL is
+// a no-op.
+//
+// # Safety
+// `session` is NULL or a live session.
+void httpqq_session_shutdown(const httpqq_session *session);
 
 // Frees the session; NULL is a no-op. Does not log out: call
 // `httpqq_session_logout` first to end the session on the server at once

@@ -322,6 +322,8 @@ int32_t httpqq_client_new(const char *endpoint,
 
 void httpqq_client_free(httpqq_client *client);
 
+void httpqq_client_shutdown(const httpqq_client *client);
+
 int32_t httpqq_client_login(const httpqq_client *client,
                             uint64_t uin,
                             const char *password,
@@ -556,6 +558,8 @@ const char *httpqq_constellation_chinese_name(uint32_t code);
 const char *httpqq_zodiac_name(uint32_t code);
 
 const char *httpqq_zodiac_chinese_name(uint32_t code);
+
+void httpqq_session_shutdown(const httpqq_session *session);
 
 void httpqq_session_free(httpqq_session *session);
 

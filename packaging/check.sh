@@ -2,7 +2,9 @@
 # Tries what `make dist` built the way its users install it: each package
 # in a fresh folder of its own, with no Rust toolchain on PATH and without
 # this checkout on any search path (the examples' sources are copied in),
-# then runs its example.
+# then runs its example; the C library, the npm tarballs and the platform
+# gem also run a bot through a stop, a Ctrl-C and an exit with a call in
+# flight (packaging/lifecycle/).
 #
 #   sh packaging/check.sh DIST_DIR SCRATCH_DIR SERVER_COMMAND
 #
@@ -47,6 +49,9 @@ if clean sh -c 'command -v cargo || command -v rustc' > /dev/null; then
     exit 1
 fi
 cp "$repo/ffi/examples/chat.c" "$repo/ffi/examples/with_test_server.c" "$scratch/"
+# A bot in each language, through a stop, a Ctrl-C and an exit with a call
+# in flight (lifecycle/check.py runs it; lifecycle/bot.* are the bots).
+cp -r "$repo/packaging/lifecycle" "$scratch/lifecycle"
 cp -r "$repo/packaging/examples/cmake" "$scratch/cmake-project"
 
 . "$repo/server/tests/demo_server.sh"
@@ -67,8 +72,10 @@ pc="PKG_CONFIG_PATH=$unpacked/lib/pkgconfig"
     clean ./chat_static "$address" | grep -q "Bob got from 10001: 你好, Bob"
     if ldd chat_static | grep -q libhttpqq; then echo "chat_static links libhttpqq.so" >&2; exit 1; fi
     clean ./with_test_server
+    clean "$pc" sh -c 'cc -std=c99 -Wall -Werror lifecycle/bot.c -o lifecycle/bot $(pkg-config --cflags --libs httpqq-testing) -pthread'
 )
 echo "   pkg-config: chat (shared, static) and with_test_server run"
+clean python3 "$scratch/lifecycle/check.py" "C, the archive's library" "$scratch/lifecycle/bot"
 
 echo "== C and C++: CMake's find_package(httpqq) against the unpacked archive"
 clean cmake -S "$scratch/cmake-project" -B "$scratch/cmake-build" -DEXAMPLES_DIR="$scratch" \
@@ -92,6 +99,8 @@ mkdir -p "$scratch/node-app"
         "$dist/node/httpqq-$version.tgz" "$dist/node/httpqq-$platform-$version.tgz"
     clean node node_modules/httpqq/examples/chat.js "$address" > chat.txt
     [ "$(grep -c 'Bob got from 10001: 你好, Bob' chat.txt)" = 2 ] || { cat chat.txt; exit 1; }
+    cp "$scratch/lifecycle/bot.js" .
+    clean python3 "$scratch/lifecycle/check.py" "Node.js, the npm tarballs" node bot.js
 )
 echo "   the package found its library in @httpqq/$platform, and its test Server ran"
 echo "== Node.js: npm install --install-links of the package folders"
@@ -111,6 +120,7 @@ gems=$scratch/gems
 clean GEM_HOME="$gems" gem install --local --no-document "$dist/ruby/httpqq-$version-$gem_platform.gem" > /dev/null
 clean GEM_HOME="$gems" ruby "$gems/gems/httpqq-$version-$gem_platform/examples/chat.rb" "$address" > "$scratch/ruby.txt"
 [ "$(grep -c 'Bob got from 10001: 你好, Bob' "$scratch/ruby.txt")" = 2 ] || { cat "$scratch/ruby.txt"; exit 1; }
+clean GEM_HOME="$gems" python3 "$scratch/lifecycle/check.py" "Ruby, the platform gem" ruby "$scratch/lifecycle/bot.rb"
 echo "   the gem carried its library, and its test Server ran"
 
 echo "== Ruby: the source gem, built with cargo when installed (Rust on PATH for this one)"

@@ -243,6 +243,15 @@ function messageOf(message) {
 /** Frees handles that were never closed. */
 const finalizer = new FinalizationRegistry(({ free, pointer }) => C[free](pointer));
 
+/** What to shut down when the process exits: the clients and sessions not
+ * closed yet (weakly held). process.exit() waits for libuv's thread pool,
+ * where calls run: shut down, a call in flight ends at once (it fails
+ * with Cancelled) instead of holding the exit up to its timeout. */
+const shutDownAtExit = new Set();
+process.on('exit', () => {
+  for (const ref of shutDownAtExit) ref.deref()?.shutdown();
+});
+
 /** A libhttpqq handle: closed once, never while a call uses it, and freed
  * by the garbage collector if nobody closes it. */
 class Handle {
@@ -252,11 +261,26 @@ class Handle {
   #closing = null;
   #what;
 
-  constructor(pointer, free, what) {
+  #shutdown;
+  #atExit = null;
+
+  /** `shutdown`: the function that ends its calls in flight (clients and
+   * sessions), called when the process exits. */
+  constructor(pointer, free, what, shutdown = null) {
     this.#pointer = pointer;
     this.#free = free;
     this.#what = what;
+    this.#shutdown = shutdown;
     finalizer.register(this, { free, pointer }, this);
+    if (shutdown) {
+      this.#atExit = new WeakRef(this);
+      shutDownAtExit.add(this.#atExit);
+    }
+  }
+
+  /** Ends its calls in flight and refuses later ones (at exit). */
+  shutdown() {
+    if (this.#pointer !== null) C[this.#shutdown](this.#pointer);
   }
 
   /** The pointer, for a call now. */
@@ -285,6 +309,7 @@ class Handle {
       if (this.#busy === 0) this.#closing();
       await done;
       finalizer.unregister(this);
+      shutDownAtExit.delete(this.#atExit);
       const pointer = this.#pointer;
       this.#pointer = null;
       if (this.#free === 'httpqq_agent_free') {
@@ -460,7 +485,7 @@ class Client {
       if (caPem !== null) call('httpqq_client_builder_set_ca_pem', builder, text(caPem, 'caPem'));
       const out = [null];
       call('httpqq_client_builder_build', builder, out);
-      this.#handle = new Handle(out[0], 'httpqq_client_free', 'client');
+      this.#handle = new Handle(out[0], 'httpqq_client_free', 'client', 'httpqq_client_shutdown');
     } finally {
       C.httpqq_client_builder_free(builder);
     }
@@ -515,7 +540,7 @@ class Session {
   #handle;
 
   constructor(pointer, number) {
-    this.#handle = new Handle(pointer, 'httpqq_session_free', 'session');
+    this.#handle = new Handle(pointer, 'httpqq_session_free', 'session', 'httpqq_session_shutdown');
     this.uin = number;
   }
 

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::cancel::Cancel;
 use crate::codec::{self, Reply, Request};
 use crate::error::Error;
 use crate::http::{TlsRoots, Transport, TransportConfig};
@@ -44,6 +45,8 @@ struct Inner {
     transport: Transport,
     seq: AtomicU16,
     auto_relogin: bool,
+    /// Every request runs under it: [`Client::shutdown`] cancels it.
+    shutdown: Cancel,
 }
 
 impl Client {
@@ -118,8 +121,12 @@ impl Client {
         let started = Instant::now();
         let result = self
             .inner
-            .transport
-            .post(&body, request.closes_connection())
+            .shutdown
+            .run(|| {
+                self.inner
+                    .transport
+                    .post(&body, request.closes_connection())
+            })
             .and_then(|reply| codec::decode_reply(request, seq, &reply));
         if matches!(request, Request::Login { .. }) {
             // It holds the credential (`PS`).
@@ -141,6 +148,38 @@ impl Client {
             );
         }
         result
+    }
+
+    /// Shuts the client down: every request in flight of it, of its clones
+    /// and of the sessions made from them ends now with
+    /// [`Error::Cancelled`] (its phase says whether anything was sent), and
+    /// every later one fails so at once without sending anything. Returns
+    /// at once; idempotent; callable from any thread (not from a signal
+    /// handler).
+    ///
+    /// For a program on its way out, whose exit must not wait for the
+    /// network: the C bindings call it from their exit hooks, where a
+    /// thread still inside a call would otherwise hold the exit up to the
+    /// request's timeout. Stop the agents made from the client first: a
+    /// shut-down client's agent only backs off and fails again.
+    ///
+    /// ```no_run
+    /// use httpqq::{Client, Error, Uin};
+    ///
+    /// let client = Client::new("127.0.0.1:8000")?;
+    /// let waiting = client.clone();
+    /// let poller = std::thread::spawn(move || waiting.login(Uin::new(10001), "demo"));
+    /// client.shutdown(); // the login ends now, whatever it waits for
+    /// assert!(matches!(poller.join().unwrap(), Err(Error::Cancelled { .. })));
+    /// # Ok::<(), httpqq::Error>(())
+    /// ```
+    pub fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+    }
+
+    /// Whether [`Client::shutdown`] was called (on it or a clone).
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.shutdown.is_cancelled()
     }
 
     /// How long one request may take in all (the builder's
@@ -331,6 +370,7 @@ impl ClientBuilder {
                 transport,
                 seq: AtomicU16::new(initial_seq()),
                 auto_relogin: self.auto_relogin,
+                shutdown: Cancel::new(),
             }),
         })
     }

@@ -434,16 +434,9 @@ fn a_cancel_ends_a_connect_that_hangs_and_nothing_is_sent() {
     assert!(took < Duration::from_millis(1_500), "took {took:?}");
 }
 
-#[test]
-fn a_cancelled_token_sends_nothing() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let client = client(listener.local_addr().unwrap(), Duration::from_secs(5));
-    let cancel = httpqq::Cancel::new();
-    cancel.cancel();
-    let err = cancel
-        .run(|| client.call(Uin::new(10001), &Request::Logout))
-        .unwrap_err();
+/// `err` says nothing was sent (cancelled while connecting), and the
+/// (non-blocking) `listener` got no connection.
+fn refused_unsent(err: &Error, listener: &TcpListener) {
     assert!(
         matches!(
             err,
@@ -455,6 +448,19 @@ fn a_cancelled_token_sends_nothing() {
     );
     thread::sleep(Duration::from_millis(50));
     assert!(listener.accept().is_err(), "no connection was made");
+}
+
+#[test]
+fn a_cancelled_token_sends_nothing() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let client = client(listener.local_addr().unwrap(), Duration::from_secs(5));
+    let cancel = httpqq::Cancel::new();
+    cancel.cancel();
+    let err = cancel
+        .run(|| client.call(Uin::new(10001), &Request::Logout))
+        .unwrap_err();
+    refused_unsent(&err, &listener);
 }
 
 #[test]
@@ -546,4 +552,51 @@ fn an_unresolvable_host_is_a_failure_while_connecting_on_any_thread() {
         );
         assert_eq!(err.outcome(), httpqq::Outcome::Refused);
     }
+}
+
+#[test]
+fn a_shutdown_ends_every_call_in_flight_and_refuses_later_ones_unsent() {
+    // A peer that takes each request and never answers.
+    let addr = peer(8, |_, _| thread::sleep(Duration::from_secs(10)));
+    let client = client(addr, Duration::from_secs(10));
+    let waiting: Vec<_> = (0..2)
+        .map(|_| {
+            let client = client.clone();
+            thread::spawn(move || {
+                let started = Instant::now();
+                (
+                    client.call(Uin::new(10001), &Request::Logout),
+                    started.elapsed(),
+                )
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    assert!(!client.is_shut_down());
+    client.shutdown();
+    assert!(client.is_shut_down());
+    for call in waiting {
+        let (result, took) = call.join().unwrap();
+        // Sent, so cut short while waiting for the reply: its outcome is unknown.
+        let err = result.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Cancelled {
+                    phase: httpqq::Phase::Receiving | httpqq::Phase::Sending
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.outcome(), httpqq::Outcome::Unknown);
+        assert!(took < Duration::from_secs(5), "held up {took:?}");
+    }
+    // Later: nothing is sent.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let fresh = self::client(listener.local_addr().unwrap(), Duration::from_secs(5));
+    let clone = fresh.clone();
+    fresh.shutdown();
+    let err = clone.call(Uin::new(10001), &Request::Logout).unwrap_err();
+    refused_unsent(&err, &listener);
 }

@@ -1,6 +1,6 @@
 //! The client and its builder, and logging in.
 
-use crate::boundary::{free_handle, into_handle, run, run_out, text, try_ref};
+use crate::boundary::{free_handle, into_handle, run, run_out, text, try_ref, with};
 use crate::session::httpqq_session;
 use crate::status::{httpqq_error, FfiError};
 use httpqq::{Client, ClientBuilder, PasswordHash, Uin};
@@ -265,6 +265,25 @@ pub unsafe extern "C" fn httpqq_client_new(
 #[no_mangle]
 pub unsafe extern "C" fn httpqq_client_free(client: *mut httpqq_client) {
     free_handle(client)
+}
+
+/// Shuts the client down: every call in flight on it or on a session made
+/// from it ends now with `HTTPQQ_STATUS_CANCELLED` (its outcome says
+/// whether anything was sent), and every later one fails so at once,
+/// sending nothing. Returns at once; idempotent; callable from any thread,
+/// also while others are inside calls on the client (not from a signal
+/// handler). It does not free the client. NULL is a no-op.
+///
+/// For a program on its way out: an exit hook calls it so that a thread
+/// still inside a call does not hold the exit up to the call's timeout
+/// (Node's `process.exit` waits for its thread pool; Ruby's `exit` for
+/// its threads). Stop the agents made from the client first.
+///
+/// # Safety
+/// `client` is NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_client_shutdown(client: *const httpqq_client) {
+    with(client, (), |c| c.client.shutdown())
 }
 
 /// Logs in as `uin` with its password (UTF-8; only its MD5 is sent).

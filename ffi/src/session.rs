@@ -55,6 +55,21 @@ fn query<T>(
     run_out(out, error, || body(&try_ref(session, "session")?.session))
 }
 
+/// Shuts down the client the session was made from, as
+/// `httpqq_client_shutdown` does (this session's calls, the client's and
+/// those of its other sessions end now with `HTTPQQ_STATUS_CANCELLED`, and
+/// later ones fail at once), also when that client was freed already: for
+/// an exit hook that holds sessions only. Returns at once; callable from
+/// any thread, also while others are inside calls on the session. NULL is
+/// a no-op.
+///
+/// # Safety
+/// `session` is NULL or a live session.
+#[no_mangle]
+pub unsafe extern "C" fn httpqq_session_shutdown(session: *const httpqq_session) {
+    with(session, (), |s| s.session.client().shutdown())
+}
+
 /// Frees the session; NULL is a no-op. Does not log out: call
 /// `httpqq_session_logout` first to end the session on the server at once
 /// (otherwise it expires after its idle timeout).

@@ -3,8 +3,9 @@
 # smoke test in each with no Rust toolchain reachable (PATH holds only the
 # system directories):
 # - this machine's portable wheel, installed offline;
-# each then exits 20 times with threads inside the native module (a crash
-# at interpreter exit fails);
+# each then runs a bot through a stop, a Ctrl-C and an exit with a call in
+# flight (packaging/lifecycle/), and exits 20 times with threads inside the
+# native module (a crash at interpreter exit fails);
 # - the sdist, built from source by pip (maturin from PyPI, the Rust
 #   toolchain on PATH for the build only; the dev profile, to keep the test
 #   quick, through MATURIN_PEP517_ARGS).
@@ -17,8 +18,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$scratch"
 mkdir -p "$scratch"
 
+cp "$here/../../packaging/lifecycle/check.py" "$here/../../packaging/lifecycle/bot.py" "$scratch/"
 smoke() {
     (cd "$scratch" && env -i HOME="$scratch" PATH=/usr/bin:/bin "$1/bin/python" "$here/smoke_installed.py" "$2")
+    # A bot through a stop, a Ctrl-C and an exit with a call in flight.
+    (cd "$scratch" && env -i HOME="$scratch" PATH=/usr/bin:/bin "$1/bin/python" check.py "Python, the $2" \
+        "$1/bin/python" bot.py)
     # Exiting with daemon threads inside the native module, 20 times: a
     # crash at interpreter exit (139, a segfault) fails the test.
     n=0

@@ -267,3 +267,40 @@ test('TLS: a round trip with the test server\'s certificate; untrusted, a TLS er
   await plain.close();
   await server.close();
 });
+
+test('process.exit does not wait for calls in flight, also of a closed client\'s session', async () => {
+  const { spawn } = require('node:child_process');
+  const path = require('node:path');
+  // A child that calls process.exit while a login and a closed client's
+  // session's fetch wait on a paused server (60 s timeouts; the server
+  // drops a silent connection after 10 s): Node waits for its thread pool
+  // at exit, so without the exit hook that shuts them down the exit takes
+  // 10 s; with it, well under a second.
+  const child = `
+    const httpqq = require(${JSON.stringify(path.join(__dirname, '..'))});
+    (async () => {
+      const server = httpqq.Server.start();
+      const closed = new httpqq.Client(server.endpoint, { timeoutMs: 60000 });
+      const alice = await closed.login(10001, 'demo');
+      await closed.close();
+      const client = new httpqq.Client(server.endpoint, { timeoutMs: 60000 });
+      server.pause();
+      alice.messages().finally(() => console.log('returned'));
+      client.login(10002, 'demo').finally(() => console.log('returned'));
+      setTimeout(() => { console.log('exiting'); process.exit(0); }, 300);
+    })();`;
+  const started = Date.now();
+  const result = await new Promise((resolve) => {
+    const proc = spawn(process.execPath, ['-e', child], { env: process.env });
+    let out = '';
+    proc.stdout.on('data', (d) => { out += d; });
+    proc.stderr.on('data', (d) => { out += d; });
+    const guard = setTimeout(() => proc.kill('SIGKILL'), 30000);
+    proc.on('exit', (code, signal) => { clearTimeout(guard); resolve({ code, signal, out }); });
+  });
+  const took = Date.now() - started;
+  assert.equal(result.code, 0, `${result.signal} ${result.out}`);
+  assert.match(result.out, /exiting/);
+  assert.doesNotMatch(result.out, /returned/);
+  assert.ok(took < 8000, `the exit took ${took} ms`);
+});

@@ -245,12 +245,31 @@ module Httpqq
   # it (close waits for those calls), and freed by the garbage collector if
   # nobody closed it.
   class Handle
-    def initialize(pointer, free, what)
+    # The clients and sessions not closed yet (weakly held), shut down at
+    # exit: Ruby's exit waits for its threads, and one inside a call (which
+    # no signal interrupts) would hold it up to the call's timeout; shut
+    # down, the call ends at once (it fails with Cancelled).
+    AT_EXIT = ObjectSpace::WeakMap.new
+    at_exit { AT_EXIT.each_key(&:shutdown) }
+
+    # shutdown: the function that ends its calls in flight (clients and
+    # sessions), called at exit.
+    def initialize(pointer, free, what, shutdown = nil)
       @pointer = FFI::AutoPointer.new(pointer, C.method(free))
       @what = what
       @lock = Mutex.new
       @idle = ConditionVariable.new
       @busy = 0
+      @shutdown = shutdown
+      AT_EXIT[self] = true if shutdown
+    end
+
+    # Ends its calls in flight and refuses later ones (at exit): without
+    # waiting for them, as they are what it ends.
+    def shutdown
+      pointer = @lock.synchronize { @pointer }
+      C.send(@shutdown, pointer) if pointer
+      nil
     end
 
     # Runs the block with the pointer, held open meanwhile.
@@ -447,7 +466,7 @@ module Httpqq
         Httpqq.call(:httpqq_client_builder_set_ca_pem, builder, Httpqq.text(ca_pem, "ca_pem")) if ca_pem
         out = FFI::MemoryPointer.new(:pointer)
         Httpqq.call(:httpqq_client_builder_build, builder, out)
-        @handle = Handle.new(out.read_pointer, :httpqq_client_free, "client")
+        @handle = Handle.new(out.read_pointer, :httpqq_client_free, "client", :httpqq_client_shutdown)
       ensure
         C.httpqq_client_builder_free(builder)
       end
@@ -523,7 +542,7 @@ module Httpqq
     attr_reader :uin
 
     def initialize(pointer, number)
-      @handle = Handle.new(pointer, :httpqq_session_free, "session")
+      @handle = Handle.new(pointer, :httpqq_session_free, "session", :httpqq_session_shutdown)
       @uin = number
     end
 

@@ -128,6 +128,41 @@ class HttpqqTest < Minitest::Test
     assert agent.closed?
   end
 
+  # A child that exits while a thread's login and a closed client's
+  # session's fetch wait on a paused server (60 s timeouts; the server
+  # drops a silent connection after 10 s): Ruby's exit waits for its
+  # threads, so without the gem's at_exit shutting them down the exit
+  # takes 10 s; with it, well under a second.
+  def test_exit_does_not_wait_for_calls_in_flight
+    script = <<~RUBY
+      require "httpqq"
+      $stdout.sync = true
+      server = Httpqq::Server.start
+      closed = Httpqq::Client.new(server.endpoint, timeout: 60)
+      alice = closed.login(10001, "demo")
+      closed.close
+      client = Httpqq::Client.new(server.endpoint, timeout: 60)
+      server.pause
+      [-> { alice.messages }, -> { client.login(10002, "demo") }].each do |call|
+        Thread.new do
+          call.call
+          puts "answered"
+        end
+      end
+      sleep 0.3
+      puts "exiting"
+      exit 0
+    RUBY
+    lib = File.expand_path("../lib", __dir__)
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    out = IO.popen([RbConfig.ruby, "-I", lib, "-e", script], err: %i[child out], &:read)
+    took = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+    assert $?.success?, out
+    assert_includes out, "exiting"
+    refute_includes out, "answered"
+    assert took < 8, "the exit took #{took.round(1)} s"
+  end
+
   def test_errors_are_the_calling_threads_own
     mismatches = Queue.new
     threads = Array.new(8) do |t|

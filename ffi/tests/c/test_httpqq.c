@@ -465,6 +465,70 @@ static void test_no_reply_over_the_network(void) {
     httpqq_client_free(client);
 }
 
+/* A login on its own thread, and what became of it. */
+struct waiting_login {
+    httpqq_client *client;
+    int32_t status;
+    uint32_t outcome;
+};
+
+static void *login_and_record(void *arg) {
+    struct waiting_login *w = arg;
+    httpqq_error *error = httpqq_error_new();
+    httpqq_session *session = NULL;
+    w->status = httpqq_client_login(w->client, 10001, "demo", &session, error);
+    w->outcome = httpqq_error_outcome(error);
+    httpqq_session_free(session);
+    httpqq_error_free(error);
+    return NULL;
+}
+
+/* httpqq_client_shutdown ends a call in flight on another thread (here a
+ * login to a peer that takes the connection and never answers) instead of
+ * leaving it to its 30 s timeout, and every later call of the client and
+ * of its sessions fails at once. */
+static void test_shutdown(void) {
+    char address[64];
+    sock_t listener = loopback_listener(address, sizeof address); /* never accepts */
+    struct waiting_login w = {NULL, -1, 0};
+    OK(httpqq_client_new(address, &w.client, NULL));
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, login_and_record, &w) == 0);
+    sleep_ms(300);
+    httpqq_client_shutdown(w.client);
+    pthread_join(thread, NULL);
+    EXPECT(HTTPQQ_STATUS_CANCELLED, w.status);
+    CHECK(w.outcome == HTTPQQ_OUTCOME_UNKNOWN); /* it was sent */
+    httpqq_client_free(w.client);
+    sock_close(listener);
+
+    /* Through a session, once its client is freed. */
+    httpqq_client *other = NULL;
+    OK(httpqq_client_new(endpoint, &other, NULL));
+    httpqq_session *dave = login(other, 10004);
+    httpqq_client_free(other);
+    httpqq_session_shutdown(dave);
+    EXPECT(HTTPQQ_STATUS_CANCELLED, httpqq_session_send_message(dave, 10001, "after", NULL));
+    httpqq_session_shutdown(NULL);
+    httpqq_session_free(dave);
+
+    httpqq_client *client = NULL;
+    OK(httpqq_client_new(endpoint, &client, NULL));
+    httpqq_session *carol = login(client, 10003);
+    httpqq_client_shutdown(client);
+    httpqq_client_shutdown(client); /* idempotent */
+    httpqq_error *error = httpqq_error_new();
+    EXPECT(HTTPQQ_STATUS_CANCELLED, httpqq_session_send_message(carol, 10001, "after", error));
+    CHECK(httpqq_error_outcome(error) == HTTPQQ_OUTCOME_REFUSED); /* nothing sent */
+    httpqq_session *again = NULL;
+    EXPECT(HTTPQQ_STATUS_CANCELLED, httpqq_client_login(client, 10003, "demo", &again, NULL));
+    CHECK(again == NULL);
+    httpqq_client_shutdown(NULL);
+    httpqq_error_free(error);
+    httpqq_session_free(carol);
+    httpqq_client_free(client);
+}
+
 /* A peer that reads one request, writes `reply` (then `flood_mb` MiB of
  * zeros, as a reply that never ends), then waits `stall_ms` before
  * closing. */
@@ -944,6 +1008,7 @@ int main(void) {
     test_tls();
     test_too_large(alice);
     test_no_reply_over_the_network();
+    test_shutdown();
     test_server_faults();
     test_server_errors();
     test_codec();
