@@ -495,8 +495,11 @@ int32_t httpqq_agent_options_set_backoff_jitter(httpqq_agent_options *options,
 // `httpqq_agent_next_event(agent, 0, ...)` until it gives none, and the
 // results of started sends with `httpqq_agent_take_sent` likewise; then
 // wait again. (Events and results each announce themselves when their
-// queue gets its first: a queue left unread is not announced again.) The write never blocks (nothing is written to a full
-// descriptor: a wake-up is pending) and never raises `SIGPIPE`. The
+// queue gets its first: a queue left unread is not announced again. A
+// wake-up may find nothing: what it announced came between the read and
+// the takes of the round before, and was taken then.) The write never
+// blocks (nothing is written to a full descriptor: a wake-up is pending)
+// and never raises `SIGPIPE`. The
 // caller keeps the descriptor open while the agent lives and closes it
 // after `httpqq_agent_free`. A negative `fd` turns it off.
 //
