@@ -3,22 +3,20 @@
  * run by check.py to one of three ends: `stop`, `sigint` (Ctrl-C while
  * waiting for an event: the handler sets a flag, the loop stops the
  * agent, as the header says) or `exit` (returning from main while another
- * thread is inside a login that gets no answer).
+ * thread is inside a login to ENDPOINT, check.py's listener that never
+ * answers).
  *
  *   cc bot.c -o bot $(pkg-config --cflags --libs httpqq-testing) -pthread
- *   ./bot stop|sigint|exit
+ *   ./bot stop|sigint|exit [ENDPOINT]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <httpqq_testing.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,20 +52,7 @@ static void *login(void *client) {
     return NULL;
 }
 
-static int exit_with_a_call_in_flight(void) {
-    int silent = socket(AF_INET, SOCK_STREAM, 0); /* listens, never answers */
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (bind(silent, (struct sockaddr *)&addr, len) != 0 || listen(silent, 8) != 0 ||
-        getsockname(silent, (struct sockaddr *)&addr, &len) != 0) {
-        perror("listen");
-        return 1;
-    }
-    char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "127.0.0.1:%d", ntohs(addr.sin_port));
+static int exit_with_a_call_in_flight(const char *endpoint) {
     httpqq_client_builder *builder = httpqq_client_builder_new();
     httpqq_client *client = NULL;
     if (httpqq_client_builder_set_endpoint(builder, endpoint, NULL) != HTTPQQ_STATUS_OK ||
@@ -86,7 +71,7 @@ static int exit_with_a_call_in_flight(void) {
 
 int main(int argc, char **argv) {
     const char *end = argc > 1 ? argv[1] : "";
-    if (strcmp(end, "exit") == 0) return exit_with_a_call_in_flight();
+    if (strcmp(end, "exit") == 0) return exit_with_a_call_in_flight(argc > 2 ? argv[2] : "");
 
     struct sigaction action;
     memset(&action, 0, sizeof action);

@@ -1,11 +1,10 @@
 // A bot on the installed httpqq package, run by check.py to one of three
 // ends: `stop`, `sigint` (Ctrl-C while waiting for an event: the bot
 // stops its agent) or `exit` (process.exit with a login that gets no
-// answer still on the thread pool).
+// answer still on the thread pool: ENDPOINT is check.py's listener).
 //
-//   node bot.js stop|sigint|exit
+//   node bot.js stop|sigint|exit [ENDPOINT]
 'use strict';
-const net = require('net');
 const httpqq = require('httpqq');
 
 async function online(agent) {
@@ -25,11 +24,9 @@ async function untilStopped(agent, timeoutMs) {
   }
 }
 
-async function main(end) {
+async function main(end, endpoint) {
   if (end === 'exit') {
-    const silent = net.createServer(() => {}); // takes connections, never answers
-    await new Promise((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const client = new httpqq.Client(`127.0.0.1:${silent.address().port}`, { timeoutMs: 60000 });
+    const client = new httpqq.Client(endpoint, { timeoutMs: 60000 });
     client.login(10001, 'demo').finally(() => console.log('returned'));
     setTimeout(() => {
       console.log(`ready ${process.pid}`);
@@ -57,7 +54,7 @@ async function main(end) {
   await server.close();
 }
 
-main(process.argv[2]).catch((err) => {
+main(process.argv[2], process.argv[3]).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -1,12 +1,12 @@
 """A bot on the installed httpqq package, run by check.py to one of three
 ends: `stop`, `sigint` (Ctrl-C while waiting for an event) or `exit` (with
-a thread inside a login that gets no answer).
+a thread inside a login to ENDPOINT, check.py's listener that never
+answers).
 
-    python bot.py stop|sigint|exit
+    python bot.py stop|sigint|exit ENDPOINT
 """
 
 import os
-import socket
 import sys
 import threading
 import time
@@ -24,10 +24,10 @@ def online(agent: httpqq.Agent) -> None:
             return
 
 
-def main(end: str) -> int:
+def main(end: str, endpoint: str = "") -> int:
     if end == "exit":
-        silent = socket.create_server(("127.0.0.1", 0))  # never answers
-        client = httpqq.Client("127.0.0.1", silent.getsockname()[1], timeout=60)
+        host, port = endpoint.rsplit(":", 1)
+        client = httpqq.Client(host, int(port), timeout=60)
 
         def login() -> None:
             try:
@@ -57,4 +57,4 @@ def main(end: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:3]))

@@ -1,10 +1,9 @@
 # A bot on the installed httpqq gem, run by check.py to one of three ends:
 # `stop`, `sigint` (Ctrl-C while waiting for an event) or `exit` (with a
-# thread inside a login that gets no answer).
+# thread inside a login to ENDPOINT, check.py's listener that never answers).
 #
-#   ruby bot.rb stop|sigint|exit
+#   ruby bot.rb stop|sigint|exit [ENDPOINT]
 require "httpqq"
-require "socket"
 
 def online(agent)
   loop do
@@ -16,8 +15,7 @@ end
 $stdout.sync = true
 case ARGV.fetch(0)
 when "exit"
-  silent = TCPServer.new("127.0.0.1", 0) # never answers
-  client = Httpqq::Client.new("127.0.0.1:#{silent.addr[1]}", timeout: 60)
+  client = Httpqq::Client.new(ARGV.fetch(1), timeout: 60)
   Thread.new do
     client.login(10001, "demo")
     puts "returned" # (an ensure would run as exit ends the thread)

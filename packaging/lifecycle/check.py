@@ -6,12 +6,16 @@ unattended bot meets, and fails unless each is clean and prompt:
 - Ctrl-C: SIGINT while the bot's main thread waits inside the library for
   the agent's next event; it stops the agent and ends with status 130;
 - exit: the program exits (status 0) while another thread (or, in Node, a
-  call on the thread pool) is inside a login to a server that never
-  answers; the call must still be in flight then ("returned" fails), and
-  the exit must neither crash nor wait for the call.
+  call on the thread pool) is inside a login to a listener of this script
+  that takes the connection and never answers; the call must still be in
+  flight then ("returned" fails), and the exit must neither crash nor wait
+  for the call. The listener lives here, not in the bot, so that nothing
+  the bot tears down on its way out can answer the call first (a closed
+  listener resets the connections it has not taken).
 
-Each bot (bot.py, bot.js, bot.rb, bot.c) takes the end as its argument and
-prints "ready <pid>" when it is where the test wants it. Run by
+Each bot (bot.py, bot.js, bot.rb, bot.c) takes the end as its argument
+(and, for exit, the listener's endpoint) and prints "ready <pid>" when it
+is where the test wants it. Run by
 packaging/check.sh and python/tests/clean_install.sh in their clean
 places; prints how long each end took.
 
@@ -19,6 +23,7 @@ places; prints how long each end took.
 """
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,11 +31,11 @@ import time
 LIMIT = 15.0  # seconds: a hang guard, not a timing claim
 
 
-def start(command: list[str], end: str) -> subprocess.Popen[str]:
+def start(command: list[str], *args: str) -> subprocess.Popen[str]:
     # SIGINT as a terminal would deliver it, even when this runs with
     # SIGINT ignored (a background job of a non-interactive shell).
     return subprocess.Popen(
-        [*command, end],
+        [*command, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -78,10 +83,19 @@ def main() -> None:
         sys.exit(f"{label}, Ctrl-C: status {status}\n{out}")
     figures.append(f"Ctrl-C to end {time.monotonic() - began:.2f} s")
 
-    child = start(command, "exit")
-    ready_line(child, f"{label}, exit")
-    began = time.monotonic()
-    status, out = finish(child, f"{label}, exit")
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.settimeout(LIMIT)
+        port = silent.getsockname()[1]
+        child = start(command, "exit", f"127.0.0.1:{port}")
+        ready_line(child, f"{label}, exit")
+        began = time.monotonic()
+        try:
+            taken, _ = silent.accept()  # the login's connection: it is in flight
+        except TimeoutError:
+            child.kill()
+            sys.exit(f"{label}, exit: the login never connected")
+        with taken:
+            status, out = finish(child, f"{label}, exit")
     if status != 0 or "returned" in out:
         sys.exit(f"{label}, exit with a call in flight: status {status}\n{out}")
     figures.append(f"exit with a call in flight {time.monotonic() - began:.2f} s")
