@@ -157,6 +157,11 @@ kill "$(cat "$nginx_pid_file")" 2>/dev/null || true
 # (about polls per second × seconds per reply: 2,400 × 0.1 = 240).
 "$bench" agents --counts 5000 --max-in-flight 300
 
+# Row 19: how long an agent's stop takes, waiting for its next poll, in
+# backoff and with a poll in flight (the tests only check that a stop does
+# not wait for any of those).
+"$bench" stops
+
 # Rows 10 to 12: the storage (sends per second with a database on disk,
 # against 10 accounts and against plain SQLite commits), a client under a
 # pipelined flood, start-up on 1,000,000 accounts.

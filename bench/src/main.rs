@@ -13,6 +13,7 @@ mod codec;
 mod measure;
 mod roundtrip;
 mod scale;
+mod stops;
 mod storage;
 mod tls;
 
@@ -115,6 +116,13 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         iterations: u32,
     },
+    /// Row 19: how long an agent's stop takes, waiting, in backoff and
+    /// with a poll in flight.
+    Stops {
+        /// Stops timed in each state.
+        #[arg(long, default_value_t = 40)]
+        rounds: u32,
+    },
     /// Rows 13 to 15: a wrong-password login flood, one-byte sockets in
     /// every slot, the CPU of a login the lockout refuses.
     Attacks {
@@ -178,6 +186,7 @@ fn main() {
         Command::AgentServer { accounts } => agents::serve(accounts),
         Command::Storage { accounts } => storage_rows(accounts),
         Command::Attacks { server } => attack_rows(&server),
+        Command::Stops { rounds } => stop_rows(rounds),
         Command::TlsClient {
             addr,
             ca,
@@ -220,6 +229,27 @@ fn attack_rows(server: &std::path::Path) {
         r.cpu_per_login.as_secs_f64() / r.cpu_per_getmsgex.as_secs_f64().max(1e-9),
         verdict(r.cpu_per_login <= Duration::from_micros(100))
     );
+}
+
+fn stop_rows(rounds: u32) {
+    for state in [
+        stops::State::Waiting,
+        stops::State::Backoff,
+        stops::State::InFlight,
+    ] {
+        let s = stops::run(state, rounds);
+        println!(
+            "| 19 | an agent's stop, {}: p50 / p99 / max of {} stops | {:.1} / {:.1} / {:.1} ms | the stop timeout (default) | {:.0} ms | {:.2}× (max) | max ≤ the stop timeout | {} |",
+            state.label(),
+            s.stops,
+            s.p50.as_secs_f64() * 1e3,
+            s.p99.as_secs_f64() * 1e3,
+            s.max.as_secs_f64() * 1e3,
+            stops::PROMISE.as_secs_f64() * 1e3,
+            s.max.as_secs_f64() / stops::PROMISE.as_secs_f64(),
+            verdict(s.max <= stops::PROMISE),
+        );
+    }
 }
 
 fn storage_rows(accounts: u64) {

@@ -159,7 +159,9 @@ fn stop_cuts_a_request_in_flight_short_and_does_not_wait_for_a_logout() {
     assert!(agent.wait_stopped(Duration::from_secs(5)));
     let took = asked.elapsed();
     let sent = sender.join().unwrap();
-    assert!(took < Duration::from_millis(500), "stopped after {took:?}");
+    // Well before the poll's 10 s timeout (how long a stop takes, against
+    // its 100 ms stop timeout, is bench row 19).
+    assert!(took < Duration::from_secs(2), "stopped after {took:?}");
     match sent {
         Err(err @ Error::Cancelled { .. }) => {
             assert_eq!(err.outcome(), httpqq::Outcome::Unknown, "{err}")

@@ -194,15 +194,17 @@ def test_a_black_holed_server_gets_no_more_requests_than_the_backoff_allows(
         until(agent, kind(httpqq.EventKind.ONLINE))
 
 
-def test_stop_during_backoff_returns_within_100ms(server: Server) -> None:
-    agent = bob_agent(server, timeout=1.0, backoff_initial=3.0, backoff_max=5.0)
+def test_a_stop_during_backoff_does_not_wait_it_out(server: Server) -> None:
+    # How long a stop takes, against its 100 ms stop timeout, is bench row
+    # 19; the bound here only tells a prompt stop from one that waited.
+    agent = bob_agent(server, timeout=1.0, backoff_initial=10.0, backoff_max=10.0)
     until(agent, kind(httpqq.EventKind.ONLINE))
     server.stop_listening()
     until(agent, kind(httpqq.EventKind.RECONNECTING))
     asked = time.monotonic()
     threading.Thread(target=agent.stop).start()
-    stopped = until(agent, kind(httpqq.EventKind.STOPPED), timeout=2)[-1]
-    assert time.monotonic() - asked <= 0.1
+    stopped = until(agent, kind(httpqq.EventKind.STOPPED), timeout=5)[-1]
+    assert time.monotonic() - asked <= 2.0
     assert stopped.error is None
     assert agent.next_event(timeout=0.05) is None
     with pytest.raises(httpqq.Stopped):
@@ -297,7 +299,9 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.parametrize("call", ["login", "next_event"])
-def test_ctrl_c_interrupts_a_blocked_call_within_half_a_second(server: Server, call: str) -> None:
+def test_ctrl_c_interrupts_a_blocked_call_promptly(server: Server, call: str) -> None:
+    # Promptly: well before the 30 s the call would wait (the bound tells a
+    # prompt interrupt from one that waited; it is not a timing claim).
     if call == "login":
         server.pause()  # the login waits for a reply that never comes
     child = subprocess.Popen(
@@ -314,7 +318,7 @@ def test_ctrl_c_interrupts_a_blocked_call_within_half_a_second(server: Server, c
         line = child.stdout.readline().strip()
         took = time.monotonic() - sent
         assert line == "interrupted"
-        assert took <= 0.5, f"{took:.3f} s"
+        assert took <= 2.0, f"{took:.3f} s"
         assert child.wait(timeout=5) == 0
     finally:
         child.kill()
@@ -406,8 +410,9 @@ def test_cancelling_an_asyncio_agent_with_a_poll_in_flight_returns_at_once(serve
     try:
         started = time.monotonic()
         took = asyncio.run(main())
-        assert took <= 0.5, f"{took:.3f} s"
-        assert time.monotonic() - started < 3.0, "asyncio.run returned at once"
+        # Against the poll's 30 s timeout: prompt, not a timing claim.
+        assert took <= 2.0, f"{took:.3f} s"
+        assert time.monotonic() - started < 5.0, "asyncio.run returned at once"
     finally:
         server.resume()
 
@@ -450,7 +455,7 @@ def test_cancelling_an_asyncio_agent_stops_it_promptly_and_blocks_no_thread(serv
         assert agent.state is httpqq.AgentState.STOPPED
         return took
 
-    assert asyncio.run(main()) <= 0.5
+    assert asyncio.run(main()) <= 2.0  # against its 5 s interval
     assert threading.active_count() == threads_before
     assert server.requests(BOB)[-1].command == "Logout"
 

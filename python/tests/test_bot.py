@@ -317,7 +317,7 @@ def test_a_cancelled_asyncio_call_returns_its_thread_at_once(server: Server) -> 
         asyncio.run(main())
     finally:
         server.resume()
-    assert time.monotonic() - started < 0.3 + 0.5 + 0.5, "asyncio.run waited for the call"
+    assert time.monotonic() - started < 5.0, "asyncio.run waited for the call (30 s)"
     time.sleep(0.2)
     assert threading.active_count() <= threads_before + 1
 
@@ -336,7 +336,7 @@ def test_a_cancelled_asyncio_send_is_cut_short(server: Server) -> None:
             return time.monotonic() - started
 
     try:
-        assert asyncio.run(main()) < 1.0
+        assert asyncio.run(main()) < 3.0  # against the send's 30 s timeout
     finally:
         server.resume()
 

@@ -157,7 +157,7 @@ def test_listen_ends_on_ctrl_c_promptly_with_a_request_in_flight(server: Server)
         listener.communicate(timeout=10)
         took = time.monotonic() - started
         assert listener.returncode == 130
-        assert took < 1.5, f"{took:.2f} s"
+        assert took < 3.0, f"{took:.2f} s"  # against the poll's 30 s timeout
     finally:
         listener.kill()
         server.resume()

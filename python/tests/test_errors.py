@@ -60,7 +60,9 @@ def test_a_silent_server_times_out_within_the_limit() -> None:
         elapsed = time.monotonic() - started
     assert isinstance(raised.value, TimeoutError)
     assert raised.value.phase is httpqq.Phase.RECEIVING
-    assert 0.45 <= elapsed <= 0.55, f"{elapsed:.3f} s for a 0.5 s timeout"
+    # Never early; the upper bound only tells "bounded" from "waited on"
+    # (a loaded machine wakes the caller late).
+    assert 0.45 <= elapsed <= 1.5, f"{elapsed:.3f} s for a 0.5 s timeout"
 
 
 def test_network_calls_release_the_gil() -> None:
@@ -154,9 +156,11 @@ def test_each_server_fault_gives_its_own_error_within_the_timeout(
         client.login(ALICE, "demo")
     elapsed = time.monotonic() - started
     if error is httpqq.Timeout:
-        assert 0.9 <= elapsed <= 1.1, f"{name}: {elapsed:.3f} s for a 1 s timeout"
+        # Never early, and not the peer's 3 s stall (the whole call has
+        # one deadline); the upper bound is not a timing claim.
+        assert 0.9 <= elapsed <= 2.5, f"{name}: {elapsed:.3f} s for a 1 s timeout"
     else:
-        assert elapsed < 0.5, f"{name}: {elapsed:.3f} s"
+        assert elapsed < 0.9, f"{name}: {elapsed:.3f} s"
 
 
 def test_a_huge_reply_is_cut_off_at_the_cap_not_buffered() -> None:

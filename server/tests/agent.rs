@@ -371,7 +371,15 @@ fn a_send_that_finds_no_login_in_time_is_refused_as_not_online() {
         (Duration::from_millis(400)..Duration::from_millis(1500)).contains(&waited),
         "{waited:?}"
     );
-    // A stop ends a send that waits for the login at once.
+    // A stop ends a send that waits for the login, well before the 10 s
+    // this agent's send would wait (how long a stop takes is bench row 19;
+    // the bound here only tells a prompt stop from one that waited).
+    let patient = Client::builder()
+        .endpoint(addr.to_string())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let agent = Agent::builder(&patient, BOB, "demo").start().unwrap();
     let stopper = agent.stop_handle();
     let stop = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(100));
@@ -382,7 +390,7 @@ fn a_send_that_finds_no_login_in_time_is_refused_as_not_online() {
     stop.join().unwrap();
     assert!(matches!(stopped, Error::Stopped), "{stopped:?}");
     assert!(
-        started.elapsed() < Duration::from_millis(300),
+        started.elapsed() < Duration::from_secs(3),
         "{:?}",
         started.elapsed()
     );
@@ -562,14 +570,18 @@ fn a_black_holed_server_gets_no_more_requests_than_the_backoff_allows() {
     });
 }
 
+/// A stop during a 10 s backoff does not wait it out (how long a stop
+/// takes, against the 100 ms stop timeout, is bench row 19: a timed test
+/// on a shared machine would flake; the bound here only tells a prompt stop
+/// from one that waited).
 #[test]
-fn stop_during_backoff_returns_within_100ms() {
+fn a_stop_during_backoff_does_not_wait_it_out() {
     let server = server();
     let client = client(&server, Duration::from_secs(1));
-    let agent = bob(&client, Duration::from_secs(5))
+    let agent = bob(&client, Duration::from_secs(10))
         .backoff(Backoff {
-            initial: Duration::from_secs(3),
-            max: Duration::from_secs(5),
+            initial: Duration::from_secs(10),
+            max: Duration::from_secs(10),
             factor: 2.0,
             jitter: 0.2,
         })
@@ -588,11 +600,11 @@ fn stop_during_backoff_returns_within_100ms() {
         stop.stop();
         stop.stop(); // idempotent
     });
-    let events = until(&agent, Duration::from_secs(2), |e| {
+    let events = until(&agent, Duration::from_secs(5), |e| {
         matches!(e.kind, EventKind::Stopped(_))
     });
     assert!(
-        asked.elapsed() <= Duration::from_millis(100),
+        asked.elapsed() <= Duration::from_secs(2),
         "stopped after {:?}",
         asked.elapsed()
     );
@@ -622,14 +634,10 @@ fn stop_while_online_logs_out() {
         matches!(e.kind, EventKind::Online)
     });
     std::thread::sleep(Duration::from_millis(100)); // waiting for its interval
-    let asked = Instant::now();
+                                                    // Stopped well inside its 30 s interval (how long a stop takes is
+                                                    // bench row 19).
     agent.stop();
     assert!(agent.wait_stopped(Duration::from_secs(2)));
-    assert!(
-        asked.elapsed() <= Duration::from_millis(100),
-        "{:?}",
-        asked.elapsed()
-    );
     let last = bobs_requests(&server).pop().unwrap();
     assert_eq!((last.1, last.2), (Command::Logout, Some(0)));
 }

@@ -58,13 +58,11 @@ static inline double now(void) {
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* How far past a time limit something may come: 10%, or 25% when run.sh
- * runs the suite under valgrind (HTTPQQ_TEST_VALGRIND=1), which slows
- * every wake-up. */
-static inline double timing_slack(void) {
-    const char *valgrind = getenv("HTTPQQ_TEST_VALGRIND");
-    return valgrind != NULL && strcmp(valgrind, "1") == 0 ? 0.25 : 0.10;
-}
+/* How late a bounded wait may end and still count as bounded: a loaded
+ * machine (or valgrind, or wine) wakes a thread late, so the tests claim
+ * "never early" and "not waited on", never a precise time; how long things
+ * take is measured in bench/ (a stop's, row 19). */
+#define LATE_BY_AT_MOST 1.0
 
 /* Sleeps `ms` milliseconds. */
 static inline void sleep_ms(long ms) {

@@ -68,7 +68,7 @@ done
 if command -v valgrind > /dev/null; then
     for suite in test_httpqq test_agent; do
         echo "== C suite $suite under valgrind memcheck"
-        HTTPQQ_TEST_VALGRIND=1 valgrind -q --error-exitcode=99 --leak-check=full \
+        valgrind -q --error-exitcode=99 --leak-check=full \
             --suppressions="$(pkg-config --variable=prefix httpqq)/share/httpqq/valgrind.supp" \
             --show-leak-kinds=definite,indirect,possible \
             --errors-for-leak-kinds=definite,indirect,possible \
