@@ -499,9 +499,9 @@ int32_t httpqq_agent_options_set_backoff_jitter(httpqq_agent_options *options,
 // wake-up may find nothing: what it announced came between the read and
 // the takes of the round before, and was taken then.) The write never
 // blocks (nothing is written to a full descriptor: a wake-up is pending)
-// and never raises `SIGPIPE`. The
-// caller keeps the descriptor open while the agent lives and closes it
-// after `httpqq_agent_free`. A negative `fd` turns it off.
+// and never raises `SIGPIPE`. The caller keeps the descriptor open while
+// the agent lives and closes it after `httpqq_agent_free`. A negative
+// `fd` turns it off.
 //
 // Not on Windows (`HTTPQQ_STATUS_INVALID_ARGUMENT`): there, use
 // `httpqq_agent_options_set_event_callback` (and from it, say, `SetEvent`

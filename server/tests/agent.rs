@@ -25,8 +25,13 @@ fn server() -> Server {
 }
 
 fn client(server: &Server, timeout: Duration) -> Client {
+    client_at(server.local_addr(), timeout)
+}
+
+/// A client of `addr`, whatever listens there (or nothing).
+fn client_at(addr: std::net::SocketAddr, timeout: Duration) -> Client {
     Client::builder()
-        .endpoint(server.local_addr().to_string())
+        .endpoint(addr.to_string())
         .timeout(timeout)
         .connect_timeout(timeout)
         .build()
@@ -356,11 +361,7 @@ fn a_send_that_finds_no_login_in_time_is_refused_as_not_online() {
     let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = unused.local_addr().unwrap();
     drop(unused);
-    let client = Client::builder()
-        .endpoint(addr.to_string())
-        .timeout(Duration::from_millis(400))
-        .build()
-        .unwrap();
+    let client = client_at(addr, Duration::from_millis(400));
     let agent = Agent::builder(&client, BOB, "demo").start().unwrap();
     let started = Instant::now();
     let refused = agent.send(ALICE, "nobody home").unwrap_err();
@@ -374,11 +375,7 @@ fn a_send_that_finds_no_login_in_time_is_refused_as_not_online() {
     // A stop ends a send that waits for the login, well before the 10 s
     // this agent's send would wait (how long a stop takes is bench row 19;
     // the bound here only tells a prompt stop from one that waited).
-    let patient = Client::builder()
-        .endpoint(addr.to_string())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
+    let patient = client_at(addr, Duration::from_secs(10));
     let agent = Agent::builder(&patient, BOB, "demo").start().unwrap();
     let stopper = agent.stop_handle();
     let stop = std::thread::spawn(move || {
